@@ -1,0 +1,200 @@
+"""Composition of the stages: `align(paths)` → `Alignment`. No printing; progress goes to a callback."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
+import multiprocessing as mp
+
+import numpy as np
+
+from . import cache as cache_mod
+from . import index as index_mod
+from . import match as match_mod
+from .config import FingerprintConfig, MatchConfig, RefineConfig, SolveConfig
+from .errors import MediaError
+from .extract import extract
+from .refine import refine_edge
+from .solve import solve
+from .tracks import assign
+from .types import Alignment, ClipResult, Fingerprint, PairMatch
+
+Progress = Callable[[str, int, int], None]
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    pass
+
+
+def _extract_one(args) -> tuple[int, Fingerprint | None, str | None]:
+    i, path, cfg, cache_dir, work_dir, stream_index = args
+    try:
+        return i, extract(path, cfg=cfg, cache_dir=cache_dir, work_dir=work_dir, stream_index=stream_index), None
+    except MediaError as exc:
+        return i, None, exc.reason
+    except MemoryError:
+        return i, None, "out of memory while decoding"
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+        return i, None, f"internal error ({type(exc).__name__}: {str(exc)[:100]})"
+
+
+def _mp_context():
+    """fork where the platform has it (no re-import of the caller's script), spawn elsewhere."""
+    methods = mp.get_all_start_methods()
+    return mp.get_context("fork" if "fork" in methods else "spawn")
+
+
+def fingerprint_files(
+    paths: Sequence[str],
+    *,
+    cfg: FingerprintConfig,
+    cache_dir: str | None,
+    work_dir: str,
+    workers: int = 1,
+    stream_index: int | None = None,
+    progress: Progress = _noop,
+) -> tuple[list[Fingerprint | None], list[str | None]]:
+    """Decode and fingerprint every path (in worker processes when workers > 1); errors per file."""
+    fps: list[Fingerprint | None] = [None] * len(paths)
+    errors: list[str | None] = [None] * len(paths)
+    jobs = [(i, str(p), cfg, cache_dir, work_dir, stream_index) for i, p in enumerate(paths)]
+    progress("decode", 0, len(jobs))
+    done = 0
+    if workers <= 1 or len(jobs) <= 1:
+        results = map(_extract_one, jobs)
+        for i, fp, err in results:
+            fps[i], errors[i] = fp, err
+            done += 1
+            progress("decode", done, len(jobs))
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
+            futures = [pool.submit(_extract_one, j) for j in jobs]
+            for fut in as_completed(futures):
+                i, fp, err = fut.result()
+                fps[i], errors[i] = fp, err
+                done += 1
+                progress("decode", done, len(jobs))
+    return fps, errors
+
+
+def match_all(
+    fps: list[Fingerprint], *, fcfg: FingerprintConfig, mcfg: MatchConfig
+) -> list[PairMatch]:
+    """Every clip pair's best line from one shared hash table."""
+    if len(fps) < 2:
+        return []
+    idx = index_mod.build([f.hashes for f in fps])
+    n_frames = [f.hashes.n_frames for f in fps]
+    seg_frames = max(1, int(round(mcfg.segment_s / fcfg.hop_s)))
+    cells = match_mod.join_all_pairs(idx, len(fps), max(n_frames) + 1, mcfg, seg_frames)
+    lines = match_mod.pair_lines(cells, n_frames, mcfg, seg_frames)
+    return [match_mod.to_pair_match(a, b, ln, fcfg.hop_s, mcfg) for (a, b), ln in sorted(lines.items())]
+
+
+def _edge_confidence(e: PairMatch) -> float:
+    """0..1 from how far the edge stands above chance and above the next-best offset."""
+    sep = 1.0 - 1.0 / max(e.ratio, 1.0)
+    strength = 1.0 - np.exp(-max(e.z, 0.0) / 15.0)
+    return float(np.clip(sep * strength * 1.25, 0.0, 1.0))
+
+
+def align(
+    paths: Sequence[str],
+    *,
+    fingerprint: FingerprintConfig = FingerprintConfig(),
+    match: MatchConfig = MatchConfig(),
+    refine: RefineConfig = RefineConfig(),
+    solve_cfg: SolveConfig = SolveConfig(),
+    workers: int | None = None,
+    cache: bool = True,
+    cache_dir: str | None = None,
+    stream_index: int | None = None,
+    progress: Progress | None = None,
+) -> Alignment:
+    """Place every recording in *paths* on a common timeline (see `syncfp.types` for the conventions).
+
+    Files that cannot be used, and clips that match nothing, come back unplaced with a reason.
+    """
+    progress = progress or _noop
+    paths = [str(p) for p in paths]
+    workers = workers or max(1, min(os.cpu_count() or 1, len(paths)))
+    cdir = None
+    if cache:
+        cdir = cache_dir or cache_mod.default_dir()
+        try:
+            os.makedirs(cdir, exist_ok=True)
+        except OSError:
+            cdir = None
+    with tempfile.TemporaryDirectory(prefix="syncfp-") as work:
+        fps, errors = fingerprint_files(
+            paths, cfg=fingerprint, cache_dir=cdir, work_dir=work, workers=workers,
+            stream_index=stream_index, progress=progress,
+        )
+        good = [i for i, f in enumerate(fps) if f is not None]
+        gfps = [fps[i] for i in good]
+        progress("match", 0, 1)
+        edges = match_all(gfps, fcfg=fingerprint, mcfg=match)
+        progress("match", 1, 1)
+        durations = [f.duration_s for f in gfps]
+        coarse = solve(len(gfps), edges, durations, solve_cfg)
+        used = coarse.inliers
+        refined = []
+        for j, e in enumerate(used):
+            progress("refine", j, len(used))
+            refined.append(refine_edge(e, gfps[e.a], gfps[e.b], refine))
+        progress("refine", len(used), len(used))
+        sol = solve(len(gfps), refined, durations, solve_cfg)
+    return _results(paths, fps, errors, good, edges, sol)
+
+
+def _results(paths, fps, errors, good, edges, sol) -> Alignment:
+    n = len(good)
+    conf = np.zeros(n)
+    for e in sol.inliers:
+        c = _edge_confidence(e)
+        conf[e.a] = 1 - (1 - conf[e.a]) * (1 - c)
+        conf[e.b] = 1 - (1 - conf[e.b]) * (1 - c)
+    # stable group ids: ordered by the smallest path in each group
+    gmembers: dict[int, list[str]] = {}
+    for j in range(n):
+        if sol.group[j] >= 0:
+            gmembers.setdefault(int(sol.group[j]), []).append(paths[good[j]])
+    gorder = {g: r for r, g in enumerate(sorted(gmembers, key=lambda g: min(gmembers[g])))}
+    placed = [
+        (j, paths[good[j]], fps[good[j]].info.device, gorder[int(sol.group[j])], float(sol.position_s[j]),
+         float(sol.position_s[j] + fps[good[j]].duration_s * sol.k[j]))
+        for j in range(n) if sol.group[j] >= 0
+    ]
+    track = assign(placed)
+    any_edge = {e.a for e in edges if e.trusted} | {e.b for e in edges if e.trusted}
+    clips: list[ClipResult] = []
+    gpos = {i: j for j, i in enumerate(good)}
+    for i, p in enumerate(paths):
+        if i not in gpos:
+            clips.append(ClipResult(path=p, duration_s=0.0, error=errors[i]))
+            continue
+        j = gpos[i]
+        fp = fps[i]
+        if sol.group[j] < 0:
+            reason = (
+                "matches were inconsistent with the other clips" if j in any_edge
+                else "no matching audio in any other clip"
+            )
+            clips.append(ClipResult(path=p, duration_s=fp.duration_s, error=reason, warning=fp.warning,
+                                    info=fp.info))
+            continue
+        std = sol.position_std_s[j]
+        clips.append(ClipResult(
+            path=p, duration_s=fp.duration_s, group=gorder[int(sol.group[j])], track=track[j],
+            offset_s=float(sol.position_s[j]), drift_ppm=float((1.0 / sol.k[j] - 1.0) * 1e6),
+            confidence=float(conf[j]), error_ms=None if not np.isfinite(std) else float(std * 1000),
+            warning=fp.warning, info=fp.info,
+        ))
+    fps_counter = Counter(f.info.fps for f in fps if f is not None and f.info.fps)
+    fps_common = fps_counter.most_common(1)[0][0] if fps_counter else None
+    mapped = [replace(e, a=good[e.a], b=good[e.b]) for e in sol.inliers]
+    return Alignment(clips=clips, edges=mapped, fps=fps_common)

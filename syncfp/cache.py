@@ -1,0 +1,106 @@
+"""Fingerprint cache on disk: hashes (.npy, no pickle), info (.json) and analysis audio (.pcm) per file.
+
+A file is identified by its resolved path, size and modification time, together with the fingerprint
+parameter digest, so edited files and changed parameters never reuse stale entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from fractions import Fraction
+
+import numpy as np
+
+from .config import FingerprintConfig
+from .types import Fingerprint, Hashes, MediaInfo
+
+FORMAT = 1
+
+
+def default_dir() -> str:
+    """`SYNCFP_CACHE`, else `$XDG_CACHE_HOME/syncfp`, else `~/.cache/syncfp`."""
+    env = os.environ.get("SYNCFP_CACHE")
+    if env:
+        return env
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "syncfp")
+
+
+def key_for(path: str, cfg: FingerprintConfig, stream_index: int | None) -> str | None:
+    """Cache key of a file, or None when it cannot be stat'ed (the decoder then reports why)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    ident = f"{FORMAT}|{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}|{stream_index}|{cfg.digest()}"
+    return hashlib.sha256(ident.encode()).hexdigest()[:32]
+
+
+def _info_to_json(info: MediaInfo) -> dict:
+    d = asdict(info)
+    d["fps"] = None if info.fps is None else f"{info.fps.numerator}/{info.fps.denominator}"
+    return d
+
+
+def _info_from_json(d: dict, path: str) -> MediaInfo:
+    d = dict(d)
+    d["fps"] = None if d.get("fps") is None else Fraction(d["fps"])
+    d["path"] = path
+    return MediaInfo(**d)
+
+
+def load(cache_dir: str, key: str, path: str) -> Fingerprint | None:
+    """The cached fingerprint for *key*, or None when absent or unreadable (then it is simply rebuilt)."""
+    base = os.path.join(cache_dir, key)
+    try:
+        with open(base + ".json", encoding="utf-8") as fh:
+            meta = json.load(fh)
+        if meta.get("format") != FORMAT or not os.path.exists(base + ".pcm"):
+            return None
+        arr = np.load(base + ".npy", allow_pickle=False)
+        if arr.dtype != np.int64 or arr.ndim != 1:
+            return None
+        hashes = Hashes(
+            hash=(arr >> 32).astype(np.uint32), frame=(arr & 0xFFFFFFFF).astype(np.int32),
+            n_frames=int(meta["n_frames"]),
+        )
+        return Fingerprint(
+            path=path, info=_info_from_json(meta["info"], path), hashes=hashes,
+            duration_s=float(meta["duration_s"]), pcm_path=base + ".pcm", rate_hz=int(meta["rate_hz"]),
+            rms_db=float(meta["rms_db"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save(cache_dir: str, key: str, fp: Fingerprint) -> None:
+    """Write the hashes and metadata atomically; a failure to cache never fails the run."""
+    base = os.path.join(cache_dir, key)
+    packed = (fp.hashes.hash.astype(np.int64) << 32) | fp.hashes.frame.astype(np.int64)
+    meta = {
+        "format": FORMAT, "n_frames": fp.hashes.n_frames, "duration_s": fp.duration_s,
+        "rate_hz": fp.rate_hz, "rms_db": fp.rms_db, "info": _info_to_json(fp.info),
+    }
+    try:
+        _atomic(base + ".npy", lambda fh: np.save(fh, packed, allow_pickle=False), cache_dir)
+        _atomic(base + ".json", lambda fh: fh.write(json.dumps(meta).encode()), cache_dir)
+    except OSError:
+        pass
+
+
+def _atomic(dest: str, write, directory: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise

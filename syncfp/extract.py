@@ -1,0 +1,111 @@
+"""media path → `Fingerprint`: stream-decode to an int16 analysis-rate file on disk, fingerprint it in blocks.
+
+The analysis audio goes to disk (cache or temp dir) as it is decoded, so memory stays at one chunk plus the
+compact hashes, and refinement can later read short windows without decoding again.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+
+from . import cache as cache_mod
+from .config import FingerprintConfig
+from .decode import stream_audio
+from .errors import MediaError
+from .fingerprint import fingerprint_blocks
+from .types import Fingerprint
+
+MIN_DURATION_S = 1.0  # shorter clips cannot be told apart from chance matches
+SILENCE_DB = -70.0
+
+
+def extract(
+    path: str,
+    *,
+    cfg: FingerprintConfig,
+    cache_dir: str | None,
+    work_dir: str,
+    stream_index: int | None = None,
+) -> Fingerprint:
+    """Decode and fingerprint *path*, or load it from *cache_dir* when its identity and parameters match.
+
+    Raises `MediaError` with a one-line reason for anything that makes the file unusable.
+    """
+    key = None
+    if cache_dir is not None:
+        key = cache_mod.key_for(path, cfg, stream_index)
+        if key is not None:
+            hit = cache_mod.load(cache_dir, key, path)
+            if hit is not None:
+                return hit
+    out_dir = cache_dir if (cache_dir is not None and key is not None) else work_dir
+    stem = key or f"{os.getpid()}-{abs(hash(path))}"
+    pcm_path = os.path.join(out_dir, stem + ".pcm")
+    info, chunks = stream_audio(path, rate_hz=cfg.rate_hz, stream_index=stream_index)
+    n, sumsq = _write_pcm(chunks, pcm_path, out_dir)
+    warning = chunks.truncated
+    duration = n / cfg.rate_hz
+    if n == 0:
+        _remove(pcm_path)
+        raise MediaError(path, "no audio samples decoded")
+    if duration < MIN_DURATION_S:
+        _remove(pcm_path)
+        raise MediaError(path, f"too short ({duration:.2f} s of audio; at least {MIN_DURATION_S:g} s needed)")
+    rms_db = 10 * np.log10(sumsq / n + 1e-20)
+    if rms_db < SILENCE_DB:
+        _remove(pcm_path)
+        raise MediaError(path, f"silent (audio level {rms_db:.0f} dBFS)")
+    pcm = np.memmap(pcm_path, dtype=np.int16, mode="r")
+    hashes = fingerprint_blocks(pcm, cfg)
+    del pcm
+    fp = Fingerprint(
+        path=path, info=info, hashes=hashes, duration_s=duration, pcm_path=pcm_path,
+        rate_hz=cfg.rate_hz, rms_db=float(rms_db), warning=warning,
+    )
+    if key is not None and warning is None:
+        cache_mod.save(cache_dir, key, fp)
+    return fp
+
+
+def _write_pcm(chunks, pcm_path: str, out_dir: str) -> tuple[int, float]:
+    """Write chunks as int16 to a temp file renamed into place; return (samples, sum of squares)."""
+    n = 0
+    sumsq = 0.0
+    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                if not chunk.size:
+                    continue
+                chunk = np.nan_to_num(chunk, nan=0.0, posinf=0.0, neginf=0.0)
+                sumsq += float(np.dot(chunk.astype(np.float64), chunk))
+                fh.write(np.clip(chunk * 32767.0, -32768, 32767).astype(np.int16).tobytes())
+                n += chunk.size
+        os.replace(tmp, pcm_path)
+    except BaseException:
+        _remove(tmp)
+        raise
+    finally:
+        close = getattr(chunks, "close", None)
+        if close:
+            close()
+    return n, sumsq
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def read_window(fp: Fingerprint, start_s: float, dur_s: float) -> tuple[np.ndarray, int]:
+    """Analysis-rate samples of *fp* from *start_s* for *dur_s* (clipped to the file) and the first index."""
+    pcm = np.memmap(fp.pcm_path, dtype=np.int16, mode="r")
+    i0 = max(0, int(np.floor(start_s * fp.rate_hz)))
+    i1 = min(pcm.shape[0], int(np.ceil((start_s + dur_s) * fp.rate_hz)))
+    out = np.asarray(pcm[i0:max(i0, i1)], dtype=np.float32) / 32768.0
+    return out, i0

@@ -1,0 +1,181 @@
+"""`Index` of all clips → `PairMatch` per clip pair, from offset histograms that tolerate clock drift.
+
+Every bucket of the shared hash table is joined with itself at once, giving hits (pair, t_a, t_b). Hits are
+counted per (pair, segment of a's time, t_b - t_a); a line t_b - t_a = offset + rate·t_a is then found per
+pair by a Hough search over rates within ±max_drift_ppm. Counting per segment keeps a 1000 ppm drift
+inside one bin; the line fit turns the segments' evidence back into one offset and one rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import MatchConfig
+from .index import Index
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Hit counts per (pair, segment, dt) cell, sorted by pair then segment then dt."""
+
+    a: np.ndarray  # int32[c]
+    b: np.ndarray  # int32[c]
+    seg: np.ndarray  # int32[c]
+    dt: np.ndarray  # int32[c], t_b - t_a in frames
+    count: np.ndarray  # int64[c]
+
+
+@dataclass(frozen=True)
+class Line:
+    """A fitted line for one pair, in frames: t_b = t_a + offset + slope * (t_a - t_ref)."""
+
+    offset: float
+    slope: float
+    t_ref: float
+    support: int
+    second: int
+    hits: int
+    z: float
+
+
+def join_all_pairs(index: Index, n_items: int, max_frames: int, cfg: MatchConfig, seg_frames: int) -> Cells:
+    """Join every bucket with itself (items a < b), counting hits per (pair, segment, dt) cell."""
+    sizes = index.bucket_sizes()
+    ok_bucket = (sizes >= 2) & (sizes <= cfg.max_bucket)
+    n_seg = max_frames // seg_frames + 1
+    n_dt = 2 * max_frames + 1
+    if float(n_items) ** 2 * n_seg * n_dt >= 2**62:
+        raise ValueError("too many or too long clips for one pairwise join")
+    # positions within each bucket for postings of usable buckets
+    elem_bucket = np.repeat(np.arange(sizes.size), sizes)
+    keep = ok_bucket[elem_bucket]
+    idx = np.flatnonzero(keep)
+    remaining = (index.starts[elem_bucket[idx] + 1] - idx - 1).astype(np.int64)  # later postings in bucket
+    keys_parts, count_parts = [], []
+    k = 1
+    while idx.size:
+        live = remaining >= k
+        idx, remaining = idx[live], remaining[live]
+        if not idx.size:
+            break
+        j = idx + k
+        ia, ib = index.items[idx], index.items[j]
+        diff = ia != ib  # sorted by item inside a bucket, so ia <= ib
+        if diff.any():
+            ia, ib = ia[diff].astype(np.int64), ib[diff].astype(np.int64)
+            ta, tb = index.frames[idx[diff]].astype(np.int64), index.frames[j[diff]].astype(np.int64)
+            key = ((ia * n_items + ib) * n_seg + ta // seg_frames) * n_dt + (tb - ta + max_frames)
+            u, c = np.unique(key, return_counts=True)
+            keys_parts.append(u)
+            count_parts.append(c)
+        k += 1
+    if not keys_parts:
+        z = np.zeros(0, np.int32)
+        return Cells(z, z, z, z, np.zeros(0, np.int64))
+    keys = np.concatenate(keys_parts)
+    counts = np.concatenate(count_parts)
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], counts[order]
+    first = np.concatenate([[True], keys[1:] != keys[:-1]])
+    starts = np.flatnonzero(first)
+    keys, counts = keys[starts], np.add.reduceat(counts, starts)
+    dt = keys % n_dt - max_frames
+    rest = keys // n_dt
+    seg = rest % n_seg
+    pair = rest // n_seg
+    return Cells(
+        a=(pair // n_items).astype(np.int32), b=(pair % n_items).astype(np.int32),
+        seg=seg.astype(np.int32), dt=dt.astype(np.int32), count=counts,
+    )
+
+
+def fit_line(
+    seg: np.ndarray, dt: np.ndarray, count: np.ndarray, *, seg_frames: int, span_frames: int, cfg: MatchConfig
+) -> Line | None:
+    """Hough search over (rate, offset) for one pair's cells; None when there are no cells."""
+    if count.size == 0:
+        return None
+    hits = int(count.sum())
+    if count.size > 20000:  # huge pairs: single hits are noise, the line is in the multi-hit cells
+        m = count >= 2
+        seg, dt, count = seg[m], dt[m], count[m]
+        if count.size == 0:
+            return None
+    tc = (seg.astype(np.float64) + 0.5) * seg_frames
+    t_ref = 0.5 * (tc.min() + tc.max())
+    half_span = max(0.5 * (tc.max() - tc.min()) + seg_frames, 1.0)
+    max_rate = cfg.max_drift_ppm * 1e-6
+    step = 0.5 / half_span  # at most half a bin of error at either end
+    n_rates = int(np.ceil(max_rate / step))
+    rates = np.arange(-n_rates, n_rates + 1) * step
+    lo, hi = int(dt.min()) - 2 - int(np.ceil(max_rate * half_span)), int(dt.max()) + 2
+    hi += int(np.ceil(max_rate * half_span))
+    n_off = hi - lo + 1
+    shifted = np.rint(dt[None, :] - rates[:, None] * (tc - t_ref)[None, :]).astype(np.int64) - lo
+    flat = (np.arange(rates.size)[:, None] * n_off + shifted).ravel()
+    hist = np.bincount(flat, weights=np.broadcast_to(count, shifted.shape).ravel(), minlength=rates.size * n_off)
+    hist = hist.reshape(rates.size, n_off)
+    smooth = hist.copy()
+    smooth[:, 1:] += hist[:, :-1]
+    smooth[:, :-1] += hist[:, 1:]
+    r_best, o_best = np.unravel_index(int(np.argmax(smooth)), smooth.shape)
+    row = hist[r_best]
+    # precise offset: count-weighted centre of the three bins
+    w = row[max(o_best - 1, 0) : o_best + 2]
+    pos = np.arange(max(o_best - 1, 0), max(o_best - 1, 0) + w.size)
+    centre = float((w * pos).sum() / max(w.sum(), 1e-9))
+    support = int(round(smooth[r_best, o_best]))
+    masked = smooth[r_best].copy()
+    guard = 4  # other offsets, not the best line's shoulders
+    masked[max(o_best - guard, 0) : o_best + guard + 1] = 0
+    second = int(round(masked.max())) if masked.size else 0
+    chance = hits * 3.0 / max(span_frames, 1)
+    z = (support - chance) / np.sqrt(chance + 1.0)
+    return Line(
+        offset=centre + lo, slope=float(rates[r_best]), t_ref=t_ref, support=support, second=second,
+        hits=hits, z=float(z),
+    )
+
+
+def pair_lines(cells: Cells, n_frames: list[int], cfg: MatchConfig, seg_frames: int) -> dict[tuple[int, int], Line]:
+    """Fit a line for each pair whose hits could possibly reach `min_support`."""
+    if cells.count.size == 0:
+        return {}
+    pair = cells.a.astype(np.int64) * len(n_frames) + cells.b
+    bounds = np.flatnonzero(np.concatenate([[True], pair[1:] != pair[:-1], [True]]))
+    totals = np.add.reduceat(cells.count, bounds[:-1])
+    # screen: a drifting line still puts >= support/4 hits into some 4-frame wide bin at rate 0
+    coarse = pair * (1 << 24) + ((cells.dt.astype(np.int64) >> 2) + (1 << 23))
+    u, inv = np.unique(coarse, return_inverse=True)
+    csum = np.bincount(inv, weights=cells.count)
+    upair = u >> 24
+    best_coarse = np.zeros(bounds.size - 1)
+    pidx = np.searchsorted(pair[bounds[:-1]], upair)
+    np.maximum.at(best_coarse, pidx, csum)
+    out: dict[tuple[int, int], Line] = {}
+    for p in np.flatnonzero((totals >= cfg.min_support) & (best_coarse >= cfg.min_support / 4.0)):
+        s, e = bounds[p], bounds[p + 1]
+        a, b = int(cells.a[s]), int(cells.b[s])
+        span = n_frames[a] + n_frames[b]
+        line = fit_line(
+            cells.seg[s:e], cells.dt[s:e], cells.count[s:e], seg_frames=seg_frames, span_frames=span, cfg=cfg
+        )
+        if line is not None:
+            out[(a, b)] = line
+    return out
+
+
+def to_pair_match(a: int, b: int, line: Line, hop_s: float, cfg: MatchConfig):
+    """A fitted line in frames → `PairMatch` in seconds, trusted when it clears the match thresholds."""
+    from .types import PairMatch
+
+    beta = 1.0 + line.slope
+    alpha_s = (line.offset - line.slope * line.t_ref) * hop_s  # t_b = alpha + beta * t_a, b's seconds
+    ratio = line.support / max(line.second, 1)
+    trusted = line.support >= cfg.min_support and line.z >= cfg.min_z and ratio >= cfg.min_ratio
+    return PairMatch(
+        a=a, b=b, offset_s=-alpha_s / beta, rate=beta, support=line.support, z=line.z, ratio=ratio,
+        trusted=bool(trusted),
+    )

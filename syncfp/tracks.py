@@ -1,0 +1,60 @@
+"""placed clips → track names: one track per recording device, split where a device's clips overlap.
+
+The device is guessed from container metadata (make/model), else from the folder and the file-name
+pattern (``GOPR0012.MP4`` → ``GOPR``, ``cam2_003.mov`` → ``cam2``), so a camera's clips share a track.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+_TRAILING_NUMBER = re.compile(r"^(.*?)[ _\-.]*\(?\d+\)?$")
+
+
+def device_key(path: str, device_tag: str | None = None) -> str:
+    """A short name for the device that recorded *path*."""
+    folder = os.path.basename(os.path.dirname(os.path.abspath(path)))
+    stem = os.path.splitext(os.path.basename(path))[0]
+    m = _TRAILING_NUMBER.match(stem)
+    prefix = (m.group(1) if m else stem).strip(" _-.") or stem
+    if device_tag:
+        base = re.sub(r"\s+", "-", device_tag.strip())
+        return f"{folder}/{base}" if folder else base
+    return f"{folder}/{prefix}" if folder else prefix
+
+
+def assign(
+    clips: list[tuple[int, str, str | None, int, float, float]],
+) -> dict[int, str]:
+    """Map clip id → track name for (id, path, device_tag, group, start_s, end_s) of placed clips.
+
+    Clips of one device share a track unless they overlap in time (then the device gets extra tracks,
+    filled greedily); names are short, unique and stable for the same inputs.
+    """
+    by_device: dict[str, list[tuple[int, int, float, float]]] = {}
+    for cid, path, tag, group, start, end in clips:
+        by_device.setdefault(device_key(path, tag), []).append((cid, group, start, end))
+    short = _short_names(sorted(by_device))
+    out: dict[int, str] = {}
+    for dev in sorted(by_device):
+        lanes: list[dict[int, float]] = []  # per lane: group → end time of its last clip
+        for cid, group, start, end in sorted(by_device[dev], key=lambda c: (c[1], c[2], c[0])):
+            for i, lane in enumerate(lanes):
+                if lane.get(group, float("-inf")) <= start + 1e-3:
+                    lane[group] = end
+                    break
+            else:
+                lanes.append({group: end})
+                i = len(lanes) - 1
+            out[cid] = short[dev] if i == 0 else f"{short[dev]}-{i + 1}"
+    return out
+
+
+def _short_names(devices: list[str]) -> dict[str, str]:
+    """Drop the folder part where the rest is already unique."""
+    tails = [d.split("/", 1)[-1] for d in devices]
+    names = {}
+    for d, t in zip(devices, tails):
+        names[d] = t if tails.count(t) == 1 else d.replace("/", "-")
+    return names

@@ -1,0 +1,117 @@
+"""Plain data crossing module boundaries.
+
+Sign conventions, defined once here and tested:
+
+* A clip's **position** (``offset_s``) is the time, in seconds on its group's timeline, of the clip's first
+  audio sample; the earliest clip of a group starts at 0.
+* ``PairMatch(a, b).offset_s`` is ``position(b) - position(a)``: positive when *b* starts after *a*.
+* ``PairMatch.rate`` is ``k_a / k_b`` where ``k_i`` converts clip *i*'s seconds into timeline seconds; an
+  event at ``t_a`` in *a* is heard at ``t_b = rate * (t_a - offset_s')`` in *b* (``offset_s'`` in a's clock).
+* ``drift_ppm`` of a clip is how fast its clock runs against the group's reference clip (the longest one):
+  +100 means the device counted 100 ppm too many samples, so its audio lasts 100 ppm longer than the
+  reference's for the same stretch of real time and must be sped up by that much to stay in sync.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What a media file holds, as far as syncing and editors care."""
+
+    path: str
+    duration_s: float
+    sample_rate_hz: int
+    channels: int
+    codec: str
+    has_video: bool = False
+    fps: Fraction | None = None
+    timecode: str | None = None
+    width: int | None = None
+    height: int | None = None
+    device: str | None = None  # make/model from container metadata, when present
+    creation_time: str | None = None
+
+
+@dataclass(frozen=True)
+class Hashes:
+    """Landmark hashes of one recording: ``hash[i]`` was anchored at frame ``frame[i]``."""
+
+    hash: np.ndarray  # uint32[m]
+    frame: np.ndarray  # int32[m], hop frames since the first sample
+    n_frames: int
+
+    def __len__(self) -> int:
+        return int(self.hash.shape[0])
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A decoded, fingerprinted recording: its hashes, its media info and where its analysis audio lives."""
+
+    path: str
+    info: MediaInfo
+    hashes: Hashes
+    duration_s: float  # decoded audio length at the analysis rate
+    pcm_path: str  # int16 mono analysis-rate audio (raw), used by refinement
+    rate_hz: int
+    rms_db: float
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class PairMatch:
+    """A candidate edge between clips ``a < b`` found by the offset histograms (and maybe refined)."""
+
+    a: int
+    b: int
+    offset_s: float  # position(b) - position(a), timeline seconds in a's clock
+    rate: float  # k_a / k_b, 1.0 when the clocks agree
+    support: int  # hits on the fitted line
+    z: float  # support over chance, in Poisson standard deviations
+    ratio: float  # support / best support of a line elsewhere
+    trusted: bool
+    refined: bool = False
+    error_s: float | None = None  # standard error of the offset from refinement
+    windows: int = 0  # refinement windows used
+
+    @property
+    def weight(self) -> float:
+        if self.error_s is not None and self.error_s > 0:
+            return 1.0 / max(self.error_s, 2e-5) ** 2
+        return float(self.support)
+
+
+@dataclass(frozen=True)
+class ClipResult:
+    """Where one input landed. ``group``/``offset_s`` are None for an unplaced clip, ``error`` says why."""
+
+    path: str
+    duration_s: float
+    group: int | None = None
+    track: str | None = None
+    offset_s: float | None = None
+    drift_ppm: float | None = None
+    confidence: float = 0.0
+    error_ms: float | None = None  # estimated standard error of the position
+    error: str | None = None
+    warning: str | None = None
+    info: MediaInfo | None = None
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """The result of `align`: every input clip, in input order, and the edges that placed them."""
+
+    clips: list[ClipResult]
+    edges: list[PairMatch] = field(default_factory=list)
+    fps: Fraction | None = None
+
+    @property
+    def groups(self) -> list[int]:
+        return sorted({c.group for c in self.clips if c.group is not None})
