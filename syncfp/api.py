@@ -158,12 +158,12 @@ def _results(paths, fps, errors, good, edges, sol) -> Alignment:
         c = _edge_confidence(e)
         conf[e.a] = 1 - (1 - conf[e.a]) * (1 - c)
         conf[e.b] = 1 - (1 - conf[e.b]) * (1 - c)
-    # stable group ids: ordered by the smallest path in each group
+    # stable group ids from 1: ordered by the smallest path in each group
     gmembers: dict[int, list[str]] = {}
     for j in range(n):
         if sol.group[j] >= 0:
             gmembers.setdefault(int(sol.group[j]), []).append(paths[good[j]])
-    gorder = {g: r for r, g in enumerate(sorted(gmembers, key=lambda g: min(gmembers[g])))}
+    gorder = {g: r + 1 for r, g in enumerate(sorted(gmembers, key=lambda g: min(gmembers[g])))}
     placed = [
         (j, paths[good[j]], fps[good[j]].info.device, gorder[int(sol.group[j])], float(sol.position_s[j]),
          float(sol.position_s[j] + fps[good[j]].duration_s * sol.k[j]))

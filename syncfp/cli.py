@@ -1,0 +1,152 @@
+"""Command line: parse → one API call → rich rendering. The only module that prints.
+
+Exit codes: 0 done; 2 usage error; 3 done, but some inputs could not be used (each reported);
+4 an output could not be written; 1 unexpected internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import api
+from .errors import SyncfpError, UsageError
+from .export import ExportOptions, format_for
+from .export import write as export_write
+from .export.jsonout import dumps as json_dumps
+from .inputs import expand
+from .timeline import build as build_timeline
+from .timeline import frames_to_tc, parse_fps
+from .types import Alignment
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sync multi-camera footage by sound.")
+err = Console(stderr=True)
+
+
+@app.callback()
+def _root() -> None:
+    """Sync multi-camera footage by sound."""
+
+
+def _out_console(stderr: bool) -> Console:
+    """Wide enough for the table when output is not a terminal (pipes, CI logs)."""
+    c = Console(stderr=stderr)
+    return c if c.is_terminal else Console(stderr=stderr, width=160)
+
+_STAGES = {"decode": "Decoding + fingerprinting", "match": "Matching all pairs", "refine": "Refining offsets"}
+
+
+class _Bars:
+    """Progress callback drawing one rich bar per stage on stderr."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, transient=False, disable=not enabled,
+        )
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(_STAGES.get(stage, stage), total=max(total, 1))
+        self.progress.update(self.tasks[stage], completed=done, total=max(total, 1))
+
+
+def _table(al: Alignment, fps, console: Console) -> None:
+    tl = build_timeline(al, fps=fps)
+    table = Table(title_justify="left", title=f"syncfp: {len(al.clips)} clips, {len(al.groups)} group(s), {float(tl.rate):.3f} fps")
+    for col, kw in (("clip", {}), ("group", {"justify": "right"}), ("track", {}), ("start", {}),
+                    ("offset s", {"justify": "right"}), ("duration", {"justify": "right"}),
+                    ("drift ppm", {"justify": "right"}), ("confidence", {"justify": "right"}), ("note", {})):
+        table.add_column(col, **kw)
+    order = sorted(range(len(al.clips)), key=lambda i: (
+        al.clips[i].group is None, al.clips[i].group or 0, al.clips[i].offset_s or 0.0, i))
+    for i in order:
+        c = al.clips[i]
+        name = Path(c.path).name
+        if c.group is None:
+            table.add_row(name, "-", "-", "-", "-", f"{c.duration_s:.1f}" if c.duration_s else "-", "-", "-",
+                          f"[red]unplaced: {c.error}[/red]")
+            continue
+        tc = frames_to_tc(round(c.offset_s * tl.rate), tl.rate, drop=tl.drop_frame)
+        note = c.warning or ""
+        if c.error_ms is not None:
+            note = (f"±{c.error_ms:.2f} ms " + note).strip()
+        table.add_row(name, str(c.group), c.track or "", tc, f"{c.offset_s:.4f}", f"{c.duration_s:.1f}",
+                      f"{c.drift_ppm:+.1f}" if c.drift_ppm is not None else "-", f"{c.confidence:.2f}", note)
+    console.print(table)
+
+
+@app.command()
+def align(
+    inputs: list[str] = typer.Argument(..., help="Media files, folders (searched recursively) or globs."),
+    output: list[str] = typer.Option([], "-o", "--output", help="Write the timeline here (.edl, .json); repeatable."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="Output format: json, edl (default: by suffix; json alone prints to stdout)."),
+    fps: Optional[str] = typer.Option(None, "--fps", help="Timeline frame rate, e.g. 25, 29.97, 30000/1001 (default: from the video)."),
+    workers: int = typer.Option(0, "--workers", "-j", help="Decoding processes (default: one per core)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the fingerprint cache."),
+    stream: Optional[int] = typer.Option(None, "--stream", help="Audio stream number to use (default: the first)."),
+    edl_style: str = typer.Option("cmx", "--edl-style", help="cmx, or premiere (no comment lines)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table."),
+) -> None:
+    """Place every clip on one timeline by its sound and write it for editors and scripts."""
+    rate = None
+    if fps:
+        try:
+            rate = parse_fps(fps)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    if fmt is not None:
+        format_for("x", fmt)  # raises the usage error listing the known formats
+    for o in output:
+        format_for(o, fmt)
+    paths = expand(inputs)
+    if not paths:
+        raise UsageError("no input files")
+    bars = _Bars(enabled=not quiet)
+    with bars.progress:
+        al = api.align(paths, workers=workers or None, cache=not no_cache, stream_index=stream, progress=bars)
+    options = ExportOptions(fps=rate, edl_style=edl_style)
+    json_to_stdout = fmt == "json" and not output
+    if not quiet:
+        _table(al, rate, _out_console(stderr=json_to_stdout))
+    for o in output:
+        written = export_write(al, o, fmt=fmt, options=options)
+        if not quiet:
+            for w in written:
+                err.print(f"wrote {w}")
+    if json_to_stdout:
+        sys.stdout.write(json_dumps(al, options=options))
+    unusable = [c for c in al.clips if c.group is None and c.duration_s == 0.0]
+    if unusable:
+        raise typer.Exit(3)
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and an exit code, never a traceback."""
+    try:
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
+    except SyncfpError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the unexpected
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,34 @@
+"""Atomic file writes: temp file in the same folder, fsync, rename; a crash never leaves half a file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from .errors import OutputError
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    """Replace *path* with *data* atomically; raises `OutputError` with a one-line reason."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".syncfp-", suffix=".part")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
