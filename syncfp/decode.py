@@ -67,7 +67,8 @@ def _pick_audio(container, path: str, stream_index: int | None):
 
 
 def _timecode(container, streams) -> str | None:
-    for obj in (container, *streams):
+    # a MOV/MP4 tmcd track is a data stream: look at every stream, the chosen ones first
+    for obj in (container, *streams, *container.streams):
         tc = (obj.metadata or {}).get("timecode")
         if tc:
             return str(tc)
@@ -127,7 +128,17 @@ def _info(container, stream, path: str) -> MediaInfo:
         height=height,
         device=_device(container, [*video, stream]),
         creation_time=meta.get("creation_time"),
+        time_reference=_time_reference(meta),
     )
+
+
+def _time_reference(meta) -> int | None:
+    """BWF ``bext`` time reference (samples since midnight), which FFmpeg exposes as a container tag."""
+    try:
+        value = int(str(meta.get("time_reference", "")).strip())
+    except ValueError:
+        return None
+    return value if value >= 0 else None
 
 
 def _downmix(frame) -> np.ndarray:

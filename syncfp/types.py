@@ -32,6 +32,7 @@ class MediaInfo:
     has_video: bool = False
     fps: Fraction | None = None
     timecode: str | None = None
+    time_reference: int | None = None  # BWF start, in samples since midnight at sample_rate_hz (WAV)
     width: int | None = None
     height: int | None = None
     device: str | None = None  # make/model from container metadata, when present
@@ -76,6 +77,7 @@ class PairMatch:
     z: float  # support over chance, in Poisson standard deviations
     ratio: float  # support / best support of a line elsewhere
     trusted: bool
+    rate_error: float = 1e-3  # standard error of `rate`; short overlaps cannot measure drift
     refined: bool = False
     error_s: float | None = None  # standard error of the offset from refinement
     windows: int = 0  # refinement windows used
