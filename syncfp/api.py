@@ -151,6 +151,16 @@ def align(
     return _results(paths, fps, errors, good, edges, sol)
 
 
+MAX_DRIFT_STD = 25e-6  # report a clip's drift only when its clock rate is known to about 25 ppm
+
+
+def _drift(sol, j: int) -> float | None:
+    """Clock rate against the group's reference in ppm, or None when the overlaps were too short to tell."""
+    if not np.isfinite(sol.k_std[j]) or sol.k_std[j] > MAX_DRIFT_STD:
+        return None
+    return float((1.0 / sol.k[j] - 1.0) * 1e6)
+
+
 def _results(paths, fps, errors, good, edges, sol) -> Alignment:
     n = len(good)
     conf = np.zeros(n)
@@ -190,7 +200,7 @@ def _results(paths, fps, errors, good, edges, sol) -> Alignment:
         std = sol.position_std_s[j]
         clips.append(ClipResult(
             path=p, duration_s=fp.duration_s, group=gorder[int(sol.group[j])], track=track[j],
-            offset_s=float(sol.position_s[j]), drift_ppm=float((1.0 / sol.k[j] - 1.0) * 1e6),
+            offset_s=float(sol.position_s[j]), drift_ppm=_drift(sol, j),
             confidence=float(conf[j]), error_ms=None if not np.isfinite(std) else float(std * 1000),
             warning=fp.warning, info=fp.info,
         ))

@@ -52,8 +52,8 @@ class MatchConfig:
 class RefineConfig:
     """Cross-correlation refinement of each used edge around its coarse offset."""
 
-    window_s: float = 3.0
-    max_windows: int = 12
+    window_s: float = 2.0
+    max_windows: int = 16
     search_s: float = 0.06  # +- search around the coarse position (a few hops plus drift residue)
     min_peak: float = 0.08  # GCC-PHAT peak height below which a window is ignored
     min_windows: int = 2

@@ -34,6 +34,7 @@ class Line:
     offset: float
     slope: float
     t_ref: float
+    slope_step: float  # resolution of the rate search
     support: int
     second: int
     hits: int
@@ -108,8 +109,10 @@ def fit_line(
     half_span = max(0.5 * (tc.max() - tc.min()) + seg_frames, 1.0)
     max_rate = cfg.max_drift_ppm * 1e-6
     step = 0.5 / half_span  # at most half a bin of error at either end
-    n_rates = int(np.ceil(max_rate / step))
-    rates = np.arange(-n_rates, n_rates + 1) * step
+    n_rates = int(np.floor(max_rate / step))
+    # zero first, then growing |rate|: on a tie (short overlaps cannot tell rates apart) argmax keeps 0
+    order = np.argsort(np.abs(np.arange(-n_rates, n_rates + 1)), kind="stable")
+    rates = (np.arange(-n_rates, n_rates + 1) * step)[order]
     lo, hi = int(dt.min()) - 2 - int(np.ceil(max_rate * half_span)), int(dt.max()) + 2
     hi += int(np.ceil(max_rate * half_span))
     n_off = hi - lo + 1
@@ -134,7 +137,7 @@ def fit_line(
     chance = hits * 3.0 / max(span_frames, 1)
     z = (support - chance) / np.sqrt(chance + 1.0)
     return Line(
-        offset=centre + lo, slope=float(rates[r_best]), t_ref=t_ref, support=support, second=second,
+        offset=centre + lo, slope=float(rates[r_best]), t_ref=t_ref, slope_step=step, support=support, second=second,
         hits=hits, z=float(z),
     )
 
@@ -177,5 +180,5 @@ def to_pair_match(a: int, b: int, line: Line, hop_s: float, cfg: MatchConfig):
     trusted = line.support >= cfg.min_support and line.z >= cfg.min_z and ratio >= cfg.min_ratio
     return PairMatch(
         a=a, b=b, offset_s=-alpha_s / beta, rate=beta, support=line.support, z=line.z, ratio=ratio,
-        trusted=bool(trusted),
+        trusted=bool(trusted), rate_error=max(line.slope_step, 1e-6),
     )

@@ -88,29 +88,51 @@ def refine_edge(
     return _fit(e, np.array(ta), np.array(tb), np.array(peak), beta)
 
 
+
+def _line(t: np.ndarray, y: np.ndarray, w: np.ndarray, beta0: float, fit_rate: bool):
+    """Weighted line y = alpha + beta t, or with beta fixed to *beta0*; returns (alpha, beta, slope std)."""
+    if fit_rate:
+        tm = np.average(t, weights=w)
+        dt = t - tm
+        beta = float(np.sum(w * dt * (y - np.average(y, weights=w))) / np.sum(w * dt * dt))
+        alpha = float(np.average(y, weights=w) - beta * tm)
+        res = y - (alpha + beta * t)
+        sigma = np.sqrt(np.sum(w * res**2) / np.sum(w) * t.size / max(t.size - 2, 1))
+        slope_std = float(max(sigma, 2e-5) / np.sqrt(np.sum(dt * dt)))
+        return alpha, beta, slope_std
+    alpha = float(np.average(y - beta0 * t, weights=w))
+    return alpha, beta0, None
+
+
 def _fit(e: PairMatch, ta: np.ndarray, tb: np.ndarray, peak: np.ndarray, beta0: float) -> PairMatch:
-    """Robust line t_b = alpha + beta t_a through the windows; keeps the coarse rate over short spans."""
+    """Robust line t_b = alpha + beta t_a through the windows (outliers dropped by MAD).
+
+    Over a short span the windows cannot measure drift; the rate then stays 1 with a wide error, so the
+    graph solve takes clock rates from longer overlaps.
+    """
+    span_all = float(ta.max() - ta.min())
+    fit_rate = ta.size >= 3 and span_all >= 8.0
+    base = beta0 if fit_rate else 1.0
     keep = np.ones(ta.size, bool)
-    alpha = beta = None
+    alpha, beta, slope_std = _line(ta, tb, peak, base, fit_rate)
     for _ in range(3):
-        t, y, wt = ta[keep], tb[keep], peak[keep]
-        span = t.max() - t.min() if t.size else 0.0
-        if t.size >= 3 and span >= 20.0:
-            beta, alpha = np.polyfit(t, y, 1, w=np.sqrt(wt))
-        else:
-            beta = beta0
-            alpha = float(np.average(y - beta0 * t, weights=wt))
         res = tb - (alpha + beta * ta)
-        mad = np.median(np.abs(res[keep] - np.median(res[keep]))) if keep.sum() else 0.0
-        new_keep = np.abs(res) <= max(5 * 1.4826 * mad, 0.0005)
-        if new_keep.sum() < 1 or np.array_equal(new_keep, keep):
+        med = np.median(res[keep])
+        mad = np.median(np.abs(res[keep] - med))
+        new_keep = np.abs(res - med) <= max(5 * 1.4826 * mad, 0.0005)
+        if new_keep.sum() < 2 or np.array_equal(new_keep, keep):
             break
         keep = new_keep
-    t, res = ta[keep], (tb - (alpha + beta * ta))[keep]
+        fit_rate = fit_rate and keep.sum() >= 3 and float(np.ptp(ta[keep])) >= 8.0
+        alpha, beta, slope_std = _line(ta[keep], tb[keep], peak[keep], base, fit_rate)
+    res = (tb - (alpha + beta * ta))[keep]
     n = int(keep.sum())
-    spread = float(np.sqrt(np.mean(res**2))) if n > 1 else 0.0005
-    # one sample at 8 kHz / sqrt(12) is the floor of what the windows can tell
-    err = max(spread / np.sqrt(max(n - (2 if t.size >= 3 else 1), 1)), 3.6e-5)
+    n_par = 2 if slope_std is not None else 1
+    spread = float(np.sqrt(np.sum(res**2) / max(n - n_par, 1))) if n > n_par else 0.0005
+    # an 8 kHz sample over sqrt(12) is the floor of what the windows can tell
+    err = max(spread / np.sqrt(max(n, 1)), 3.6e-5)
+    rate_error = slope_std if slope_std is not None else 1e-3
     return replace(
         e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err), windows=n,
+        rate_error=float(max(rate_error, 1e-7)),
     )

@@ -26,6 +26,7 @@ class Solution:
     reference: np.ndarray  # int32[n]: index of the group's reference clip, -1 for unplaced
     inliers: list[PairMatch]
     rejected: list[PairMatch]
+    k_std: np.ndarray  # float64[n]: standard error of log k (≈ relative rate), NaN for unplaced
 
 
 def _find(parent: list[int], i: int) -> int:
@@ -85,11 +86,12 @@ def _lstsq(nodes: list[int], ref: int, edges: list[PairMatch], values: np.ndarra
 def _solve_component(nodes: list[int], ref: int, edges: list[PairMatch]):
     """Rates (log k) then positions by weighted least squares over *edges* inside one component."""
     w = np.array([e.weight for e in edges], float)
-    logk, _ = _lstsq(nodes, ref, edges, -np.log([e.rate for e in edges]), np.ones(len(edges)))
+    wr = 1.0 / np.array([max(e.rate_error, 1e-7) for e in edges]) ** 2
+    logk, logk_std = _lstsq(nodes, ref, edges, -np.log([e.rate for e in edges]), wr)
     k = {v: float(np.exp(lk)) for v, lk in logk.items()}
     meas = np.array([e.offset_s * k[e.a] for e in edges])
     x, std = _lstsq(nodes, ref, edges, meas, w)
-    return k, x, std
+    return k, x, std, logk_std
 
 
 def _residuals(edges: list[PairMatch], k: dict, x: dict) -> np.ndarray:
@@ -111,7 +113,7 @@ def solve(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveCo
             comp_edges = [e for e in kept if e.a in members]
             ref = max(nodes, key=lambda i: (durations_s[i], -i))
             comp_tree = [e for e in tree if e.a in members]
-            k, x, _ = _solve_component(nodes, ref, comp_tree)
+            k, x, _, _ = _solve_component(nodes, ref, comp_tree)
             res = _residuals(comp_edges, k, x)
             good = [e for e, r in zip(comp_edges, res) if abs(r) <= _tolerance(e, cfg)]
             bad = [e for e, r in zip(comp_edges, res) if abs(r) > _tolerance(e, cfg)]
@@ -127,16 +129,17 @@ def solve(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveCo
     kk = np.ones(n)
     std = np.full(n, np.nan)
     refs = np.full(n, -1, np.int32)
+    kstd = np.full(n, np.nan)
     comps = sorted(_components(n, kept), key=lambda c: min(c))
     for g, nodes in enumerate(comps):
         members = set(nodes)
         comp_edges = [e for e in kept if e.a in members]
         ref = max(nodes, key=lambda i: (durations_s[i], -i))
-        k, x, s = _solve_component(nodes, ref, comp_edges)
+        k, x, s, ks = _solve_component(nodes, ref, comp_edges)
         start = min(x.values())
         for v in nodes:
-            group[v], pos[v], kk[v], std[v], refs[v] = g, x[v] - start, k[v], s[v], ref
-    return Solution(group, pos, kk, std, refs, kept, rejected)
+            group[v], pos[v], kk[v], std[v], refs[v], kstd[v] = g, x[v] - start, k[v], s[v], ref, ks[v]
+    return Solution(group, pos, kk, std, refs, kept, rejected, kstd)
 
 
 def _tolerance(e: PairMatch, cfg: SolveConfig) -> float:
