@@ -1,15 +1,19 @@
 """`Alignment` → `Timeline`: per group, tracks of clips in integer frames at an exact rational rate.
 
 Timecode arithmetic is done in integer frames; drop-frame labels only for 30000/1001 and 60000/1001.
+A clip's source in-point is its file's own start timecode (MOV/MP4 ``timecode``, BWF ``time_reference``);
+a clip with measured drift gets a playback speed that cancels it, unless drift correction is off.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
+import os
 
-from .types import Alignment, ClipResult
+from .types import Alignment, ClipResult, MediaInfo
 
 STANDARD_RATES = {
     "23.976": Fraction(24000, 1001), "23.98": Fraction(24000, 1001), "24": Fraction(24), "25": Fraction(25),
@@ -18,6 +22,8 @@ STANDARD_RATES = {
     "119.88": Fraction(120000, 1001), "120": Fraction(120),
 }
 DEFAULT_FPS = Fraction(25)
+RECORD_START_S = 3600  # 01:00:00:00, the editors' convention for a programme's first frame
+MIN_DRIFT_PPM = 1.0  # below this no editor's speed control can express the change
 
 
 def parse_fps(text: str) -> Fraction:
@@ -43,6 +49,7 @@ def snap_rate(rate: Fraction) -> Fraction:
 
 
 def is_drop_frame_rate(rate: Fraction) -> bool:
+    """True for the NTSC rates whose timecode may be labelled drop-frame."""
     return rate in (Fraction(30000, 1001), Fraction(60000, 1001))
 
 
@@ -85,12 +92,43 @@ def tc_to_frames(tc: str, rate: Fraction) -> int:
 
 
 @dataclass(frozen=True)
+class Marker:
+    """A named span on a group's timeline (a song, say), in that group's seconds."""
+
+    start_s: float
+    end_s: float
+    title: str
+
+
+@dataclass(frozen=True)
+class TimelineMarker:
+    marker: Marker
+    start_frame: int
+    duration_frames: int
+
+
+@dataclass(frozen=True)
 class TimelineClip:
     clip: ClipResult
     record_frame: int  # frame on the group's timeline where the clip's first audio sample lands
-    duration_frames: int
-    source_in_frame: int  # the file's own start timecode, in frames (0 when it has none)
+    duration_frames: int  # length on the timeline, after any speed change
+    source_in_frame: int  # the file's own start timecode, in timeline frames (0 when it has none)
     subframe_s: float  # offset_s - record_frame / rate: what the frame grid could not hold
+    speed: float = 1.0  # playback speed that cancels the drift (1 + drift_ppm·1e-6); 1.0 when none
+    source_frames: int = 0  # media length in timeline frames at normal speed
+    source_start_s: Fraction = Fraction(0)  # exact start timecode in seconds
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.clip.path)
+
+    @property
+    def has_video(self) -> bool:
+        return self.clip.info is not None and self.clip.info.has_video
+
+    @property
+    def record_end(self) -> int:
+        return self.record_frame + self.duration_frames
 
 
 @dataclass(frozen=True)
@@ -104,6 +142,11 @@ class Track:
 class GroupTimeline:
     group: int
     tracks: list[Track]
+    markers: list[TimelineMarker] = field(default_factory=list)
+
+    @property
+    def duration_frames(self) -> int:
+        return max((c.record_end for t in self.tracks for c in t.clips), default=0)
 
 
 @dataclass(frozen=True)
@@ -112,6 +155,13 @@ class Timeline:
     drop_frame: bool
     groups: list[GroupTimeline]
     unplaced: list[ClipResult] = field(default_factory=list)
+    unplaced_clips: list[TimelineClip] = field(default_factory=list)  # laid end to end from frame 0
+    drift_correction: bool = True
+    alignment: Alignment | None = None
+
+    def tc(self, frames: int) -> str:
+        """Frames → timecode label in this timeline's drop-frame mode."""
+        return frames_to_tc(frames, self.rate, drop=self.drop_frame)
 
 
 def choose_rate(alignment: Alignment, override: Fraction | None = None) -> Fraction:
@@ -122,37 +172,101 @@ def choose_rate(alignment: Alignment, override: Fraction | None = None) -> Fract
     return rates.most_common(1)[0][0] if rates else (alignment.fps and snap_rate(alignment.fps)) or DEFAULT_FPS
 
 
-def build(alignment: Alignment, *, fps: Fraction | None = None, drop_frame: bool | None = None) -> Timeline:
-    """Group clips into per-group tracks in integer frames at the chosen rate."""
+def source_start_s(info: MediaInfo | None, rate: Fraction) -> Fraction | None:
+    """A file's embedded start timecode in exact seconds: its ``timecode`` tag read at the file's own
+    frame rate (the timeline's for audio files), else its BWF time reference; None when it has neither."""
+    if info is None:
+        return None
+    if info.timecode:
+        own = snap_rate(info.fps) if info.fps else rate
+        try:
+            return Fraction(tc_to_frames(info.timecode, own)) / own
+        except ValueError:
+            pass
+    if info.time_reference is not None and info.sample_rate_hz > 0:
+        return Fraction(info.time_reference, info.sample_rate_hz)
+    return None
+
+
+def clip_speed(clip: ClipResult, *, drift_correction: bool = True) -> float:
+    """Playback speed that cancels *clip*'s drift: +100 ppm (a fast clock) plays 1.0001× as fast."""
+    if not drift_correction or clip.drift_ppm is None or abs(clip.drift_ppm) < MIN_DRIFT_PPM:
+        return 1.0
+    return 1.0 + clip.drift_ppm * 1e-6
+
+
+def place(clip: ClipResult, rate: Fraction, *, record_frame: int, drift_correction: bool = True) -> TimelineClip:
+    """One clip in timeline frames at *record_frame*."""
+    speed = clip_speed(clip, drift_correction=drift_correction)
+    src_frames = max(1, round(clip.duration_s * rate))
+    dur = max(1, round(clip.duration_s / speed * rate))
+    start = source_start_s(clip.info, rate) or Fraction(0)
+    sub = 0.0 if clip.offset_s is None else clip.offset_s - float(Fraction(record_frame) / rate)
+    return TimelineClip(clip, record_frame, dur, round(start * rate), sub, speed, src_frames, start)
+
+
+def _lanes(name: str, clips: list[TimelineClip]) -> list[Track]:
+    """Split one device's clips into non-overlapping tracks; a one-frame rounding overlap is trimmed."""
+    lanes: list[list[TimelineClip]] = []
+    for tc in sorted(clips, key=lambda t: (t.record_frame, t.clip.path)):
+        for lane in lanes:
+            prev = lane[-1]
+            over = prev.record_end - tc.record_frame
+            if over <= 0:
+                lane.append(tc)
+                break
+            if over == 1 and prev.duration_frames > 1:
+                lane[-1] = replace(prev, duration_frames=prev.duration_frames - 1)
+                lane.append(tc)
+                break
+        else:
+            lanes.append([tc])
+    return [
+        Track(name if i == 0 else f"{name}-{i + 1}", lane, any(t.has_video for t in lane))
+        for i, lane in enumerate(lanes)
+    ]
+
+
+def build(
+    alignment: Alignment,
+    *,
+    fps: Fraction | None = None,
+    drop_frame: bool | None = None,
+    drift_correction: bool = True,
+    markers: Mapping[int, Sequence[Marker]] | None = None,
+) -> Timeline:
+    """Group clips into per-group tracks in integer frames at the chosen rate.
+
+    ``drop_frame`` None means: drop-frame labels only at 29.97/59.94 when some source timecode is DF.
+    ``markers`` maps a group id to its markers (seconds on that group's timeline).
+    """
     rate = choose_rate(alignment, fps)
     if drop_frame is None:
         drop_frame = is_drop_frame_rate(rate) and any(
             c.info is not None and c.info.timecode and ";" in c.info.timecode for c in alignment.clips
         )
+    drop_frame = bool(drop_frame) and is_drop_frame_rate(rate)
     groups: list[GroupTimeline] = []
     for g in alignment.groups:
         by_track: dict[str, list[TimelineClip]] = {}
         for c in alignment.clips:
-            if c.group != g:
-                continue
-            rec = round(c.offset_s * rate)
-            dur = max(1, round(c.duration_s * rate))
-            src = 0
-            if c.info is not None and c.info.timecode:
-                try:
-                    src = tc_to_frames(c.info.timecode, rate)
-                except ValueError:
-                    src = 0
-            by_track.setdefault(c.track or "A", []).append(
-                TimelineClip(c, rec, dur, src, c.offset_s - float(rec / rate))
-            )
-        tracks = [
-            Track(name, sorted(cl, key=lambda t: (t.record_frame, t.clip.path)),
-                  any(t.clip.info is not None and t.clip.info.has_video for t in cl))
-            for name, cl in by_track.items()
-        ]
+            if c.group == g:
+                tc = place(c, rate, record_frame=round(c.offset_s * rate), drift_correction=drift_correction)
+                by_track.setdefault(c.track or "A", []).append(tc)
+        tracks = [lane for name, cl in by_track.items() for lane in _lanes(name, cl)]
         # video tracks first, then by first appearance on the timeline
         tracks.sort(key=lambda t: (not t.has_video, t.clips[0].record_frame, t.name))
-        groups.append(GroupTimeline(g, tracks))
+        marks = [
+            TimelineMarker(m, round(m.start_s * rate), max(0, round((m.end_s - m.start_s) * rate)))
+            for m in sorted((markers or {}).get(g, ()), key=lambda m: (m.start_s, m.title))
+        ]
+        groups.append(GroupTimeline(g, tracks, marks))
     unplaced = [c for c in alignment.clips if c.group is None]
-    return Timeline(rate=rate, drop_frame=bool(drop_frame), groups=groups, unplaced=unplaced)
+    laid, at = [], 0
+    for c in unplaced:
+        if c.duration_s > 0:
+            tc = place(c, rate, record_frame=at, drift_correction=False)
+            laid.append(tc)
+            at = tc.record_end
+    return Timeline(rate=rate, drop_frame=drop_frame, groups=groups, unplaced=unplaced, unplaced_clips=laid,
+                    drift_correction=drift_correction, alignment=alignment)

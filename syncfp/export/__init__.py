@@ -1,18 +1,21 @@
-"""Exporters: one module per format, each with ``write(alignment, path, *, options) -> list[str]``.
+"""`Alignment` + options → files: one module per format, each ``write(timeline, path, *, options) -> list[str]``.
 
-The format comes from ``--format`` or the output's suffix; a writer returns every file it wrote (an EDL
-holds one video track, so the EDL writer may write one file per track).
+The format comes from ``--format`` or the output's suffix; the timeline is built once per output from the
+options (rate, drop-frame, drift correction, markers). A writer returns every file it wrote: an EDL holds
+one video track, so the EDL writer writes one file per track.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import UsageError
+from ..timeline import Marker, Timeline, build
 from ..types import Alignment
-from . import edl, jsonout
+from . import audacity, csvout, edl, fcp7, fcpxml, jsonout, otio, reaper, report
 
 
 @dataclass(frozen=True)
@@ -20,10 +23,29 @@ class ExportOptions:
     fps: Fraction | None = None
     drop_frame: bool | None = None
     edl_style: str = "cmx"  # or "premiere": no comment lines Premiere misreads
+    drift_correction: bool = True
+    fcpx_multicam: bool = False
+    markers: Mapping[int, Sequence[Marker]] | None = None  # group → songs, seconds on its timeline
+    title: str = "syncfp"
 
 
-WRITERS = {"edl": edl.write, "json": jsonout.write}
-SUFFIXES = {".edl": "edl", ".json": "json"}
+Writer = Callable[..., list[str]]
+WRITERS: dict[str, Writer] = {
+    "otio": otio.write, "fcp7": fcp7.write, "fcpxml": fcpxml.write, "edl": edl.write, "json": jsonout.write,
+    "csv": csvout.write, "audacity": audacity.write, "rpp": reaper.write, "html": report.write,
+}
+SUFFIXES = {
+    ".otio": "otio", ".xml": "fcp7", ".fcpxml": "fcpxml", ".edl": "edl", ".json": "json", ".csv": "csv",
+    ".txt": "audacity", ".rpp": "rpp", ".html": "html", ".htm": "html",
+}
+try:  # experimental: only when the optional AAF adapter is installed
+    from . import aaf
+
+    if aaf.available():
+        WRITERS["aaf"] = aaf.write
+        SUFFIXES[".aaf"] = "aaf"
+except ImportError:  # pragma: no cover
+    pass
 
 
 def format_for(path: str, fmt: str | None) -> str:
@@ -38,6 +60,12 @@ def format_for(path: str, fmt: str | None) -> str:
     return SUFFIXES[suffix]
 
 
+def timeline_for(alignment: Alignment, options: ExportOptions = ExportOptions()) -> Timeline:
+    """The timeline every writer draws from, built with the export options."""
+    return build(alignment, fps=options.fps, drop_frame=options.drop_frame,
+                 drift_correction=options.drift_correction, markers=options.markers)
+
+
 def write(alignment: Alignment, path: str, *, fmt: str | None = None, options: ExportOptions = ExportOptions()) -> list[str]:
     """Write *alignment* to *path* in the chosen format; returns the files written."""
-    return WRITERS[format_for(path, fmt)](alignment, path, options=options)
+    return WRITERS[format_for(path, fmt)](timeline_for(alignment, options), path, options=options)
