@@ -1,4 +1,4 @@
-"""`Alignment` → JSON for scripts: ``{"clips": [...], "groups": [...], ...}`` (schema in docs/formats.md)."""
+"""`Timeline` → JSON for scripts: ``{"clips": [...], "groups": [...], ...}`` (schema in docs/formats.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..fsutil import atomic_write_text
-from ..timeline import build, frames_to_tc
+from ..timeline import Timeline, TimelineClip, source_start_s
 from ..types import Alignment
 
 SCHEMA_VERSION = 1
@@ -16,14 +16,34 @@ def _r(x: float | None, nd: int) -> float | None:
     return None if x is None else round(float(x), nd)
 
 
-def to_dict(alignment: Alignment, *, options=None) -> dict[str, Any]:
+def _timeline(obj: Alignment | Timeline, options) -> Timeline:
+    if isinstance(obj, Timeline):
+        return obj
+    from . import ExportOptions, timeline_for  # noqa: PLC0415 - the package imports this module
+
+    return timeline_for(obj, options or ExportOptions())
+
+
+def placed_by_path(tl: Timeline) -> dict[str, TimelineClip]:
+    return {tc.clip.path: tc for g in tl.groups for t in g.tracks for tc in t.clips}
+
+
+def source_timecode(c, tl: Timeline) -> str | None:
+    """The file's timecode tag, else its BWF time reference as a label at the timeline's rate."""
+    if c.info is not None and c.info.timecode:
+        return c.info.timecode
+    start = source_start_s(c.info, tl.rate)
+    return None if start is None else tl.tc(round(start * tl.rate))
+
+
+def to_dict(obj: Alignment | Timeline, *, options=None) -> dict[str, Any]:
     """Plain dict; clips in input order, numbers rounded to what is meaningful (µs, 0.01 ppm)."""
-    tl = build(alignment, fps=getattr(options, "fps", None), drop_frame=getattr(options, "drop_frame", None))
+    tl = _timeline(obj, options)
+    placed = placed_by_path(tl)
     clips = []
-    for c in alignment.clips:
-        rec = None
-        if c.offset_s is not None:
-            rec = round(c.offset_s * tl.rate)
+    source = tl.alignment.clips if tl.alignment is not None else [tc.clip for tc in placed.values()] + tl.unplaced
+    for c in source:
+        tc = placed.get(c.path) if c.group is not None else None
         clips.append({
             "path": c.path,
             "group": c.group,
@@ -31,33 +51,42 @@ def to_dict(alignment: Alignment, *, options=None) -> dict[str, Any]:
             "offset": _r(c.offset_s, 6),
             "duration": _r(c.duration_s, 6),
             "drift_ppm": _r(c.drift_ppm, 2),
+            "speed": None if tc is None else round(tc.speed, 9),
             "confidence": round(float(c.confidence), 4),
             "error": c.error,
             "offset_error_ms": _r(c.error_ms, 4),
-            "record_frame": rec,
-            "record_timecode": None if rec is None else frames_to_tc(rec, tl.rate, drop=tl.drop_frame),
-            "source_timecode": None if c.info is None else c.info.timecode,
+            "record_frame": None if tc is None else tc.record_frame,
+            "record_timecode": None if tc is None else tl.tc(tc.record_frame),
+            "subframe": None if tc is None else round(tc.subframe_s, 6),
+            "duration_frames": None if tc is None else tc.duration_frames,
+            "source_timecode": source_timecode(c, tl),
+            "source_in_frame": None if tc is None else tc.source_in_frame,
             "warning": c.warning,
         })
     groups = []
     for g in tl.groups:
-        members = [c for c in alignment.clips if c.group == g.group]
-        end = max(c.offset_s + c.duration_s for c in members)
-        groups.append({"group": g.group, "clips": len(members), "duration": round(end, 6),
-                       "tracks": [t.name for t in g.tracks]})
+        members = [tc.clip for t in g.tracks for tc in t.clips]
+        end = max(c.offset_s + c.duration_s / (1 + (c.drift_ppm or 0) * 1e-6) for c in members)
+        groups.append({
+            "group": g.group, "clips": len(members), "duration": round(end, 6),
+            "tracks": [t.name for t in g.tracks],
+            "markers": [{"start": round(m.marker.start_s, 6), "end": round(m.marker.end_s, 6),
+                         "title": m.marker.title, "start_frame": m.start_frame} for m in g.markers],
+        })
     return {
         "version": SCHEMA_VERSION,
         "fps": f"{tl.rate.numerator}/{tl.rate.denominator}",
         "drop_frame": tl.drop_frame,
+        "drift_correction": tl.drift_correction,
         "clips": clips,
         "groups": groups,
     }
 
 
-def dumps(alignment: Alignment, *, options=None) -> str:
-    return json.dumps(to_dict(alignment, options=options), indent=2, ensure_ascii=False) + "\n"
+def dumps(obj: Alignment | Timeline, *, options=None) -> str:
+    return json.dumps(to_dict(obj, options=options), indent=2, ensure_ascii=False) + "\n"
 
 
-def write(alignment: Alignment, path: str, *, options=None) -> list[str]:
-    atomic_write_text(path, dumps(alignment, options=options))
+def write(tl: Timeline, path: str, *, options=None) -> list[str]:
+    atomic_write_text(path, dumps(tl, options=options))
     return [path]

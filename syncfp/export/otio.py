@@ -35,10 +35,10 @@ def clip_metadata(tc: TimelineClip, tl: Timeline) -> dict:
     }
 
 
-def _clip(tc: TimelineClip, tl: Timeline, *, enabled: bool = True) -> otio.schema.Clip:
+def _clip(tc: TimelineClip, tl: Timeline, *, enabled: bool = True, uniform_rate: bool = False) -> otio.schema.Clip:
     rate = tl.rate
     info = tc.clip.info
-    own = Fraction(info.fps) if info is not None and info.fps else rate
+    own = Fraction(info.fps) if info is not None and info.fps and not uniform_rate else rate
     ref = otio.schema.ExternalReference(
         target_url=file_url(tc.clip.path),
         available_range=_range(tc.source_start_s * own, Fraction(tc.clip.duration_s).limit_denominator(10**6) * own, own),
@@ -52,7 +52,8 @@ def _clip(tc: TimelineClip, tl: Timeline, *, enabled: bool = True) -> otio.schem
     return clip
 
 
-def _track(name: str, kind: str, clips: list[TimelineClip], tl: Timeline, *, enabled: bool = True) -> otio.schema.Track:
+def _track(name: str, kind: str, clips: list[TimelineClip], tl: Timeline, *, enabled: bool = True,
+           uniform_rate: bool = False) -> otio.schema.Track:
     track = otio.schema.Track(name=name, kind=kind)
     at = 0
     for tc in clips:
@@ -60,32 +61,35 @@ def _track(name: str, kind: str, clips: list[TimelineClip], tl: Timeline, *, ena
             continue
         if tc.record_frame > at:
             track.append(otio.schema.Gap(source_range=_range(0, tc.record_frame - at, tl.rate)))
-        track.append(_clip(tc, tl, enabled=enabled))
+        track.append(_clip(tc, tl, enabled=enabled, uniform_rate=uniform_rate))
         at = tc.record_end
     return track
 
 
-def _device_tracks(track: Track, tl: Timeline, *, enabled: bool = True) -> list[otio.schema.Track]:
+def _device_tracks(track: Track, tl: Timeline, *, enabled: bool = True, uniform_rate: bool = False) -> list[otio.schema.Track]:
     out = []
-    if track.has_video:
-        out.append(_track(track.name, otio.schema.TrackKind.Video, track.clips, tl, enabled=enabled))
-    out.append(_track(track.name, otio.schema.TrackKind.Audio, track.clips, tl, enabled=enabled))
+    kinds = [otio.schema.TrackKind.Video] if track.has_video else []
+    for kind in kinds + [otio.schema.TrackKind.Audio]:
+        out.append(_track(track.name, kind, track.clips, tl, enabled=enabled, uniform_rate=uniform_rate))
     return out
 
 
 def to_timeline(tl: Timeline, group: GroupTimeline | None, *, title: str = "syncfp",
-                with_unplaced: bool = True) -> otio.schema.Timeline:
-    """One group (or only the unplaced clips) as an OTIO timeline starting at 01:00:00:00."""
+                with_unplaced: bool = True, uniform_rate: bool = False) -> otio.schema.Timeline:
+    """One group (or only the unplaced clips) as an OTIO timeline starting at 01:00:00:00.
+
+    ``uniform_rate`` expresses media ranges at the timeline's rate too (the AAF writer insists on it).
+    """
     rate = tl.rate
     timeline = otio.schema.Timeline(name=sequence_name(tl, group, title))
     timeline.global_start_time = _rt(round(RECORD_START_S * rate), rate)
     timeline.metadata["syncfp"] = {"rate": f"{rate.numerator}/{rate.denominator}", "drop_frame": tl.drop_frame,
                                    "group": None if group is None else group.group,
                                    "drift_correction": tl.drift_correction}
-    tracks = [t for tr in (group.tracks if group else []) for t in _device_tracks(tr, tl)]
+    tracks = [t for tr in (group.tracks if group else []) for t in _device_tracks(tr, tl, uniform_rate=uniform_rate)]
     if with_unplaced and tl.unplaced_clips:
         pseudo = Track("Unplaced", tl.unplaced_clips, any(c.has_video for c in tl.unplaced_clips))
-        tracks += _device_tracks(pseudo, tl, enabled=False)
+        tracks += _device_tracks(pseudo, tl, enabled=False, uniform_rate=uniform_rate)
     # video tracks first (NLEs stack them from V1 up), then audio, each in device order
     tracks.sort(key=lambda t: t.kind != otio.schema.TrackKind.Video)
     timeline.tracks.extend(tracks)

@@ -1,0 +1,48 @@
+"""`Timeline` → AAF through OpenTimelineIO's optional ``otio-aaf-adapter`` (experimental: the same tracks as
+the ``.otio`` file, media ranges at the timeline rate, placeholder MobIDs; not checked in Avid)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from ..errors import OutputError
+from ..fsutil import atomic_write_bytes
+from ..timeline import Timeline
+from .common import per_group
+from .otio import to_timeline
+
+
+def available() -> bool:
+    """True when the AAF adapter is installed (``pip install otio-aaf-adapter``)."""
+    try:
+        import opentimelineio as otio
+
+        return "AAF" in otio.adapters.available_adapter_names()
+    except Exception:  # noqa: BLE001 - a broken plugin means no AAF, nothing worse
+        return False
+
+
+def write(tl: Timeline, path: str, *, options=None) -> list[str]:
+    import opentimelineio as otio
+
+    title = getattr(options, "title", "syncfp")
+    written = []
+    for i, (name, group) in enumerate(per_group(path, tl)):
+        timeline = to_timeline(tl, group, title=title, with_unplaced=i == 0, uniform_rate=True)
+        # the adapter writes to a path only: write beside the target, then move it in atomically
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(name)), suffix=".aaf")
+        os.close(fd)
+        try:
+            otio.adapters.write_to_file(timeline, tmp, adapter_name="AAF", use_empty_mob_ids=True)
+            with open(tmp, "rb") as fh:
+                atomic_write_bytes(name, fh.read())
+        except OutputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the adapter's own errors become one line
+            raise OutputError(f"{name}: AAF export failed ({type(exc).__name__}: {str(exc)[:160]})") from None
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        written.append(name)
+    return written

@@ -1,0 +1,30 @@
+"""`Timeline` → Audacity label track (``start<TAB>end<TAB>label`` in seconds): one label per placed clip,
+one per song; unplaced clips as zero-length labels at 0. Import with File › Import › Labels."""
+
+from __future__ import annotations
+
+from ..fsutil import atomic_write_text
+from ..timeline import GroupTimeline, Timeline
+from .common import per_group
+
+
+def to_labels(tl: Timeline, group: GroupTimeline | None, *, with_unplaced: bool = True) -> str:
+    rows: list[tuple[float, float, str]] = []
+    for t in group.tracks if group else []:
+        for tc in t.clips:
+            start = tc.clip.offset_s
+            rows.append((start, start + tc.clip.duration_s / tc.speed, f"{t.name}: {tc.name}"))
+    for m in group.markers if group else []:
+        rows.append((m.marker.start_s, m.marker.end_s, f"song: {m.marker.title}"))
+    if with_unplaced:
+        rows += [(0.0, 0.0, f"unplaced: {c.path} ({c.error or 'not placed'})") for c in tl.unplaced]
+    rows.sort(key=lambda r: (r[0], r[2]))
+    return "".join(f"{a:.6f}\t{b:.6f}\t{label.replace(chr(9), ' ')}\n" for a, b, label in rows)
+
+
+def write(tl: Timeline, path: str, *, options=None) -> list[str]:
+    written = []
+    for i, (name, group) in enumerate(per_group(path, tl)):
+        atomic_write_text(name, to_labels(tl, group, with_unplaced=i == 0))
+        written.append(name)
+    return written

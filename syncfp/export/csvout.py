@@ -1,0 +1,28 @@
+"""`Timeline` → CSV sidecar: one row per input clip (placed or not), in input order, for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ..fsutil import atomic_write_text
+from ..timeline import Timeline
+from .jsonout import to_dict
+
+COLUMNS = ("path", "group", "track", "offset", "subframe", "record_frame", "record_timecode", "duration",
+           "duration_frames", "source_timecode", "source_in_frame", "drift_ppm", "speed", "confidence",
+           "offset_error_ms", "error", "warning")
+
+
+def to_csv(tl: Timeline) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for row in to_dict(tl)["clips"]:
+        w.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buf.getvalue()
+
+
+def write(tl: Timeline, path: str, *, options=None) -> list[str]:
+    atomic_write_text(path, to_csv(tl))
+    return [path]
