@@ -128,6 +128,11 @@ def align(
         raise typer.Exit(3)
 
 
+from .cli_library import register as _register_library  # noqa: E402 - song library commands (issue 3)
+
+_register_library(app)
+
+
 def main() -> None:
     """Entry point: user errors become one line on stderr and an exit code, never a traceback."""
     try:

@@ -242,3 +242,19 @@ def _resample_simple(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
 
     g = np.gcd(int(rate_in), int(rate_out))
     return resample_poly(x, rate_out // g, rate_in // g).astype(np.float32)
+
+
+def read_tags(path: str) -> dict[str, str]:
+    """Container and first-audio-stream tags, keys lower-cased (title, artist, ...); {} when unreadable."""
+    try:
+        container = av.open(path, mode="r", metadata_errors="replace")
+    except Exception:  # noqa: BLE001 - tags are optional; decoding reports real problems
+        return {}
+    try:
+        tags: dict[str, str] = {}
+        for obj in (container, *container.streams.audio[:1]):
+            for key, value in (obj.metadata or {}).items():
+                tags.setdefault(key.lower(), str(value))
+        return tags
+    finally:
+        container.close()

@@ -1,0 +1,222 @@
+"""Command line for song identification: `index`, `identify`, `library info|list|remove` → rich tables or JSON.
+
+Registered on the main typer app by `register(app)`; errors are raised as `SyncfpError`s, which the
+main entry point turns into one line and an exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import UsageError
+from .inputs import expand
+from .library import default_path, open_library
+
+err = Console(stderr=True)
+library_app = typer.Typer(no_args_is_help=True, help="Inspect or edit a song library.")
+
+_LIB_HELP = "Library file (default: $SYNCFP_LIBRARY, else the platform data dir)."
+
+
+def _lib_path(library: Optional[str]) -> str:
+    return os.path.expanduser(library) if library else default_path()
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("table", "json"):
+        raise UsageError(f"unknown format {fmt!r} (use table or json)")
+
+
+def _out() -> Console:
+    c = Console()
+    return c if c.is_terminal else Console(width=160)
+
+
+def _clock(seconds: float) -> str:
+    sign = "-" if seconds < 0 else ""
+    m, s = divmod(abs(seconds), 60.0)
+    return f"{sign}{int(m)}:{s:06.3f}"
+
+
+def index(
+    inputs: list[str] = typer.Argument(..., help="Audio files, folders (searched recursively) or globs."),
+    library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
+    workers: int = typer.Option(1, "--workers", "-j", help="Fingerprinting processes."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Add tracks to a song library (skips tracks already in it; a killed run resumes)."""
+    from .indexer import index_files
+
+    paths = expand(inputs)
+    if not paths:
+        raise UsageError("no input files")
+    if workers < 1:
+        raise UsageError("--workers must be at least 1")
+    path = _lib_path(library)
+    bar = Progress(TextColumn("Indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("tracks"),
+                   TextColumn("{task.fields[hours]:.2f} audio-h"), TimeElapsedColumn(),
+                   console=err, disable=quiet)
+    task = bar.add_task("index", total=1, hours=0.0)
+
+    def progress(done: int, total: int, hours: float) -> None:
+        bar.update(task, completed=done, total=max(total, 1), hours=hours)
+
+    with bar:
+        rep = index_files(path, paths, workers=workers, progress=progress)
+    for f, reason in rep.failed:
+        err.print(f"[red]skipped[/red] {f}: {reason}", highlight=False)
+    if not quiet:
+        lib = rep.library
+        err.print(f"{path}: added {len(rep.added)}, already indexed {len(rep.skipped)}, failed {len(rep.failed)}; "
+                  f"{len(lib.tracks)} tracks, {lib.audio_hours:.2f} audio-hours", highlight=False, soft_wrap=True)
+    if rep.failed:
+        raise typer.Exit(3)
+
+
+def identify(
+    queries: list[str] = typer.Argument(..., help="Recordings to identify (files, folders or globs)."),
+    library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, or json (one JSON object per query line)."),
+    segments: bool = typer.Option(False, "--segments", help="List every track heard, with start and end (setlist)."),
+    top: int = typer.Option(5, "--top", help="At most this many matches per query."),
+    speed_search: bool = typer.Option(False, "--speed-search", help="Also find tracks played up to ±5 % fast or slow."),
+) -> None:
+    """Name the songs in each recording: track, offset into it, score and confidence."""
+    from .api_identify import identify_paths
+    from .identify import IdentifyConfig
+
+    _check_format(fmt)
+    paths = expand(queries)
+    if not paths:
+        raise UsageError("no query files")
+    lib = open_library(_lib_path(library))
+    speeds = (1.0, 0.96, 0.98, 1.02, 1.04) if speed_search else (1.0,)
+    cfg = IdentifyConfig(top=max(1, top), speeds=speeds)
+    failed = False
+    out = _out()
+    for res in identify_paths(lib, paths, cfg=cfg, segments=segments):
+        failed |= res.error is not None
+        if res.error:
+            err.print(f"[red]error:[/red] {res.query}: {res.error}", highlight=False)
+        if fmt == "json":
+            obj = {"query": res.query, "matches": [
+                {"track": m.track, "offset": round(m.offset_s, 3), "score": m.score,
+                 "confidence": round(m.confidence, 4)} for m in res.matches]}
+            if segments:
+                obj["segments"] = [
+                    {"track": s.track, "start": round(s.start_s, 3), "end": round(s.end_s, 3),
+                     "offset": round(s.offset_s, 3), "score": s.score, "confidence": round(s.confidence, 4)}
+                    for s in res.segments or []]
+            if res.error:
+                obj["error"] = res.error
+            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        elif not res.error:
+            _print_result(res, segments, out)
+    if failed:
+        raise typer.Exit(3)
+
+
+def _print_result(res, segments: bool, out: Console) -> None:
+    name = os.path.basename(res.query)
+    if segments:
+        if not res.segments:
+            out.print(f"{name}: no match", highlight=False)
+            return
+        table = Table(title=f"{name}: {len(res.segments)} segment(s)", title_justify="left")
+        for col in ("start", "end", "track", "from", "score", "confidence"):
+            table.add_column(col, justify="left" if col == "track" else "right")
+        for s in res.segments:
+            table.add_row(_clock(s.start_s), _clock(s.end_s), s.track, _clock(s.offset_s), str(s.score),
+                          f"{s.confidence:.2f}")
+        out.print(table)
+        return
+    if not res.matches:
+        out.print(f"{name}: no match", highlight=False)
+        return
+    table = Table(title=name, title_justify="left")
+    for col in ("track", "offset", "score", "confidence"):
+        table.add_column(col, justify="left" if col == "track" else "right")
+    for m in res.matches:
+        table.add_row(m.track, _clock(m.offset_s), str(m.score), f"{m.confidence:.2f}")
+    out.print(table)
+
+
+@library_app.command("info")
+def info(
+    library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    verify: bool = typer.Option(False, "--verify", help="Check every checksum, however large the file."),
+) -> None:
+    """Counts, audio-hours, size and fingerprint parameters of a library."""
+    from dataclasses import asdict
+
+    _check_format(fmt)
+    lib = open_library(_lib_path(library), verify=True if verify else None)
+    hours = lib.audio_hours
+    data = {
+        "path": lib.path, "tracks": len(lib.tracks), "audio_hours": round(hours, 4), "bytes": lib.file_bytes,
+        "bytes_per_audio_hour": round(lib.file_bytes / hours) if hours else None,
+        "hashes": lib.n_postings, "distinct_hashes": int(lib.keys.shape[0]),
+        "digest": lib.cfg.digest(), "fingerprint": asdict(lib.cfg),
+    }
+    if fmt == "json":
+        sys.stdout.write(json.dumps(data) + "\n")
+        return
+    table = Table(title=lib.path, title_justify="left", show_header=False)
+    for k, v in data.items():
+        if k != "fingerprint":
+            table.add_row(k.replace("_", " "), str(v))
+    table.add_row("parameters", ", ".join(f"{k}={v}" for k, v in data["fingerprint"].items()))
+    _out().print(table)
+
+
+@library_app.command("list")
+def list_tracks(
+    library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json (one object per track line)."),
+) -> None:
+    """Every track in the library."""
+    _check_format(fmt)
+    lib = open_library(_lib_path(library))
+    if fmt == "json":
+        for t in lib.tracks:
+            sys.stdout.write(json.dumps({"track": t.name, "duration": round(t.duration_s, 3), "hashes": t.n_hashes,
+                                         "sha256": t.sha256, "path": t.path}, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{lib.path}: {len(lib.tracks)} tracks", title_justify="left")
+    for col in ("track", "duration", "hashes", "sha256", "path"):
+        table.add_column(col, justify="right" if col in ("duration", "hashes") else "left")
+    for t in lib.tracks:
+        table.add_row(t.name, _clock(t.duration_s), str(t.n_hashes), t.sha256[:12], t.path)
+    _out().print(table)
+
+
+@library_app.command("remove")
+def remove(
+    tracks: list[str] = typer.Argument(..., help="Track names, file names or paths, or sha256 prefixes."),
+    library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
+) -> None:
+    """Remove tracks from the library."""
+    from .indexer import remove_tracks
+
+    gone = remove_tracks(_lib_path(library), tracks)
+    if not gone:
+        raise UsageError(f"no track in the library matches {', '.join(tracks)}")
+    for t in gone:
+        err.print(f"removed {t.name}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the song-library commands to the main app."""
+    app.command("index")(index)
+    app.command("identify")(identify)
+    app.add_typer(library_app, name="library")

@@ -1,0 +1,208 @@
+"""query `Hashes` + `Library` → best tracks with offset, score and confidence; long recordings → setlist.
+
+Every query hash is looked up once; each hit (query frame t_q, global frame g) votes for (track, offset =
+g - base - t_q). Votes are counted per (track, offset) with one frame of slack either side; a track's score
+is its best offset's count. The setlist of a long recording reuses the same hits, counted per window of the
+recording, so nothing is decoded twice. Speed-changed audio is found by fingerprinting a few resampled
+copies of the query (`IdentifyConfig.speeds`); each copy is one more lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .config import FingerprintConfig
+from .fingerprint import fingerprint_blocks
+from .index import expand_ranges
+from .library import Library
+from .types import Hashes
+
+_OFF_BITS = 34  # offsets live in ±2^33 frames; the track id sits above them in one int64 key
+
+
+@dataclass(frozen=True)
+class IdentifyConfig:
+    """Query-side parameters (the library fixes the fingerprint parameters)."""
+
+    query_fan_out: int = 12  # a superset of the library's pairs (fan-out 5): more chances per peak to agree
+    max_bucket_factor: float = 40.0  # skip hashes with more postings than this × the mean: uninformative
+    min_score: int = 7  # aligned hits a match needs (chance alone rarely reaches this; see docs/library.md)
+    min_confidence: float = 0.5  # matches below this are not reported
+    top: int = 5
+    speeds: tuple[float, ...] = (1.0,)  # playback speeds to try (1.03 = played 3 % fast)
+    window_s: float = 8.0  # setlist: the recording is scored per window of this length
+    min_segment_s: float = 8.0  # setlist: shorter runs are dropped
+
+
+@dataclass(frozen=True)
+class Match:
+    """A library track heard in the query: the query's first sample is at ``offset_s`` in the track."""
+
+    track: str
+    offset_s: float
+    score: int
+    confidence: float
+    track_index: int
+    speed: float = 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of a long recording ``[start_s, end_s)`` in which a track was heard from ``offset_s``."""
+
+    track: str
+    start_s: float
+    end_s: float
+    offset_s: float
+    score: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Hits:
+    """Every (query frame, track, offset) vote of one query."""
+
+    t_q: np.ndarray  # int32, query frame of the hash
+    track: np.ndarray  # int64, index into lib.tracks
+    offset: np.ndarray  # int64, frames: track frame - query frame
+    n_hashes: int
+
+
+def query_config(lib_cfg: FingerprintConfig, cfg: IdentifyConfig) -> FingerprintConfig:
+    """Fingerprint parameters for queries: the library's, with a wider fan-out (a superset of its pairs)."""
+    return replace(lib_cfg, fan_out=max(lib_cfg.fan_out, cfg.query_fan_out))
+
+
+def hits(lib: Library, hashes: Hashes, cfg: IdentifyConfig) -> Hits:
+    """Look every query hash up and turn postings into votes."""
+    start, stop = lib.ranges(hashes.hash)
+    mean = lib.n_postings / max(lib.keys.shape[0], 1)
+    ok = (stop - start) <= max(cfg.max_bucket_factor * mean, 32)
+    which, pos = expand_ranges(start[ok], stop[ok])
+    if pos.size > 1:
+        order = np.argsort(pos, kind="stable")  # read the memory map front to back
+        g = np.empty(pos.size, np.int64)
+        g[order] = lib.postings[pos[order]]
+    else:
+        g = np.asarray(lib.postings[pos], np.int64)
+    t_q = hashes.frame[ok][which]
+    track = lib.track_of(g)
+    offset = g - lib.bases()[track] - t_q
+    return Hits(t_q=t_q.astype(np.int32), track=track, offset=offset, n_hashes=len(hashes))
+
+
+def _vote(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct keys, their counts, and counts with ±1 slack (a peak on a frame edge lands either side)."""
+    u, c = np.unique(key, return_counts=True)
+    smooth = c.copy()
+    if u.size > 1:
+        nxt = u[1:] == u[:-1] + 1
+        smooth[:-1] += np.where(nxt, c[1:], 0)
+        smooth[1:] += np.where(nxt, c[:-1], 0)
+    return u, c, smooth
+
+
+def confidence(score: np.ndarray | int, runner_up: np.ndarray | int, n_hashes: int) -> np.ndarray:
+    """Probability that a match is right, from its score, the best other track's score and the query size.
+
+    A logistic model of (score - runner-up) over the noise level of wrong tracks, fitted on the
+    benchmark's positive and negative queries (docs/library.md, 'Confidence').
+    """
+    s = np.asarray(score, np.float64)
+    r = np.asarray(runner_up, np.float64)
+    noise = np.maximum(r, 2.0 + 0.002 * n_hashes)
+    z = (s - noise) / np.sqrt(noise + 1.0)
+    return 1.0 / (1.0 + np.exp(-(1.6 * z - 3.2)))
+
+
+def best_matches(lib: Library, h: Hits, cfg: IdentifyConfig, *, hop_s: float, speed: float = 1.0) -> list[Match]:
+    """Tracks ranked by their best offset's votes, best first; only those that clear the thresholds."""
+    if h.offset.size == 0:
+        return []
+    key = (h.track << _OFF_BITS) + (h.offset + (1 << (_OFF_BITS - 1)))
+    u, c, smooth = _vote(key)
+    trk = u >> _OFF_BITS
+    order = np.lexsort((-smooth, trk))
+    first = order[np.concatenate([[True], trk[order][1:] != trk[order][:-1]])]  # best offset per track
+    first = first[np.argsort(-smooth[first], kind="stable")][: cfg.top + 1]
+    scores = smooth[first]
+    out = []
+    for rank, i in enumerate(first[: cfg.top]):
+        runner = scores[1] if rank == 0 and scores.size > 1 else (scores[0] if rank > 0 else 0)
+        conf = float(confidence(scores[rank], runner, h.n_hashes))
+        if scores[rank] < cfg.min_score or conf < cfg.min_confidence:
+            continue
+        off = (u[i] & ((1 << _OFF_BITS) - 1)) - (1 << (_OFF_BITS - 1))
+        nb = [(off + d, c[j]) for d, j in ((-1, i - 1), (0, i), (1, i + 1))
+              if 0 <= j < u.size and u[j] == u[i] + d]
+        centre = sum(o * n for o, n in nb) / max(sum(n for _, n in nb), 1)
+        t = int(trk[i])
+        out.append(Match(track=lib.tracks[t].name, offset_s=float(centre * hop_s), score=int(scores[rank]),
+                         confidence=conf, track_index=t, speed=speed))
+    return out
+
+
+def identify_audio(
+    lib: Library, x: np.ndarray, cfg: IdentifyConfig = IdentifyConfig()
+) -> tuple[list[Match], list[Hits]]:
+    """Matches for analysis-rate audio *x* (float or int16; a memmap is fine), trying each speed."""
+    qcfg = query_config(lib.cfg, cfg)
+    found: dict[int, Match] = {}
+    all_hits = []
+    for speed in cfg.speeds:
+        y = x if speed == 1.0 else _resample(x, speed)
+        hh = hits(lib, fingerprint_blocks(y, qcfg), cfg)
+        all_hits.append(hh)
+        for m in best_matches(lib, hh, cfg, hop_s=lib.cfg.hop_s, speed=speed):
+            if m.track_index not in found or m.score > found[m.track_index].score:
+                found[m.track_index] = m
+    ranked = sorted(found.values(), key=lambda m: (-m.score, m.track_index))
+    return ranked[: cfg.top], all_hits
+
+
+def _resample(x: np.ndarray, speed: float) -> np.ndarray:
+    """Undo playback at *speed*: stretch the audio by that factor (frequencies and times back in place)."""
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    fr = Fraction(speed).limit_denominator(200)
+    y = np.asarray(x, np.float32)
+    if np.issubdtype(np.asarray(x[:0]).dtype, np.integer):
+        y = y / 32768.0
+    return resample_poly(y, fr.numerator, fr.denominator).astype(np.float32)
+
+
+def setlist(lib: Library, h: Hits, cfg: IdentifyConfig, *, hop_s: float) -> list[Segment]:
+    """Every track heard in a long recording, with start and end in the recording, from one query's hits."""
+    if h.offset.size == 0:
+        return []
+    win = max(1, int(round(cfg.window_s / hop_s)))
+    w = h.t_q.astype(np.int64) // win
+    key = (((w << 20) + h.track) << _OFF_BITS) + (h.offset + (1 << (_OFF_BITS - 1)))
+    u, c, smooth = _vote(key)
+    wt = u >> _OFF_BITS
+    order = np.lexsort((-smooth, wt >> 20))
+    best = order[np.concatenate([[True], (wt[order] >> 20)[1:] != (wt[order] >> 20)[:-1]])]
+    best = best[smooth[best] >= cfg.min_score]
+    segs: list[list[int]] = []  # [track, offset, first window, last window, score]
+    for i in best[np.argsort(wt[best] >> 20)]:
+        t, wi = int(wt[i] & ((1 << 20) - 1)), int(wt[i] >> 20)
+        off = int((u[i] & ((1 << _OFF_BITS) - 1)) - (1 << (_OFF_BITS - 1)))
+        last = segs[-1] if segs else None
+        if last and last[0] == t and abs(last[1] - off) <= 2 and wi - last[3] <= 2:
+            last[3], last[4] = wi, last[4] + int(smooth[i])
+        else:
+            segs.append([t, off, wi, wi, int(smooth[i])])
+    out = []
+    for t, off, w0, w1, score in segs:
+        on = (h.track == t) & (np.abs(h.offset - off) <= 1) & (w >= w0) & (w <= w1)
+        start, end = int(h.t_q[on].min()), int(h.t_q[on].max()) + 1
+        if (end - start) * hop_s < cfg.min_segment_s and w1 == w0:
+            continue
+        conf = float(confidence(score, 0, int(on.sum())))
+        out.append(Segment(track=lib.tracks[t].name, start_s=start * hop_s, end_s=end * hop_s,
+                           offset_s=off * hop_s, score=score, confidence=conf))
+    return out

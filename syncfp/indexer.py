@@ -1,0 +1,268 @@
+"""media paths → library file: lock, content-hash dedup, resumable incremental indexing, track removal.
+
+Each fingerprinted track is first saved on its own in ``<library>.pending/`` (hashes `.npy`, then its
+`.json`, which marks it complete). Pending tracks are merged into the library file from time to time and at
+the end; a killed run leaves them there and the next run merges them, so no work is lost or done twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import index as index_mod
+from .api import fingerprint_files
+from .config import FingerprintConfig
+from .decode import read_tags
+from .library import LIBRARY_FINGERPRINT, Library, LibraryError, TableWriter, Track, open_library
+from .types import Hashes
+
+IndexProgress = Callable[[int, int, float], None]  # tracks done, tracks total, audio-hours done
+MERGE_FRACTION = 0.25  # merge once pending hashes reach this share of the library: amortized linear cost
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    added: list[str]
+    skipped: list[str]  # already in the library (same content)
+    failed: list[tuple[str, str]]  # path, reason
+    library: Library
+
+
+class WriteLock:
+    """Exclusive advisory lock on ``<library>.lock`` (released by the OS if the process dies)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path + ".lock"
+        self.fh = None
+
+    def __enter__(self) -> "WriteLock":
+        import fcntl
+
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        self.fh = open(self.path, "a+")
+        try:
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.fh.close()
+            raise LibraryError(f"{self.path[:-5]}: another syncfp process is writing this library; try again later")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.fh.close()  # closing releases the flock
+
+
+def content_hash(path: str) -> str:
+    """sha256 of the file's bytes: the identity of a track, whatever its name or location."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def track_name(path: str, tags: dict[str, str]) -> tuple[str, str | None, str | None]:
+    """(display name, title, artist): "Artist - Title" from tags, else the file name without suffix."""
+    title, artist = tags.get("title") or None, tags.get("artist") or tags.get("album_artist") or None
+    if title and artist:
+        return f"{artist} - {title}", title, artist
+    return title or os.path.splitext(os.path.basename(path))[0], title, artist
+
+
+def _pending_dir(path: str) -> str:
+    return path + ".pending"
+
+
+def _save_pending(path: str, track: Track, hashes: Hashes) -> None:
+    d = _pending_dir(path)
+    os.makedirs(d, exist_ok=True)
+    packed = (hashes.hash.astype(np.int64) << 32) | hashes.frame.astype(np.int64)
+    for suffix, write in ((".npy", lambda fh: np.save(fh, packed, allow_pickle=False)),
+                          (".json", lambda fh: fh.write(json.dumps(asdict(track)).encode()))):
+        fd, tmp = tempfile.mkstemp(dir=d, suffix=".part")
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, os.path.join(d, track.sha256 + suffix))
+
+
+def _load_pending(path: str) -> list[tuple[Track, Hashes]]:
+    d = _pending_dir(path)
+    out = []
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        if not name.endswith(".json"):
+            continue
+        base = os.path.join(d, name[:-5])
+        try:
+            with open(base + ".json", encoding="utf-8") as fh:
+                track = Track(**json.load(fh))
+            packed = np.load(base + ".npy", allow_pickle=False)
+        except (OSError, ValueError, TypeError):
+            continue  # half-written entry of a killed run: that track is simply fingerprinted again
+        out.append((track, Hashes((packed >> 32).astype(np.uint32), (packed & 0xFFFFFFFF).astype(np.int32),
+                                  track.n_frames)))
+    return out
+
+
+def _clear_pending(path: str, shas: set[str]) -> None:
+    d = _pending_dir(path)
+    for sha in shas:
+        for suffix in (".json", ".npy"):
+            try:
+                os.remove(os.path.join(d, sha + suffix))
+            except OSError:
+                pass
+
+
+def _open_or_empty(path: str, cfg: FingerprintConfig) -> Library:
+    if os.path.exists(path):
+        return open_library(path, cfg=cfg)
+    z = np.zeros(0, np.uint32)
+    return Library(path=path, cfg=cfg, tracks=[], keys=z, starts=np.zeros(1, np.int64), postings=z,
+                   next_base=0, file_bytes=0)
+
+
+def merge_tracks(lib: Library, new: list[tuple[Track, Hashes]]) -> Library:
+    """Write *lib* plus *new* tracks (bases assigned here, after every existing frame) and reopen it."""
+    known = {t.sha256 for t in lib.tracks}
+    new = [(t, h) for t, h in new if t.sha256 not in known]
+    tracks = list(lib.tracks)
+    base = lib.next_base
+    bases = []
+    for t, h in new:
+        tracks.append(Track(**{**asdict(t), "base": base}))
+        bases.append(base)
+        base += t.n_frames + 1  # one spare frame between tracks: no posting is ever ambiguous
+    if base >= 2**32:
+        raise LibraryError(f"{lib.path}: library full (2^32 frames of audio)")
+    add = index_mod.build([h for _, h in new])
+    add_vals = (np.asarray(bases, np.int64)[add.items] + add.frames).astype(np.uint32)
+    keys, starts = index_mod.merged_keys(lib.keys, lib.starts, add.keys, add.starts)
+    writer = TableWriter(lib.path, n_postings=int(starts[-1]), n_keys=keys.size)
+    try:
+        writer.array("keys")[:] = keys
+        writer.array("starts")[:] = starts
+        index_mod.merge_values(keys, starts, [(lib.keys, lib.starts, lib.postings), (add.keys, add.starts, add_vals)],
+                               writer.array("postings"))
+        writer.commit(cfg=lib.cfg, tracks=tracks, next_base=base)
+    except BaseException:
+        writer.abort()
+        raise
+    return open_library(lib.path, cfg=lib.cfg, verify=False)
+
+
+def index_files(
+    path: str, files: Sequence[str], *, cfg: FingerprintConfig = LIBRARY_FINGERPRINT, workers: int = 1,
+    progress: IndexProgress | None = None, batch: int | None = None,
+) -> IndexReport:
+    """Add every file not yet in the library at *path* (created if absent); see the module notes."""
+    with WriteLock(path):
+        lib = _open_or_empty(path, cfg)
+        pending = _load_pending(path)
+        if pending:
+            lib = merge_tracks(lib, pending)
+            _clear_pending(path, {t.sha256 for t, _ in pending})
+        known = {t.sha256 for t in lib.tracks}
+        todo, skipped, failed = [], [], []
+        for f in files:
+            try:
+                sha = content_hash(f)
+            except OSError as exc:
+                failed.append((f, exc.strerror or str(exc)))
+                continue
+            if sha in known:
+                skipped.append(f)
+            else:
+                known.add(sha)
+                todo.append((f, sha))
+        added: list[str] = []
+        staged: list[tuple[Track, Hashes]] = []
+        hours = 0.0
+        total = len(todo)
+        report = progress or (lambda done, tot, h: None)
+        report(0, total, 0.0)
+        step = batch or max(4, 2 * workers)
+        with tempfile.TemporaryDirectory(prefix="syncfp-index-") as work:
+            for lo in range(0, total, step):
+                chunk = todo[lo : lo + step]
+                fps, errors = fingerprint_files(
+                    [f for f, _ in chunk], cfg=cfg, cache_dir=None, work_dir=work, workers=workers,
+                    progress=lambda stage, d, t, lo=lo: report(lo + d, total, hours),
+                )
+                for (f, sha), fp, error in zip(chunk, fps, errors):
+                    if fp is None:
+                        failed.append((f, error or "unusable"))
+                        continue
+                    name, title, artist = track_name(f, read_tags(f))
+                    track = Track(name=name, path=os.path.abspath(f), sha256=sha, base=-1,
+                                  n_frames=fp.hashes.n_frames, duration_s=fp.duration_s,
+                                  n_hashes=len(fp.hashes), title=title, artist=artist)
+                    _save_pending(path, track, fp.hashes)
+                    staged.append((track, fp.hashes))
+                    added.append(f)
+                    hours += fp.duration_s / 3600.0
+                    _remove(fp.pcm_path)
+                report(min(lo + step, total), total, hours)
+                if sum(len(h) for _, h in staged) >= MERGE_FRACTION * max(lib.n_postings, 1) or lo + step >= total:
+                    if staged:
+                        lib = merge_tracks(lib, staged)
+                        _clear_pending(path, {t.sha256 for t, _ in staged})
+                        staged = []
+        if not os.path.exists(path):
+            lib = merge_tracks(lib, [])  # an empty library file, so that `info` and `identify` work
+    return IndexReport(added=added, skipped=skipped, failed=failed, library=lib)
+
+
+def remove_tracks(path: str, names: Sequence[str], *, cfg: FingerprintConfig = LIBRARY_FINGERPRINT) -> list[Track]:
+    """Remove tracks whose name, path, file name (with or without suffix) or sha256 prefix (≥ 8 hex digits) equals an entry of *names*."""
+    with WriteLock(path):
+        lib = open_library(path, cfg=cfg)
+        gone = [t for t in lib.tracks if _selected(t, names)]
+        if not gone:
+            return []
+        lo = np.array([t.base for t in gone], np.int64)
+        hi = lo + np.array([t.n_frames for t in gone], np.int64)
+        order = np.argsort(lo)
+        lo, hi = lo[order], hi[order]
+
+        def drop(v: np.ndarray) -> np.ndarray:
+            k = np.searchsorted(lo, v, side="right") - 1
+            return (k >= 0) & (v < hi[np.maximum(k, 0)])
+
+        keys, starts, vals = index_mod.filter_values(lib.keys, lib.starts, lib.postings, drop)
+        writer = TableWriter(path, n_postings=vals.size, n_keys=keys.size)
+        try:
+            writer.array("keys")[:] = keys
+            writer.array("starts")[:] = starts
+            writer.array("postings")[:] = vals
+            gone_sha = {t.sha256 for t in gone}
+            writer.commit(cfg=lib.cfg, tracks=[t for t in lib.tracks if t.sha256 not in gone_sha],
+                          next_base=lib.next_base)
+        except BaseException:
+            writer.abort()
+            raise
+        return gone
+
+
+def _selected(t: Track, names: Sequence[str]) -> bool:
+    for n in names:
+        stem = os.path.splitext(os.path.basename(t.path))[0]
+        if n in (t.name, t.path, os.path.basename(t.path), stem) or os.path.abspath(n) == t.path:
+            return True
+        if len(n) >= 8 and t.sha256.startswith(n.lower()):
+            return True
+    return False
+
+
+def _remove(p: str) -> None:
+    try:
+        os.remove(p)
+    except OSError:
+        pass

@@ -1,0 +1,293 @@
+"""library file ↔ memory-mapped hash table + track table. Storage only: no matching here.
+
+One file, read by `np.memmap` without loading it::
+
+    prefix (64 bytes)  magic "SYNCFPLB", format u32, header offset u64, header length u64, header crc32 u32
+    postings uint32[m] global frame of each posting (track base + frame in the track), bucket by bucket
+    keys     uint32[u] the distinct landmark hashes, ascending
+    starts   int64[u+1] bucket k is postings[starts[k]:starts[k+1]]
+    header   JSON: format, fingerprint parameters and their digest, tracks, array offsets, sizes, crc32s
+
+Each array starts on a 64-byte boundary. A posting is one uint32 *global* frame: a track's postings lie in
+[base, base + n_frames), so the track follows from a binary search over the bases and the offset inside it
+is exact for any track length (no time field to wrap). 2**32 frames of 32 ms is ~38,000 hours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+import zlib
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .config import FingerprintConfig
+from .errors import OutputError, SyncfpError
+
+MAGIC = b"SYNCFPLB"
+FORMAT = 1
+_PREFIX = struct.Struct("<8sIQQI")  # magic, format, header offset, header length, header crc32
+_PREFIX_SIZE = 64
+_ALIGN = 64
+VERIFY_AUTO_BYTES = 256 << 20  # above this, checksums of the arrays are checked only on request
+SUFFIX = ".sfp"
+
+# Parameters of every library, spelled out in full so that tuning `align`'s defaults never invalidates
+# libraries. Lower density than align (24 peaks/s, fan-out 5 → ~120 hashes/s): at 4 bytes a posting
+# that is ~1.7 MB per audio-hour, inside the 2 MB budget; queries make up for it with a wider fan-out.
+LIBRARY_FINGERPRINT = FingerprintConfig(
+    rate_hz=8000, n_fft=512, hop=256, fmin_bin=6, fmax_bin=250, peak_df=12, peak_dt=3, whiten_frames=93,
+    peaks_per_s=24.0, rank_frames=32, floor_db=-75.0, fan_out=5, zone_dt=63, zone_df=48,
+)
+
+
+class LibraryError(SyncfpError):
+    """The library file is missing, damaged, locked or made with other parameters."""
+
+    exit_code = 5
+
+
+@dataclass(frozen=True)
+class Track:
+    """One indexed recording; its postings are the global frames [base, base + n_frames)."""
+
+    name: str
+    path: str
+    sha256: str
+    base: int
+    n_frames: int
+    duration_s: float
+    n_hashes: int
+    title: str | None = None
+    artist: str | None = None
+
+
+@dataclass
+class Library:
+    """An open library: track table plus the memory-mapped hash table (read-only)."""
+
+    path: str
+    cfg: FingerprintConfig
+    tracks: list[Track]
+    keys: np.ndarray
+    starts: np.ndarray
+    postings: np.ndarray
+    next_base: int
+    file_bytes: int
+    _bases: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._bases = np.array([t.base for t in self.tracks], np.int64)
+
+    @property
+    def n_postings(self) -> int:
+        return int(self.postings.shape[0])
+
+    @property
+    def audio_hours(self) -> float:
+        return sum(t.duration_s for t in self.tracks) / 3600.0
+
+    def ranges(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each hash, the (start, stop) of its postings; stop == start when absent."""
+        hashes = np.asarray(hashes, np.uint32)
+        if self.keys.shape[0] == 0:
+            z = np.zeros(hashes.shape, np.int64)
+            return z, z
+        k = np.minimum(np.searchsorted(self.keys, hashes), self.keys.shape[0] - 1)
+        found = self.keys[k] == hashes
+        start = np.where(found, self.starts[k], 0)
+        stop = np.where(found, self.starts[k + 1], 0)
+        return start, np.minimum(stop, self.n_postings)
+
+    def track_of(self, global_frame: np.ndarray) -> np.ndarray:
+        """Index into `tracks` of the track holding each global frame."""
+        return np.maximum(np.searchsorted(self._bases, global_frame, side="right") - 1, 0)
+
+    def bases(self) -> np.ndarray:
+        return self._bases
+
+
+def default_path() -> str:
+    """`SYNCFP_LIBRARY`, else the platform data dir (XDG_DATA_HOME, ~/Library/Application Support, APPDATA)."""
+    env = os.environ.get("SYNCFP_LIBRARY")
+    if env:
+        return env
+    if os.name == "nt":
+        base = os.environ.get("APPDATA") or os.path.expanduser("~")
+    elif os.uname().sysname == "Darwin":
+        base = os.path.join(os.path.expanduser("~"), "Library", "Application Support")
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "syncfp", "library" + SUFFIX)
+
+
+def _crc(arr: np.ndarray, chunk: int = 1 << 24) -> int:
+    """crc32 of an array's bytes, read in chunks (works on memmaps without loading them)."""
+    flat = arr.reshape(-1)
+    crc = 0
+    step = max(1, chunk // max(flat.itemsize, 1))
+    for lo in range(0, flat.shape[0], step):
+        crc = zlib.crc32(np.ascontiguousarray(flat[lo : lo + step]).view(np.uint8), crc)
+    return crc
+
+
+def _bad(path: str, why: str) -> LibraryError:
+    return LibraryError(f"{path}: {why}; re-create it with `syncfp index` (or restore a backup)")
+
+
+def open_library(path: str, *, cfg: FingerprintConfig | None = LIBRARY_FINGERPRINT, verify: bool | None = None) -> Library:
+    """Map *path* read-only. Refuses damaged files and, when *cfg* is given, other fingerprint parameters.
+
+    *verify*: check the arrays' crc32s (None: only for files up to `VERIFY_AUTO_BYTES`); the header's
+    checksum, the file size and the table's shape are always checked.
+    """
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            raw = fh.read(_PREFIX_SIZE)
+            magic, fmt, h_off, h_len, h_crc = _PREFIX.unpack_from(raw) if len(raw) >= _PREFIX.size else (b"",) * 5
+            if magic != MAGIC:
+                raise _bad(path, "not a syncfp library (bad magic bytes)" if raw else "empty file")
+            if fmt != FORMAT:
+                raise LibraryError(f"{path}: library format {fmt} is not supported (this syncfp reads {FORMAT})")
+            if h_off + h_len > size:
+                raise _bad(path, f"truncated ({size} bytes, header ends at {h_off + h_len})")
+            fh.seek(h_off)
+            blob = fh.read(h_len)
+    except FileNotFoundError:
+        raise LibraryError(f"{path}: no such library; build one with `syncfp index FILES --library {path}`") from None
+    except IsADirectoryError:
+        raise LibraryError(f"{path}: is a directory, not a library file") from None
+    except OSError as exc:
+        raise LibraryError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if zlib.crc32(blob) != h_crc:
+        raise _bad(path, "corrupted (header checksum mismatch)")
+    try:
+        head = json.loads(blob)
+        lib_cfg = FingerprintConfig(**head["fingerprint"])
+        tracks = [Track(**t) for t in head["tracks"]]
+        arrays = {name: _map(path, size, spec) for name, spec in head["arrays"].items()}
+        next_base = int(head["next_base"])
+    except LibraryError:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _bad(path, f"corrupted header ({type(exc).__name__})") from None
+    if cfg is not None and lib_cfg.digest() != cfg.digest():
+        diff = sorted(k for k, v in asdict(cfg).items() if asdict(lib_cfg).get(k) != v)
+        raise LibraryError(
+            f"{path}: made with other fingerprint parameters (digest {lib_cfg.digest()}, expected "
+            f"{cfg.digest()}; differs in {', '.join(diff)}); re-index the tracks into a new library"
+        )
+    keys, starts, postings = arrays["keys"], arrays["starts"], arrays["postings"]
+    if (
+        starts.shape[0] != keys.shape[0] + 1 or int(starts[0]) != 0 or int(starts[-1]) != postings.shape[0]
+    ):
+        raise _bad(path, "corrupted (hash table shape)")
+    if verify or (verify is None and size <= VERIFY_AUTO_BYTES):
+        for name, spec in head["arrays"].items():
+            if _crc(arrays[name]) != int(spec["crc32"]):
+                raise _bad(path, f"corrupted (checksum mismatch in {name})")
+    return Library(
+        path=path, cfg=lib_cfg, tracks=tracks, keys=keys, starts=starts, postings=postings,
+        next_base=next_base, file_bytes=size,
+    )
+
+
+def _map(path: str, size: int, spec: dict) -> np.ndarray:
+    dtype = np.dtype(spec["dtype"])
+    count, offset = int(spec["count"]), int(spec["offset"])
+    if offset + count * dtype.itemsize > size:
+        raise _bad(path, f"truncated ({size} bytes, arrays end at {offset + count * dtype.itemsize})")
+    if count == 0:
+        return np.zeros(0, dtype)
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=(count,))
+
+
+def _aligned(n: int) -> int:
+    return -(-n // _ALIGN) * _ALIGN
+
+
+class TableWriter:
+    """Writes a new library file next to *path*: allocate arrays, fill them, `commit` renames it into place.
+
+    Arrays are memory-mapped from the temp file, so tables larger than memory can be filled in chunks.
+    """
+
+    def __init__(self, path: str, *, n_postings: int, n_keys: int) -> None:
+        self.path = path
+        directory = os.path.dirname(os.path.abspath(path))
+        try:
+            os.makedirs(directory, exist_ok=True)
+            fd, self.tmp = tempfile.mkstemp(dir=directory, prefix=".syncfp-lib-", suffix=".part")
+            os.close(fd)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        self.layout: dict[str, tuple[str, int, int]] = {}
+        off = _PREFIX_SIZE
+        for name, dtype, count in (("postings", "<u4", n_postings), ("keys", "<u4", n_keys),
+                                   ("starts", "<i8", n_keys + 1)):
+            self.layout[name] = (dtype, off, count)
+            off = _aligned(off + count * np.dtype(dtype).itemsize)
+        self.header_offset = off
+        try:
+            with open(self.tmp, "r+b") as fh:
+                fh.truncate(off)
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+    def array(self, name: str) -> np.ndarray:
+        dtype, off, count = self.layout[name]
+        if count == 0:
+            return np.zeros(0, dtype)
+        return np.memmap(self.tmp, dtype=dtype, mode="r+", offset=off, shape=(count,))
+
+    def commit(self, *, cfg: FingerprintConfig, tracks: list[Track], next_base: int) -> None:
+        """Checksum the arrays, append the header, fsync and rename over the library."""
+        arrays = {}
+        for name, (dtype, off, count) in self.layout.items():
+            arr = self.array(name)
+            if isinstance(arr, np.memmap):
+                arr.flush()
+            arrays[name] = {"dtype": dtype, "offset": off, "count": count, "crc32": _crc(arr)}
+        head = {
+            "format": FORMAT, "fingerprint": asdict(cfg), "digest": cfg.digest(), "next_base": int(next_base),
+            "arrays": arrays, "tracks": [asdict(t) for t in tracks],
+        }
+        blob = json.dumps(head, separators=(",", ":")).encode()
+        prefix = _PREFIX.pack(MAGIC, FORMAT, self.header_offset, len(blob), zlib.crc32(blob))
+        try:
+            with open(self.tmp, "r+b") as fh:
+                fh.seek(self.header_offset)
+                fh.write(blob)
+                fh.seek(0)
+                fh.write(prefix.ljust(_PREFIX_SIZE, b"\0"))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(self.tmp, self.path)
+            _fsync_dir(os.path.dirname(os.path.abspath(self.path)))
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"{self.path}: cannot write ({exc.strerror or exc})") from None
+
+    def abort(self) -> None:
+        try:
+            os.remove(self.tmp)
+        except OSError:
+            pass
+
+
+def _fsync_dir(directory: str) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
