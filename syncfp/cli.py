@@ -86,13 +86,16 @@ def _table(al: Alignment, fps, console: Console) -> None:
 @app.command()
 def align(
     inputs: list[str] = typer.Argument(..., help="Media files, folders (searched recursively) or globs."),
-    output: list[str] = typer.Option([], "-o", "--output", help="Write the timeline here (.edl, .json); repeatable."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="Output format: json, edl (default: by suffix; json alone prints to stdout)."),
+    output: list[str] = typer.Option([], "-o", "--output", help="Write the timeline here (.otio .xml .fcpxml .edl .aaf .rpp .txt .csv .json .html); repeatable."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="Output format: otio, fcp7, fcpxml, edl, aaf, rpp, audacity, csv, json, html (default: by suffix; json alone prints to stdout)."),
     fps: Optional[str] = typer.Option(None, "--fps", help="Timeline frame rate, e.g. 25, 29.97, 30000/1001 (default: from the video)."),
     workers: int = typer.Option(0, "--workers", "-j", help="Decoding processes (default: one per core)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the fingerprint cache."),
     stream: Optional[int] = typer.Option(None, "--stream", help="Audio stream number to use (default: the first)."),
     edl_style: str = typer.Option("cmx", "--edl-style", help="cmx, or premiere (no comment lines)."),
+    no_drift_correction: bool = typer.Option(False, "--no-drift-correction", help="Do not turn measured drift into speed changes in the exports."),
+    fcpx_multicam: bool = typer.Option(False, "--fcpx-multicam", help="FCPXML: a multicam clip with one angle per device instead of connected clips."),
+    report: Optional[str] = typer.Option(None, "--report", help="Also write a self-contained HTML picture of the timeline here."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table."),
 ) -> None:
     """Place every clip on one timeline by its sound and write it for editors and scripts."""
@@ -106,18 +109,21 @@ def align(
         format_for("x", fmt)  # raises the usage error listing the known formats
     for o in output:
         format_for(o, fmt)
+    if edl_style not in ("cmx", "premiere"):
+        raise UsageError(f"--edl-style must be cmx or premiere, not {edl_style!r}")
     paths = expand(inputs)
     if not paths:
         raise UsageError("no input files")
     bars = _Bars(enabled=not quiet)
     with bars.progress:
         al = api.align(paths, workers=workers or None, cache=not no_cache, stream_index=stream, progress=bars)
-    options = ExportOptions(fps=rate, edl_style=edl_style)
+    options = ExportOptions(fps=rate, edl_style=edl_style, drift_correction=not no_drift_correction,
+                            fcpx_multicam=fcpx_multicam)
     json_to_stdout = fmt == "json" and not output
     if not quiet:
         _table(al, rate, _out_console(stderr=json_to_stdout))
-    for o in output:
-        written = export_write(al, o, fmt=fmt, options=options)
+    for o, ofmt in [(o, fmt) for o in output] + ([(report, "html")] if report else []):
+        written = export_write(al, o, fmt=ofmt, options=options)
         if not quiet:
             for w in written:
                 err.print(f"wrote {w}")
