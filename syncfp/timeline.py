@@ -22,7 +22,7 @@ STANDARD_RATES = {
     "119.88": Fraction(120000, 1001), "120": Fraction(120),
 }
 DEFAULT_FPS = Fraction(25)
-RECORD_START_S = 3600  # 01:00:00:00, the editors' convention for a programme's first frame
+RECORD_START_TC = "01:00:00:00"  # the editors' convention for a programme's first frame
 MIN_DRIFT_PPM = 1.0  # below this no editor's speed control can express the change
 
 
@@ -158,6 +158,12 @@ class Timeline:
     unplaced_clips: list[TimelineClip] = field(default_factory=list)  # laid end to end from frame 0
     drift_correction: bool = True
     alignment: Alignment | None = None
+
+    @property
+    def record_start_frame(self) -> int:
+        """01:00:00:00 in this timeline's labels, as a frame count (107892 at 29.97 DF, 108000 NDF)."""
+        label = RECORD_START_TC[:8] + (";" if self.drop_frame else ":") + RECORD_START_TC[9:]
+        return tc_to_frames(label, self.rate)
 
     def tc(self, frames: int) -> str:
         """Frames → timecode label in this timeline's drop-frame mode."""

@@ -14,7 +14,7 @@ import os
 import re
 
 from ..fsutil import atomic_write_text
-from ..timeline import RECORD_START_S, GroupTimeline, Timeline, TimelineClip, Track
+from ..timeline import GroupTimeline, Timeline, TimelineClip, Track
 
 
 def reel_name(path: str) -> str:
@@ -59,7 +59,7 @@ def drift_note(tc: TimelineClip) -> str | None:
 
 def track_to_edl(tl: Timeline, track: Track, *, title: str, style: str = "cmx", unplaced: list | None = None) -> str:
     """One track as CMX 3600 text."""
-    start = round(RECORD_START_S * tl.rate)
+    start = tl.record_start_frame
     reels = reel_names(track.clips)
     lines = [f"TITLE: {title}", f"FCM: {'DROP FRAME' if tl.drop_frame else 'NON-DROP FRAME'}", ""]
     for n, tc in enumerate(track.clips, start=1):
@@ -86,7 +86,7 @@ def track_to_edl(tl: Timeline, track: Track, *, title: str, style: str = "cmx", 
 
 def markers_to_edl(tl: Timeline, group: GroupTimeline, *, title: str) -> str:
     """Songs as Resolve's timeline-marker EDL (Timeline › Import › Timeline Markers from EDL)."""
-    start = round(RECORD_START_S * tl.rate)
+    start = tl.record_start_frame
     lines = [f"TITLE: {title} markers", f"FCM: {'DROP FRAME' if tl.drop_frame else 'NON-DROP FRAME'}", ""]
     for n, m in enumerate(group.markers, start=1):
         rec = start + m.start_frame

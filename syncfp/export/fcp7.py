@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 from ..fsutil import atomic_write_text
-from ..timeline import RECORD_START_S, GroupTimeline, Timeline, TimelineClip, Track, frames_to_tc, snap_rate
+from ..timeline import GroupTimeline, Timeline, TimelineClip, Track, frames_to_tc, snap_rate
 from .common import file_url, ntsc, per_group, sequence_name
 
 
@@ -162,7 +162,7 @@ def to_xml(tl: Timeline, group: GroupTimeline | None, *, title: str = "syncfp", 
     unplaced = tl.unplaced_clips if with_unplaced else []
     _sub(seq, "duration", max([group.duration_frames if group else 0] + [c.record_end for c in unplaced]))
     _rate(seq, rate)
-    _timecode(seq, round(RECORD_START_S * rate), rate, tl.drop_frame)
+    _timecode(seq, tl.record_start_frame, rate, tl.drop_frame)
     media = _sub(seq, "media")
     video, audio = _sub(media, "video"), _sub(media, "audio")
     sc = _sub(_sub(video, "format"), "samplecharacteristics")

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 from ..fsutil import atomic_write_text
-from ..timeline import RECORD_START_S, GroupTimeline, Timeline, TimelineClip, snap_rate
+from ..timeline import GroupTimeline, Timeline, TimelineClip, snap_rate
 from .common import file_url, sequence_name
 
 VERSION = "1.9"
@@ -124,7 +124,7 @@ def _lanes(group: GroupTimeline) -> list[tuple[int, list[TimelineClip]]]:
 
 def _simple(doc: _Doc, seq: ET.Element, group: GroupTimeline) -> None:
     spine = ET.SubElement(seq, "spine")
-    origin = Fraction(round(RECORD_START_S * doc.tl.rate)) * doc.fd
+    origin = Fraction(doc.tl.record_start_frame) * doc.fd
     gap = ET.SubElement(spine, "gap", name="Gap", offset=t(origin), start=t(origin),
                         duration=t(max(1, group.duration_frames) * doc.fd))
     for lane, clips in _lanes(group):
@@ -154,7 +154,7 @@ def _multicam(doc: _Doc, seq: ET.Element, group: GroupTimeline, name: str) -> No
             audio_angle = angle_id
     doc.resources.append(media)
     spine = ET.SubElement(seq, "spine")
-    origin = Fraction(round(RECORD_START_S * doc.tl.rate)) * doc.fd
+    origin = Fraction(doc.tl.record_start_frame) * doc.fd
     clip = ET.SubElement(spine, "mc-clip", ref=media.get("id"), offset=t(origin), name=f"{name} multicam",
                          start="0s", duration=t(max(1, group.duration_frames) * doc.fd))
     audio_angle = audio_angle or video_angle
@@ -176,7 +176,7 @@ def to_xml(tl: Timeline, *, title: str = "syncfp", multicam: bool = False) -> st
         project = ET.SubElement(event, "project", name=name)
         seq = ET.SubElement(project, "sequence", format=doc.seq_format,
                             duration=t(max(1, group.duration_frames) * doc.fd),
-                            tcStart=t(Fraction(round(RECORD_START_S * tl.rate)) * doc.fd),
+                            tcStart=t(Fraction(tl.record_start_frame) * doc.fd),
                             tcFormat="DF" if tl.drop_frame else "NDF", audioLayout="stereo", audioRate="48k")
         if multicam:
             _multicam(doc, seq, group, name)

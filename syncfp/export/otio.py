@@ -12,7 +12,7 @@ from fractions import Fraction
 import opentimelineio as otio
 
 from ..fsutil import atomic_write_text
-from ..timeline import RECORD_START_S, GroupTimeline, Timeline, TimelineClip, Track
+from ..timeline import GroupTimeline, Timeline, TimelineClip, Track
 from .common import file_url, per_group, sequence_name
 
 
@@ -82,7 +82,7 @@ def to_timeline(tl: Timeline, group: GroupTimeline | None, *, title: str = "sync
     """
     rate = tl.rate
     timeline = otio.schema.Timeline(name=sequence_name(tl, group, title))
-    timeline.global_start_time = _rt(round(RECORD_START_S * rate), rate)
+    timeline.global_start_time = _rt(tl.record_start_frame, rate)
     timeline.metadata["syncfp"] = {"rate": f"{rate.numerator}/{rate.denominator}", "drop_frame": tl.drop_frame,
                                    "group": None if group is None else group.group,
                                    "drift_correction": tl.drift_correction}
