@@ -136,10 +136,29 @@ def fit_line(
     second = int(round(masked.max())) if masked.size else 0
     chance = hits * 3.0 / max(span_frames, 1)
     z = (support - chance) / np.sqrt(chance + 1.0)
+    offset, slope = centre + lo, float(rates[r_best])
+    if n_rates > 0:  # the overlap is long enough to see drift at all
+        offset, slope = _polish(seg_dt=(tc - t_ref, dt, count), offset=offset, slope=slope)
     return Line(
-        offset=centre + lo, slope=float(rates[r_best]), t_ref=t_ref, slope_step=step, support=support, second=second,
+        offset=offset, slope=slope, t_ref=t_ref, slope_step=step, support=support, second=second,
         hits=hits, z=float(z),
     )
+
+
+def _polish(*, seg_dt, offset: float, slope: float) -> tuple[float, float]:
+    """Weighted least-squares line through the cells near the Hough winner: finer than the rate grid."""
+    t, dt, count = seg_dt
+    near = np.abs(dt - (offset + slope * t)) <= 1.5
+    if near.sum() < 3 or np.ptp(t[near]) <= 0:
+        return offset, slope
+    w = count[near].astype(np.float64)
+    tn, yn = t[near], dt[near].astype(np.float64)
+    tm = np.average(tn, weights=w)
+    den = np.sum(w * (tn - tm) ** 2)
+    new_slope = float(np.sum(w * (tn - tm) * (yn - np.average(yn, weights=w))) / den)
+    if abs(new_slope - slope) > 2 * abs(slope) + 1e-3:  # keep the grid's answer if the fit ran away
+        return offset, slope
+    return float(np.average(yn, weights=w) - new_slope * tm), new_slope
 
 
 def pair_lines(cells: Cells, n_frames: list[int], cfg: MatchConfig, seg_frames: int) -> dict[tuple[int, int], Line]:

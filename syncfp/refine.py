@@ -66,7 +66,8 @@ def refine_edge(
             continue
         t_a0 = ia / rate
         t_b0 = alpha + beta * t_a0 - margin
-        if abs(beta - 1.0) > 20e-6:  # stretch b onto a's clock so long windows stay coherent
+        stretch = abs(beta - 1.0) > max(20e-6, 2 * e.rate_error)
+        if stretch:  # put b on a's clock so windows stay coherent under large drift
             xb_raw, ib = read_window(fb, t_b0 - 0.01, beta * (xa.size / rate + 2 * margin) + 0.02)
             pos = (t_b0 + beta * np.arange(int(xa.size + 2 * margin * rate)) / rate) * rate - ib
             xb = np.interp(pos, np.arange(xb_raw.size), xb_raw) if xb_raw.size else xb_raw
@@ -79,9 +80,11 @@ def refine_edge(
         lag, height = gcc_phat(xa, xb, min(max_lag, xb.size - xa.size))
         if height < cfg.min_peak:
             continue
-        ta.append(t_a0)
-        step = beta if abs(beta - 1.0) > 20e-6 else 1.0
-        tb.append(b_start + step * lag / rate)
+        # a residual rate error makes the correlation line up the windows' centres, so measure there
+        half = 0.5 * xa.size / rate
+        step = beta if stretch else 1.0
+        ta.append(t_a0 + half)
+        tb.append(b_start + step * lag / rate + step * half)
         peak.append(height)
     if len(ta) < min(cfg.min_windows, n_win):
         return e

@@ -48,6 +48,47 @@ def _tree(n: int, edges: list[PairMatch]) -> list[PairMatch]:
     return tree
 
 
+def _consensus_tree(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveConfig) -> list[PairMatch]:
+    """The spanning forest whose solution agrees with the most edge weight.
+
+    Kruskal alone trusts its strongest edges blindly; one strong wrong edge would then misplace a clip
+    and reject the right edges around it. Dropping each tree edge in turn and keeping a forest that more
+    of the evidence agrees with fixes that, at the cost of one extra solve per tree edge.
+    """
+    best = _tree(n, edges)
+    best_score = _agreement(n, best, edges, durations_s, cfg)
+    for _ in range(len(edges)):
+        for e in sorted(best, key=lambda x: (x.weight, x.a, x.b)):
+            cand = _tree(n, [x for x in edges if x is not e])
+            if len(cand) < len(best):
+                continue  # e was a bridge: nothing else can place that side
+            score = _agreement(n, cand, edges, durations_s, cfg)
+            if score > best_score * (1 + 1e-9) + 1e-12:
+                best, best_score = cand, score
+                break
+        else:
+            break
+    return best
+
+
+def _agreement(n: int, tree: list[PairMatch], edges: list[PairMatch], durations_s, cfg: SolveConfig) -> float:
+    """Total weight of the edges consistent with the positions that *tree* implies."""
+    total = 0.0
+    for nodes in _components(n, tree):
+        members = set(nodes)
+        ref = max(nodes, key=lambda i: (durations_s[i], -i))
+        k, x, _, _ = _solve_component(nodes, ref, [e for e in tree if e.a in members])
+        comp = [e for e in edges if e.a in members and e.b in members]
+        res = _residuals(comp, k, x)
+        total += sum(_score(e) for e, r in zip(comp, res) if abs(r) <= _tolerance(e, cfg))
+    return total
+
+
+def _score(e: PairMatch) -> float:
+    """Evidence of an edge for voting: its hit support (error-based weights would let one edge dominate)."""
+    return float(e.support)
+
+
 def _components(n: int, edges: list[PairMatch]) -> list[list[int]]:
     parent = list(range(n))
     for e in edges:
@@ -104,7 +145,7 @@ def solve(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveCo
     rejected: list[PairMatch] = []
     kept = list(edges)
     for _ in range(6):
-        tree = _tree(n, kept)
+        tree = _consensus_tree(n, kept, durations_s, cfg)
         comps = _components(n, tree)
         changed = False
         new_kept = []

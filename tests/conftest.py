@@ -1,0 +1,55 @@
+"""Shared fixtures: synthesized masters and real encoded clips cut from them with known offsets."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from scipy.signal import resample_poly
+
+from syncfp import encode, synth
+
+MASTER_RATE = 48000
+
+
+@pytest.fixture(scope="session")
+def master() -> np.ndarray:
+    return synth.concert(100.0, rate_hz=MASTER_RATE, seed=1)
+
+
+@pytest.fixture(scope="session")
+def other_master() -> np.ndarray:
+    return synth.concert(60.0, rate_hz=MASTER_RATE, seed=2, tempo_bpm=92)
+
+
+def cut(
+    master: np.ndarray, start_s: float, length_s: float, *, ppm: float = 0.0, snr_db: float | None = 25.0,
+    eq: str = "camera", reverb_s: float = 0.3, seed: int = 0, rate_hz: int = 48000, channels: int = 1,
+) -> np.ndarray:
+    """A device's recording of master[start : start + length] (drift, EQ, room, noise), at *rate_hz*."""
+    seg = master[int(start_s * MASTER_RATE) : int((start_s + length_s) * MASTER_RATE)]
+    y = synth.device(synth.drift(seg, ppm), rate_hz=MASTER_RATE, seed=seed, snr_db=snr_db, eq=eq,
+                     reverb_s=reverb_s)
+    if rate_hz != MASTER_RATE:
+        g = np.gcd(rate_hz, MASTER_RATE)
+        y = resample_poly(y, rate_hz // g, MASTER_RATE // g).astype(np.float32)
+    return np.stack([y, 0.8 * y], axis=1) if channels == 2 else y
+
+
+def make_clip(directory, name: str, master: np.ndarray, start_s: float, length_s: float, *,
+              video_fps: Fraction | None = None, timecode: str | None = None, **kw) -> str:
+    """Encode a cut to *directory*/*name* (codec from the suffix) and return its path."""
+    rate = kw.get("rate_hz", 48000)
+    path = os.path.join(str(directory), name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    encode.write(path, cut(master, start_s, length_s, **kw), rate_hz=rate, video_fps=video_fps, timecode=timecode)
+    return path
+
+
+@pytest.fixture()
+def cache_dir(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    monkeypatch.setenv("SYNCFP_CACHE", str(d))
+    return d

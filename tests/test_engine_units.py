@@ -1,0 +1,131 @@
+"""Stage-level tests: hash layout, block/whole equivalence, index, matching sign and drift, graph solve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from syncfp import index as index_mod
+from syncfp import match as match_mod
+from syncfp.api import match_all
+from syncfp.config import FingerprintConfig, MatchConfig
+from syncfp.fingerprint import fingerprint, fingerprint_blocks, pack, unpack
+from syncfp.solve import solve
+from syncfp.synth import concert, drift
+from syncfp.types import Fingerprint, Hashes, MediaInfo, PairMatch
+
+CFG = FingerprintConfig()
+
+
+@pytest.fixture(scope="module")
+def music8k():
+    return concert(150.0, rate_hz=8000, seed=3)
+
+
+def test_pack_unpack_roundtrip():
+    rng = np.random.default_rng(0)
+    f1, f2, dt = rng.integers(0, 256, 1000), rng.integers(0, 256, 1000), rng.integers(1, 64, 1000)
+    h = pack(f1, f2, dt)
+    assert h.dtype == np.uint32
+    g1, g2, gdt = unpack(h)
+    assert np.array_equal(g1, f1) and np.array_equal(g2, f2) and np.array_equal(gdt, dt)
+
+
+def test_blockwise_equals_whole(music8k):
+    whole = fingerprint(music8k, CFG)
+    blocks = fingerprint_blocks(music8k, CFG, block_windows=7)  # odd block size: many boundaries
+    assert np.array_equal(whole.hash, blocks.hash) and np.array_equal(whole.frame, blocks.frame)
+    density = len(whole) / (music8k.size / 8000)
+    assert 60 < density < 400, density
+
+
+def test_int16_memmap_input_matches_float(music8k, tmp_path):
+    q = np.clip(music8k * 32767, -32768, 32767).astype(np.int16)
+    p = tmp_path / "x.pcm"
+    q.tofile(p)
+    mm = np.memmap(p, dtype=np.int16, mode="r")
+    a = fingerprint_blocks(mm, CFG)
+    b = fingerprint(q.astype(np.float32) / 32768.0, CFG)
+    assert np.array_equal(a.hash, b.hash)
+
+
+def test_index_lookup():
+    h1 = Hashes(np.array([5, 3, 5], np.uint32), np.array([0, 1, 2], np.int32), 3)
+    h2 = Hashes(np.array([3, 9], np.uint32), np.array([7, 8], np.int32), 9)
+    idx = index_mod.build([h1, h2])
+    start, stop = idx.lookup(np.array([3, 4, 5, 9], np.uint32))
+    assert list(stop - start) == [2, 0, 2, 1]
+    s, e = start[0], stop[0]
+    assert sorted(zip(idx.items[s:e], idx.frames[s:e])) == [(0, 1), (1, 7)]
+
+
+def _fp(x, name):
+    h = fingerprint(x, CFG)
+    info = MediaInfo(path=name, duration_s=x.size / 8000, sample_rate_hz=8000, channels=1, codec="pcm")
+    return Fingerprint(name, info, h, x.size / 8000, "", 8000, -20.0)
+
+
+def test_pair_offset_sign_and_drift(music8k):
+    """b starts 20 s after a: offset_s = position(b) - position(a) = +20; b's clock 1000 ppm fast (a
+    mislabelled 29.97/30 rate), which smears a plain histogram over 4 hops across the overlap."""
+    a = music8k[: 8000 * 150]
+    b = drift(music8k[8000 * 20 : 8000 * 150], 1000.0)
+    edges = match_all([_fp(a, "a"), _fp(b, "b")], fcfg=CFG, mcfg=MatchConfig())
+    assert len(edges) == 1 and edges[0].trusted
+    e = edges[0]
+    assert e.offset_s == pytest.approx(20.0, abs=CFG.hop_s)
+    # k_a / k_b where k converts clip seconds to real seconds: k_b = 1 / (1 + 1000e-6); the coarse
+    # search resolves the rate to one step of its grid
+    assert (e.rate - 1) * 1e6 == pytest.approx(1000.0, abs=e.rate_error * 1e6 + 1)
+    assert e.rate_error < 300e-6
+
+
+def test_unrelated_audio_gives_no_trusted_edge(music8k):
+    other = concert(60.0, rate_hz=8000, seed=11)
+    edges = match_all([_fp(music8k[: 8000 * 60], "a"), _fp(other, "b")], fcfg=CFG, mcfg=MatchConfig())
+    assert not any(e.trusted for e in edges)
+
+
+def _edge(a, b, off, w=100.0, rate=1.0):
+    return PairMatch(a=a, b=b, offset_s=off, rate=rate, support=int(w), z=50.0, ratio=10.0, trusted=True,
+                     refined=True, error_s=1e-4, rate_error=1e-6)
+
+
+def test_solve_chain_groups_and_rejects_inconsistent_edge():
+    # 0-1-2 chain (+10, +10) with 6 bridging 1 and 2; 3-4 a separate event; 5 alone.
+    # A wrong 0-2 edge (+35 instead of +20), stronger than any single other edge, is outvoted by the
+    # two edges of clip 0 that agree with the rest.
+    edges = [_edge(0, 1, 10.0), _edge(1, 2, 10.0), _edge(0, 2, 35.0, w=150.0), _edge(3, 4, -5.0),
+             _edge(1, 6, 5.0), _edge(2, 6, -5.0), _edge(0, 6, 15.0)]
+    sol = solve(7, edges, [30.0, 40.0, 30.0, 20.0, 10.0, 5.0, 10.0])
+    assert sol.group[0] == sol.group[1] == sol.group[2] == sol.group[6] != sol.group[3]
+    assert sol.group[3] == sol.group[4] and sol.group[5] == -1
+    assert sol.position_s[:3] == pytest.approx([0.0, 10.0, 20.0], abs=1e-9)
+    assert sol.position_s[3] == pytest.approx(5.0) and sol.position_s[4] == pytest.approx(0.0)
+    assert [(e.a, e.b) for e in sol.rejected] == [(0, 2)]
+
+
+def test_solve_rates_put_reference_clock_at_one():
+    # clip 1 (longest) is the reference; clip 0's clock is 100 ppm slow against it
+    edges = [_edge(0, 1, 5.0, rate=1 / (1 - 100e-6))]
+    sol = solve(2, edges, [10.0, 60.0])
+    assert sol.k[1] == 1.0
+    assert (1 / sol.k[0] - 1) * 1e6 == pytest.approx(-100.0, abs=1e-6)
+
+
+def test_fit_line_finds_drifting_line():
+    rng = np.random.default_rng(1)
+    seg_frames = 312
+    segs = np.arange(100)
+    true_off, slope = 40.0, 500e-6
+    tc = (segs + 0.5) * seg_frames
+    dt = np.rint(true_off + slope * (tc - tc.mean())).astype(np.int32)
+    noise_seg = rng.integers(0, 100, 3000)
+    noise_dt = rng.integers(-30000, 30000, 3000).astype(np.int32)
+    seg = np.concatenate([segs, noise_seg]).astype(np.int32)
+    dts = np.concatenate([dt, noise_dt])
+    cnt = np.concatenate([np.full(100, 5), np.ones(3000, np.int64)])
+    line = match_mod.fit_line(seg, dts, cnt, seg_frames=seg_frames, span_frames=60000, cfg=MatchConfig())
+    assert line.slope == pytest.approx(slope, abs=30e-6)
+    assert line.offset == pytest.approx(true_off, abs=1.0)
+    assert line.support >= 480
