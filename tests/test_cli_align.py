@@ -1,0 +1,128 @@
+"""`syncfp align` run as a user runs it: a subprocess, real media, outputs parsed back and checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from fractions import Fraction
+
+import pytest
+
+from conftest import make_clip
+from syncfp.timeline import tc_to_frames
+
+NTSC = Fraction(30000, 1001)
+
+
+def run(*args, cwd=None, env_extra=None):
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "syncfp", *args], capture_output=True, text=True, cwd=cwd,
+                          env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def shoot(tmp_path_factory, master, other_master):
+    d = tmp_path_factory.mktemp("shoot")
+    clips = {
+        "camA/GOPR0001.MP4": (0.0, make_clip(d, "camA/GOPR0001.MP4", master, 0.0, 30.0, video_fps=NTSC, seed=21)),
+        "camB/C0001.MOV": (8.4, make_clip(d, "camB/C0001.MOV", master, 8.4, 30.0, video_fps=NTSC, seed=22,
+                                          timecode="10:00:00;00")),
+        "rec/ZOOM0001.WAV": (4.0, make_clip(d, "rec/ZOOM0001.WAV", master, 4.0, 40.0, eq="none", seed=23)),
+        "other/IMG_9999.MP4": (None, make_clip(d, "other/IMG_9999.MP4", other_master, 0.0, 20.0,
+                                               video_fps=Fraction(30), seed=24)),
+    }
+    (d / "broken.mov").write_bytes(b"\x00\x00\x00\x18ftypqt  " + os.urandom(4000))
+    return d, clips
+
+
+def test_cli_json_to_stdout_is_clean_and_complete(shoot, tmp_path):
+    d, clips = shoot
+    r = run("align", str(d), "--format", "json", "--no-cache")
+    assert r.returncode == 3, r.stderr  # one unusable input: documented exit code 3
+    doc = json.loads(r.stdout)  # stdout holds only the JSON
+    by = {os.path.relpath(c["path"], d): c for c in doc["clips"]}
+    assert set(by) == set(clips) | {"broken.mov"}
+    for c in doc["clips"]:
+        assert set(c) >= {"path", "group", "track", "offset", "duration", "drift_ppm", "confidence", "error"}
+    assert by["broken.mov"]["group"] is None and by["broken.mov"]["error"]
+    assert by["other/IMG_9999.MP4"]["group"] is None and by["other/IMG_9999.MP4"]["offset"] is None
+    base = by["camA/GOPR0001.MP4"]["offset"]
+    for name in ("camB/C0001.MOV", "rec/ZOOM0001.WAV"):
+        assert abs(by[name]["offset"] - base - clips[name][0]) < 0.001, name
+    assert by["camA/GOPR0001.MP4"]["track"] != by["camB/C0001.MOV"]["track"]
+    assert "broken.mov" in r.stderr  # the table went to stderr, naming the bad file
+
+
+def test_cli_edl_per_track_parsed_back(shoot, tmp_path):
+    d, clips = shoot
+    out = tmp_path / "out" / "timeline.edl"
+    r = run("align", *[p for _, p in clips.values()], "-o", str(out), "--no-cache", "-q")
+    assert r.returncode == 0, r.stderr
+    edls = sorted(out.parent.glob("timeline*.edl"))
+    assert len(edls) == 3  # two cameras and the recorder, one EDL each
+    doc = json.loads(run("align", *[p for _, p in clips.values()], "-f", "json", "-q").stdout)
+    by = {os.path.basename(c["path"]): c for c in doc["clips"]}
+    rate = NTSC
+    seen = set()
+    for edl in edls:
+        text = edl.read_text()
+        assert "FCM: NON-DROP FRAME" in text or "FCM: DROP FRAME" in text
+        events = re.findall(r"^\d{3}\s+(\S+)\s+(\S+)\s+C\s+(\S+) (\S+) (\S+) (\S+)\s*$", text, re.M)
+        names = re.findall(r"^\* FROM CLIP NAME:\s+(.+)$", text, re.M)
+        assert len(events) == len(names) >= 1
+        for (reel, chan, s_in, s_out, r_in, r_out), name in zip(events, names):
+            c = by[name.strip()]
+            seen.add(name.strip())
+            rec = tc_to_frames(r_in, rate) - tc_to_frames("01:00:00:00" if ";" not in r_in else "01:00:00;00", rate)
+            assert rec == round(c["offset"] * float(rate)), (name, r_in)
+            assert tc_to_frames(r_out, rate) - tc_to_frames(r_in, rate) == tc_to_frames(s_out, rate) - tc_to_frames(s_in, rate)
+            assert len(reel) <= 8
+            if name.strip().endswith(".WAV"):
+                assert chan in ("A", "AA", "A1", "A12")  # audio only
+            else:
+                assert chan in ("B", "AA/V")  # picture and sound
+            if name.strip() == "C0001.MOV":
+                assert tc_to_frames(s_in, rate) == tc_to_frames("10:00:00;00", rate)
+    assert seen == {"GOPR0001.MP4", "C0001.MOV", "ZOOM0001.WAV"}
+
+
+def test_cli_usage_errors_are_one_line(tmp_path):
+    r = run("align", str(tmp_path / "nothing-here"), "-o", str(tmp_path / "x.unknown"))
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert "x.unknown" in r.stderr
+    r = run("align", "--fps", "banana", str(tmp_path))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "banana" in r.stderr
+
+
+def test_cli_all_inputs_bad_still_reports(tmp_path):
+    bad = tmp_path / "x.mp4"
+    bad.write_bytes(os.urandom(2000))
+    r = run("align", str(bad), str(tmp_path / "missing.wav"), "-f", "json", "--no-cache")
+    assert r.returncode == 3 and "Traceback" not in r.stderr
+    doc = json.loads(r.stdout)
+    assert [c["error"] is not None for c in doc["clips"]] == [True, True]
+    assert "no such file" in doc["clips"][1]["error"]
+
+
+def test_samples_align_to_their_truth():
+    """The README's first command: the bundled samples land where scripts/make_samples.py put them."""
+    root = os.path.join(os.path.dirname(__file__), "..", "samples")
+    truth = json.load(open(os.path.join(root, "truth.json")))
+    r = run("align", ".", "-f", "json", "--no-cache", "-q", cwd=root)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    by = {os.path.relpath(c["path"], "."): c for c in doc["clips"]}
+    ref = next(n for n, c in by.items() if c["drift_ppm"] == 0.0)
+    for name, t in truth.items():
+        c = by[name]
+        if t["start_s"] is None:
+            assert c["group"] is None
+            continue
+        exp = (t["start_s"] - truth[ref]["start_s"]) * (1 + truth[ref]["drift_ppm"] * 1e-6)
+        assert abs(c["offset"] - by[ref]["offset"] - exp) < 0.001, name
+        assert c["drift_ppm"] == pytest.approx(t["drift_ppm"] - truth[ref]["drift_ppm"], abs=10)
