@@ -50,7 +50,8 @@ class Match:
 
 @dataclass(frozen=True)
 class Segment:
-    """A stretch of a long recording ``[start_s, end_s)`` in which a track was heard from ``offset_s``."""
+    """A stretch ``[start_s, end_s)`` of a long recording in which a track was heard; the recording's
+    ``start_s`` is the track's ``offset_s``."""
 
     track: str
     start_s: float
@@ -180,6 +181,7 @@ def setlist(lib: Library, h: Hits, cfg: IdentifyConfig, *, hop_s: float) -> list
     if h.offset.size == 0:
         return []
     win = max(1, int(round(cfg.window_s / hop_s)))
+    zone_frames = lib.cfg.zone_dt
     w = h.t_q.astype(np.int64) // win
     key = (((w << 20) + h.track) << _OFF_BITS) + (h.offset + (1 << (_OFF_BITS - 1)))
     u, c, smooth = _vote(key)
@@ -199,10 +201,11 @@ def setlist(lib: Library, h: Hits, cfg: IdentifyConfig, *, hop_s: float) -> list
     out = []
     for t, off, w0, w1, score in segs:
         on = (h.track == t) & (np.abs(h.offset - off) <= 1) & (w >= w0) & (w <= w1)
-        start, end = int(h.t_q[on].min()), int(h.t_q[on].max()) + 1
+        # the last anchors' partners lie up to zone_dt later: the song went on about half a zone longer
+        start, end = int(h.t_q[on].min()), int(h.t_q[on].max()) + 1 + zone_frames // 2
         if (end - start) * hop_s < cfg.min_segment_s and w1 == w0:
             continue
         conf = float(confidence(score, 0, int(on.sum())))
         out.append(Segment(track=lib.tracks[t].name, start_s=start * hop_s, end_s=end * hop_s,
-                           offset_s=off * hop_s, score=score, confidence=conf))
+                           offset_s=(off + start) * hop_s, score=score, confidence=conf))
     return out

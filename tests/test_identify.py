@@ -1,0 +1,118 @@
+"""identify on real encoded media: noisy AAC clips named with the right offset, unknown songs unmatched,
+JSON Lines for batches, setlists of long recordings, speed-changed clips."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy.signal import resample_poly
+
+from syncfp import encode, synth
+from syncfp.api_identify import identify_paths
+from syncfp.identify import IdentifyConfig
+from syncfp.indexer import index_files
+from syncfp.library import open_library
+
+RATE = 22050
+SEEDS = (400, 401, 402, 403)  # indexed
+STRANGER = 499  # never indexed
+
+
+def _song(seed: int) -> np.ndarray:
+    return synth.concert(30.0, rate_hz=RATE, seed=seed, tempo_bpm=90 + 4 * (seed % 9))
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    d = tmp_path_factory.mktemp("identify")
+    audio = {s: _song(s) for s in (*SEEDS, STRANGER)}
+    paths = []
+    for s in SEEDS:
+        p = str(d / f"track{s}.m4a")
+        encode.write(p, audio[s], rate_hz=RATE, metadata={"title": f"Track {s}"})
+        paths.append(p)
+    lib_path = str(d / "songs.sfp")
+    index_files(lib_path, paths, workers=2)
+    return d, audio, lib_path
+
+
+def _clip(audio, seed: int, start_s: float, length_s: float, path: str, *, snr_db: float = 5.0) -> str:
+    """A phone-like recording of the song from *start_s*: EQ, room, crowd noise, then AAC at 48 kHz."""
+    x = audio[seed][int(start_s * RATE) : int((start_s + length_s) * RATE)]
+    y = synth.device(x, rate_hz=RATE, seed=seed, snr_db=snr_db, eq="phone", reverb_s=0.3)
+    encode.write(path, resample_poly(y, 320, 147).astype(np.float32), rate_hz=48000, bitrate=64000)
+    return path
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "syncfp", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_noisy_aac_clips_named_with_offset_and_strangers_unmatched(setup):
+    d, audio, lib_path = setup
+    cases = [(401, 11.37), (403, 17.9), (400, 2.25)]
+    queries = [_clip(audio, s, t, 6.0, str(d / f"q{s}.mp4")) for s, t in cases]
+    queries.append(_clip(audio, STRANGER, 8.0, 10.0, str(d / "stranger.mp4")))
+    r = _cli("identify", *queries, "--library", lib_path, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]  # JSON Lines: one object per query
+    assert [o["query"] for o in lines] == queries
+    for (seed, start), o in zip(cases, lines):
+        best = o["matches"][0]
+        assert set(best) == {"track", "offset", "score", "confidence"}
+        assert best["track"] == f"Track {seed}"
+        assert abs(best["offset"] - start) <= 0.05
+        assert 0.5 <= best["confidence"] <= 1.0
+    assert lines[-1]["matches"] == []
+    r = _cli("identify", queries[-1], "--library", lib_path)
+    assert r.returncode == 0 and "no match" in r.stdout
+
+
+def test_setlist_of_a_long_recording(setup):
+    d, audio, lib_path = setup
+    rate = RATE
+    parts = [audio[402][int(5 * rate) : int(25 * rate)], audio[STRANGER][: int(12 * rate)],
+             audio[400][int(3 * rate) : int(21 * rate)]]
+    concert = synth.device(np.concatenate(parts), rate_hz=rate, seed=9, snr_db=10.0, eq="camera", reverb_s=0.4)
+    path = str(d / "concert.mp4")
+    encode.write(path, concert, rate_hz=rate)
+    lib = open_library(lib_path)
+    (res,) = identify_paths(lib, [path], segments=True)
+    segs = [(s.track, round(s.start_s), round(s.end_s), round(s.offset_s)) for s in res.segments]
+    assert [s[0] for s in segs] == ["Track 402", "Track 400"]
+    (t1, a1, b1, o1), (t2, a2, b2, o2) = segs
+    assert abs(a1 - 0) <= 2 and abs(b1 - 20) <= 2 and abs(o1 - 5) <= 1
+    assert abs(a2 - 32) <= 2 and abs(b2 - 50) <= 2 and abs(o2 - 3) <= 1
+    r = _cli("identify", path, "--library", lib_path, "--segments", "--format", "json")
+    obj = json.loads(r.stdout)
+    assert [s["track"] for s in obj["segments"]] == ["Track 402", "Track 400"]
+
+
+def test_speed_changed_clip_found_with_speed_search(setup):
+    d, audio, lib_path = setup
+    x = audio[403][int(8 * RATE) : int(20 * RATE)]
+    fast = resample_poly(x, 100, 104).astype(np.float32)  # played 4 % fast: shorter and higher
+    path = str(d / "fast.wav")
+    encode.write(path, fast, rate_hz=RATE)
+    lib = open_library(lib_path)
+    (plain,) = identify_paths(lib, [path])
+    cfg = IdentifyConfig(speeds=(1.0, 0.96, 0.98, 1.02, 1.04))
+    (found,) = identify_paths(lib, [path], cfg=cfg)
+    assert found.matches and found.matches[0].track == "Track 403"
+    assert abs(found.matches[0].offset_s - 8.0) <= 0.1 and found.matches[0].speed == pytest.approx(1.04)
+    assert not plain.matches or plain.matches[0].score < found.matches[0].score
+
+
+def test_unreadable_query_is_one_line(setup):
+    d, _, lib_path = setup
+    bad = str(d / "bad.mp3")
+    with open(bad, "wb") as fh:
+        fh.write(b"not audio at all" * 10)
+    r = _cli("identify", bad, "--library", lib_path, "--format", "json")
+    assert r.returncode == 3 and "Traceback" not in r.stderr
+    assert json.loads(r.stdout)["matches"] == []
