@@ -36,12 +36,3 @@ def ntsc(rate: Fraction) -> tuple[int, bool]:
     """(timebase, ntsc) as FCP7 XML spells a rate: 30000/1001 → (30, True)."""
     nominal = round(rate)
     return nominal, rate != nominal
-
-
-def frame_duration(rate: Fraction) -> Fraction:
-    return 1 / Fraction(rate)
-
-
-def seconds(frames: int, rate: Fraction) -> Fraction:
-    """Frames → exact rational seconds."""
-    return Fraction(frames) / Fraction(rate)
