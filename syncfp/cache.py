@@ -18,7 +18,7 @@ import numpy as np
 from .config import FingerprintConfig
 from .types import Fingerprint, Hashes, MediaInfo
 
-FORMAT = 1
+FORMAT = 2  # 2: MediaInfo.time_reference
 
 
 def default_dir() -> str:

@@ -48,40 +48,144 @@ def _tree(n: int, edges: list[PairMatch]) -> list[PairMatch]:
     return tree
 
 
+def _propagate(nodes: list[int], ref: int, tree: list[PairMatch]) -> tuple[dict, dict]:
+    """Clock factors k and positions x along a spanning tree from *ref* (exact for a tree, O(n))."""
+    adj: dict[int, list[PairMatch]] = {v: [] for v in nodes}
+    for e in tree:
+        adj[e.a].append(e)
+        adj[e.b].append(e)
+    k, x = {ref: 1.0}, {ref: 0.0}
+    stack = [ref]
+    while stack:
+        u = stack.pop()
+        for e in adj[u]:
+            if e.a == u and e.b not in k:
+                k[e.b] = k[u] / e.rate
+                x[e.b] = x[u] + e.offset_s * k[u]
+                stack.append(e.b)
+            elif e.b == u and e.a not in k:
+                k[e.a] = k[u] * e.rate
+                x[e.a] = x[u] - e.offset_s * k[e.a]
+                stack.append(e.a)
+    return k, x
+
+
 def _consensus_tree(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveConfig) -> list[PairMatch]:
-    """The spanning forest whose solution agrees with the most edge weight.
+    """A spanning forest grown by merging components on the vote of every edge between them.
 
-    Kruskal alone trusts its strongest edges blindly; one strong wrong edge would then misplace a clip
-    and reject the right edges around it. Dropping each tree edge in turn and keeping a forest that more
-    of the evidence agrees with fixes that, at the cost of one extra solve per tree edge.
+    Kruskal alone trusts its strongest edge blindly: one strong wrong match would misplace a whole side.
+    Here, when two components first meet, each edge of the bundle between them proposes a placement and
+    the placement that the most bundle evidence agrees with wins (weighted by hit support).
     """
-    best = _tree(n, edges)
-    best_score = _agreement(n, best, edges, durations_s, cfg)
-    for _ in range(len(edges)):
-        for e in sorted(best, key=lambda x: (x.weight, x.a, x.b)):
-            cand = _tree(n, [x for x in edges if x is not e])
-            if len(cand) < len(best):
-                continue  # e was a bridge: nothing else can place that side
-            score = _agreement(n, cand, edges, durations_s, cfg)
-            if score > best_score * (1 + 1e-9) + 1e-12:
-                best, best_score = cand, score
-                break
-        else:
-            break
-    return best
+    parent = list(range(n))
+    members = {i: [i] for i in range(n)}
+    k = [1.0] * n  # clock factor relative to the component's root
+    x = [0.0] * n  # position relative to the component's root
+    adj: dict[int, list[PairMatch]] = {i: [] for i in range(n)}
+    for e in edges:
+        adj[e.a].append(e)
+        adj[e.b].append(e)
+    tree: list[PairMatch] = []
+    for e in sorted(edges, key=lambda e: (-e.weight, e.a, e.b)):
+        ra, rb = _find(parent, e.a), _find(parent, e.b)
+        if ra == rb:
+            continue
+        if len(members[ra]) < len(members[rb]):
+            ra, rb = rb, ra  # merge the smaller side (rb) into the larger (ra)
+        side_b = set(members[rb])
+        bundle = [f for v in members[rb] for f in adj[v] if _find(parent, f.a if f.b in side_b else f.b) == ra
+                  and (f.a in side_b) != (f.b in side_b)]
+        best, best_vote = None, -1.0
+        for f in bundle:
+            s_f, c_f = _transform(f, side_b, k, x)
+            vote = sum(_score(g) for g in bundle if abs(_predict_residual(g, s_f, c_f, side_b, k, x)) <= _merge_tol(
+                g, f, side_b, x, cfg))
+            if vote > best_vote + 1e-12:
+                best, best_vote = f, vote
+        s_b, c_b = _transform(best, side_b, k, x)
+        for v in members[rb]:
+            k[v], x[v] = s_b * k[v], c_b + s_b * x[v]
+            parent[v] = ra
+        parent[rb] = ra
+        members[ra].extend(members.pop(rb))
+        tree.append(best)
+    return tree
 
 
-def _agreement(n: int, tree: list[PairMatch], edges: list[PairMatch], durations_s, cfg: SolveConfig) -> float:
-    """Total weight of the edges consistent with the positions that *tree* implies."""
+def _triangle_filter(edges: list[PairMatch], cfg: SolveConfig) -> tuple[list[PairMatch], list[PairMatch]]:
+    """Drop edges that more triangles contradict than confirm (a wrong match rarely closes a cycle).
+
+    Rates are ignored here (k ≈ 1): the tolerance grows by 1200 ppm of the offsets around the triangle.
+    """
+    meas: dict[tuple[int, int], tuple[float, PairMatch]] = {}
+    nbr: dict[int, set[int]] = {}
+    for e in edges:
+        meas[(e.a, e.b)] = (e.offset_s, e)
+        meas[(e.b, e.a)] = (-e.offset_s, e)
+        nbr.setdefault(e.a, set()).add(e.b)
+        nbr.setdefault(e.b, set()).add(e.a)
+    keep, drop = [], []
+    for e in edges:
+        cons = incons = 0
+        for c in nbr[e.a] & nbr[e.b]:
+            d_ac, e_ac = meas[(e.a, c)]
+            d_cb, e_cb = meas[(c, e.b)]
+            tol = _tolerance(e, cfg) + _tolerance(e_ac, cfg) + _tolerance(e_cb, cfg)
+            tol += 1.2e-3 * (abs(d_ac) + abs(d_cb))
+            if abs(d_ac + d_cb - e.offset_s) <= tol:
+                cons += 1
+            else:
+                incons += 1
+        (drop if incons > cons else keep).append(e)
+    return keep, drop
+
+
+def _transform(f: PairMatch, side_b: set, k: list, x: list) -> tuple[float, float]:
+    """(scale, shift) taking side-b coordinates to side-a coordinates according to edge *f*."""
+    if f.b in side_b:  # f.a on the kept side
+        kb = k[f.a] / f.rate
+        xb = x[f.a] + f.offset_s * k[f.a]
+        node = f.b
+    else:
+        ka = None
+        node = f.a
+        # x_b = x_a + offset * k_a with k_a = k_b * rate
+        ka = k[f.b] * f.rate
+        kb, xb = ka, x[f.b] - f.offset_s * ka
+    s = kb / k[node]
+    return s, xb - s * x[node]
+
+
+def _predict_residual(g: PairMatch, s: float, c: float, side_b: set, k: list, x: list) -> float:
+    """How far g's own measurement is from the placement (s, c) of side b."""
+    ka = s * k[g.a] if g.a in side_b else k[g.a]
+    xa = c + s * x[g.a] if g.a in side_b else x[g.a]
+    xb = c + s * x[g.b] if g.b in side_b else x[g.b]
+    return xb - xa - g.offset_s * ka
+
+
+def _merge_tol(g: PairMatch, f: PairMatch, side_b: set, x: list, cfg: SolveConfig) -> float:
+    """g's tolerance, widened by f's rate uncertainty over the distance between their ends on side b."""
+    gb = g.a if g.a in side_b else g.b
+    fb = f.a if f.a in side_b else f.b
+    return _tolerance(g, cfg) + f.rate_error * abs(x[gb] - x[fb])
+
+
+def _agreement(n: int, tree: list[PairMatch], edges: list[PairMatch], durations_s, cfg: SolveConfig):
+    """(support of the edges consistent with *tree*'s positions, the inconsistent edges)."""
     total = 0.0
+    bad: list[PairMatch] = []
     for nodes in _components(n, tree):
         members = set(nodes)
         ref = max(nodes, key=lambda i: (durations_s[i], -i))
-        k, x, _, _ = _solve_component(nodes, ref, [e for e in tree if e.a in members])
+        k, x = _propagate(nodes, ref, [e for e in tree if e.a in members])
         comp = [e for e in edges if e.a in members and e.b in members]
-        res = _residuals(comp, k, x)
-        total += sum(_score(e) for e, r in zip(comp, res) if abs(r) <= _tolerance(e, cfg))
-    return total
+        for e, r in zip(comp, _residuals(comp, k, x)):
+            if abs(r) <= _tolerance(e, cfg):
+                total += _score(e)
+            else:
+                bad.append(e)
+    return total, bad
 
 
 def _score(e: PairMatch) -> float:
@@ -142,8 +246,7 @@ def _residuals(edges: list[PairMatch], k: dict, x: dict) -> np.ndarray:
 def solve(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveConfig = SolveConfig()) -> Solution:
     """Place *n* clips from trusted *edges*; clips in no component of two or more stay unplaced."""
     edges = [e for e in edges if e.trusted]
-    rejected: list[PairMatch] = []
-    kept = list(edges)
+    kept, rejected = _triangle_filter(edges, cfg)
     for _ in range(6):
         tree = _consensus_tree(n, kept, durations_s, cfg)
         comps = _components(n, tree)
@@ -153,8 +256,7 @@ def solve(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveCo
             members = set(nodes)
             comp_edges = [e for e in kept if e.a in members]
             ref = max(nodes, key=lambda i: (durations_s[i], -i))
-            comp_tree = [e for e in tree if e.a in members]
-            k, x, _, _ = _solve_component(nodes, ref, comp_tree)
+            k, x = _propagate(nodes, ref, [e for e in tree if e.a in members])
             res = _residuals(comp_edges, k, x)
             good = [e for e, r in zip(comp_edges, res) if abs(r) <= _tolerance(e, cfg)]
             bad = [e for e, r in zip(comp_edges, res) if abs(r) > _tolerance(e, cfg)]
