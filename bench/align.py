@@ -1,0 +1,159 @@
+"""Alignment benchmark: realistic multi-device scenarios → accuracy and speed of syncfp and of peer tools.
+
+Builds scenarios from real music (see `bench.scenario`), runs a cold ``syncfp.align`` on each in a child
+process, scores it against the ground truth (`bench.metrics`), measures bare PyAV decoding of the same
+files as the speed floor, and runs audalign and audio-offset-finder (each in its own venv) side by side.
+
+    python bench/align.py --quick                  # one small scenario, no peers, < 2 min
+    python bench/align.py --json /tmp/align.json   # default: 3 scenarios, peers on the first one
+
+Generated media go to ``--workdir`` (default: a folder in the system temp dir), never into the repo; a
+finished scenario is reused by the next run with the same seed and size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+if __package__ in (None, ""):  # run as a script: make `bench` and `syncfp` importable from the repo
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench import metrics  # noqa: E402
+from bench.music import Source  # noqa: E402
+from bench.peers.runner import PEERS, default_cache_dir, ensure_venv, run_peer  # noqa: E402
+from bench.report import print_report  # noqa: E402
+from bench.scenario import MASTER_RATE_HZ, plan, render  # noqa: E402
+
+# (event seconds, phones, cameras, distractors, second event): cycled over the scenarios
+SIZES = [(360.0, 3, 1, 3, False), (600.0, 4, 2, 4, True), (900.0, 4, 2, 3, False)]
+QUICK = (180.0, 2, 1, 2, False)
+CORES = os.cpu_count() or 1
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def run_child(args: list[str], job: dict, out_name: str, work: str) -> dict:
+    job_path, out_path = os.path.join(work, out_name + "-job.json"), os.path.join(work, out_name + ".json")
+    with open(job_path, "w") as f:
+        json.dump(job, f)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run([sys.executable, "-m", *args, job_path, out_path], check=True, cwd=repo)
+    with open(out_path) as f:
+        return json.load(f)
+
+
+def speed(audio_s: float, res: dict, cores: int) -> dict:
+    wall, cpu = res.get("wall_s") or 0.0, res.get("cpu_s") or 0.0
+    return {
+        "audio_h": audio_s / 3600, "wall_s": wall, "cpu_s": cpu, "cores": cores,
+        "audio_h_per_wall_s": audio_s / 3600 / wall if wall else None,
+        "xrt_wall": audio_s / wall if wall else None,
+        "xrt_per_core": audio_s / wall / cores if wall else None,
+        "xrt_per_cpu_s": audio_s / cpu if cpu else None,
+        "peak_rss_mb": max(res.get("rss_self_mb", 0.0), res.get("rss_child_mb", 0.0)),
+        "rss_self_mb": res.get("rss_self_mb"), "rss_child_mb": res.get("rss_child_mb"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="one small scenario, no peers (< 2 min)")
+    ap.add_argument("--scenarios", type=int, default=None, help="number of scenarios (default 3, quick 1)")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the first scenario; others follow")
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "syncfp-bench-align"))
+    ap.add_argument("--json", help="write all results here")
+    ap.add_argument("--workers", type=int, default=CORES, help="syncfp worker processes")
+    ap.add_argument("--peer-scenarios", type=int, default=None,
+                    help="run peers on this many scenarios (default 1, quick 0)")
+    ap.add_argument("--peer-budget", type=float, default=600.0, help="seconds per peer and scenario")
+    ap.add_argument("--venv-dir", default=default_cache_dir(), help="where the peers' venvs live")
+    ap.add_argument("--synth", action="store_true", help="use synthesized music even if real music is present")
+    a = ap.parse_args(argv)
+    n = a.scenarios or (1 if a.quick else 3)
+    n_peer = a.peer_scenarios if a.peer_scenarios is not None else (0 if a.quick else 1)
+    source = Source(rate_hz=MASTER_RATE_HZ, force_synth=a.synth)
+    log(f"music: {source.kind} ({len(source)} tracks); workdir {a.workdir}")
+    t_all = time.perf_counter()
+    results: dict = {"command": " ".join([os.path.basename(sys.executable), *sys.argv]), "music": source.kind,
+                     "cores": CORES, "engine": _engine_version(), "scenarios": []}
+    all_files: list[str] = []
+    for k in range(n):
+        size = QUICK if a.quick else SIZES[k % len(SIZES)]
+        seed = a.seed + k
+        sc = plan(seed, event_s=size[0], phones=size[1], cameras=size[2], distractors=size[3],
+                  second_event=size[4], n_tracks=len(source))
+        sdir = os.path.join(a.workdir, f"{'quick' if a.quick else 'full'}-s{seed}")
+        t0 = time.perf_counter()
+        truth = render(sc, source, os.path.join(sdir, "media"), workers=CORES)
+        log(f"scenario {sc.name}: {len(sc.clips)} clips rendered/reused in {time.perf_counter() - t0:.0f} s")
+        paths = [os.path.join(sdir, "media", c["file"]) for c in truth["clips"]]
+        all_files += paths
+        audio_s = sum(c["dur_s"] for c in truth["clips"])
+        entry = {"name": sc.name, "seed": seed, "event_s": sc.event_s, "clips": len(paths),
+                 "audio_h": audio_s / 3600, "devices": [d.__dict__ for d in sc.devices], "tools": {}}
+        res = run_child(["bench.run_syncfp"], {"paths": paths, "workers": a.workers}, "syncfp", sdir)
+        entry["tools"]["syncfp"] = {**metrics.score(truth, res["clips"]),
+                                    **speed(audio_s, res, min(a.workers, CORES))}
+        log(f"syncfp on {sc.name}: {res['wall_s']:.1f} s")
+        if k < n_peer:
+            ref = max(truth["clips"], key=lambda c: c["dur_s"] if c["event"] == 0 else -1)
+            ref_path = os.path.join(sdir, "media", ref["file"])
+            for peer in PEERS:
+                py, err = ensure_venv(peer, a.venv_dir, log)
+                if py is None:
+                    entry["tools"][peer.name] = {"error": err}
+                    log(f"{peer.name}: {err}")
+                    continue
+                log(f"{peer.name} on {sc.name} (budget {a.peer_budget:.0f} s)")
+                pres = run_peer(peer, py, paths, ref_path, os.path.join(sdir, peer.name), budget_s=a.peer_budget)
+                if pres.get("error"):
+                    entry["tools"][peer.name] = {"error": pres["error"], "wall_s": pres.get("wall_s")}
+                    log(f"{peer.name}: {pres['error']}")
+                    continue
+                entry["tools"][peer.name] = {**metrics.score(truth, pres["clips"], reference=ref["file"]),
+                                             **speed(audio_s, pres, 1), "timed_out": pres.get("timed_out", 0)}
+        results["scenarios"].append(entry)
+    log("bare PyAV decode of the same files (one process)")
+    results["decode_floor"] = _floor(all_files, a.workdir)
+    results["total_wall_s"] = time.perf_counter() - t_all
+    print_report(results)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+def _engine_version() -> str:
+    """Commit of the work tree, with '+dirty' when syncfp/ has uncommitted changes (engines move fast)."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "syncfp"], cwd=repo, capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def _floor(paths: list[str], work: str) -> dict:
+    out = os.path.join(work, "decode-floor.json")
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run([sys.executable, "-m", "bench.decode_floor", out, *paths], check=True, cwd=repo)
+    with open(out) as f:
+        kinds = json.load(f)
+    for k in kinds.values():
+        k["xrt_per_core"] = k["audio_s"] / k["cpu_s"] if k["cpu_s"] else None
+    return kinds
+
+
+if __name__ == "__main__":
+    sys.exit(main())

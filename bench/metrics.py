@@ -1,0 +1,155 @@
+"""ground truth + one tool's placements → accuracy counts (1/5/40 ms, misplaced, missed, false placements).
+
+Positions are compared *relatively*, so group numbering and each group's zero do not matter. A tool reports
+positions in the clock of its group's reference clip, whose device ran ``ppm_ref`` fast, so clip *i* is
+expected at ``start_i · (1 + ppm_ref·1e-6) + c`` with one free constant ``c`` per group (taken as the
+median over the group, robust to a few misplaced clips), and with relative drift
+``((1 + ppm_i·1e-6) / (1 + ppm_ref·1e-6) − 1)·1e6``.
+
+Per event the group holding most of its placeable clips is its 'main' group. An event clip is
+* within 1/5/40 ms: in the main group and that close to the truth;
+* misplaced: placed but > 40 ms off, or in a group whose clips mostly come from another event;
+* split: placed in a second group of its own event (the editor gets two unrelated timelines);
+* missed: placeable (overlaps the event's other clips by >= MIN_OVERLAP_S, transitively) but unplaced.
+A distractor placed anywhere is a false placement.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import numpy as np
+
+MIN_OVERLAP_S = 5.0
+DRIFT_MIN_DUR_S = 60.0  # drift of shorter clips is barely observable; scored only above this
+
+
+def placeable(clips: list[dict]) -> set[str]:
+    """Event clips in the largest overlap-connected component of their event."""
+    out: set[str] = set()
+    by_event: dict[int, list[dict]] = defaultdict(list)
+    for c in clips:
+        if c["event"] is not None:
+            by_event[c["event"]].append(c)
+    for members in by_event.values():
+        parent = list(range(len(members)))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for i, a in enumerate(members):
+            for j in range(i + 1, len(members)):
+                b = members[j]
+                ov = min(a["start_s"] + a["dur_s"], b["start_s"] + b["dur_s"]) - max(a["start_s"], b["start_s"])
+                if ov >= MIN_OVERLAP_S:
+                    parent[find(j)] = find(i)
+        comp = Counter(find(i) for i in range(len(members)))
+        if comp:
+            root, size = comp.most_common(1)[0]
+            if size > 1:
+                out.update(m["file"] for i, m in enumerate(members) if find(i) == root)
+    return out
+
+
+def _ref_ppm(files: list[str], preds: dict, truth: dict[str, dict], reference: str | None) -> float:
+    """Clock error of the clip whose clock the group's positions are in."""
+    if reference is not None and reference in truth:
+        return truth[reference]["ppm"]
+    zero = [f for f in files if preds[f].get("drift_ppm") is not None and abs(preds[f]["drift_ppm"]) < 1e-6]
+    if zero:
+        return truth[max(zero, key=lambda f: truth[f]["dur_s"])]["ppm"]
+    est = [truth[f]["ppm"] - preds[f]["drift_ppm"] for f in files if preds[f].get("drift_ppm") is not None]
+    return float(np.median(est)) if est else 0.0
+
+
+def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = None) -> dict:
+    """Count how well *preds* ({file: {group, offset_s, drift_ppm}}) matches *truth_doc* (see module doc)."""
+    clips = truth_doc["clips"]
+    truth = {c["file"]: c for c in clips}
+    can = placeable(clips)
+    groups: dict[object, list[str]] = defaultdict(list)
+    for f, p in preds.items():
+        if f in truth and p.get("group") is not None and p.get("offset_s") is not None:
+            groups[p["group"]].append(f)
+    major = {g: Counter(truth[f]["event"] for f in fs).most_common(1)[0][0] for g, fs in groups.items()}
+    main: dict[int, object] = {}
+    for e in {c["event"] for c in clips if c["event"] is not None}:
+        counts = {g: sum(1 for f in fs if f in can and truth[f]["event"] == e) for g, fs in groups.items()}
+        best = max(counts, key=counts.get, default=None)
+        if best is not None and counts[best] > 0 and major[best] == e:
+            main[e] = best
+    err_ms: dict[str, float] = {}
+    drift_err: dict[str, float] = {}
+    for g, fs in groups.items():
+        e = major[g]
+        if e is None:
+            continue
+        p_ref = _ref_ppm(fs, preds, truth, reference)
+        own = [f for f in fs if truth[f]["event"] == e]
+        raw = {f: preds[f]["offset_s"] - truth[f]["start_s"] * (1 + p_ref * 1e-6) for f in own}
+        c0 = float(np.median(list(raw.values())))
+        for f in own:
+            err_ms[f] = (raw[f] - c0) * 1000.0
+            d = preds[f].get("drift_ppm")
+            if d is not None and truth[f]["dur_s"] >= DRIFT_MIN_DUR_S:
+                expect = ((1 + truth[f]["ppm"] * 1e-6) / (1 + p_ref * 1e-6) - 1) * 1e6
+                drift_err[f] = d - expect
+    res = Counter()
+    failures: list[dict] = []
+    for c in clips:
+        f, e = c["file"], c["event"]
+        p = preds.get(f, {})
+        g = p.get("group") if p.get("offset_s") is not None else None
+        if e is None:
+            res["distractors"] += 1
+            if g is not None:
+                res["false_placements"] += 1
+                failures.append({"file": f, "what": "distractor placed", "group": g})
+            continue
+        res["event_clips"] += 1
+        is_p = f in can
+        res["placeable"] += is_p
+        if g is None:
+            if is_p:
+                res["missed"] += 1
+                failures.append({"file": f, "what": "missed", "reason": p.get("error"), "dur_s": c["dur_s"]})
+            continue
+        if major[g] != e:
+            res["misplaced"] += 1
+            failures.append({"file": f, "what": "placed with another event's clips", "group": g})
+        elif main.get(e) != g:
+            res["split"] += 1
+            failures.append({"file": f, "what": "split into a second group of its event", "group": g})
+        else:
+            err = abs(err_ms[f])
+            for tol in (1, 5, 40):
+                if is_p and err <= tol:
+                    res[f"within_{tol}ms"] += 1
+            if err > 40:
+                res["misplaced"] += 1
+            if err > 1:
+                failures.append({"file": f, "what": "off" if err <= 40 else "misplaced (> 40 ms)",
+                                 "err_ms": round(err_ms[f], 3), "dur_s": c["dur_s"], "device": c["device"]})
+    ok_drift = [abs(v) for f, v in drift_err.items() if abs(err_ms.get(f, 1e9)) <= 40]
+    out = {k: int(res[k]) for k in ("event_clips", "placeable", "distractors", "within_1ms", "within_5ms",
+                                    "within_40ms", "misplaced", "split", "missed", "false_placements")}
+    errs = [abs(v) for f, v in err_ms.items() if f in can and abs(v) <= 40]
+    out["err_ms_median"] = float(np.median(errs)) if errs else None
+    out["err_ms_p95"] = float(np.percentile(errs, 95)) if errs else None
+    out["drift_err_ppm_median"] = float(np.median(ok_drift)) if ok_drift else None
+    out["drift_err_ppm_max"] = float(np.max(ok_drift)) if ok_drift else None
+    out["failures"] = failures
+    return out
+
+
+def total(per_scenario: list[dict]) -> dict:
+    """Sum the counts over scenarios (medians are not summed; failures are concatenated)."""
+    keys = ("event_clips", "placeable", "distractors", "within_1ms", "within_5ms", "within_40ms", "misplaced",
+            "split", "missed", "false_placements")
+    out = {k: sum(s[k] for s in per_scenario) for k in keys}
+    drift = [s["drift_err_ppm_max"] for s in per_scenario if s.get("drift_err_ppm_max") is not None]
+    out["drift_err_ppm_max"] = max(drift) if drift else None
+    return out

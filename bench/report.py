@@ -1,0 +1,62 @@
+"""benchmark results dict → Markdown tables on stdout (pasted as-is into docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+from bench import metrics
+
+_HEAD = ("| scenario | tool | placeable / distractors | ≤ 1 ms | ≤ 5 ms | ≤ 40 ms | misplaced | split | missed "
+         "| false pl. | drift err max (ppm) | wall (s) | audio-h / wall-s | × RT per core | × RT per CPU-s "
+         "| peak RSS (MB) |")
+
+
+def _pct(k: int, n: int) -> str:
+    return f"{k} ({100.0 * k / n:.1f} %)" if n else "-"
+
+
+def _f(x, fmt: str = "{:.1f}") -> str:
+    return "-" if x is None else fmt.format(x)
+
+
+def _row(name: str, tool: str, r: dict) -> str:
+    if "error" in r and "placeable" not in r:
+        return f"| {name} | {tool} | could not run: {r['error']} |" + " |" * 13
+    n = r["placeable"]
+    return (f"| {name} | {tool} | {n} / {r['distractors']} | {_pct(r['within_1ms'], n)} | {_pct(r['within_5ms'], n)} "
+            f"| {_pct(r['within_40ms'], n)} | {r['misplaced']} | {r['split']} | {r['missed']} "
+            f"| {r['false_placements']} | {_f(r.get('drift_err_ppm_max'))} | {_f(r.get('wall_s'))} "
+            f"| {_f(r.get('audio_h_per_wall_s'), '{:.3f}')} | {_f(r.get('xrt_per_core'), '{:.0f}')} "
+            f"| {_f(r.get('xrt_per_cpu_s'), '{:.0f}')} | {_f(r.get('peak_rss_mb'), '{:.0f}')} |")
+
+
+def print_report(results: dict) -> None:
+    print(f"\nengine: {results.get('engine')}; music: {results['music']}; cores: {results['cores']}; "
+          f"total wall {results['total_wall_s']:.0f} s\n")
+    print(_HEAD)
+    print("|" + " --- |" * 16)
+    per_tool: dict[str, list[dict]] = {}
+    for s in results["scenarios"]:
+        label = f"{s['name']} ({s['clips']} files, {s['audio_h']:.2f} h)"
+        for tool, r in s["tools"].items():
+            print(_row(label, tool, r))
+            if "placeable" in r:
+                per_tool.setdefault(tool, []).append({**r, "scenario": s["name"]})
+    for tool, rs in per_tool.items():
+        tot = metrics.total(rs)
+        audio_h = sum(r["audio_h"] for r in rs)
+        wall = sum(r["wall_s"] for r in rs)
+        cpu = sum(r.get("cpu_s") or 0 for r in rs)
+        tot.update(wall_s=wall, audio_h_per_wall_s=audio_h / wall, xrt_per_core=audio_h * 3600 / wall / rs[0]["cores"],
+                   xrt_per_cpu_s=audio_h * 3600 / cpu if cpu else None, peak_rss_mb=max(r["peak_rss_mb"] for r in rs))
+        print(_row(f"**all {len(rs)}**", f"**{tool}**", tot))
+    print("\nBare PyAV decode of the same files, one process (the floor):\n")
+    print("| codec | files | audio (h) | × RT per core (CPU time) |\n| --- | --- | --- | --- |")
+    for kind, k in sorted(results["decode_floor"].items()):
+        print(f"| {kind} | {k['files']} | {k['audio_s'] / 3600:.2f} | {_f(k['xrt_per_core'], '{:.0f}')} |")
+    a = sum(k["audio_s"] for k in results["decode_floor"].values())
+    c = sum(k["cpu_s"] for k in results["decode_floor"].values())
+    print(f"| all | {sum(k['files'] for k in results['decode_floor'].values())} | {a / 3600:.2f} | {a / c:.0f} |")
+    print("\nsyncfp clips not within 1 ms:\n")
+    for s in results["scenarios"]:
+        for f in s["tools"].get("syncfp", {}).get("failures", []):
+            extra = ", ".join(f"{k}={v}" for k, v in f.items() if k not in ("file", "what"))
+            print(f"- {s['name']}: `{f['file']}` {f['what']} ({extra})")
