@@ -27,11 +27,15 @@ class IdentifyConfig:
     """Query-side parameters (the library fixes the fingerprint parameters)."""
 
     query_fan_out: int = 12  # a superset of the library's pairs (fan-out 5): more chances per peak to agree
+    query_density: float = 1.0  # query peaks per second, as a multiple of the library's
     max_bucket_factor: float = 40.0  # skip hashes with more postings than this × the mean: uninformative
     min_score: int = 7  # aligned hits a match needs (chance alone rarely reaches this; see docs/library.md)
     min_confidence: float = 0.5  # matches below this are not reported
     top: int = 5
     speeds: tuple[float, ...] = (1.0,)  # playback speeds to try (1.03 = played 3 % fast)
+    shifts: int = 2  # also fingerprint the query from hop/shifts, 2·hop/shifts, ... samples in: a peak near
+    # a frame edge then lands in the library's frame in one of them (more hits, and the right one of two
+    # repeated passages more often)
     window_s: float = 8.0  # setlist: the recording is scored per window of this length
     min_segment_s: float = 8.0  # setlist: shorter runs are dropped
 
@@ -73,7 +77,8 @@ class Hits:
 
 def query_config(lib_cfg: FingerprintConfig, cfg: IdentifyConfig) -> FingerprintConfig:
     """Fingerprint parameters for queries: the library's, with a wider fan-out (a superset of its pairs)."""
-    return replace(lib_cfg, fan_out=max(lib_cfg.fan_out, cfg.query_fan_out))
+    return replace(lib_cfg, fan_out=max(lib_cfg.fan_out, cfg.query_fan_out),
+                   peaks_per_s=lib_cfg.peaks_per_s * max(cfg.query_density, 1.0))
 
 
 def hits(lib: Library, hashes: Hashes, cfg: IdentifyConfig) -> Hits:
@@ -115,7 +120,7 @@ def confidence(score: np.ndarray | int, runner_up: np.ndarray | int, n_hashes: i
     r = np.asarray(runner_up, np.float64)
     noise = np.maximum(r, 2.0 + 0.002 * n_hashes)
     z = (s - noise) / np.sqrt(noise + 1.0)
-    return 1.0 / (1.0 + np.exp(-(1.6 * z - 3.2)))
+    return 1.0 / (1.0 + np.exp(-(1.65 * z - 2.7)))
 
 
 def best_matches(lib: Library, h: Hits, cfg: IdentifyConfig, *, hop_s: float, speed: float = 1.0) -> list[Match]:
@@ -152,13 +157,19 @@ def identify_audio(
     qcfg = query_config(lib.cfg, cfg)
     found: dict[int, Match] = {}
     all_hits = []
+    hop = lib.cfg.hop
+    n_shifts = max(cfg.shifts, 1)
     for speed in cfg.speeds:
         y = x if speed == 1.0 else _resample(x, speed)
-        hh = hits(lib, fingerprint_blocks(y, qcfg), cfg)
-        all_hits.append(hh)
-        for m in best_matches(lib, hh, cfg, hop_s=lib.cfg.hop_s, speed=speed):
-            if m.track_index not in found or m.score > found[m.track_index].score:
-                found[m.track_index] = m
+        for k in range(n_shifts):
+            skip = k * hop // n_shifts
+            hh = hits(lib, fingerprint_blocks(y[skip:], qcfg), cfg)
+            if k == 0:
+                all_hits.append(hh)
+            for m in best_matches(lib, hh, cfg, hop_s=lib.cfg.hop_s, speed=speed):
+                m = replace(m, offset_s=m.offset_s - skip / lib.cfg.rate_hz)
+                if m.track_index not in found or m.score > found[m.track_index].score:
+                    found[m.track_index] = m
     ranked = sorted(found.values(), key=lambda m: (-m.score, m.track_index))
     return ranked[: cfg.top], all_hits
 
