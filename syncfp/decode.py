@@ -141,17 +141,66 @@ def _time_reference(meta) -> int | None:
     return value if value >= 0 else None
 
 
-def _downmix(frame) -> np.ndarray:
-    """Fallback for layouts the resampler refuses: average the channels of the raw samples."""
-    data = frame.to_ndarray().astype(np.float32)
-    if frame.format.is_planar:
-        data = data.reshape(len(frame.layout.channels) or data.shape[0], -1)
+_SAMPLE_TYPES = {"flt": (np.float32, 1.0), "dbl": (np.float64, 1.0), "s16": (np.int16, 1 / 32768.0),
+                 "s32": (np.int32, 1 / 2147483648.0), "s64": (np.int64, 1 / 9223372036854775808.0)}
+
+
+def _frame_layout(frame) -> tuple:
+    """(format name, planar, channels, (dtype, scale) or None): read once per stream, not per frame."""
+    name = frame.format.name
+    kind = _SAMPLE_TYPES.get(name.rstrip("p")) if name not in ("u8", "u8p") else None
+    return name, frame.format.is_planar, max(1, frame.layout.nb_channels), kind
+
+
+def _to_mono(frame, layout: tuple) -> np.ndarray:
+    """A decoded frame of any sample format and channel layout → mono float32 in [-1, 1].
+
+    Reads the planes' buffers directly and averages channels in numpy: downmixing here and resampling
+    big mono blocks costs a fraction of feeding FFmpeg's resampler one 1024-sample codec frame at a time.
+    """
+    name, planar, nch, kind = layout
+    n = frame.samples
+    if kind is None:  # u8 and anything exotic: the generic, slower route
+        arr = frame.to_ndarray()
+        arr = arr.reshape(nch, -1) if planar else arr.reshape(-1, nch).T
+        scale = 1 / 128.0 if arr.dtype == np.uint8 else 1.0
+        offset = 128.0 if arr.dtype == np.uint8 else 0.0
+        return ((arr.astype(np.float32) - offset) * scale).mean(axis=0).astype(np.float32)
+    dtype, scale = kind
+    if planar:
+        planes = frame.planes
+        mono = np.frombuffer(planes[0], dtype, n).astype(np.float32)
+        for plane in planes[1:nch]:
+            mono += np.frombuffer(plane, dtype, n)
     else:
-        nch = max(1, len(frame.layout.channels))
-        data = data.reshape(-1, nch).T
-    if np.issubdtype(frame.to_ndarray().dtype, np.integer):
-        data /= float(np.iinfo(frame.to_ndarray().dtype).max)
-    return data.mean(axis=0)
+        mono = np.frombuffer(frame.planes[0], dtype, n * nch).reshape(n, nch).sum(axis=1, dtype=np.float32)
+    factor = scale / nch
+    if factor != 1.0:
+        mono *= np.float32(factor)
+    return mono
+
+
+class _MonoResampler:
+    """Streams mono float32 blocks at one rate to another with FFmpeg's resampler (stateful)."""
+
+    def __init__(self, rate_in: int, rate_out: int) -> None:
+        self.rate_in, self.rate_out = rate_in, rate_out
+        self._swr = None if rate_in == rate_out else av.AudioResampler(format="flt", layout="mono", rate=rate_out)
+        self._pts = 0
+
+    def push(self, x: np.ndarray | None) -> list[np.ndarray]:
+        if self._swr is None:
+            return [] if x is None else [x]
+        if x is None:
+            frames = self._swr.resample(None)
+        else:
+            frame = av.AudioFrame.from_ndarray(x.reshape(1, -1), format="flt", layout="mono")
+            frame.sample_rate = self.rate_in
+            frame.pts = self._pts
+            frame.time_base = Fraction(1, self.rate_in)
+            self._pts += x.size
+            frames = self._swr.resample(frame)
+        return [f.to_ndarray().reshape(-1).astype(np.float32, copy=False) for f in frames]
 
 
 def stream_audio(
@@ -192,60 +241,66 @@ class _Chunks:
         self._container.close()
 
     def _run(self) -> Iterator[np.ndarray]:
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=self._rate)
-        fallback = None
+        block = self._rate  # resample in blocks of about one second of input
+        resampler: _MonoResampler | None = None
+        layout: tuple = ()
+        pending: list[np.ndarray] = []
+        n_pending = 0
         produced = 0
+
+        def flush(final: bool) -> Iterator[np.ndarray]:
+            nonlocal pending, n_pending, produced
+            if resampler is None:
+                return
+            outs = resampler.push(np.concatenate(pending)) if pending else []
+            pending, n_pending = [], 0
+            if final:
+                outs += resampler.push(None)
+            for o in outs:
+                if o.size:
+                    produced += o.size
+                    yield o
+
         try:
             for packet in self._container.demux(self._stream):
                 try:
                     frames = packet.decode()
                 except av.error.FFmpegError as exc:
-                    if produced == 0:
+                    if produced == 0 and n_pending == 0:
                         raise MediaError(self._path, _reason(exc)) from None
                     self.truncated = f"decoding stopped early ({_reason(exc)})"
                     break
                 for frame in frames:
-                    frame.pts = None  # resample by sample count: tolerate pts jumps in phone files
-                    try:
-                        out = resampler.resample(frame) if fallback is None else None
-                    except (ValueError, av.error.FFmpegError):
-                        fallback = True
-                        out = None
-                    if fallback:
-                        data = _resample_simple(_downmix(frame), frame.sample_rate, self._rate)
-                        produced += data.size
-                        yield data
-                        continue
-                    for o in out:
-                        data = o.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-                        produced += data.size
-                        yield data
-            if fallback is None:
-                for o in resampler.resample(None):
-                    data = o.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-                    produced += data.size
-                    yield data
+                    rate = frame.sample_rate
+                    if resampler is None or rate != resampler.rate_in:
+                        yield from flush(final=True)  # a rate change mid-stream: drain the old resampler
+                        resampler = _MonoResampler(int(rate), self._rate)
+                        block = int(rate)
+                        layout = _frame_layout(frame)
+                    elif frame.format.name != layout[0] or frame.layout.nb_channels != layout[2]:
+                        layout = _frame_layout(frame)
+                    mono = _to_mono(frame, layout)
+                    pending.append(mono)
+                    n_pending += mono.size
+                    if n_pending >= block:
+                        yield from flush(final=False)
         except MediaError:
             raise
         except av.error.FFmpegError as exc:
-            if produced == 0:
+            if produced == 0 and n_pending == 0:
                 raise MediaError(self._path, _reason(exc)) from None
             self.truncated = f"decoding stopped early ({_reason(exc)})"
+        try:
+            yield from flush(final=True)
         finally:
             self._container.close()
 
 
-def _resample_simple(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    if rate_in == rate_out:
-        return x.astype(np.float32)
-    from scipy.signal import resample_poly
-
-    g = np.gcd(int(rate_in), int(rate_out))
-    return resample_poly(x, rate_out // g, rate_in // g).astype(np.float32)
-
-
 def read_tags(path: str) -> dict[str, str]:
-    """Container and first-audio-stream tags, keys lower-cased (title, artist, ...); {} when unreadable."""
+    """Container and first-audio-stream tags, keys lower-cased (title, artist, ...); {} when unreadable.
+
+    Used by the song library (`indexer.py`) to name tracks.
+    """
     try:
         container = av.open(path, mode="r", metadata_errors="replace")
     except Exception:  # noqa: BLE001 - tags are optional; decoding reports real problems
