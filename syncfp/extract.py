@@ -58,9 +58,7 @@ def extract(
     if rms_db < SILENCE_DB:
         _remove(pcm_path)
         raise MediaError(path, f"silent (audio level {rms_db:.0f} dBFS)")
-    pcm = np.memmap(pcm_path, dtype=np.int16, mode="r")
-    hashes = fingerprint_blocks(pcm, cfg)
-    del pcm
+    hashes = fingerprint_blocks(PcmFile(pcm_path), cfg)
     fp = Fingerprint(
         path=path, info=info, hashes=hashes, duration_s=duration, pcm_path=pcm_path,
         rate_hz=cfg.rate_hz, rms_db=float(rms_db), warning=warning,
@@ -102,10 +100,32 @@ def _remove(path: str) -> None:
         pass
 
 
+class PcmFile:
+    """Raw int16 analysis audio on disk, sliced by explicit reads.
+
+    A memmap would do the same, but every page it touches stays mapped and counts as resident memory
+    until it is closed; reading blocks keeps the process's footprint at one block for any file length.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.shape = (os.path.getsize(path) // 2,)
+        self.dtype = np.dtype(np.int16)
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        start, stop, step = key.indices(self.shape[0])
+        if step != 1:
+            raise ValueError("PcmFile supports contiguous slices only")
+        count = max(0, stop - start)
+        with open(self.path, "rb") as fh:
+            fh.seek(2 * start)
+            return np.fromfile(fh, dtype=np.int16, count=count)
+
+
 def read_window(fp: Fingerprint, start_s: float, dur_s: float) -> tuple[np.ndarray, int]:
     """Analysis-rate samples of *fp* from *start_s* for *dur_s* (clipped to the file) and the first index."""
-    pcm = np.memmap(fp.pcm_path, dtype=np.int16, mode="r")
+    pcm = PcmFile(fp.pcm_path)
     i0 = max(0, int(np.floor(start_s * fp.rate_hz)))
     i1 = min(pcm.shape[0], int(np.ceil((start_s + dur_s) * fp.rate_hz)))
-    out = np.asarray(pcm[i0:max(i0, i1)], dtype=np.float32) / 32768.0
+    out = pcm[i0 : max(i0, i1)].astype(np.float32) / 32768.0
     return out, i0

@@ -134,7 +134,11 @@ def fingerprint(x: np.ndarray, cfg: FingerprintConfig) -> Hashes:
 
 
 def fingerprint_blocks(x: np.ndarray, cfg: FingerprintConfig, *, block_windows: int = 64) -> Hashes:
-    """Same hashes as `fingerprint`, computed block by block (x may be a memmap of any length)."""
+    """Same hashes as `fingerprint`, computed block by block.
+
+    *x* is anything sliceable with a ``shape``: an array, a memmap or `extract.PcmFile`; int16 is scaled.
+    Blocks start on rank-window boundaries, so the density ranking sees the same windows as a whole pass.
+    """
     n_frames = n_frames_for(x.shape[0], cfg)
     block = block_windows * cfg.rank_frames
     reach = cfg.whiten_frames // 2 + cfg.peak_dt + 1  # how far a peak's value depends on other frames
@@ -146,12 +150,10 @@ def fingerprint_blocks(x: np.ndarray, cfg: FingerprintConfig, *, block_windows: 
         a, b = max(0, f0 - pad_l), min(n_frames, f1 + pad_r)
         if b <= a:
             break
-        seg = np.asarray(x[a * cfg.hop : (b - 1) * cfg.hop + cfg.n_fft], dtype=np.float32)
-        if seg.dtype != np.float32 or np.issubdtype(np.asarray(x[:0]).dtype, np.integer):
-            seg = seg / 32768.0 if np.issubdtype(np.asarray(x[:0]).dtype, np.integer) else seg
-        spec = spectrogram_db(seg, cfg)
-        spec = _edge_consistent(spec, a, b, n_frames, cfg)
-        t, f, _ = find_peaks(spec, cfg)
+        raw = np.asarray(x[a * cfg.hop : (b - 1) * cfg.hop + cfg.n_fft])
+        # int16 analysis audio from disk, or float audio in memory
+        seg = raw.astype(np.float32) / 32768.0 if np.issubdtype(raw.dtype, np.integer) else raw.astype(np.float32)
+        t, f, _ = find_peaks(spectrogram_db(seg, cfg), cfg)
         t = t + a
         keep = t < f1 + cfg.zone_dt + 1
         t, f = t[keep], f[keep]
@@ -163,8 +165,3 @@ def fingerprint_blocks(x: np.ndarray, cfg: FingerprintConfig, *, block_windows: 
         return Hashes(np.zeros(0, np.uint32), np.zeros(0, np.int32), n_frames)
     return Hashes(np.concatenate(out_h), np.concatenate(out_f), n_frames)
 
-
-def _edge_consistent(spec: np.ndarray, a: int, b: int, n_frames: int, cfg: FingerprintConfig) -> np.ndarray:
-    """Blocks start on rank-window boundaries by construction; nothing to change (hook kept for clarity)."""
-    assert a % cfg.rank_frames == 0
-    return spec
