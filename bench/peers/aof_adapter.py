@@ -66,7 +66,8 @@ def main(job_path: str, out_path: str) -> None:
             continue
         ok = bool(np.isfinite(r["standard_score"]) and r["standard_score"] >= MIN_SCORE)
         clips[name] = {"group": 1 if ok else None, "offset_s": float(r["time_offset"]) if ok else None,
-                       "score": float(r["standard_score"]), "error": None if ok else "score below 10"}
+                       "score": float(r["standard_score"]), "raw_offset_s": float(r["time_offset"]),
+                       "error": None if ok else "score below 10"}
     wall = time.perf_counter() - t0
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(out_path, "w") as f:
