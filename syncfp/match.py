@@ -95,7 +95,13 @@ def join_all_pairs(index: Index, n_items: int, max_frames: int, cfg: MatchConfig
 def fit_line(
     seg: np.ndarray, dt: np.ndarray, count: np.ndarray, *, seg_frames: int, span_frames: int, cfg: MatchConfig
 ) -> Line | None:
-    """Hough search over (rate, offset) for one pair's cells; None when there are no cells."""
+    """Best line through one pair's cells: a few candidate offsets, then a Hough search over (rate, offset)
+    in a window around each; None when there are no cells.
+
+    Any line with |rate| within the drift range keeps its hits inside a box of ±(rate · half-span) around
+    its offset at the overlap's centre, so a box-filtered rate-0 histogram finds the candidates, and the
+    Hough then only spans that box — memory stays small even for two 3-hour recordings.
+    """
     if count.size == 0:
         return None
     hits = int(count.sum())
@@ -106,6 +112,7 @@ def fit_line(
             return None
     tc = (seg.astype(np.float64) + 0.5) * seg_frames
     t_ref = 0.5 * (tc.min() + tc.max())
+    t = tc - t_ref
     half_span = max(0.5 * (tc.max() - tc.min()) + seg_frames, 1.0)
     max_rate = cfg.max_drift_ppm * 1e-6
     step = 0.5 / half_span  # at most half a bin of error at either end
@@ -113,36 +120,67 @@ def fit_line(
     # zero first, then growing |rate|: on a tie (short overlaps cannot tell rates apart) argmax keeps 0
     order = np.argsort(np.abs(np.arange(-n_rates, n_rates + 1)), kind="stable")
     rates = (np.arange(-n_rates, n_rates + 1) * step)[order]
-    lo, hi = int(dt.min()) - 2 - int(np.ceil(max_rate * half_span)), int(dt.max()) + 2
-    hi += int(np.ceil(max_rate * half_span))
-    n_off = hi - lo + 1
-    shifted = np.rint(dt[None, :] - rates[:, None] * (tc - t_ref)[None, :]).astype(np.int64) - lo
-    flat = (np.arange(rates.size)[:, None] * n_off + shifted).ravel()
-    hist = np.bincount(flat, weights=np.broadcast_to(count, shifted.shape).ravel(), minlength=rates.size * n_off)
-    hist = hist.reshape(rates.size, n_off)
-    smooth = hist.copy()
-    smooth[:, 1:] += hist[:, :-1]
-    smooth[:, :-1] += hist[:, 1:]
-    r_best, o_best = np.unravel_index(int(np.argmax(smooth)), smooth.shape)
-    row = hist[r_best]
-    # precise offset: count-weighted centre of the three bins
-    w = row[max(o_best - 1, 0) : o_best + 2]
-    pos = np.arange(max(o_best - 1, 0), max(o_best - 1, 0) + w.size)
-    centre = float((w * pos).sum() / max(w.sum(), 1e-9))
-    support = int(round(smooth[r_best, o_best]))
-    masked = smooth[r_best].copy()
-    guard = 4  # other offsets, not the best line's shoulders
-    masked[max(o_best - guard, 0) : o_best + guard + 1] = 0
-    second = int(round(masked.max())) if masked.size else 0
+    reach = int(np.ceil(max_rate * half_span)) + 2
+    found = []
+    for centre in _candidates(dt, count, reach):
+        sel = np.abs(dt - centre) <= 2 * reach
+        if sel.any():
+            found.append(_hough(t[sel], dt[sel], count[sel], rates, centre - 2 * reach, 4 * reach + 1))
+    if not found:
+        return None
+    found.sort(key=lambda f: -f[2])
+    offset, slope, support, second = found[0]
+    for other in found[1:]:  # a candidate elsewhere counts as a competing line only if it is elsewhere
+        if abs(other[0] - offset) > 4:
+            second = max(second, other[2])
     chance = hits * 3.0 / max(span_frames, 1)
     z = (support - chance) / np.sqrt(chance + 1.0)
-    offset, slope = centre + lo, float(rates[r_best])
     if n_rates > 0:  # the overlap is long enough to see drift at all
-        offset, slope = _polish(seg_dt=(tc - t_ref, dt, count), offset=offset, slope=slope)
+        offset, slope = _polish(seg_dt=(t, dt, count), offset=offset, slope=slope)
     return Line(
         offset=offset, slope=slope, t_ref=t_ref, slope_step=step, support=support, second=second,
         hits=hits, z=float(z),
     )
+
+
+def _candidates(dt: np.ndarray, count: np.ndarray, reach: int, n_max: int = 3) -> list[int]:
+    """Offsets (rate 0, at the overlap's centre) of the strongest boxes of width 2·reach + 1."""
+    lo = int(dt.min())
+    hist = np.bincount(dt - lo, weights=count).astype(np.float64)
+    width = 2 * reach + 1
+    csum = np.concatenate([[0.0], np.cumsum(hist)])
+    idx = np.arange(hist.size)
+    box = csum[np.minimum(idx + reach + 1, hist.size)] - csum[np.maximum(idx - reach, 0)]
+    out: list[int] = []
+    top = None
+    for _ in range(n_max):
+        i = int(np.argmax(box))
+        if box[i] <= 0 or (top is not None and box[i] < 0.2 * top):
+            break
+        top = box[i] if top is None else top
+        out.append(i + lo)
+        box[max(0, i - width) : i + width + 1] = 0
+    return out
+
+
+def _hough(t, dt, count, rates, lo: int, n_off: int) -> tuple[float, float, int, int]:
+    """(offset, rate, support, best support at another offset) of the best line among *rates*."""
+    shifted = np.rint(dt[None, :] - rates[:, None] * t[None, :]).astype(np.int64) - lo
+    np.clip(shifted, 0, n_off - 1, out=shifted)
+    flat = (np.arange(rates.size)[:, None] * n_off + shifted).ravel()
+    hist = np.bincount(flat, weights=np.broadcast_to(count, shifted.shape).ravel(), minlength=rates.size * n_off)
+    hist = hist.reshape(rates.size, n_off)
+    hist[:, 0] = hist[:, -1] = 0  # clipped strays
+    smooth = hist.copy()
+    smooth[:, 1:] += hist[:, :-1]
+    smooth[:, :-1] += hist[:, 1:]
+    r_best, o_best = np.unravel_index(int(np.argmax(smooth)), smooth.shape)
+    w = hist[r_best, max(o_best - 1, 0) : o_best + 2]
+    pos = np.arange(max(o_best - 1, 0), max(o_best - 1, 0) + w.size)
+    centre = float((w * pos).sum() / max(w.sum(), 1e-9))  # count-weighted centre of the three bins
+    masked = smooth[r_best].copy()
+    masked[max(o_best - 4, 0) : o_best + 5] = 0  # other offsets, not the best line's shoulders
+    return centre + lo, float(rates[r_best]), int(round(smooth[r_best, o_best])), int(round(masked.max()))
 
 
 def _polish(*, seg_dt, offset: float, slope: float) -> tuple[float, float]:
