@@ -120,7 +120,11 @@ def align(
     Files that cannot be used, and clips that match nothing, come back unplaced with a reason.
     """
     progress = progress or _noop
-    paths = [str(p) for p in paths]
+    given = [str(p) for p in paths]
+    # Work in path order and map back: the match signs, the reference-clip tie-break and the solve's edge
+    # order then depend only on the set of inputs, so any order of the same files gives the same result.
+    order = sorted(range(len(given)), key=lambda i: (given[i], i))
+    paths = [given[i] for i in order]
     workers = workers or max(1, min(os.cpu_count() or 1, len(paths)))
     cdir = None
     if cache:
@@ -148,7 +152,23 @@ def align(
             refined.append(refine_edge(e, gfps[e.a], gfps[e.b], refine))
         progress("refine", len(used), len(used))
         sol = solve(len(gfps), refined, durations, solve_cfg)
-    return _results(paths, fps, errors, good, edges, sol)
+    return _in_input_order(_results(paths, fps, errors, good, edges, sol), order)
+
+
+def _in_input_order(al: Alignment, order: list[int]) -> Alignment:
+    """*al* computed over inputs permuted by *order* (position r held input order[r]) → input order."""
+    clips: list[ClipResult | None] = [None] * len(order)
+    for r, c in enumerate(al.clips):
+        clips[order[r]] = c
+    edges = []
+    for e in al.edges:
+        a, b = order[e.a], order[e.b]
+        if a < b:
+            edges.append(replace(e, a=a, b=b))
+        else:  # keep a < b: the same edge seen from the other clip (offset in its clock, inverse rate)
+            edges.append(replace(e, a=b, b=a, offset_s=-e.offset_s * e.rate, rate=1.0 / e.rate,
+                                 rate_error=e.rate_error / e.rate**2))
+    return Alignment(clips=clips, edges=sorted(edges, key=lambda e: (e.a, e.b)), fps=al.fps)
 
 
 MAX_DRIFT_STD = 25e-6  # report a clip's drift only when its clock rate is known to about 25 ppm

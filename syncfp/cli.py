@@ -111,7 +111,7 @@ def align(
         format_for(o, fmt)
     if edl_style not in ("cmx", "premiere"):
         raise UsageError(f"--edl-style must be cmx or premiere, not {edl_style!r}")
-    paths = expand(inputs)
+    paths = sorted(expand(inputs))  # clips in path order: the same files in any order give the same output
     if not paths:
         raise UsageError("no input files")
     bars = _Bars(enabled=not quiet)
@@ -130,6 +130,9 @@ def align(
     if json_to_stdout:
         sys.stdout.write(json_dumps(al, options=options))
     unusable = [c for c in al.clips if c.group is None and c.duration_s == 0.0]
+    if quiet:  # the table names them otherwise; one line each, whatever else is silenced
+        for c in unusable:
+            err.print(f"[red]skipped[/red] {c.path}: {c.error}", highlight=False, soft_wrap=True)
     if unusable:
         raise typer.Exit(3)
 

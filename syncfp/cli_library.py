@@ -72,7 +72,7 @@ def index(
     with bar:
         rep = index_files(path, paths, workers=workers, progress=progress)
     for f, reason in rep.failed:
-        err.print(f"[red]skipped[/red] {f}: {reason}", highlight=False)
+        err.print(f"[red]skipped[/red] {f}: {reason}", highlight=False, soft_wrap=True)  # one line per file
     if not quiet:
         lib = rep.library
         err.print(f"{path}: added {len(rep.added)}, already indexed {len(rep.skipped)}, failed {len(rep.failed)}; "

@@ -7,6 +7,7 @@ resampling use FFmpeg's resampler, so memory is one chunk, whatever the file's l
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from fractions import Fraction
 
@@ -43,16 +44,50 @@ def _reason(exc: BaseException) -> str:
 
 
 def _open(path: str) -> "av.container.InputContainer":
-    if os.path.isdir(path):
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        why = "no such file" if isinstance(exc, FileNotFoundError) else (exc.strerror or str(exc)).lower()
+        raise MediaError(path, why) from None
+    if stat.S_ISDIR(st.st_mode):
         raise MediaError(path, "is a directory")
-    if not os.path.exists(path):
-        raise MediaError(path, "no such file")
-    if os.path.getsize(path) == 0:
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
+        raise MediaError(path, "not a regular file (a pipe, socket or device)")
+    if st.st_size == 0:
         raise MediaError(path, "empty file")
     try:
         return av.open(path, mode="r", metadata_errors="replace")
     except Exception as exc:  # noqa: BLE001 - every FFmpeg/OS failure becomes one line
+        if isinstance(exc, av.error.InvalidDataError) and _isobmff_without_moov(path):
+            raise MediaError(path, "truncated or unfinished MP4/MOV (no moov index; was the recording cut off?)") from None
         raise MediaError(path, _reason(exc)) from None
+
+
+def _isobmff_without_moov(path: str, max_boxes: int = 4096) -> bool:
+    """True for an MP4/MOV whose top-level boxes start like one (ftyp/mdat/wide/free) but hold no moov.
+
+    That is what a camera leaves when its battery dies or the card is pulled: the index is written last.
+    Reads only the 8-16 byte box headers.
+    """
+    kinds = []
+    try:
+        with open(path, "rb") as fh:
+            size, pos = os.fstat(fh.fileno()).st_size, 0
+            while pos + 8 <= size and len(kinds) < max_boxes:
+                fh.seek(pos)
+                head = fh.read(16)
+                n, kind = int.from_bytes(head[:4], "big"), head[4:8]
+                if n == 1 and len(head) == 16:
+                    n = int.from_bytes(head[8:16], "big")
+                elif n == 0:
+                    n = size - pos
+                if n < 8:
+                    break
+                kinds.append(kind)
+                pos += n
+    except OSError:
+        return False
+    return bool(kinds) and kinds[0] in (b"ftyp", b"mdat", b"wide", b"free", b"skip") and b"moov" not in kinds
 
 
 def _pick_audio(container, path: str, stream_index: int | None):

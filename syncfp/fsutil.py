@@ -17,6 +17,7 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
     try:
+        os.chmod(tmp, default_file_mode())  # mkstemp makes 0600; a written timeline is for sharing
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -28,6 +29,13 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
         except OSError:
             pass
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def default_file_mode() -> int:
+    """0666 less the process umask: what `open(path, "w")` would have given the file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def atomic_write_text(path: str, text: str) -> None:

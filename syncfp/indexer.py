@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -171,16 +172,23 @@ def index_files(
             _clear_pending(path, {t.sha256 for t, _ in pending})
         known = {t.sha256 for t in lib.tracks}
         todo, skipped, failed = [], [], []
+        first: dict[str, str] = {}  # sha → the file of this batch that indexes it
+        copies: list[tuple[str, str]] = []  # later files with the same content: their fate follows the first
         for f in files:
             try:
+                if not stat.S_ISREG(os.stat(f).st_mode):  # hashing a FIFO would block forever
+                    failed.append((f, "is a directory" if os.path.isdir(f) else "not a regular file"))
+                    continue
                 sha = content_hash(f)
             except OSError as exc:
                 failed.append((f, exc.strerror or str(exc)))
                 continue
             if sha in known:
                 skipped.append(f)
+            elif sha in first:
+                copies.append((f, sha))
             else:
-                known.add(sha)
+                first[sha] = f
                 todo.append((f, sha))
         added: list[str] = []
         staged: list[tuple[Track, Hashes]] = []
@@ -217,6 +225,12 @@ def index_files(
                         staged = []
         if not os.path.exists(path):
             lib = merge_tracks(lib, [])  # an empty library file, so that `info` and `identify` work
+        why = dict(failed)
+        for f, sha in copies:
+            if first[sha] in why:
+                failed.append((f, why[first[sha]]))
+            else:
+                skipped.append(f)
     return IndexReport(added=added, skipped=skipped, failed=failed, library=lib)
 
 

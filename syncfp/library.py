@@ -26,6 +26,7 @@ import numpy as np
 
 from .config import FingerprintConfig
 from .errors import OutputError, SyncfpError
+from .fsutil import default_file_mode
 
 MAGIC = b"SYNCFPLB"
 FORMAT = 1
@@ -225,6 +226,7 @@ class TableWriter:
             os.makedirs(directory, exist_ok=True)
             fd, self.tmp = tempfile.mkstemp(dir=directory, prefix=".syncfp-lib-", suffix=".part")
             os.close(fd)
+            os.chmod(self.tmp, default_file_mode())  # not mkstemp's 0600: libraries are shared
         except OSError as exc:
             raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
         self.layout: dict[str, tuple[str, int, int]] = {}

@@ -106,7 +106,8 @@ def test_cli_all_inputs_bad_still_reports(tmp_path):
     assert r.returncode == 3 and "Traceback" not in r.stderr
     doc = json.loads(r.stdout)
     assert [c["error"] is not None for c in doc["clips"]] == [True, True]
-    assert "no such file" in doc["clips"][1]["error"]
+    by = {os.path.basename(c["path"]): c for c in doc["clips"]}  # clips come sorted by path
+    assert "no such file" in by["missing.wav"]["error"]
 
 
 def test_samples_align_to_their_truth():
