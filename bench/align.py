@@ -141,6 +141,8 @@ def _engine_version() -> str:
                                text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+    if not head:
+        return "unknown (not a git work tree)"
     return head + ("+dirty" if dirty else "")
 
 
