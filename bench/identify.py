@@ -177,18 +177,40 @@ def synthetic_tracks(lib, hours: float, rng: np.random.Generator, *, track_s: fl
             batch = []
 
 
-def scale(lib_path: str, hours: float, queries_path: str, rng) -> dict:
+def scale(lib_path: str, hours: float, queries_path: str, rng, checkpoints=(100.0, 250.0)) -> dict:
+    """Grow the library with synthetic tracks; at each checkpoint (and at the end) query it afresh."""
     lib = open_library(lib_path)
     t0 = time.perf_counter()
+    points = []
+    marks = sorted(c for c in checkpoints if c < hours) + [hours]
+    added = 0.0
     for batch in synthetic_tracks(lib, hours, rng):
         lib = merge_tracks(lib, batch)
-    build_s = time.perf_counter() - t0
-    size = os.path.getsize(lib_path)
+        added += sum(t.duration_s for t, _ in batch) / 3600
+        while marks and added >= marks[0] - 1e-6:
+            marks.pop(0)
+            points.append(_measure(lib_path, queries_path, lib))
+    res = points[-1]
+    res["build_s"] = time.perf_counter() - t0 - sum(p["measure_s"] for p in points)
+    res["growth"] = [{k: p[k] for k in ("audio_hours", "bytes_per_audio_hour", "peak_rss_mb", "rss_anon_mb",
+                                        "latency_ms")} for p in points]
+    return res
+
+
+def _measure(lib_path: str, queries_path: str, lib) -> dict:
+    t0 = time.perf_counter()
     child = subprocess.run([sys.executable, __file__, "--scale-child", lib_path, queries_path],
                            capture_output=True, text=True, check=True)
     res = json.loads(child.stdout)
+    size = os.path.getsize(lib_path)
     res.update({"audio_hours": lib.audio_hours, "bytes": size, "bytes_per_audio_hour": size / lib.audio_hours,
-                "build_s": build_s, "postings": lib.n_postings, "distinct_hashes": int(lib.keys.shape[0])})
+                "postings": lib.n_postings, "distinct_hashes": int(lib.keys.shape[0])})
+    lat = [r["latency_s"] for rs in res["records"].values() for r in rs]
+    lat10 = [r["latency_s"] for c, rs in res["records"].items() if "|10|" in c for r in rs]
+    res["latency_ms"] = {"median_all": 1000 * float(np.median(lat)), "median_10s": 1000 * float(np.median(lat10)),
+                         "p95_10s": 1000 * float(np.percentile(lat10, 95))}
+    res["summary"] = summarize(res.pop("records"), IdentifyConfig().min_confidence)
+    res["measure_s"] = time.perf_counter() - t0
     return res
 
 
@@ -210,7 +232,23 @@ def scale_child(lib_path: str, queries_path: str) -> None:
         r["latency_s"] = dt
         out.setdefault(m["cell"], []).append(r)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    json.dump({"open_s": open_s, "peak_rss_mb": peak_mb, "records": out}, sys.stdout)
+    status = _proc_status()
+    json.dump({"open_s": open_s, "peak_rss_mb": peak_mb, "rss_anon_mb": status.get("RssAnon"),
+               "rss_file_mb": status.get("RssFile"), "records": out}, sys.stdout)
+
+
+def _proc_status() -> dict[str, float]:
+    """Resident memory split into private (anonymous) and file-backed pages, MB (Linux only)."""
+    out = {}
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                if key in ("RssAnon", "RssFile") and value.strip().endswith("kB"):
+                    out[key] = float(value.split()[0]) / 1024
+    except OSError:
+        pass
+    return out
 
 
 def summarize(recs: dict, min_conf: float) -> dict:
@@ -224,6 +262,17 @@ def summarize(recs: dict, min_conf: float) -> dict:
             fp += sum(r["conf"] >= min_conf and r["top"] is not None for r in rs)
     return {"top1_percent": table, "false_positive_percent": round(100 * fp / max(neg, 1), 2),
             "negative_queries": neg}
+
+
+def reliability(recs: dict) -> list[dict]:
+    """Top matches binned by confidence: how often each bin was right (negatives' matches are wrong)."""
+    rows = [(r["conf"], correct(r, 0.0)) for rs in recs.values() for r in rs if r["top"] is not None]
+    out = []
+    for lo, hi in ((0.0, 0.1), (0.1, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 0.99), (0.99, 1.01)):
+        sel = [ok for c, ok in rows if lo <= c < hi]
+        out.append({"confidence": f"[{lo:g}, {min(hi, 1):g})", "n": len(sel),
+                    "right_percent": round(100 * float(np.mean(sel)), 1) if sel else None})
+    return out
 
 
 def main() -> None:
@@ -264,6 +313,7 @@ def main() -> None:
         res["latency10_ms"] = {"median": 1000 * float(np.median(g["latency10_s"])),
                                "p95": 1000 * float(np.percentile(g["latency10_s"], 95))}
         res["grid"] = summarize(g["records"], IdentifyConfig().min_confidence)
+        res["confidence_reliability"] = reliability(g["records"])
         res["raw_records"] = g["records"]
         res["speed"] = speed_grid(lib, audio, pos_ids, lib_index, max(a.per_cell // 2, 10), rng)
         res["peak_rss_mb_main"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -282,12 +332,6 @@ def main() -> None:
             qpath = os.path.join(work, "queries.npz")
             np.savez(qpath, meta=json.dumps(meta), **qs)
             sc = scale(lib_path, a.scale_hours, qpath, rng)
-            lat = [r["latency_s"] for rs in sc["records"].values() for r in rs]
-            lat10 = [r["latency_s"] for c, rs in sc["records"].items() if "|10|" in c for r in rs]
-            sc["latency_ms"] = {"median_all": 1000 * float(np.median(lat)),
-                                "median_10s": 1000 * float(np.median(lat10)),
-                                "p95_10s": 1000 * float(np.percentile(lat10, 95))}
-            sc["summary"] = summarize(sc.pop("records"), IdentifyConfig().min_confidence)
             res["scale"] = sc
         with open(a.out, "w") as fh:
             json.dump(res, fh, indent=1)

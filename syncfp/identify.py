@@ -19,7 +19,6 @@ from .index import expand_ranges
 from .library import Library
 from .types import Hashes
 
-_OFF_BITS = 34  # offsets live in ±2^33 frames; the track id sits above them in one int64 key
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,8 @@ class IdentifyConfig:
 
     query_fan_out: int = 12  # a superset of the library's pairs (fan-out 5): more chances per peak to agree
     query_density: float = 1.0  # query peaks per second, as a multiple of the library's
-    max_bucket_factor: float = 40.0  # skip hashes with more postings than this × the mean: uninformative
+    max_bucket_factor: float = 2.0  # skip hashes with more postings than this × the mean (or 32): the
+    # most frequent ~10 % of hashes hold ~40 % of the postings and say little (halves a large library's work)
     min_score: int = 7  # aligned hits a match needs (chance alone rarely reaches this; see docs/library.md)
     min_confidence: float = 0.5  # matches below this are not reported
     top: int = 5
@@ -67,12 +67,12 @@ class Segment:
 
 @dataclass(frozen=True)
 class Hits:
-    """Every (query frame, track, offset) vote of one query."""
+    """Every vote of one query: hash at query frame ``t_q`` found at library global frame ``t_q + goff``."""
 
     t_q: np.ndarray  # int32, query frame of the hash
-    track: np.ndarray  # int64, index into lib.tracks
-    offset: np.ndarray  # int64, frames: track frame - query frame
+    goff: np.ndarray  # int64, global frame of the query's first frame if this hit is right
     n_hashes: int
+    n_frames: int  # query length in frames
 
 
 def query_config(lib_cfg: FingerprintConfig, cfg: IdentifyConfig) -> FingerprintConfig:
@@ -82,21 +82,21 @@ def query_config(lib_cfg: FingerprintConfig, cfg: IdentifyConfig) -> Fingerprint
 
 
 def hits(lib: Library, hashes: Hashes, cfg: IdentifyConfig) -> Hits:
-    """Look every query hash up and turn postings into votes."""
+    """Look every query hash up and turn postings into votes (no per-hit track lookup: see `_tracks`)."""
     start, stop = lib.ranges(hashes.hash)
     mean = lib.n_postings / max(lib.keys.shape[0], 1)
     ok = (stop - start) <= max(cfg.max_bucket_factor * mean, 32)
     which, pos = expand_ranges(start[ok], stop[ok])
-    if pos.size > 1:
-        order = np.argsort(pos, kind="stable")  # read the memory map front to back
-        g = np.empty(pos.size, np.int64)
-        g[order] = lib.postings[pos[order]]
-    else:
-        g = np.asarray(lib.postings[pos], np.int64)
     t_q = hashes.frame[ok][which]
-    track = lib.track_of(g)
-    offset = g - lib.bases()[track] - t_q
-    return Hits(t_q=t_q.astype(np.int32), track=track, offset=offset, n_hashes=len(hashes))
+    goff = np.asarray(lib.postings[pos], np.int64) - t_q
+    return Hits(t_q=t_q.astype(np.int32), goff=goff, n_hashes=len(hashes), n_frames=hashes.n_frames)
+
+
+def _tracks(lib: Library, goff: np.ndarray, mid: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """(track, offset in the track) of global offsets, judged at query frame *mid*: a query that starts
+    before its track (negative offset) still has its middle inside it."""
+    track = lib.track_of(goff + mid)
+    return track, goff - lib.bases()[track]
 
 
 def _vote(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -125,26 +125,27 @@ def confidence(score: np.ndarray | int, runner_up: np.ndarray | int, n_hashes: i
 
 def best_matches(lib: Library, h: Hits, cfg: IdentifyConfig, *, hop_s: float, speed: float = 1.0) -> list[Match]:
     """Tracks ranked by their best offset's votes, best first; only those that clear the thresholds."""
-    if h.offset.size == 0:
+    if h.goff.size == 0:
         return []
-    key = (h.track << _OFF_BITS) + (h.offset + (1 << (_OFF_BITS - 1)))
-    u, c, smooth = _vote(key)
-    trk = u >> _OFF_BITS
-    order = np.lexsort((-smooth, trk))
+    u, c, smooth = _vote(h.goff)
+    cand = np.flatnonzero(smooth >= 2)  # single votes are chance; the rest are few, so tracks are cheap
+    if cand.size == 0:
+        return []
+    trk, off = _tracks(lib, u[cand], h.n_frames // 2)
+    order = np.lexsort((-smooth[cand], trk))
     first = order[np.concatenate([[True], trk[order][1:] != trk[order][:-1]])]  # best offset per track
-    first = first[np.argsort(-smooth[first], kind="stable")][: cfg.top + 1]
-    scores = smooth[first]
+    first = first[np.argsort(-smooth[cand][first], kind="stable")][: cfg.top + 1]
+    scores = smooth[cand][first]
     out = []
-    for rank, i in enumerate(first[: cfg.top]):
+    for rank, j in enumerate(first[: cfg.top]):
         runner = scores[1] if rank == 0 and scores.size > 1 else (scores[0] if rank > 0 else 0)
         conf = float(confidence(scores[rank], runner, h.n_hashes))
         if scores[rank] < cfg.min_score or conf < cfg.min_confidence:
             continue
-        off = (u[i] & ((1 << _OFF_BITS) - 1)) - (1 << (_OFF_BITS - 1))
-        nb = [(off + d, c[j]) for d, j in ((-1, i - 1), (0, i), (1, i + 1))
-              if 0 <= j < u.size and u[j] == u[i] + d]
-        centre = sum(o * n for o, n in nb) / max(sum(n for _, n in nb), 1)
-        t = int(trk[i])
+        i = cand[j]
+        nb = [(d, c[k]) for d, k in ((-1, i - 1), (0, i), (1, i + 1)) if 0 <= k < u.size and u[k] == u[i] + d]
+        centre = off[j] + sum(d * n for d, n in nb) / max(sum(n for _, n in nb), 1)
+        t = int(trk[j])
         out.append(Match(track=lib.tracks[t].name, offset_s=float(centre * hop_s), score=int(scores[rank]),
                          confidence=conf, track_index=t, speed=speed))
     return out
@@ -189,34 +190,33 @@ def _resample(x: np.ndarray, speed: float) -> np.ndarray:
 
 def setlist(lib: Library, h: Hits, cfg: IdentifyConfig, *, hop_s: float) -> list[Segment]:
     """Every track heard in a long recording, with start and end in the recording, from one query's hits."""
-    if h.offset.size == 0:
+    if h.goff.size == 0:
         return []
     win = max(1, int(round(cfg.window_s / hop_s)))
-    zone_frames = lib.cfg.zone_dt
     w = h.t_q.astype(np.int64) // win
-    key = (((w << 20) + h.track) << _OFF_BITS) + (h.offset + (1 << (_OFF_BITS - 1)))
+    key = (w << 41) + (h.goff + (1 << 40))  # |global offset| < 2^33: library frames ± query frames
     u, c, smooth = _vote(key)
-    wt = u >> _OFF_BITS
-    order = np.lexsort((-smooth, wt >> 20))
-    best = order[np.concatenate([[True], (wt[order] >> 20)[1:] != (wt[order] >> 20)[:-1]])]
-    best = best[smooth[best] >= cfg.min_score]
-    segs: list[list[int]] = []  # [track, offset, first window, last window, score]
-    for i in best[np.argsort(wt[best] >> 20)]:
-        t, wi = int(wt[i] & ((1 << 20) - 1)), int(wt[i] >> 20)
-        off = int((u[i] & ((1 << _OFF_BITS) - 1)) - (1 << (_OFF_BITS - 1)))
+    uw, ug = u >> 41, (u & ((1 << 41) - 1)) - (1 << 40)
+    strong = np.flatnonzero(smooth >= cfg.min_score)
+    order = strong[np.lexsort((-smooth[strong], uw[strong]))]
+    best = order[np.concatenate([[True], uw[order][1:] != uw[order][:-1]])] if order.size else order
+    segs: list[list[int]] = []  # [global offset, first window, last window, score]
+    for i in best:
+        wi, g = int(uw[i]), int(ug[i])
         last = segs[-1] if segs else None
-        if last and last[0] == t and abs(last[1] - off) <= 2 and wi - last[3] <= 2:
-            last[3], last[4] = wi, last[4] + int(smooth[i])
+        if last and abs(last[0] - g) <= 2 and wi - last[2] <= 2:
+            last[2], last[3] = wi, last[3] + int(smooth[i])
         else:
-            segs.append([t, off, wi, wi, int(smooth[i])])
+            segs.append([g, wi, wi, int(smooth[i])])
     out = []
-    for t, off, w0, w1, score in segs:
-        on = (h.track == t) & (np.abs(h.offset - off) <= 1) & (w >= w0) & (w <= w1)
+    for g, w0, w1, score in segs:
+        on = (np.abs(h.goff - g) <= 1) & (w >= w0) & (w <= w1)
         # the last anchors' partners lie up to zone_dt later: the song went on about half a zone longer
-        start, end = int(h.t_q[on].min()), int(h.t_q[on].max()) + 1 + zone_frames // 2
+        start, end = int(h.t_q[on].min()), int(h.t_q[on].max()) + 1 + lib.cfg.zone_dt // 2
         if (end - start) * hop_s < cfg.min_segment_s and w1 == w0:
             continue
-        conf = float(confidence(score, 0, int(on.sum())))
-        out.append(Segment(track=lib.tracks[t].name, start_s=start * hop_s, end_s=end * hop_s,
-                           offset_s=(off + start) * hop_s, score=score, confidence=conf))
+        trk, off = _tracks(lib, np.array([g]), (start + end) // 2)
+        out.append(Segment(track=lib.tracks[int(trk[0])].name, start_s=start * hop_s, end_s=end * hop_s,
+                           offset_s=(int(off[0]) + start) * hop_s, score=score,
+                           confidence=float(confidence(score, 0, int(on.sum())))))
     return out
