@@ -1,4 +1,4 @@
-"""query paths + library → `QueryResult` per path: decode, fingerprint, identify (and the setlist).
+"""query paths + library → `QueryResult` per path (and the setlist); an `Alignment` → song markers per group.
 
 Composition only, like `api.align`: the library is opened once for a whole batch of queries.
 """
@@ -9,6 +9,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,10 @@ from .errors import MediaError
 from .extract import extract
 from .identify import IdentifyConfig, Match, Segment, identify_audio, setlist
 from .library import Library
+
+if TYPE_CHECKING:
+    from .timeline import Marker
+    from .types import Alignment
 
 
 @dataclass(frozen=True)
@@ -52,3 +57,29 @@ def identify_paths(
                 except OSError:
                     pass
             yield QueryResult(query=path, matches=matches, duration_s=fp.duration_s, segments=segs)
+
+
+def song_markers(
+    al: "Alignment", lib: Library, *, cfg: IdentifyConfig = IdentifyConfig(), merge_gap_s: float = 2.0
+) -> dict[int, list["Marker"]]:
+    """group → songs heard on its timeline: each placed clip's setlist, moved to the clip's position
+    (drift applied) and merged where clips overlap (same title, gaps under *merge_gap_s*)."""
+    from .timeline import Marker
+
+    spans: dict[int, list[tuple[str, float, float]]] = {}
+    placed = [c for c in al.clips if c.group is not None and c.offset_s is not None]
+    for clip, res in zip(placed, identify_paths(lib, [c.path for c in placed], cfg=cfg, segments=True)):
+        k = 1.0 / (1.0 + (clip.drift_ppm or 0.0) * 1e-6)  # clip seconds → timeline seconds
+        for s in res.segments or []:
+            spans.setdefault(clip.group, []).append((s.track, clip.offset_s + s.start_s * k,
+                                                     clip.offset_s + s.end_s * k))
+    out: dict[int, list[Marker]] = {}
+    for group, items in spans.items():
+        merged: list[list] = []
+        for title, a, b in sorted(items, key=lambda x: (x[0], x[1])):
+            if merged and merged[-1][0] == title and a <= merged[-1][2] + merge_gap_s:
+                merged[-1][2] = max(merged[-1][2], b)
+            else:
+                merged.append([title, a, b])
+        out[group] = [Marker(start_s=a, end_s=b, title=t) for t, a, b in sorted(merged, key=lambda m: m[1])]
+    return out

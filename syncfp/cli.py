@@ -97,6 +97,7 @@ def align(
     fcpx_multicam: bool = typer.Option(False, "--fcpx-multicam", help="FCPXML: a multicam clip with one angle per device instead of connected clips."),
     report: Optional[str] = typer.Option(None, "--report", help="Also write a self-contained HTML picture of the timeline here."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table."),
+    library: Optional[str] = typer.Option(None, "--library", help="Mark the songs of this library (`syncfp index`) heard on each timeline."),
 ) -> None:
     """Place every clip on one timeline by its sound and write it for editors and scripts."""
     rate = None
@@ -117,9 +118,14 @@ def align(
     bars = _Bars(enabled=not quiet)
     with bars.progress:
         al = api.align(paths, workers=workers or None, cache=not no_cache, stream_index=stream, progress=bars)
-    options = ExportOptions(fps=rate, edl_style=edl_style, drift_correction=not no_drift_correction,
-                            fcpx_multicam=fcpx_multicam)
     json_to_stdout = fmt == "json" and not output
+    markers = None
+    if library:  # songs heard, as markers on each group's timeline (issue 3)
+        from .cli_library import align_markers
+
+        markers = align_markers(al, library, console=None if quiet else _out_console(stderr=json_to_stdout))
+    options = ExportOptions(fps=rate, edl_style=edl_style, drift_correction=not no_drift_correction,
+                            fcpx_multicam=fcpx_multicam, markers=markers)
     if not quiet:
         _table(al, rate, _out_console(stderr=json_to_stdout))
     for o, ofmt in [(o, fmt) for o in output] + ([(report, "html")] if report else []):

@@ -220,3 +220,20 @@ def register(app: typer.Typer) -> None:
     app.command("index")(index)
     app.command("identify")(identify)
     app.add_typer(library_app, name="library")
+
+
+def align_markers(al, library: str, *, console: Console | None) -> dict:
+    """`align --library`: songs heard in each group (group → markers), listed on *console* unless None."""
+    from .api_identify import song_markers
+
+    lib = open_library(_lib_path(library))
+    markers = song_markers(al, lib)
+    if console is not None and markers:
+        table = Table(title="songs heard", title_justify="left")
+        for col in ("group", "start", "end", "song"):
+            table.add_column(col, justify="left" if col == "song" else "right")
+        for group in sorted(markers):
+            for m in markers[group]:
+                table.add_row(str(group), _clock(m.start_s), _clock(m.end_s), m.title)
+        console.print(table)
+    return markers

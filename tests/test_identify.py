@@ -119,3 +119,22 @@ def test_unreadable_query_is_one_line(setup):
     r = _cli("identify", bad, "--library", lib_path, "--format", "json")
     assert r.returncode == 3 and "Traceback" not in r.stderr
     assert json.loads(r.stdout)["matches"] == []
+
+
+def test_align_with_library_marks_songs_on_the_timeline(setup):
+    d, audio, lib_path = setup
+    concert = np.concatenate([audio[402][int(5 * RATE) : int(25 * RATE)], audio[400][int(3 * RATE) : int(21 * RATE)]])
+    cams = []
+    for k, (a, b) in enumerate(((0.0, 30.0), (12.0, 38.0))):
+        y = synth.device(concert[int(a * RATE) : int(b * RATE)], rate_hz=RATE, seed=20 + k, snr_db=15.0,
+                         eq="camera", reverb_s=0.3)
+        p = str(d / f"cam{k}.m4a")
+        encode.write(p, y, rate_hz=RATE)
+        cams.append(p)
+    r = _cli("align", *cams, "--library", lib_path, "--format", "json", "--no-cache", "-q")
+    assert r.returncode == 0, r.stderr
+    (group,) = json.loads(r.stdout)["groups"]
+    marks = [(m["title"], m["start"], m["end"]) for m in group["markers"]]
+    assert [m[0] for m in marks] == ["Track 402", "Track 400"]
+    assert marks[0][1] <= 2.5 and abs(marks[0][2] - 20) <= 2.5
+    assert abs(marks[1][1] - 20) <= 2.5 and abs(marks[1][2] - 38) <= 2.5
