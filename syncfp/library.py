@@ -172,11 +172,13 @@ def open_library(path: str, *, cfg: FingerprintConfig | None = LIBRARY_FINGERPRI
         head = json.loads(blob)
         lib_cfg = FingerprintConfig(**head["fingerprint"])
         tracks = [Track(**t) for t in head["tracks"]]
-        arrays = {name: _map(path, size, spec) for name, spec in head["arrays"].items()}
+        arrays = {name: _map(path, size, name, head["arrays"][name]) for name in _DTYPES}
         next_base = int(head["next_base"])
+        _check_tracks(path, tracks, next_base)
     except LibraryError:
         raise
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
+        # RecursionError: a crafted header of deeply nested brackets; the others: wrong shapes or types
         raise _bad(path, f"corrupted header ({type(exc).__name__})") from None
     if cfg is not None and lib_cfg.digest() != cfg.digest():
         diff = sorted(k for k, v in asdict(cfg).items() if asdict(lib_cfg).get(k) != v)
@@ -189,8 +191,15 @@ def open_library(path: str, *, cfg: FingerprintConfig | None = LIBRARY_FINGERPRI
         starts.shape[0] != keys.shape[0] + 1 or int(starts[0]) != 0 or int(starts[-1]) != postings.shape[0]
     ):
         raise _bad(path, "corrupted (hash table shape)")
+    if postings.shape[0] and not tracks:
+        raise _bad(path, "corrupted header (hashes but no tracks)")
+    # order of the (small) key and bucket arrays: lookups rely on it and a crafted file could break it
+    # with matching checksums; at most 2^22 keys, so this reads at most ~50 MB
+    if not (np.all(keys[1:] > keys[:-1]) and np.all(starts[1:] >= starts[:-1])):
+        raise _bad(path, "corrupted (hash table out of order)")
     if verify or (verify is None and size <= VERIFY_AUTO_BYTES):
-        for name, spec in head["arrays"].items():
+        for name in _DTYPES:
+            spec = head["arrays"][name]
             if _crc(arrays[name]) != int(spec["crc32"]):
                 raise _bad(path, f"corrupted (checksum mismatch in {name})")
     return Library(
@@ -199,14 +208,34 @@ def open_library(path: str, *, cfg: FingerprintConfig | None = LIBRARY_FINGERPRI
     )
 
 
-def _map(path: str, size: int, spec: dict) -> np.ndarray:
-    dtype = np.dtype(spec["dtype"])
+_DTYPES = {"postings": "<u4", "keys": "<u4", "starts": "<i8"}  # what `TableWriter` writes; nothing else is read
+
+
+def _map(path: str, size: int, name: str, spec: dict) -> np.ndarray:
+    if spec["dtype"] != _DTYPES[name]:
+        raise _bad(path, f"corrupted header ({name} has dtype {str(spec['dtype'])[:20]!r})")
+    dtype = np.dtype(_DTYPES[name])
     count, offset = int(spec["count"]), int(spec["offset"])
+    if count < 0 or offset < 0:
+        raise _bad(path, f"corrupted header (negative size or offset of {name})")
     if offset + count * dtype.itemsize > size:
         raise _bad(path, f"truncated ({size} bytes, arrays end at {offset + count * dtype.itemsize})")
     if count == 0:
         return np.zeros(0, dtype)
     return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=(count,))
+
+
+def _check_tracks(path: str, tracks: list[Track], next_base: int) -> None:
+    """Track frame ranges must be disjoint, ascending and inside [0, next_base] ⊂ [0, 2^32]."""
+    end = 0
+    for t in tracks:
+        if not all(isinstance(v, int) for v in (t.base, t.n_frames, t.n_hashes)) or not isinstance(t.name, str):
+            raise _bad(path, "corrupted header (track fields of the wrong type)")
+        if t.base < end or t.n_frames < 0 or t.n_hashes < 0:
+            raise _bad(path, "corrupted header (overlapping or negative track ranges)")
+        end = t.base + t.n_frames
+    if not end <= next_base <= 2**32:
+        raise _bad(path, "corrupted header (track ranges beyond the library's frame range)")
 
 
 def _aligned(n: int) -> int:
