@@ -93,13 +93,13 @@ def run_query(lib, q: np.ndarray, cfg: IdentifyConfig) -> tuple[list, float]:
     return matches, time.perf_counter() - t0
 
 
-def record(matches, true_track: int | None, true_off: float, hits) -> dict:
+def record(matches, true_track: int | None, true_off: float, _unused=None) -> dict:
     top = matches[0] if matches else None
     return {
         "truth": true_track, "top": None if top is None else top.track_index,
         "off_err": None if top is None else abs(top.offset_s - true_off),
         "score": 0 if top is None else top.score, "conf": 0.0 if top is None else top.confidence,
-        "second": matches[1].score if len(matches) > 1 else 0, "n_hashes": hits[0].n_hashes,
+        "second": matches[1].score if len(matches) > 1 else 0,
     }
 
 

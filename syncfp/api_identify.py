@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import MediaError
 from .extract import extract
-from .identify import IdentifyConfig, Match, Segment, identify_audio, setlist
+from .identify import IdentifyConfig, Match, Segment, identify_audio
 from .library import Library
 
 if TYPE_CHECKING:
@@ -47,9 +47,7 @@ def identify_paths(
                 continue
             try:
                 pcm = np.memmap(fp.pcm_path, dtype=np.int16, mode="r")
-                matches, hits = identify_audio(lib, pcm, cfg)
-                segs = setlist(lib, hits[cfg.speeds.index(1.0) if 1.0 in cfg.speeds else 0], cfg,
-                               hop_s=lib.cfg.hop_s) if segments else None
+                matches, segs = identify_audio(lib, pcm, cfg, segments=segments)
                 del pcm
             finally:
                 try:

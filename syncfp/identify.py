@@ -9,6 +9,7 @@ copies of the query (`IdentifyConfig.speeds`); each copy is one more lookup.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -99,15 +100,29 @@ def _tracks(lib: Library, goff: np.ndarray, mid: np.ndarray | int) -> tuple[np.n
     return track, goff - lib.bases()[track]
 
 
-def _vote(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct keys, their counts, and counts with ±1 slack (a peak on a frame edge lands either side)."""
+def _count(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys and their counts."""
     u, c = np.unique(key, return_counts=True)
+    return u, c.astype(np.int64)
+
+
+def _merge_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Sum the counts of several (keys, counts) tallies."""
+    if len(parts) == 1:
+        return parts[0]
+    keys = np.concatenate([u for u, _ in parts])
+    u, inv = np.unique(keys, return_inverse=True)
+    return u, np.bincount(inv, weights=np.concatenate([c for _, c in parts]), minlength=u.size).astype(np.int64)
+
+
+def _smooth(u: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Counts with ±1 slack (a peak on a frame edge lands on either side)."""
     smooth = c.copy()
     if u.size > 1:
         nxt = u[1:] == u[:-1] + 1
         smooth[:-1] += np.where(nxt, c[1:], 0)
         smooth[1:] += np.where(nxt, c[:-1], 0)
-    return u, c, smooth
+    return smooth
 
 
 def confidence(score: np.ndarray | int, runner_up: np.ndarray | int, n_hashes: int) -> np.ndarray:
@@ -123,15 +138,17 @@ def confidence(score: np.ndarray | int, runner_up: np.ndarray | int, n_hashes: i
     return 1.0 / (1.0 + np.exp(-(1.65 * z - 2.7)))
 
 
-def best_matches(lib: Library, h: Hits, cfg: IdentifyConfig, *, hop_s: float, speed: float = 1.0) -> list[Match]:
-    """Tracks ranked by their best offset's votes, best first; only those that clear the thresholds."""
-    if h.goff.size == 0:
-        return []
-    u, c, smooth = _vote(h.goff)
+def best_matches(
+    lib: Library, votes: tuple[np.ndarray, np.ndarray], cfg: IdentifyConfig, *, n_hashes: int, n_frames: int,
+    hop_s: float, speed: float = 1.0,
+) -> list[Match]:
+    """Tracks ranked by their best offset's votes (global offset → count), best first, over the thresholds."""
+    u, c = votes
+    smooth = _smooth(u, c)
     cand = np.flatnonzero(smooth >= 2)  # single votes are chance; the rest are few, so tracks are cheap
     if cand.size == 0:
         return []
-    trk, off = _tracks(lib, u[cand], h.n_frames // 2)
+    trk, off = _tracks(lib, u[cand], n_frames // 2)
     order = np.lexsort((-smooth[cand], trk))
     first = order[np.concatenate([[True], trk[order][1:] != trk[order][:-1]])]  # best offset per track
     first = first[np.argsort(-smooth[cand][first], kind="stable")][: cfg.top + 1]
@@ -139,7 +156,7 @@ def best_matches(lib: Library, h: Hits, cfg: IdentifyConfig, *, hop_s: float, sp
     out = []
     for rank, j in enumerate(first[: cfg.top]):
         runner = scores[1] if rank == 0 and scores.size > 1 else (scores[0] if rank > 0 else 0)
-        conf = float(confidence(scores[rank], runner, h.n_hashes))
+        conf = float(confidence(scores[rank], runner, n_hashes))
         if scores[rank] < cfg.min_score or conf < cfg.min_confidence:
             continue
         i = cand[j]
@@ -151,28 +168,55 @@ def best_matches(lib: Library, h: Hits, cfg: IdentifyConfig, *, hop_s: float, sp
     return out
 
 
-def identify_audio(
-    lib: Library, x: np.ndarray, cfg: IdentifyConfig = IdentifyConfig()
-) -> tuple[list[Match], list[Hits]]:
-    """Matches for analysis-rate audio *x* (float or int16; a memmap is fine), trying each speed."""
+def block_hits(lib: Library, y: np.ndarray, cfg: IdentifyConfig, *, block_s: float = 64.0) -> Iterator[Hits]:
+    """`Hits` of *y* one block at a time (a 2-hour recording never holds all its hits at once).
+
+    Each block is fingerprinted with 2 s of audio either side, whole rank windows, so its hashes are
+    those of the whole recording; only anchors inside the block are kept. Query frames are global.
+    """
     qcfg = query_config(lib.cfg, cfg)
+    hop, unit = qcfg.hop, qcfg.hop * qcfg.rank_frames
+    block = max(1, int(block_s * qcfg.rate_hz) // unit) * unit
+    pad = -(-(qcfg.zone_dt + qcfg.whiten_frames) * hop // unit) * unit
+    n = y.shape[0]
+    for b0 in range(0, max(n, 1), block):
+        a = max(0, b0 - pad)
+        hh = fingerprint_blocks(y[a : min(n, b0 + block + pad)], qcfg)
+        frame = hh.frame + (a // hop)
+        keep = (frame >= b0 // hop) & (frame < (b0 + block) // hop)
+        yield hits(lib, Hashes(hh.hash[keep], frame[keep].astype(np.int32), hh.n_frames), cfg)
+
+
+def identify_audio(
+    lib: Library, x: np.ndarray, cfg: IdentifyConfig = IdentifyConfig(), *, segments: bool = False
+) -> tuple[list[Match], list[Segment] | None]:
+    """Matches for analysis-rate audio *x* (float or int16; a memmap is fine), trying each speed and
+    shift; with *segments*, also the setlist (from the unshifted, unchanged-speed pass)."""
     found: dict[int, Match] = {}
-    all_hits = []
-    hop = lib.cfg.hop
+    rows: list[np.ndarray] = []
+    hop, rate = lib.cfg.hop, lib.cfg.rate_hz
     n_shifts = max(cfg.shifts, 1)
+    win = max(1, int(round(cfg.window_s / lib.cfg.hop_s)))
     for speed in cfg.speeds:
         y = x if speed == 1.0 else _resample(x, speed)
         for k in range(n_shifts):
             skip = k * hop // n_shifts
-            hh = hits(lib, fingerprint_blocks(y[skip:], qcfg), cfg)
-            if k == 0:
-                all_hits.append(hh)
-            for m in best_matches(lib, hh, cfg, hop_s=lib.cfg.hop_s, speed=speed):
-                m = replace(m, offset_s=m.offset_s - skip / lib.cfg.rate_hz)
+            tallies, n_hashes = [], 0
+            for h in block_hits(lib, y[skip:], cfg):
+                tallies.append(_count(h.goff))
+                n_hashes += h.n_hashes
+                if segments and speed == 1.0 and k == 0:
+                    rows.append(_window_bests(h, cfg, win))
+            votes = _merge_counts(tallies) if tallies else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+            n_frames = max(0, (y.shape[0] - skip) // hop)
+            for m in best_matches(lib, votes, cfg, n_hashes=n_hashes, n_frames=n_frames, hop_s=lib.cfg.hop_s,
+                                  speed=speed):
+                m = replace(m, offset_s=m.offset_s - skip / rate)
                 if m.track_index not in found or m.score > found[m.track_index].score:
                     found[m.track_index] = m
     ranked = sorted(found.values(), key=lambda m: (-m.score, m.track_index))
-    return ranked[: cfg.top], all_hits
+    segs = _segments(lib, np.concatenate(rows) if rows else np.zeros((0, 6), np.int64), cfg) if segments else None
+    return ranked[: cfg.top], segs
 
 
 def _resample(x: np.ndarray, speed: float) -> np.ndarray:
@@ -188,35 +232,44 @@ def _resample(x: np.ndarray, speed: float) -> np.ndarray:
     return resample_poly(y, fr.numerator, fr.denominator).astype(np.float32)
 
 
-def setlist(lib: Library, h: Hits, cfg: IdentifyConfig, *, hop_s: float) -> list[Segment]:
-    """Every track heard in a long recording, with start and end in the recording, from one query's hits."""
+def _window_bests(h: Hits, cfg: IdentifyConfig, win: int) -> np.ndarray:
+    """Per window of the recording, its best global offset: rows (window, offset, score, first and last
+    query frame of its hits, hits)."""
     if h.goff.size == 0:
-        return []
-    win = max(1, int(round(cfg.window_s / hop_s)))
+        return np.zeros((0, 6), np.int64)
     w = h.t_q.astype(np.int64) // win
     key = (w << 41) + (h.goff + (1 << 40))  # |global offset| < 2^33: library frames ± query frames
-    u, c, smooth = _vote(key)
+    u, c = _count(key)
+    smooth = _smooth(u, c)
     uw, ug = u >> 41, (u & ((1 << 41) - 1)) - (1 << 40)
     strong = np.flatnonzero(smooth >= cfg.min_score)
     order = strong[np.lexsort((-smooth[strong], uw[strong]))]
     best = order[np.concatenate([[True], uw[order][1:] != uw[order][:-1]])] if order.size else order
-    segs: list[list[int]] = []  # [global offset, first window, last window, score]
-    for i in best:
-        wi, g = int(uw[i]), int(ug[i])
+    out = np.zeros((best.size, 6), np.int64)
+    for r, i in enumerate(best):
+        on = (w == uw[i]) & (np.abs(h.goff - ug[i]) <= 1)
+        out[r] = (uw[i], ug[i], smooth[i], h.t_q[on].min(), h.t_q[on].max(), on.sum())
+    return out
+
+
+def _segments(lib: Library, rows: np.ndarray, cfg: IdentifyConfig) -> list[Segment]:
+    """Consecutive windows with the same global offset (±2 frames, gaps of ≤ 1 window) → segments."""
+    hop_s = lib.cfg.hop_s
+    segs: list[list[int]] = []  # [offset, last window, score, first frame, last frame, hits, windows]
+    for wi, g, score, t0, t1, n in rows[np.argsort(rows[:, 0], kind="stable")] if rows.size else []:
         last = segs[-1] if segs else None
-        if last and abs(last[0] - g) <= 2 and wi - last[2] <= 2:
-            last[2], last[3] = wi, last[3] + int(smooth[i])
+        if last and abs(last[0] - g) <= 2 and wi - last[1] <= 2:
+            last[1:] = [int(wi), last[2] + int(score), last[3], max(last[4], int(t1)), last[5] + int(n), last[6] + 1]
         else:
-            segs.append([g, wi, wi, int(smooth[i])])
+            segs.append([int(g), int(wi), int(score), int(t0), int(t1), int(n), 1])
     out = []
-    for g, w0, w1, score in segs:
-        on = (np.abs(h.goff - g) <= 1) & (w >= w0) & (w <= w1)
+    for g, _, score, t0, t1, n, windows in segs:
         # the last anchors' partners lie up to zone_dt later: the song went on about half a zone longer
-        start, end = int(h.t_q[on].min()), int(h.t_q[on].max()) + 1 + lib.cfg.zone_dt // 2
-        if (end - start) * hop_s < cfg.min_segment_s and w1 == w0:
+        start, end = t0, t1 + 1 + lib.cfg.zone_dt // 2
+        if (end - start) * hop_s < cfg.min_segment_s and windows == 1:
             continue
         trk, off = _tracks(lib, np.array([g]), (start + end) // 2)
         out.append(Segment(track=lib.tracks[int(trk[0])].name, start_s=start * hop_s, end_s=end * hop_s,
                            offset_s=(int(off[0]) + start) * hop_s, score=score,
-                           confidence=float(confidence(score, 0, int(on.sum())))))
+                           confidence=float(confidence(score, 0, n))))
     return out
