@@ -94,11 +94,12 @@ def _pick_audio(container, path: str, stream_index: int | None):
     audio = list(container.streams.audio)
     if not audio:
         raise MediaError(path, "no audio stream")
-    if stream_index is None:
-        return audio[0]
-    if not 0 <= stream_index < len(audio):
+    if stream_index is not None and not 0 <= stream_index < len(audio):
         raise MediaError(path, f"audio stream {stream_index} not found ({len(audio)} present)")
-    return audio[stream_index]
+    stream = audio[stream_index or 0]
+    if stream.codec_context is None:  # found by fuzzing: a damaged sample description names no codec
+        raise MediaError(path, "audio stream has no usable codec (damaged header or unsupported codec)")
+    return stream
 
 
 def _timecode(container, streams) -> str | None:
