@@ -19,6 +19,7 @@ from .config import FingerprintConfig, MatchConfig, RefineConfig, SolveConfig
 from .errors import MediaError
 from .extract import extract
 from .refine import refine_edge
+from .rescue import rescue
 from .solve import solve
 from .tracks import assign
 from .types import Alignment, ClipResult, Fingerprint, PairMatch
@@ -151,8 +152,22 @@ def align(
             progress("refine", j, len(used))
             refined.append(refine_edge(e, gfps[e.a], gfps[e.b], refine))
         progress("refine", len(used), len(used))
+        refined += _rescue(gfps, coarse, progress)
         sol = solve(len(gfps), refined, durations, solve_cfg)
     return _in_input_order(_results(paths, fps, errors, good, edges, sol), order)
+
+
+def _rescue(gfps: list[Fingerprint], coarse, progress: Progress) -> list[PairMatch]:
+    """Verified edges for the clips the hashes could not place, searched against the longest placed ones."""
+    lost = [j for j in range(len(gfps)) if coarse.group[j] < 0]
+    anchors = sorted((j for j in range(len(gfps)) if coarse.group[j] >= 0),
+                     key=lambda j: (-gfps[j].duration_s, gfps[j].path))
+    if not lost or not anchors:
+        return []
+    progress("rescue", 0, 1)
+    found = rescue(lost, anchors, gfps)
+    progress("rescue", 1, 1)
+    return found
 
 
 def _in_input_order(al: Alignment, order: list[int]) -> Alignment:

@@ -39,7 +39,8 @@ def _out_console(stderr: bool) -> Console:
     c = Console(stderr=stderr)
     return c if c.is_terminal else Console(stderr=stderr, width=160)
 
-_STAGES = {"decode": "Decoding + fingerprinting", "match": "Matching all pairs", "refine": "Refining offsets"}
+_STAGES = {"decode": "Decoding + fingerprinting", "match": "Matching all pairs", "refine": "Refining offsets",
+           "rescue": "Correlating unmatched clips"}
 
 
 class _Bars:
