@@ -63,7 +63,7 @@ def speed(audio_s: float, res: dict, cores: int) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def _args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one small scenario, no peers (< 2 min)")
     ap.add_argument("--scenarios", type=int, default=None, help="number of scenarios (default 3, quick 1)")
@@ -76,7 +76,55 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peer-budget", type=float, default=600.0, help="seconds per peer and scenario")
     ap.add_argument("--venv-dir", default=default_cache_dir(), help="where the peers' venvs live")
     ap.add_argument("--synth", action="store_true", help="use synthesized music even if real music is present")
-    a = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def run_scenario(k: int, a: argparse.Namespace, source: Source, *, with_peers: bool) -> tuple[dict, list[str]]:
+    """Render (or reuse) scenario *k*, run syncfp and maybe the peers on it; returns its entry and files."""
+    size = QUICK if a.quick else SIZES[k % len(SIZES)]
+    seed = a.seed + k
+    sc = plan(seed, event_s=size[0], phones=size[1], cameras=size[2], distractors=size[3],
+              second_event=size[4], n_tracks=len(source))
+    sdir = os.path.join(a.workdir, f"{'quick' if a.quick else 'full'}-s{seed}")
+    t0 = time.perf_counter()
+    truth = render(sc, source, os.path.join(sdir, "media"), workers=CORES)
+    log(f"scenario {sc.name}: {len(sc.clips)} clips rendered/reused in {time.perf_counter() - t0:.0f} s")
+    paths = [os.path.join(sdir, "media", c["file"]) for c in truth["clips"]]
+    audio_s = sum(c["dur_s"] for c in truth["clips"])
+    entry = {"name": sc.name, "seed": seed, "event_s": sc.event_s, "clips": len(paths),
+             "audio_h": audio_s / 3600, "devices": [d.__dict__ for d in sc.devices], "tools": {}}
+    res = run_child(["bench.run_syncfp"], {"paths": paths, "workers": a.workers}, "syncfp", sdir)
+    entry["tools"]["syncfp"] = {**metrics.score(truth, res["clips"]), **speed(audio_s, res, min(a.workers, CORES))}
+    log(f"syncfp on {sc.name}: {res['wall_s']:.1f} s")
+    if with_peers:
+        entry["tools"].update(run_peers(truth, paths, sdir, audio_s, a))
+    return entry, paths
+
+
+def run_peers(truth: dict, paths: list[str], sdir: str, audio_s: float, a: argparse.Namespace) -> dict:
+    """Every peer against the longest clip of the first event; a peer that cannot run gets an error."""
+    ref = max(truth["clips"], key=lambda c: c["dur_s"] if c["event"] == 0 else -1)
+    ref_path = os.path.join(sdir, "media", ref["file"])
+    out: dict = {}
+    for peer in PEERS:
+        py, err = ensure_venv(peer, a.venv_dir, log)
+        if py is None:
+            out[peer.name] = {"error": err}
+            log(f"{peer.name}: {err}")
+            continue
+        log(f"{peer.name} on {truth['name']} (budget {a.peer_budget:.0f} s)")
+        pres = run_peer(peer, py, paths, ref_path, os.path.join(sdir, peer.name), budget_s=a.peer_budget)
+        if pres.get("error"):
+            out[peer.name] = {"error": pres["error"], "wall_s": pres.get("wall_s")}
+            log(f"{peer.name}: {pres['error']}")
+            continue
+        out[peer.name] = {**metrics.score(truth, pres["clips"], reference=ref["file"]), **speed(audio_s, pres, 1),
+                          "timed_out": pres.get("timed_out", 0)}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = _args(argv)
     n = a.scenarios or (1 if a.quick else 3)
     n_peer = a.peer_scenarios if a.peer_scenarios is not None else (0 if a.quick else 1)
     source = Source(rate_hz=MASTER_RATE_HZ, force_synth=a.synth)
@@ -86,41 +134,9 @@ def main(argv: list[str] | None = None) -> int:
                      "cores": CORES, "engine": _engine_version(), "scenarios": []}
     all_files: list[str] = []
     for k in range(n):
-        size = QUICK if a.quick else SIZES[k % len(SIZES)]
-        seed = a.seed + k
-        sc = plan(seed, event_s=size[0], phones=size[1], cameras=size[2], distractors=size[3],
-                  second_event=size[4], n_tracks=len(source))
-        sdir = os.path.join(a.workdir, f"{'quick' if a.quick else 'full'}-s{seed}")
-        t0 = time.perf_counter()
-        truth = render(sc, source, os.path.join(sdir, "media"), workers=CORES)
-        log(f"scenario {sc.name}: {len(sc.clips)} clips rendered/reused in {time.perf_counter() - t0:.0f} s")
-        paths = [os.path.join(sdir, "media", c["file"]) for c in truth["clips"]]
-        all_files += paths
-        audio_s = sum(c["dur_s"] for c in truth["clips"])
-        entry = {"name": sc.name, "seed": seed, "event_s": sc.event_s, "clips": len(paths),
-                 "audio_h": audio_s / 3600, "devices": [d.__dict__ for d in sc.devices], "tools": {}}
-        res = run_child(["bench.run_syncfp"], {"paths": paths, "workers": a.workers}, "syncfp", sdir)
-        entry["tools"]["syncfp"] = {**metrics.score(truth, res["clips"]),
-                                    **speed(audio_s, res, min(a.workers, CORES))}
-        log(f"syncfp on {sc.name}: {res['wall_s']:.1f} s")
-        if k < n_peer:
-            ref = max(truth["clips"], key=lambda c: c["dur_s"] if c["event"] == 0 else -1)
-            ref_path = os.path.join(sdir, "media", ref["file"])
-            for peer in PEERS:
-                py, err = ensure_venv(peer, a.venv_dir, log)
-                if py is None:
-                    entry["tools"][peer.name] = {"error": err}
-                    log(f"{peer.name}: {err}")
-                    continue
-                log(f"{peer.name} on {sc.name} (budget {a.peer_budget:.0f} s)")
-                pres = run_peer(peer, py, paths, ref_path, os.path.join(sdir, peer.name), budget_s=a.peer_budget)
-                if pres.get("error"):
-                    entry["tools"][peer.name] = {"error": pres["error"], "wall_s": pres.get("wall_s")}
-                    log(f"{peer.name}: {pres['error']}")
-                    continue
-                entry["tools"][peer.name] = {**metrics.score(truth, pres["clips"], reference=ref["file"]),
-                                             **speed(audio_s, pres, 1), "timed_out": pres.get("timed_out", 0)}
+        entry, paths = run_scenario(k, a, source, with_peers=k < n_peer)
         results["scenarios"].append(entry)
+        all_files += paths
     log("bare PyAV decode of the same files (one process)")
     results["decode_floor"] = _floor(all_files, a.workdir)
     results["total_wall_s"] = time.perf_counter() - t_all
