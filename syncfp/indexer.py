@@ -21,6 +21,7 @@ from . import index as index_mod
 from .api import fingerprint_files
 from .config import FingerprintConfig
 from .decode import read_tags
+from .errors import OutputError
 from .library import LIBRARY_FINGERPRINT, Library, LibraryError, TableWriter, Track, open_library
 from .types import Hashes
 
@@ -87,11 +88,15 @@ def _save_pending(path: str, track: Track, hashes: Hashes) -> None:
     for suffix, write in ((".npy", lambda fh: np.save(fh, packed, allow_pickle=False)),
                           (".json", lambda fh: fh.write(json.dumps(asdict(track)).encode()))):
         fd, tmp = tempfile.mkstemp(dir=d, suffix=".part")
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, os.path.join(d, track.sha256 + suffix))
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, os.path.join(d, track.sha256 + suffix))
+        except OSError as exc:  # disk full, quota: the library file itself is untouched
+            _remove(tmp)
+            raise OutputError(f"{path}: cannot save indexing progress ({exc.strerror or exc})") from None
 
 
 def _load_pending(path: str) -> list[tuple[Track, Hashes]]:

@@ -267,7 +267,11 @@ class TableWriter:
         self.header_offset = off
         try:
             with open(self.tmp, "r+b") as fh:
-                fh.truncate(off)
+                if hasattr(os, "posix_fallocate"):
+                    # reserve the blocks now: writing a sparse memmap on a full disk would die of SIGBUS
+                    os.posix_fallocate(fh.fileno(), 0, off)
+                else:
+                    fh.truncate(off)
         except OSError as exc:
             self.abort()
             raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
