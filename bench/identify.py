@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from syncfp import encode, synth  # noqa: E402
 from syncfp.decode import probe, stream_audio  # noqa: E402
-from syncfp.identify import IdentifyConfig, identify_audio  # noqa: E402
+from syncfp.identify import SPEED_SEARCH, IdentifyConfig, identify_audio  # noqa: E402
 from syncfp.indexer import index_files, merge_tracks  # noqa: E402
 from syncfp.library import Track, open_library  # noqa: E402
 from syncfp.types import Hashes  # noqa: E402
@@ -40,7 +40,7 @@ DURATIONS = (1, 2, 3, 5, 10)
 CONDITIONS = ("clean", "pink15", "pink5", "pink0", "pink-5", "babble15", "babble5", "babble0", "babble-5",
               "reverb+phone+aac")
 SPEEDS = (0.95, 0.97, 0.99, 1.0, 1.01, 1.03, 1.05)
-SEARCH = (1.0, 0.96, 0.98, 1.02, 1.04)  # `identify --speed-search`
+SEARCH = SPEED_SEARCH  # `identify --speed-search`
 RAW = IdentifyConfig(min_score=0, min_confidence=0.0)  # record everything; thresholds applied afterwards
 
 
@@ -103,8 +103,13 @@ def record(matches, true_track: int | None, true_off: float, _unused=None) -> di
     }
 
 
+def reported(r: dict, min_conf: float) -> bool:
+    """Whether `identify` with the default thresholds would report this top match."""
+    return r["top"] is not None and r["conf"] >= min_conf and r["score"] >= IdentifyConfig().min_score
+
+
 def correct(r: dict, min_conf: float) -> bool:
-    return r["top"] == r["truth"] and r["conf"] >= min_conf and r["off_err"] is not None and r["off_err"] <= 0.1
+    return reported(r, min_conf) and r["top"] == r["truth"] and r["off_err"] is not None and r["off_err"] <= 0.1
 
 
 def grid(lib, audio, pos_ids, neg_ids, lib_index, per_cell, rng, work) -> dict:
@@ -231,8 +236,8 @@ def scale_child(lib_path: str, queries_path: str) -> None:
         r = record(matches, m["truth"], m["start"], hits)
         r["latency_s"] = dt
         out.setdefault(m["cell"], []).append(r)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    status = _proc_status()
+    status = _proc_status()  # VmHWM, not ru_maxrss: that one keeps the parent's peak across fork + exec
+    peak_mb = status.get("VmHWM", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     json.dump({"open_s": open_s, "peak_rss_mb": peak_mb, "rss_anon_mb": status.get("RssAnon"),
                "rss_file_mb": status.get("RssFile"), "records": out}, sys.stdout)
 
@@ -244,7 +249,7 @@ def _proc_status() -> dict[str, float]:
         with open("/proc/self/status") as fh:
             for line in fh:
                 key, _, value = line.partition(":")
-                if key in ("RssAnon", "RssFile") and value.strip().endswith("kB"):
+                if key in ("RssAnon", "RssFile", "VmHWM") and value.strip().endswith("kB"):
                     out[key] = float(value.split()[0]) / 1024
     except OSError:
         pass
@@ -259,14 +264,15 @@ def summarize(recs: dict, min_conf: float) -> dict:
             table.setdefault(cond, {})[dur] = round(100 * np.mean([correct(r, min_conf) for r in rs]), 1)
         else:
             neg += len(rs)
-            fp += sum(r["conf"] >= min_conf and r["top"] is not None for r in rs)
+            fp += sum(reported(r, min_conf) for r in rs)
     return {"top1_percent": table, "false_positive_percent": round(100 * fp / max(neg, 1), 2),
             "negative_queries": neg}
 
 
 def reliability(recs: dict) -> list[dict]:
     """Top matches binned by confidence: how often each bin was right (negatives' matches are wrong)."""
-    rows = [(r["conf"], correct(r, 0.0)) for rs in recs.values() for r in rs if r["top"] is not None]
+    rows = [(r["conf"], r["top"] == r["truth"] and r["off_err"] <= 0.1) for rs in recs.values() for r in rs
+            if r["top"] is not None]
     out = []
     for lo, hi in ((0.0, 0.1), (0.1, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 0.99), (0.99, 1.01)):
         sel = [ok for c, ok in rows if lo <= c < hi]

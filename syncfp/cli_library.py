@@ -91,14 +91,14 @@ def identify(
 ) -> None:
     """Name the songs in each recording: track, offset into it, score and confidence."""
     from .api_identify import identify_paths
-    from .identify import IdentifyConfig
+    from .identify import SPEED_SEARCH, IdentifyConfig
 
     _check_format(fmt)
     paths = expand(queries)
     if not paths:
         raise UsageError("no query files")
     lib = open_library(_lib_path(library))
-    speeds = (1.0, 0.96, 0.98, 1.02, 1.04) if speed_search else (1.0,)
+    speeds = SPEED_SEARCH if speed_search else (1.0,)
     cfg = IdentifyConfig(top=max(1, top), speeds=speeds)
     failed = False
     out = _out()

@@ -33,12 +33,16 @@ class IdentifyConfig:
     min_score: int = 7  # aligned hits a match needs (chance alone rarely reaches this; see docs/library.md)
     min_confidence: float = 0.5  # matches below this are not reported
     top: int = 5
-    speeds: tuple[float, ...] = (1.0,)  # playback speeds to try (1.03 = played 3 % fast)
+    speeds: tuple[float, ...] = (1.0,)  # playback speeds to try (1.03 = played 3 % fast); see SPEED_SEARCH
     shifts: int = 2  # also fingerprint the query from hop/shifts, 2·hop/shifts, ... samples in: a peak near
     # a frame edge then lands in the library's frame in one of them (more hits, and the right one of two
     # repeated passages more often)
     window_s: float = 8.0  # setlist: the recording is scored per window of this length
     min_segment_s: float = 8.0  # setlist: shorter runs are dropped
+
+
+# `--speed-search`: hashes survive about ±0.5 % of speed error, so ±5 % needs 1 % steps
+SPEED_SEARCH = (1.0, *(round(1 + k / 100, 2) for k in (-1, 1, -2, 2, -3, 3, -4, 4, -5, 5)))
 
 
 @dataclass(frozen=True)
@@ -195,10 +199,10 @@ def identify_audio(
     found: dict[int, Match] = {}
     rows: list[np.ndarray] = []
     hop, rate = lib.cfg.hop, lib.cfg.rate_hz
-    n_shifts = max(cfg.shifts, 1)
     win = max(1, int(round(cfg.window_s / lib.cfg.hop_s)))
     for speed in cfg.speeds:
         y = x if speed == 1.0 else _resample(x, speed)
+        n_shifts = max(cfg.shifts, 1) if speed == 1.0 else 1  # other speeds: one pass each (cost)
         for k in range(n_shifts):
             skip = k * hop // n_shifts
             tallies, n_hashes = [], 0

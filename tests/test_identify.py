@@ -14,7 +14,7 @@ from scipy.signal import resample_poly
 
 from syncfp import encode, synth
 from syncfp.api_identify import identify_paths
-from syncfp.identify import IdentifyConfig
+from syncfp.identify import SPEED_SEARCH, IdentifyConfig
 from syncfp.indexer import index_files
 from syncfp.library import open_library
 
@@ -104,7 +104,7 @@ def test_speed_changed_clip_found_with_speed_search(setup):
     encode.write(path, fast, rate_hz=RATE)
     lib = open_library(lib_path)
     (plain,) = identify_paths(lib, [path])
-    cfg = IdentifyConfig(speeds=(1.0, 0.96, 0.98, 1.02, 1.04))
+    cfg = IdentifyConfig(speeds=SPEED_SEARCH)
     (found,) = identify_paths(lib, [path], cfg=cfg)
     assert found.matches and found.matches[0].track == "Track 403"
     assert abs(found.matches[0].offset_s - 8.0) <= 0.1 and found.matches[0].speed == pytest.approx(1.04)
