@@ -20,7 +20,7 @@ from .errors import MediaError
 from .extract import extract
 from .refine import refine_edge
 from .rescue import rescue
-from .solve import solve
+from .solve import select_for_refinement, solve
 from .tracks import assign
 from .types import Alignment, ClipResult, Fingerprint, PairMatch
 
@@ -146,7 +146,7 @@ def align(
         progress("match", 1, 1)
         durations = [f.duration_s for f in gfps]
         coarse = solve(len(gfps), edges, durations, solve_cfg)
-        used = coarse.inliers
+        used = select_for_refinement(len(gfps), coarse.inliers)
         refined = []
         for j, e in enumerate(used):
             progress("refine", j, len(used))

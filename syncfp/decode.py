@@ -188,12 +188,9 @@ def _frame_layout(frame) -> tuple:
     return name, frame.format.is_planar, max(1, frame.layout.nb_channels), kind
 
 
-def _to_mono(frame, layout: tuple) -> np.ndarray:
-    """A decoded frame of any sample format and channel layout → mono float32 in [-1, 1].
-
-    Reads the planes' buffers directly and averages channels in numpy: downmixing here and resampling
-    big mono blocks costs a fraction of feeding FFmpeg's resampler one 1024-sample codec frame at a time.
-    """
+def _channel_views(frame, layout: tuple) -> tuple[np.ndarray, ...]:
+    """A decoded frame → zero-copy views of its samples: one array per channel (planar), or one (n, ch)
+    array (packed). Exotic formats (u8, ...) are converted to one mono float32 array here instead."""
     name, planar, nch, kind = layout
     n = frame.samples
     if kind is None:  # u8 and anything exotic: the generic, slower route
@@ -201,15 +198,29 @@ def _to_mono(frame, layout: tuple) -> np.ndarray:
         arr = arr.reshape(nch, -1) if planar else arr.reshape(-1, nch).T
         scale = 1 / 128.0 if arr.dtype == np.uint8 else 1.0
         offset = 128.0 if arr.dtype == np.uint8 else 0.0
-        return ((arr.astype(np.float32) - offset) * scale).mean(axis=0).astype(np.float32)
+        return (((arr.astype(np.float32) - offset) * scale).mean(axis=0).astype(np.float32),)
+    dtype = kind[0]
+    if planar:
+        return tuple(np.frombuffer(plane, dtype, n) for plane in frame.planes[:nch])
+    return (np.frombuffer(frame.planes[0], dtype, n * nch).reshape(n, nch),)
+
+
+def _downmix(views: list[tuple[np.ndarray, ...]], layout: tuple) -> np.ndarray:
+    """Many frames' channel views (one layout) → one mono float32 block in [-1, 1].
+
+    Mixing once per block instead of once per 1024-sample codec frame keeps numpy's per-call overhead
+    off the decoding loop.
+    """
+    name, planar, nch, kind = layout
+    if kind is None:
+        return np.concatenate([v[0] for v in views])
     dtype, scale = kind
     if planar:
-        planes = frame.planes
-        mono = np.frombuffer(planes[0], dtype, n).astype(np.float32)
-        for plane in planes[1:nch]:
-            mono += np.frombuffer(plane, dtype, n)
+        mono = np.concatenate([v[0] for v in views]).astype(np.float32)
+        for c in range(1, nch):
+            mono += np.concatenate([v[c] for v in views])
     else:
-        mono = np.frombuffer(frame.planes[0], dtype, n * nch).reshape(n, nch).sum(axis=1, dtype=np.float32)
+        mono = np.concatenate([v[0] for v in views]).sum(axis=1, dtype=np.float32)
     factor = scale / nch
     if factor != 1.0:
         mono *= np.float32(factor)
@@ -288,7 +299,7 @@ class _Chunks:
             nonlocal pending, n_pending, produced
             if resampler is None:
                 return
-            outs = resampler.push(np.concatenate(pending)) if pending else []
+            outs = resampler.push(_downmix(pending, layout)) if pending else []
             pending, n_pending = [], 0
             if final:
                 outs += resampler.push(None)
@@ -313,11 +324,14 @@ class _Chunks:
                         resampler = _MonoResampler(int(rate), self._rate)
                         block = int(rate)
                         layout = _frame_layout(frame)
-                    elif frame.format.name != layout[0] or frame.layout.nb_channels != layout[2]:
+                    try:
+                        views = _channel_views(frame, layout)
+                    except ValueError:  # the sample format or channel count changed mid-stream
+                        yield from flush(final=False)
                         layout = _frame_layout(frame)
-                    mono = _to_mono(frame, layout)
-                    pending.append(mono)
-                    n_pending += mono.size
+                        views = _channel_views(frame, layout)
+                    pending.append(views)
+                    n_pending += frame.samples
                     if n_pending >= block:
                         yield from flush(final=False)
         except MediaError:

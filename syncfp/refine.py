@@ -9,25 +9,33 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from functools import lru_cache
+
 import numpy as np
+import scipy.fft
 
 from .config import RefineConfig
 from .extract import read_window
 from .types import Fingerprint, PairMatch
 
 
+@lru_cache(maxsize=8)
+def _hann(n: int) -> np.ndarray:
+    return np.hanning(n).astype(np.float32)
+
+
 def gcc_phat(a: np.ndarray, b: np.ndarray, max_lag: int) -> tuple[float, float]:
     """Lag (samples, fractional) of *a* inside *b* and the normalised peak height (1 = identical)."""
-    n = a.size + b.size
-    nfft = 1 << int(np.ceil(np.log2(n)))
-    fa = np.fft.rfft(a * np.hanning(a.size), nfft)
-    fb = np.fft.rfft(b, nfft)
+    # lags 0..max_lag of a inside b never wrap once nfft covers b (b.size >= a.size + max_lag)
+    nfft = scipy.fft.next_fast_len(max(b.size, a.size + max_lag + 1), real=True)
+    fa = scipy.fft.rfft((a * _hann(a.size)).astype(np.float32), nfft)
+    fb = scipy.fft.rfft(b.astype(np.float32), nfft)
     cross = np.conj(fa) * fb
     mag = np.abs(cross)
     cross /= np.maximum(mag, 1e-12 * (mag.max() + 1e-30))
     lo = int(0.012 * nfft)  # ~100 Hz at 8 kHz: rumble and handling noise carry no timing
     cross[:lo] = 0
-    r = np.fft.irfft(cross, nfft)
+    r = scipy.fft.irfft(cross, nfft)
     lags = np.arange(0, max_lag + 1)
     seg = r[lags]
     i = int(np.argmax(seg))

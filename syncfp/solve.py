@@ -193,6 +193,22 @@ def _score(e: PairMatch) -> float:
     return float(e.support)
 
 
+def select_for_refinement(n: int, edges: list[PairMatch], *, per_clip: int = 3) -> list[PairMatch]:
+    """The edges worth refining: a maximum spanning forest (every clip stays connected) plus each clip's
+    strongest few, so cycles still check each other while the cost grows with clips, not with pairs."""
+    chosen = {(e.a, e.b): e for e in _tree(n, edges)}
+    degree = [0] * n
+    for e in chosen.values():
+        degree[e.a] += 1
+        degree[e.b] += 1
+    for e in sorted(edges, key=lambda e: (-e.weight, e.a, e.b)):
+        if (e.a, e.b) not in chosen and (degree[e.a] < per_clip or degree[e.b] < per_clip):
+            chosen[(e.a, e.b)] = e
+            degree[e.a] += 1
+            degree[e.b] += 1
+    return sorted(chosen.values(), key=lambda e: (e.a, e.b))
+
+
 def _components(n: int, edges: list[PairMatch]) -> list[list[int]]:
     parent = list(range(n))
     for e in edges:
