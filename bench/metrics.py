@@ -65,22 +65,8 @@ def _ref_ppm(files: list[str], preds: dict, truth: dict[str, dict], reference: s
     return float(np.median(est)) if est else 0.0
 
 
-def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = None) -> dict:
-    """Count how well *preds* ({file: {group, offset_s, drift_ppm}}) matches *truth_doc* (see module doc)."""
-    clips = truth_doc["clips"]
-    truth = {c["file"]: c for c in clips}
-    can = placeable(clips)
-    groups: dict[object, list[str]] = defaultdict(list)
-    for f, p in preds.items():
-        if f in truth and p.get("group") is not None and p.get("offset_s") is not None:
-            groups[p["group"]].append(f)
-    major = {g: Counter(truth[f]["event"] for f in fs).most_common(1)[0][0] for g, fs in groups.items()}
-    main: dict[int, object] = {}
-    for e in {c["event"] for c in clips if c["event"] is not None}:
-        counts = {g: sum(1 for f in fs if f in can and truth[f]["event"] == e) for g, fs in groups.items()}
-        best = max(counts, key=counts.get, default=None)
-        if best is not None and counts[best] > 0 and major[best] == e:
-            main[e] = best
+def _errors(groups: dict, major: dict, preds: dict, truth: dict[str, dict], reference: str | None):
+    """Per placed clip of its group's majority event: position error (ms) and drift error (ppm)."""
     err_ms: dict[str, float] = {}
     drift_err: dict[str, float] = {}
     for g, fs in groups.items():
@@ -97,6 +83,26 @@ def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = No
             if d is not None and truth[f]["dur_s"] >= DRIFT_MIN_DUR_S:
                 expect = ((1 + truth[f]["ppm"] * 1e-6) / (1 + p_ref * 1e-6) - 1) * 1e6
                 drift_err[f] = d - expect
+    return err_ms, drift_err
+
+
+def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = None) -> dict:
+    """Count how well *preds* ({file: {group, offset_s, drift_ppm}}) matches *truth_doc* (see module doc)."""
+    clips = truth_doc["clips"]
+    truth = {c["file"]: c for c in clips}
+    can = placeable(clips)
+    groups: dict[object, list[str]] = defaultdict(list)
+    for f, p in preds.items():
+        if f in truth and p.get("group") is not None and p.get("offset_s") is not None:
+            groups[p["group"]].append(f)
+    major = {g: Counter(truth[f]["event"] for f in fs).most_common(1)[0][0] for g, fs in groups.items()}
+    main: dict[int, object] = {}
+    for e in {c["event"] for c in clips if c["event"] is not None}:
+        counts = {g: sum(1 for f in fs if f in can and truth[f]["event"] == e) for g, fs in groups.items()}
+        best = max(counts, key=counts.get, default=None)
+        if best is not None and counts[best] > 0 and major[best] == e:
+            main[e] = best
+    err_ms, drift_err = _errors(groups, major, preds, truth, reference)
     res = Counter()
     failures: list[dict] = []
     for c in clips:

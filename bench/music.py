@@ -79,7 +79,9 @@ class Source:
         tempo = 90.0 + (i * 7) % 60
         return synth.concert(self.durations[i], rate_hz=self.rate_hz, seed=1000 + i, tempo_bpm=tempo)
 
-    def programme(self, order: list[int], *, duration_s: float, gap_s: float = 1.5) -> tuple[np.ndarray, list[str]]:
+    def programme(
+        self, order: list[int], *, duration_s: float, gap_s: float = 1.5
+    ) -> tuple[np.ndarray, list[str]]:
         """Concatenate tracks from *order* (short pauses between songs) until *duration_s*; cropped."""
         need = int(duration_s * self.rate_hz)
         parts: list[np.ndarray] = []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bench import metrics
 
-_HEAD = ("| scenario | tool | placeable / distractors | ≤ 1 ms | ≤ 5 ms | ≤ 40 ms | misplaced | split | missed "
-         "| false pl. | drift err max (ppm) | wall (s) | audio-h / wall-s | × RT per core | × RT per CPU-s "
-         "| peak RSS (MB) |")
+_HEAD = ("| scenario | tool | placeable / distractors | ≤ 1 ms | ≤ 5 ms | ≤ 40 ms | misplaced | split "
+         "| missed | false pl. | drift err max (ppm) | wall (s) | audio-h / wall-s | × RT per core "
+         "| × RT per CPU-s | peak RSS (MB) |")
 
 
 def _pct(k: int, n: int) -> str:
@@ -21,8 +21,8 @@ def _row(name: str, tool: str, r: dict) -> str:
     if "error" in r and "placeable" not in r:
         return f"| {name} | {tool} | could not run: {r['error']} |" + " |" * 13
     n = r["placeable"]
-    return (f"| {name} | {tool} | {n} / {r['distractors']} | {_pct(r['within_1ms'], n)} | {_pct(r['within_5ms'], n)} "
-            f"| {_pct(r['within_40ms'], n)} | {r['misplaced']} | {r['split']} | {r['missed']} "
+    return (f"| {name} | {tool} | {n} / {r['distractors']} | {_pct(r['within_1ms'], n)} "
+            f"| {_pct(r['within_5ms'], n)} | {_pct(r['within_40ms'], n)} | {r['misplaced']} | {r['split']} | {r['missed']} "
             f"| {r['false_placements']} | {_f(r.get('drift_err_ppm_max'))} | {_f(r.get('wall_s'))} "
             f"| {_f(r.get('audio_h_per_wall_s'), '{:.3f}')} | {_f(r.get('xrt_per_core'), '{:.0f}')} "
             f"| {_f(r.get('xrt_per_cpu_s'), '{:.0f}')} | {_f(r.get('peak_rss_mb'), '{:.0f}')} |")
@@ -45,8 +45,10 @@ def print_report(results: dict) -> None:
         audio_h = sum(r["audio_h"] for r in rs)
         wall = sum(r["wall_s"] for r in rs)
         cpu = sum(r.get("cpu_s") or 0 for r in rs)
-        tot.update(wall_s=wall, audio_h_per_wall_s=audio_h / wall, xrt_per_core=audio_h * 3600 / wall / rs[0]["cores"],
-                   xrt_per_cpu_s=audio_h * 3600 / cpu if cpu else None, peak_rss_mb=max(r["peak_rss_mb"] for r in rs))
+        tot.update(wall_s=wall, audio_h_per_wall_s=audio_h / wall,
+                   xrt_per_core=audio_h * 3600 / wall / rs[0]["cores"],
+                   xrt_per_cpu_s=audio_h * 3600 / cpu if cpu else None,
+                   peak_rss_mb=max(r["peak_rss_mb"] for r in rs))
         print(_row(f"**all {len(rs)}**", f"**{tool}**", tot))
     print("\nBare PyAV decode of the same files, one process (the floor):\n")
     print("| codec | files | audio (h) | × RT per core (CPU time) |\n| --- | --- | --- | --- |")
