@@ -103,6 +103,8 @@ def _load_pending(path: str) -> list[tuple[Track, Hashes]]:
     d = _pending_dir(path)
     out = []
     for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        if name.endswith(".part"):  # a temp file of a killed run; we hold the write lock, so it is stale
+            _remove(os.path.join(d, name))
         if not name.endswith(".json"):
             continue
         base = os.path.join(d, name[:-5])
