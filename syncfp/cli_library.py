@@ -18,12 +18,15 @@ from rich.table import Table
 
 from .errors import UsageError
 from .inputs import expand
-from .library import default_path, open_library
+from .library import default_path
+from .shards import ShardSet, is_sharded, open_any
 
 err = Console(stderr=True)
 library_app = typer.Typer(no_args_is_help=True, help="Inspect or edit a song library.")
 
-_LIB_HELP = "Library file (default: $SYNCFP_LIBRARY, else the platform data dir)."
+_LIB_HELP = ("Library file, or a folder of shards (ending in /; default: $SYNCFP_LIBRARY, else the platform "
+             "data dir).")
+_CLUSTER_HELP = "Dask scheduler address (tcp://host:port): run the work on its workers (docs/scaling.md)."
 
 
 def _lib_path(library: Optional[str]) -> str:
@@ -51,9 +54,14 @@ def index(
     library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
     workers: int = typer.Option(1, "--workers", "-j", help="Fingerprinting processes."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help=_CLUSTER_HELP),
 ) -> None:
-    """Add tracks to a song library (skips tracks already in it; a killed run resumes)."""
+    """Add tracks to a song library (skips tracks already in it; a killed run resumes); a folder gets a new shard."""
+    from contextlib import nullcontext
+
+    from .api import fingerprint_files
     from .indexer import index_files
+    from .shards import index_shards
 
     paths = expand(inputs)
     if not paths:
@@ -69,8 +77,15 @@ def index(
     def progress(done: int, total: int, hours: float) -> None:
         bar.update(task, completed=done, total=max(total, 1), hours=hours)
 
-    with bar:
-        rep = index_files(path, paths, workers=workers, progress=progress)
+    client = None
+    if cluster:
+        from .cluster import ClusterFingerprinter, connect
+
+        client = connect(cluster)
+    fingerprinter = ClusterFingerprinter(client) if client else fingerprint_files
+    run = index_shards if is_sharded(path) else index_files
+    with bar, (client or nullcontext()):
+        rep = run(path, paths, workers=workers, progress=progress, fingerprinter=fingerprinter)
     for f, reason in rep.failed:
         err.print(f"[red]skipped[/red] {f}: {reason}", highlight=False, soft_wrap=True)  # one line per file
     if not quiet:
@@ -88,16 +103,33 @@ def identify(
     segments: bool = typer.Option(False, "--segments", help="List every track heard, with start and end (setlist)."),
     top: int = typer.Option(5, "--top", help="At most this many matches per query."),
     speed_search: bool = typer.Option(False, "--speed-search", help="Also find tracks played up to ±5 % fast or slow."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help=_CLUSTER_HELP),
 ) -> None:
     """Name the songs in each recording: track, offset into it, score and confidence."""
-    from .api_identify import identify_paths
-    from .identify import SPEED_SEARCH, IdentifyConfig
-
     _check_format(fmt)
     paths = expand(queries)
     if not paths:
         raise UsageError("no query files")
-    lib = open_library(_lib_path(library))
+    lib = open_any(_lib_path(library))
+    client = None
+    if cluster:  # the shards held by the workers; each lookup fans out to all of them
+        from .cluster import ClusterLookup, connect
+        from .shards import as_shards
+
+        client = connect(cluster)
+        shards = as_shards(lib)
+        lib = as_shards(shards, parts_fn=ClusterLookup(client, [s.path for s in shards.shards]))
+    try:
+        _identify_all(lib, paths, fmt=fmt, segments=segments, top=top, speed_search=speed_search)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _identify_all(lib, paths: list[str], *, fmt: str, segments: bool, top: int, speed_search: bool) -> None:
+    from .api_identify import identify_paths
+    from .identify import SPEED_SEARCH, IdentifyConfig
+
     speeds = SPEED_SEARCH if speed_search else (1.0,)
     cfg = IdentifyConfig(top=max(1, top), speeds=speeds)
     failed = False
@@ -160,12 +192,14 @@ def info(
     from dataclasses import asdict
 
     _check_format(fmt)
-    lib = open_library(_lib_path(library), verify=True if verify else None)
+    lib = open_any(_lib_path(library), verify=True if verify else None)
     hours = lib.audio_hours
+    sharded = isinstance(lib, ShardSet)
     data = {
         "path": lib.path, "tracks": len(lib.tracks), "audio_hours": round(hours, 4), "bytes": lib.file_bytes,
         "bytes_per_audio_hour": round(lib.file_bytes / hours) if hours else None,
-        "hashes": lib.n_postings, "distinct_hashes": int(lib.keys.shape[0]),
+        "hashes": lib.n_postings, "distinct_hashes": lib.n_keys if sharded else int(lib.keys.shape[0]),
+        **({"shards": len(lib.shards)} if sharded else {}),
         "digest": lib.cfg.digest(), "fingerprint": asdict(lib.cfg),
     }
     if fmt == "json":
@@ -186,7 +220,7 @@ def list_tracks(
 ) -> None:
     """Every track in the library."""
     _check_format(fmt)
-    lib = open_library(_lib_path(library))
+    lib = open_any(_lib_path(library))
     if fmt == "json":
         for t in lib.tracks:
             sys.stdout.write(json.dumps({"track": t.name, "duration": round(t.duration_s, 3), "hashes": t.n_hashes,
@@ -207,12 +241,29 @@ def remove(
 ) -> None:
     """Remove tracks from the library."""
     from .indexer import remove_tracks
+    from .shards import remove_from_shards
 
-    gone = remove_tracks(_lib_path(library), tracks)
+    path = _lib_path(library)
+    gone = (remove_from_shards if is_sharded(path) else remove_tracks)(path, tracks)
     if not gone:
         raise UsageError(f"no track in the library matches {', '.join(tracks)}")
     for t in gone:
         err.print(f"removed {t.name}", highlight=False)
+
+
+@library_app.command("compact")
+def compact_cmd(
+    library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
+    target_mb: int = typer.Option(256, "--target-mb", help="Merge consecutive shards while together under this size."),
+) -> None:
+    """Merge a sharded library's small shards (answers stay exactly the same)."""
+    from .shards import compact
+
+    path = _lib_path(library)
+    if not is_sharded(path):
+        raise UsageError(f"{path}: a single-file library has nothing to compact")
+    before, after = compact(path, target_bytes=max(1, target_mb) << 20)
+    err.print(f"{path}: {before} shard(s) → {after}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -226,7 +277,7 @@ def align_markers(al, library: str, *, console: Console | None) -> dict:
     """`align --library`: songs heard in each group (group → markers), listed on *console* unless None."""
     from .api_identify import song_markers
 
-    lib = open_library(_lib_path(library))
+    lib = open_any(_lib_path(library))
     markers = song_markers(al, lib)
     if console is not None and markers:
         table = Table(title="songs heard", title_justify="left")

@@ -86,11 +86,17 @@ def query_config(lib_cfg: FingerprintConfig, cfg: IdentifyConfig) -> Fingerprint
                    peaks_per_s=lib_cfg.peaks_per_s * max(cfg.query_density, 1.0))
 
 
+def bucket_cap(n_postings: int, n_keys: int, cfg: IdentifyConfig) -> float:
+    """Largest bucket a query hash may hit (bigger ones are skipped); a sharded library passes its totals."""
+    return max(cfg.max_bucket_factor * n_postings / max(n_keys, 1), 32)
+
+
 def hits(lib: Library, hashes: Hashes, cfg: IdentifyConfig) -> Hits:
     """Look every query hash up and turn postings into votes (no per-hit track lookup: see `_tracks`)."""
+    if not isinstance(lib, Library):  # a sharded library (`shards.ShardSet`): its shards' hits, merged there
+        return lib.hits(hashes, cfg)
     start, stop = lib.ranges(hashes.hash)
-    mean = lib.n_postings / max(lib.keys.shape[0], 1)
-    ok = (stop - start) <= max(cfg.max_bucket_factor * mean, 32)
+    ok = (stop - start) <= bucket_cap(lib.n_postings, int(lib.keys.shape[0]), cfg)
     which, pos = expand_ranges(start[ok], stop[ok])
     t_q = hashes.frame[ok][which]
     goff = np.asarray(lib.postings[pos], np.int64) - t_q

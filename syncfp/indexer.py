@@ -168,16 +168,20 @@ def merge_tracks(lib: Library, new: list[tuple[Track, Hashes]]) -> Library:
 
 def index_files(
     path: str, files: Sequence[str], *, cfg: FingerprintConfig = LIBRARY_FINGERPRINT, workers: int = 1,
-    progress: IndexProgress | None = None, batch: int | None = None,
+    progress: IndexProgress | None = None, batch: int | None = None, exclude: frozenset[str] = frozenset(),
+    fingerprinter: Callable = fingerprint_files,
 ) -> IndexReport:
-    """Add every file not yet in the library at *path* (created if absent); see the module notes."""
+    """Add every file not yet in the library at *path* (created if absent); see the module notes.
+
+    *exclude*: sha256s to skip as already indexed (a sharded library's other shards); *fingerprinter*:
+    `api.fingerprint_files` or a drop-in with its signature (`cluster.ClusterFingerprinter`)."""
     with WriteLock(path):
         lib = _open_or_empty(path, cfg)
         pending = _load_pending(path)
         if pending:
             lib = merge_tracks(lib, pending)
             _clear_pending(path, {t.sha256 for t, _ in pending})
-        known = {t.sha256 for t in lib.tracks}
+        known = {t.sha256 for t in lib.tracks} | set(exclude)
         todo, skipped, failed = [], [], []
         first: dict[str, str] = {}  # sha → the file of this batch that indexes it
         copies: list[tuple[str, str]] = []  # later files with the same content: their fate follows the first
@@ -207,7 +211,7 @@ def index_files(
         with tempfile.TemporaryDirectory(prefix="syncfp-index-") as work:
             for lo in range(0, total, step):
                 chunk = todo[lo : lo + step]
-                fps, errors = fingerprint_files(
+                fps, errors = fingerprinter(
                     [f for f, _ in chunk], cfg=cfg, cache_dir=None, work_dir=work, workers=workers,
                     progress=lambda stage, d, t, lo=lo: report(lo + d, total, hours),
                 )
