@@ -20,6 +20,18 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS. getrusage's ru_maxrss survives exec, so it would report the parent's."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main(job_path: str, out_path: str) -> None:
     with open(job_path) as f:
         job = json.load(f)
@@ -31,7 +43,7 @@ def main(job_path: str, out_path: str) -> None:
         al = syncfp.align(job["paths"], workers=job.get("workers", 2), cache=job.get("cache", False),
                           cache_dir=cache_dir)
         wall = time.perf_counter() - t0
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     clips = {
         os.path.basename(c.path): {"group": c.group, "offset_s": c.offset_s, "drift_ppm": c.drift_ppm,
                                    "confidence": c.confidence, "error": c.error, "duration_s": c.duration_s}
@@ -39,7 +51,7 @@ def main(job_path: str, out_path: str) -> None:
     }
     out = {
         "tool": "syncfp", "wall_s": wall, "cpu_s": _cpu() - cpu0,
-        "rss_self_mb": me.ru_maxrss / 1024, "rss_child_mb": kids.ru_maxrss / 1024, "clips": clips,
+        "rss_self_mb": _peak_rss_mb(), "rss_child_mb": kids.ru_maxrss / 1024, "clips": clips,
     }
     with open(out_path, "w") as f:
         json.dump(out, f)
