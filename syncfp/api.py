@@ -115,10 +115,12 @@ def align(
     cache_dir: str | None = None,
     stream_index: int | None = None,
     progress: Progress | None = None,
+    fingerprinter: Callable | None = None,
 ) -> Alignment:
     """Place every recording in *paths* on a common timeline (see `syncfp.types` for the conventions).
 
     Files that cannot be used, and clips that match nothing, come back unplaced with a reason.
+    *fingerprinter*: a drop-in for `fingerprint_files` (`cluster.ClusterFingerprinter` decodes on Dask workers).
     """
     progress = progress or _noop
     given = [str(p) for p in paths]
@@ -135,7 +137,7 @@ def align(
         except OSError:
             cdir = None
     with tempfile.TemporaryDirectory(prefix="syncfp-") as work:
-        fps, errors = fingerprint_files(
+        fps, errors = (fingerprinter or fingerprint_files)(
             paths, cfg=fingerprint, cache_dir=cdir, work_dir=work, workers=workers,
             stream_index=stream_index, progress=progress,
         )

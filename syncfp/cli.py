@@ -99,6 +99,7 @@ def align(
     report: Optional[str] = typer.Option(None, "--report", help="Also write a self-contained HTML picture of the timeline here."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table."),
     library: Optional[str] = typer.Option(None, "--library", help="Mark the songs of this library (`syncfp index`) heard on each timeline."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help="Dask scheduler address: decode on its workers (the cache folder must be shared; docs/scaling.md)."),
 ) -> None:
     """Place every clip on one timeline by its sound and write it for editors and scripts."""
     rate = None
@@ -117,8 +118,19 @@ def align(
     if not paths:
         raise UsageError("no input files")
     bars = _Bars(enabled=not quiet)
-    with bars.progress:
-        al = api.align(paths, workers=workers or None, cache=not no_cache, stream_index=stream, progress=bars)
+    client = fingerprinter = None
+    if cluster:  # decoding on the workers; they write the analysis audio where this process reads it
+        from .cluster import ClusterFingerprinter, connect
+
+        client = connect(cluster)
+        fingerprinter = ClusterFingerprinter(client, keep_audio=True)
+    try:
+        with bars.progress:
+            al = api.align(paths, workers=workers or None, cache=not no_cache, stream_index=stream, progress=bars,
+                           fingerprinter=fingerprinter)
+    finally:
+        if client is not None:
+            client.close()
     json_to_stdout = fmt == "json" and not output
     markers = None
     if library:  # songs heard, as markers on each group's timeline (issue 3)
