@@ -281,6 +281,46 @@ def reliability(recs: dict) -> list[dict]:
     return out
 
 
+def markdown(res: dict) -> str:
+    """The results as the Markdown tables of docs/benchmarks.md."""
+    g, out = res["grid"], []
+    durs = [str(d) for d in DURATIONS]
+    out.append("| condition | " + " | ".join(f"{d} s" for d in durs) + " |")
+    out.append("| --- |" + " ---: |" * len(durs))
+    for cond, row in g["top1_percent"].items():
+        out.append(f"| {cond} | " + " | ".join(f"{row[d]:.0f}" for d in durs) + " |")
+    out.append("")
+    out.append(f"False positives: {g['false_positive_percent']:.2f} % of {g['negative_queries']} queries from "
+               f"{res['tracks_negative']} tracks never indexed.")
+    out.append("")
+    out.append("| confidence | top matches | right |")
+    out.append("| --- | ---: | ---: |")
+    for b in res.get("confidence_reliability", []):
+        out.append(f"| {b['confidence']} | {b['n']} | {b['right_percent']} % |")
+    out.append("")
+    out.append("| speed | plain top-1 | plain ms | `--speed-search` top-1 | search ms |")
+    out.append("| --- | ---: | ---: | ---: | ---: |")
+    for sp in SPEEDS:
+        a, b = res["speed"][f"{sp}|plain"], res["speed"][f"{sp}|search"]
+        out.append(f"| {sp:.2f} | {100 * a['top1']:.0f} % | {a['median_latency_ms']:.0f} | {100 * b['top1']:.0f} % "
+                   f"| {b['median_latency_ms']:.0f} |")
+    sc = res.get("scale")
+    if sc:
+        out.append("")
+        out.append("| library | bytes / audio-hour | peak RSS MB (private) | median ms, all | median ms, 10 s | p95 ms, 10 s |")
+        out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for p in sc["growth"]:
+            lat = p["latency_ms"]
+            out.append(f"| {p['audio_hours']:.0f} h | {p['bytes_per_audio_hour'] / 1e6:.2f} MB | {p['peak_rss_mb']:.0f} "
+                       f"({p['rss_anon_mb']:.0f}) | {lat['median_all']:.0f} | {lat['median_10s']:.0f} | {lat['p95_10s']:.0f} |")
+        out.append("")
+        top = ", ".join(f"{cond} {d} s {v:.0f} %" for cond, row in sc["summary"]["top1_percent"].items()
+                        for d, v in row.items())
+        out.append(f"Top-1 at the largest size: {top}; false positives "
+                   f"{sc['summary']['false_positive_percent']:.1f} % of {sc['summary']['negative_queries']}.")
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-cell", type=int, default=30)
@@ -343,6 +383,7 @@ def main() -> None:
             json.dump(res, fh, indent=1)
         shown = {k: v for k, v in res.items() if k != "raw_records"}
         print(json.dumps(shown, indent=1))
+        print(markdown(res))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
