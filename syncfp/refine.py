@@ -32,7 +32,10 @@ def gcc_phat(a: np.ndarray, b: np.ndarray, max_lag: int) -> tuple[float, float]:
     fb = scipy.fft.rfft(b.astype(np.float32), nfft)
     cross = np.conj(fa) * fb
     mag = np.abs(cross)
-    cross /= np.maximum(mag, 1e-12 * (mag.max() + 1e-30))
+    top = float(mag.max())
+    if not top > 0.0:  # a window of digital silence: no timing in it (0/0 would poison the line fit)
+        return 0.0, 0.0
+    cross /= np.maximum(mag, 1e-12 * top)
     lo = int(0.012 * nfft)  # ~100 Hz at 8 kHz: rumble and handling noise carry no timing
     cross[:lo] = 0
     r = scipy.fft.irfft(cross, nfft)
