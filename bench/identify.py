@@ -341,7 +341,7 @@ def main() -> None:
         lib_path = os.path.join(work, "bench.sfp")
         t0 = time.perf_counter()
         cpu0 = time.process_time()
-        rep = index_files(lib_path, [paths[i] for i in pos_ids], workers=1)
+        index_files(lib_path, [paths[i] for i in pos_ids], workers=1)
         build_wall, build_cpu = time.perf_counter() - t0, time.process_time() - cpu0
         lib = open_library(lib_path)
         by_sha = {t.path: k for k, t in enumerate(lib.tracks)}

@@ -4,7 +4,6 @@ JSON Lines for batches, setlists of long recordings, speed-changed clips."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
