@@ -27,7 +27,7 @@ SEEDS = (700, 701, 702, 703, 704, 705)
 
 def _cluster():
     return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                    dashboard_address=None, silence_logs=50)
+                                    dashboard_address=":0", silence_logs=50)
 
 
 @pytest.fixture(scope="module")
