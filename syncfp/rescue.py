@@ -39,19 +39,28 @@ class RescueConfig:
 
 
 def onset_envelope(fp: Fingerprint, *, start_s: float = 0.0, dur_s: float | None = None) -> np.ndarray:
-    """(bands, frames) z-scored half-wave-rectified log-energy differences in log-spaced bands."""
+    """(bands, frames) z-scored half-wave-rectified log-energy differences in log-spaced bands.
+
+    Computed in blocks of a minute, so a 3-hour anchor costs its envelope (100 frames/s), not its audio.
+    """
     pcm = PcmFile(fp.pcm_path)
     i0 = int(start_s * fp.rate_hz)
     i1 = pcm.shape[0] if dur_s is None else min(pcm.shape[0], i0 + int(dur_s * fp.rate_hz))
-    x = pcm[i0:i1].astype(np.float32) / 32768.0
-    n = 1 + (x.size - ENV_NFFT) // ENV_HOP if x.size >= ENV_NFFT else 0
+    n = 1 + (i1 - i0 - ENV_NFFT) // ENV_HOP if i1 - i0 >= ENV_NFFT else 0
     if n < 4:
         return np.zeros((N_BANDS, 0), np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(x, ENV_NFFT)[::ENV_HOP][:n]
-    spec = np.abs(scipy.fft.rfft(frames * np.hanning(ENV_NFFT).astype(np.float32), axis=1)) ** 2
     edges = np.unique(np.geomspace(4, ENV_NFFT // 2 - 6, N_BANDS + 1).astype(int))
-    bands = np.add.reduceat(spec, edges[:-1], axis=1)[:, : edges.size - 1]
-    loge = np.log(bands + 1e-9)
+    window = np.hanning(ENV_NFFT).astype(np.float32)
+    block = 6000  # frames: one minute
+    parts = []
+    for f0 in range(0, n, block):
+        f1 = min(n, f0 + block)
+        s0 = i0 + f0 * ENV_HOP
+        x = pcm[s0 : s0 + (f1 - f0 - 1) * ENV_HOP + ENV_NFFT].astype(np.float32) / 32768.0
+        frames = np.lib.stride_tricks.sliding_window_view(x, ENV_NFFT)[::ENV_HOP][: f1 - f0]
+        spec = np.abs(scipy.fft.rfft(frames * window, axis=1)) ** 2
+        parts.append(np.log(np.add.reduceat(spec, edges[:-1], axis=1)[:, : edges.size - 1] + 1e-9))
+    loge = np.concatenate(parts)
     flux = np.maximum(np.diff(loge, axis=0, prepend=loge[:1]), 0.0).T
     flux -= flux.mean(axis=1, keepdims=True)
     flux /= flux.std(axis=1, keepdims=True) + 1e-9
