@@ -309,31 +309,24 @@ class _Chunks:
                     yield o
 
         try:
-            for packet in self._container.demux(self._stream):
+            # the container's own demux+decode loop runs in Cython: no Python per packet
+            for frame in self._container.decode(self._stream):
+                rate = frame.sample_rate
+                if resampler is None or rate != resampler.rate_in:
+                    yield from flush(final=True)  # a rate change mid-stream: drain the old resampler
+                    resampler = _MonoResampler(int(rate), self._rate)
+                    block = int(rate)
+                    layout = _frame_layout(frame)
                 try:
-                    frames = packet.decode()
-                except av.error.FFmpegError as exc:
-                    if produced == 0 and n_pending == 0:
-                        raise MediaError(self._path, _reason(exc)) from None
-                    self.truncated = f"decoding stopped early ({_reason(exc)})"
-                    break
-                for frame in frames:
-                    rate = frame.sample_rate
-                    if resampler is None or rate != resampler.rate_in:
-                        yield from flush(final=True)  # a rate change mid-stream: drain the old resampler
-                        resampler = _MonoResampler(int(rate), self._rate)
-                        block = int(rate)
-                        layout = _frame_layout(frame)
-                    try:
-                        views = _channel_views(frame, layout)
-                    except ValueError:  # the sample format or channel count changed mid-stream
-                        yield from flush(final=False)
-                        layout = _frame_layout(frame)
-                        views = _channel_views(frame, layout)
-                    pending.append(views)
-                    n_pending += frame.samples
-                    if n_pending >= block:
-                        yield from flush(final=False)
+                    views = _channel_views(frame, layout)
+                except ValueError:  # the sample format or channel count changed mid-stream
+                    yield from flush(final=False)
+                    layout = _frame_layout(frame)
+                    views = _channel_views(frame, layout)
+                pending.append(views)
+                n_pending += frame.samples
+                if n_pending >= block:
+                    yield from flush(final=False)
         except MediaError:
             raise
         except av.error.FFmpegError as exc:
