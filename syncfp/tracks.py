@@ -52,9 +52,21 @@ def assign(
 
 
 def _short_names(devices: list[str]) -> dict[str, str]:
-    """Drop the folder part where the rest is already unique."""
+    """Readable unique names for "folder/device" keys.
+
+    A folder that holds one device names it (footage sorted into cam1/, cam2/, phone/); devices sharing
+    a folder are named by their file-name pattern, with the folder added only where that is ambiguous.
+    """
+    folders = [d.split("/", 1)[0] if "/" in d else "" for d in devices]
     tails = [d.split("/", 1)[-1] for d in devices]
     names = {}
-    for d, t in zip(devices, tails):
-        names[d] = t if tails.count(t) == 1 else d.replace("/", "-")
+    for d, folder, tail in zip(devices, folders, tails):
+        if folder and folders.count(folder) == 1:
+            names[d] = folder
+        elif tails.count(tail) == 1:
+            names[d] = tail
+        else:
+            names[d] = d.replace("/", "-")
+    if len(set(names.values())) < len(names):  # a folder name equal to another device's pattern
+        names = {d: d.replace("/", "-") for d in devices}
     return names
