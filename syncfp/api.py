@@ -154,14 +154,21 @@ def align(
             progress("refine", j, len(used))
             refined.append(refine_edge(e, gfps[e.a], gfps[e.b], refine))
         progress("refine", len(used), len(used))
-        refined += _rescue(gfps, coarse, progress)
+        refined += _rescue(gfps, coarse, _ambiguous(edges, match), progress)
         sol = solve(len(gfps), refined, durations, solve_cfg)
-    return _in_input_order(_results(paths, fps, errors, good, edges, sol), order)
+    return _in_input_order(_results(paths, fps, errors, good, edges, sol, match), order)
 
 
-def _rescue(gfps: list[Fingerprint], coarse, progress: Progress) -> list[PairMatch]:
-    """Verified edges for the clips the hashes could not place, searched against the longest placed ones."""
-    lost = [j for j in range(len(gfps)) if coarse.group[j] < 0]
+def _ambiguous(edges: list[PairMatch], mcfg: MatchConfig) -> set[int]:
+    """Clips with strong matches refused only because another offset matched nearly as well (a loop)."""
+    return {x for e in edges if not e.trusted and e.support >= mcfg.min_support and e.z >= mcfg.min_z
+            and e.ratio < mcfg.min_ratio for x in (e.a, e.b)}
+
+
+def _rescue(gfps: list[Fingerprint], coarse, ambiguous: set[int], progress: Progress) -> list[PairMatch]:
+    """Verified edges for the clips the hashes could not place, searched against the longest placed ones;
+    clips whose audio is ambiguous (repeating) are left alone rather than guessed."""
+    lost = [j for j in range(len(gfps)) if coarse.group[j] < 0 and j not in ambiguous]
     anchors = sorted((j for j in range(len(gfps)) if coarse.group[j] >= 0),
                      key=lambda j: (-gfps[j].duration_s, gfps[j].path))
     if not lost or not anchors:
@@ -198,7 +205,7 @@ def _drift(sol, j: int) -> float | None:
     return float((1.0 / sol.k[j] - 1.0) * 1e6)
 
 
-def _results(paths, fps, errors, good, edges, sol) -> Alignment:
+def _results(paths, fps, errors, good, edges, sol, mcfg: MatchConfig = MatchConfig()) -> Alignment:
     n = len(good)
     conf = np.zeros(n)
     for e in sol.inliers:
@@ -218,6 +225,7 @@ def _results(paths, fps, errors, good, edges, sol) -> Alignment:
     ]
     track = assign(placed)
     any_edge = {e.a for e in edges if e.trusted} | {e.b for e in edges if e.trusted}
+    ambiguous = _ambiguous(edges, mcfg)
     clips: list[ClipResult] = []
     gpos = {i: j for j, i in enumerate(good)}
     for i, p in enumerate(paths):
@@ -227,10 +235,12 @@ def _results(paths, fps, errors, good, edges, sol) -> Alignment:
         j = gpos[i]
         fp = fps[i]
         if sol.group[j] < 0:
-            reason = (
-                "matches were inconsistent with the other clips" if j in any_edge
-                else "no matching audio in any other clip"
-            )
+            if j in any_edge:
+                reason = "matches were inconsistent with the other clips"
+            elif j in ambiguous:
+                reason = "ambiguous: its audio matches at several offsets (repeating music or a loop)"
+            else:
+                reason = "no matching audio in any other clip"
             clips.append(ClipResult(path=p, duration_s=fp.duration_s, error=reason, warning=fp.warning,
                                     info=fp.info))
             continue

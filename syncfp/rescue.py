@@ -115,6 +115,7 @@ def rescue(
             if enva.shape[1] < 200:
                 continue
             c, lag0 = _xcorr(envq, enva)
+            verified = []
             for i, z in _peaks(c, cfg.candidates, guard=100):
                 if z < cfg.min_z:
                     break
@@ -122,8 +123,15 @@ def rescue(
                 offset = (i + lag0) * ENV_HOP / fq.rate_hz - q_start
                 edge = _verify(a, q, offset, z, fps, cfg, refine_cfg)
                 if edge is not None:
-                    found.append(edge)
+                    verified.append(edge)
+            if verified:
+                verified.sort(key=lambda e: (-e.windows, -e.z))
+                best = verified[0]
+                # several offsets fit sample-exactly (a loop): take one only if it clearly fits better
+                if len(verified) > 1 and best.windows == verified[1].windows and best.z < 1.5 * verified[1].z:
                     break
+                found.append(best)
+                break
     return found
 
 
