@@ -12,6 +12,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -70,17 +71,17 @@ def _table(al: Alignment, fps, console: Console) -> None:
         al.clips[i].group is None, al.clips[i].group or 0, al.clips[i].offset_s or 0.0, i))
     for i in order:
         c = al.clips[i]
-        name = Path(c.path).name
+        name = escape(Path(c.path).name)  # a file called "[b]x.mp4" is a name, not markup
         if c.group is None:
             table.add_row(name, "-", "-", "-", "-", f"{c.duration_s:.1f}" if c.duration_s else "-", "-", "-",
-                          f"[red]unplaced: {c.error}[/red]")
+                          f"[red]unplaced: {escape(c.error or '')}[/red]")
             continue
         tc = frames_to_tc(round(c.offset_s * tl.rate), tl.rate, drop=tl.drop_frame)
         note = c.warning or ""
         if c.error_ms is not None:
             note = (f"±{c.error_ms:.2f} ms " + note).strip()
-        table.add_row(name, str(c.group), c.track or "", tc, f"{c.offset_s:.4f}", f"{c.duration_s:.1f}",
-                      f"{c.drift_ppm:+.1f}" if c.drift_ppm is not None else "-", f"{c.confidence:.2f}", note)
+        table.add_row(name, str(c.group), escape(c.track or ""), tc, f"{c.offset_s:.4f}", f"{c.duration_s:.1f}",
+                      f"{c.drift_ppm:+.1f}" if c.drift_ppm is not None else "-", f"{c.confidence:.2f}", escape(note))
     console.print(table)
 
 
@@ -145,13 +146,13 @@ def align(
         written = export_write(al, o, fmt=ofmt, options=options)
         if not quiet:
             for w in written:
-                err.print(f"wrote {w}")
+                err.print(f"wrote {escape(w)}")
     if json_to_stdout:
         sys.stdout.write(json_dumps(al, options=options))
     unusable = [c for c in al.clips if c.group is None and c.duration_s == 0.0]
     if quiet:  # the table names them otherwise; one line each, whatever else is silenced
         for c in unusable:
-            err.print(f"[red]skipped[/red] {c.path}: {c.error}", highlight=False, soft_wrap=True)
+            err.print(f"[red]skipped[/red] {escape(c.path)}: {escape(c.error or '')}", highlight=False, soft_wrap=True)
     if unusable:
         raise typer.Exit(3)
 
@@ -168,7 +169,7 @@ def main() -> None:
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except SyncfpError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -181,5 +182,5 @@ def main() -> None:
         if isinstance(exc, click.ClickException):
             exc.show()
             sys.exit(exc.exit_code)
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}", highlight=False)
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))}", highlight=False)
         sys.exit(1)

@@ -13,6 +13,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -87,10 +88,10 @@ def index(
     with bar, (client or nullcontext()):
         rep = run(path, paths, workers=workers, progress=progress, fingerprinter=fingerprinter)
     for f, reason in rep.failed:
-        err.print(f"[red]skipped[/red] {f}: {reason}", highlight=False, soft_wrap=True)  # one line per file
+        err.print(f"[red]skipped[/red] {escape(str(f))}: {escape(str(reason))}", highlight=False, soft_wrap=True)  # one line per file
     if not quiet:
         lib = rep.library
-        err.print(f"{path}: added {len(rep.added)}, already indexed {len(rep.skipped)}, failed {len(rep.failed)}; "
+        err.print(f"{escape(str(path))}: added {len(rep.added)}, already indexed {len(rep.skipped)}, failed {len(rep.failed)}; "
                   f"{len(lib.tracks)} tracks, {lib.audio_hours:.2f} audio-hours", highlight=False, soft_wrap=True)
     if rep.failed:
         raise typer.Exit(3)
@@ -137,7 +138,7 @@ def _identify_all(lib, paths: list[str], *, fmt: str, segments: bool, top: int, 
     for res in identify_paths(lib, paths, cfg=cfg, segments=segments):
         failed |= res.error is not None
         if res.error:
-            err.print(f"[red]error:[/red] {res.query}: {res.error}", highlight=False)
+            err.print(f"[red]error:[/red] {escape(str(res.query))}: {escape(str(res.error))}", highlight=False)
         if fmt == "json":
             obj = {"query": res.query, "matches": [
                 {"track": m.track, "offset": round(m.offset_s, 3), "score": m.score,
@@ -167,7 +168,7 @@ def _print_result(res, segments: bool, out: Console) -> None:
         for col in ("start", "end", "track", "from", "score", "confidence"):
             table.add_column(col, justify="left" if col == "track" else "right")
         for s in res.segments:
-            table.add_row(_clock(s.start_s), _clock(s.end_s), s.track, _clock(s.offset_s), str(s.score),
+            table.add_row(_clock(s.start_s), _clock(s.end_s), escape(s.track), _clock(s.offset_s), str(s.score),
                           f"{s.confidence:.2f}")
         out.print(table)
         return
@@ -178,7 +179,7 @@ def _print_result(res, segments: bool, out: Console) -> None:
     for col in ("track", "offset", "score", "confidence"):
         table.add_column(col, justify="left" if col == "track" else "right")
     for m in res.matches:
-        table.add_row(m.track, _clock(m.offset_s), str(m.score), f"{m.confidence:.2f}")
+        table.add_row(escape(m.track), _clock(m.offset_s), str(m.score), f"{m.confidence:.2f}")
     out.print(table)
 
 
@@ -230,7 +231,7 @@ def list_tracks(
     for col in ("track", "duration", "hashes", "sha256", "path"):
         table.add_column(col, justify="right" if col in ("duration", "hashes") else "left")
     for t in lib.tracks:
-        table.add_row(t.name, _clock(t.duration_s), str(t.n_hashes), t.sha256[:12], t.path)
+        table.add_row(escape(t.name), _clock(t.duration_s), str(t.n_hashes), t.sha256[:12], escape(t.path))
     _out().print(table)
 
 
@@ -248,7 +249,7 @@ def remove(
     if not gone:
         raise UsageError(f"no track in the library matches {', '.join(tracks)}")
     for t in gone:
-        err.print(f"removed {t.name}", highlight=False)
+        err.print(f"removed {escape(t.name)}", highlight=False)
 
 
 @library_app.command("compact")
@@ -285,6 +286,6 @@ def align_markers(al, library: str, *, console: Console | None) -> dict:
             table.add_column(col, justify="left" if col == "song" else "right")
         for group in sorted(markers):
             for m in markers[group]:
-                table.add_row(str(group), _clock(m.start_s), _clock(m.end_s), m.title)
+                table.add_row(str(group), _clock(m.start_s), _clock(m.end_s), escape(m.title))
         console.print(table)
     return markers
