@@ -92,3 +92,19 @@ def test_noisy_phone_clip_at_low_snr(tmp_path, master):
                       reverb_s=0.8, seed=18)
     al = syncfp.align([ref, phone], cache=False, workers=1)
     assert abs(rel(al, ref, phone) - 30.0) < 0.005
+
+
+def test_loop_is_reported_ambiguous_not_placed(tmp_path):
+    """A 30-s loop: every multiple of 30 s fits as well as the truth, so nothing is claimed."""
+    import numpy as np
+
+    from syncfp import encode, synth
+
+    loop = synth.concert(30.0, rate_hz=48000, seed=43)
+    tiled = np.tile(loop, 4)
+    a, b = str(tmp_path / "loop_a.wav"), str(tmp_path / "loop_b.wav")
+    encode.write(a, synth.device(tiled, rate_hz=48000, seed=3, snr_db=30), rate_hz=48000)
+    encode.write(b, synth.device(tiled[37 * 48000 : 97 * 48000], rate_hz=48000, seed=4, snr_db=30, eq="phone"),
+                 rate_hz=48000)
+    for c in syncfp.align([a, b], cache=False).clips:
+        assert c.group is None and "ambiguous" in c.error

@@ -127,3 +127,15 @@ def test_samples_align_to_their_truth():
         exp = (t["start_s"] - truth[ref]["start_s"]) * (1 + truth[ref]["drift_ppm"] * 1e-6)
         assert abs(c["offset"] - by[ref]["offset"] - exp) < 0.001, name
         assert c["drift_ppm"] == pytest.approx(t["drift_ppm"] - truth[ref]["drift_ppm"], abs=10)
+
+
+def test_cli_table_shows_bracketed_names_verbatim(tmp_path):
+    """Rich markup must not eat file names: '[red]A.mp4' is a file name."""
+    root = os.path.join(os.path.dirname(__file__), "..", "samples")
+    d = tmp_path / "[b]shoot"
+    d.mkdir()
+    for src, dst in (("cam1/GOPR0001.MP4", "[red]A.mp4"), ("cam2/C0001.MOV", "[x]B.mov")):
+        (d / dst).write_bytes(open(os.path.join(root, src), "rb").read())
+    r = run("align", str(d), "--no-cache", env_extra={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert "[red]A.mp4" in r.stdout and "[x]B.mov" in r.stdout
