@@ -201,7 +201,10 @@ def _channel_views(frame, layout: tuple) -> tuple[np.ndarray, ...]:
         return (((arr.astype(np.float32) - offset) * scale).mean(axis=0).astype(np.float32),)
     dtype = kind[0]
     if planar:
-        return tuple(np.frombuffer(plane, dtype, n) for plane in frame.planes[:nch])
+        planes = frame.planes
+        if nch == 2:  # the common case, without a generator per frame
+            return np.frombuffer(planes[0], dtype, n), np.frombuffer(planes[1], dtype, n)
+        return tuple([np.frombuffer(plane, dtype, n) for plane in planes[:nch]])
     return (np.frombuffer(frame.planes[0], dtype, n * nch).reshape(n, nch),)
 
 

@@ -78,9 +78,12 @@ def _write_pcm(chunks, pcm_path: str, out_dir: str) -> tuple[int, float]:
             for chunk in chunks:
                 if not chunk.size:
                     continue
-                chunk = np.nan_to_num(chunk, nan=0.0, posinf=0.0, neginf=0.0)
-                sumsq += float(np.dot(chunk.astype(np.float64), chunk))
-                fh.write(np.clip(chunk * 32767.0, -32768, 32767).astype(np.int16).tobytes())
+                if not np.isfinite(chunk).all():  # a broken decoder's NaN/inf must not reach the int16 file
+                    chunk = np.nan_to_num(chunk, nan=0.0, posinf=0.0, neginf=0.0)
+                sumsq += float(np.dot(chunk, chunk))
+                scaled = chunk * np.float32(32767.0)
+                np.clip(scaled, -32768, 32767, out=scaled)
+                fh.write(scaled.astype(np.int16).tobytes())
                 n += chunk.size
         os.replace(tmp, pcm_path)
     except BaseException:
