@@ -41,7 +41,7 @@ def identify_paths(
     with tempfile.TemporaryDirectory(prefix="syncfp-query-") as work:
         for path in paths:
             try:
-                fp = extract(path, cfg=lib.cfg, cache_dir=None, work_dir=work)
+                fp = extract(path, cfg=lib.cfg, cache_dir=None, work_dir=work, hashes=False)  # fingerprinted below
             except MediaError as exc:
                 yield QueryResult(query=path, matches=[], error=exc.reason)
                 continue

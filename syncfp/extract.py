@@ -15,8 +15,8 @@ from . import cache as cache_mod
 from .config import FingerprintConfig
 from .decode import stream_audio
 from .errors import MediaError
-from .fingerprint import fingerprint_blocks
-from .types import Fingerprint
+from .fingerprint import fingerprint_blocks, n_frames_for
+from .types import Fingerprint, Hashes
 
 MIN_DURATION_S = 1.0  # shorter clips cannot be told apart from chance matches
 SILENCE_DB = -70.0
@@ -29,8 +29,11 @@ def extract(
     cache_dir: str | None,
     work_dir: str,
     stream_index: int | None = None,
+    hashes: bool = True,
 ) -> Fingerprint:
     """Decode and fingerprint *path*, or load it from *cache_dir* when its identity and parameters match.
+
+    ``hashes=False`` only decodes (empty `Hashes`): for callers that fingerprint the audio their own way.
 
     Raises `MediaError` with a one-line reason for anything that makes the file unusable.
     """
@@ -58,12 +61,12 @@ def extract(
     if rms_db < SILENCE_DB:
         _remove(pcm_path)
         raise MediaError(path, f"silent (audio level {rms_db:.0f} dBFS)")
-    hashes = fingerprint_blocks(PcmFile(pcm_path), cfg)
+    hashes = fingerprint_blocks(PcmFile(pcm_path), cfg) if hashes else _no_hashes(n, cfg)
     fp = Fingerprint(
         path=path, info=info, hashes=hashes, duration_s=duration, pcm_path=pcm_path,
         rate_hz=cfg.rate_hz, rms_db=float(rms_db), warning=warning,
     )
-    if key is not None and warning is None:
+    if key is not None and warning is None and len(fp.hashes):
         cache_mod.save(cache_dir, key, fp)
     return fp
 
@@ -101,6 +104,10 @@ def _remove(path: str) -> None:
         os.remove(path)
     except OSError:
         pass
+
+
+def _no_hashes(n_samples: int, cfg: FingerprintConfig) -> Hashes:
+    return Hashes(np.zeros(0, np.uint32), np.zeros(0, np.int32), n_frames_for(n_samples, cfg))
 
 
 class PcmFile:

@@ -28,14 +28,21 @@ class Index:
 
     def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each query hash, the (start, stop) of its postings; stop == start when absent."""
-        k = np.searchsorted(self.keys, hashes)
-        k = np.minimum(k, max(self.keys.shape[0] - 1, 0))
-        found = (self.keys.shape[0] > 0) & (self.keys[k] == hashes) if self.keys.shape[0] else np.zeros(
-            hashes.shape, bool
-        )
-        start = np.where(found, self.starts[k], 0)
-        stop = np.where(found, self.starts[k + 1], 0) if self.keys.shape[0] else start
-        return start, stop
+        return csr_ranges(self.keys, self.starts, hashes)
+
+
+def csr_ranges(keys: np.ndarray, starts: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start, stop) of each hash's postings in a CSR table of sorted *keys*; stop == start when absent.
+
+    The one lookup behind `Index` and the on-disk `Library`.
+    """
+    hashes = np.asarray(hashes, np.uint32)
+    if keys.shape[0] == 0:
+        z = np.zeros(hashes.shape, np.int64)
+        return z, z
+    k = np.minimum(np.searchsorted(keys, hashes), keys.shape[0] - 1)
+    found = keys[k] == hashes
+    return np.where(found, starts[k], 0), np.where(found, starts[k + 1], 0)
 
 
 def build(hashes: list[Hashes]) -> Index:

@@ -26,6 +26,7 @@ import numpy as np
 
 from .config import FingerprintConfig
 from .errors import OutputError, SyncfpError
+from .index import csr_ranges
 from .fsutil import default_file_mode
 
 MAGIC = b"SYNCFPLB"
@@ -95,15 +96,8 @@ class Library:
 
     def ranges(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each hash, the (start, stop) of its postings; stop == start when absent."""
-        hashes = np.asarray(hashes, np.uint32)
-        if self.keys.shape[0] == 0:
-            z = np.zeros(hashes.shape, np.int64)
-            return z, z
-        k = np.minimum(np.searchsorted(self.keys, hashes), self.keys.shape[0] - 1)
-        found = self.keys[k] == hashes
-        start = np.where(found, self.starts[k], 0)
-        stop = np.where(found, self.starts[k + 1], 0)
-        return start, np.minimum(stop, self.n_postings)
+        start, stop = csr_ranges(self.keys, self.starts, hashes)
+        return start, np.minimum(stop, self.n_postings)  # a damaged table never reads past the postings
 
     def track_of(self, global_frame: np.ndarray) -> np.ndarray:
         """Index into `tracks` of the track holding each global frame."""
