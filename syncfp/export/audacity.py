@@ -3,9 +3,8 @@ one per song; unplaced clips as zero-length labels at 0. Import with File › Im
 
 from __future__ import annotations
 
-from ..fsutil import atomic_write_text
 from ..timeline import GroupTimeline, Timeline
-from .common import per_group
+from .common import write_per_group
 
 
 def to_labels(tl: Timeline, group: GroupTimeline | None, *, with_unplaced: bool = True) -> str:
@@ -23,8 +22,4 @@ def to_labels(tl: Timeline, group: GroupTimeline | None, *, with_unplaced: bool 
 
 
 def write(tl: Timeline, path: str, *, options=None) -> list[str]:
-    written = []
-    for i, (name, group) in enumerate(per_group(path, tl)):
-        atomic_write_text(name, to_labels(tl, group, with_unplaced=i == 0))
-        written.append(name)
-    return written
+    return write_per_group(path, tl, lambda group, first: to_labels(tl, group, with_unplaced=first))

@@ -7,6 +7,7 @@ import pathlib
 from fractions import Fraction
 from urllib.parse import quote
 
+from ..fsutil import atomic_write_text
 from ..timeline import GroupTimeline, Timeline
 
 
@@ -36,3 +37,12 @@ def ntsc(rate: Fraction) -> tuple[int, bool]:
     """(timebase, ntsc) as FCP7 XML spells a rate: 30000/1001 → (30, True)."""
     nominal = round(rate)
     return nominal, rate != nominal
+
+
+def write_per_group(path: str, tl: Timeline, render) -> list[str]:
+    """Write ``render(group, with_unplaced)`` for each group's file (see `per_group`); the files written."""
+    written = []
+    for i, (name, group) in enumerate(per_group(path, tl)):
+        atomic_write_text(name, render(group, i == 0))
+        written.append(name)
+    return written

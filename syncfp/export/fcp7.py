@@ -8,9 +8,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 
-from ..fsutil import atomic_write_text
 from ..timeline import GroupTimeline, Timeline, TimelineClip, Track, frames_to_tc, snap_rate
-from .common import file_url, ntsc, per_group, sequence_name
+from .common import file_url, ntsc, sequence_name, write_per_group
 
 
 def _sub(parent: ET.Element, tag: str, text: object = None, **attrib: str) -> ET.Element:
@@ -189,8 +188,4 @@ def to_xml(tl: Timeline, group: GroupTimeline | None, *, title: str = "syncfp", 
 
 def write(tl: Timeline, path: str, *, options=None) -> list[str]:
     title = getattr(options, "title", "syncfp")
-    written = []
-    for i, (name, group) in enumerate(per_group(path, tl)):
-        atomic_write_text(name, to_xml(tl, group, title=title, with_unplaced=i == 0))
-        written.append(name)
-    return written
+    return write_per_group(path, tl, lambda group, first: to_xml(tl, group, title=title, with_unplaced=first))

@@ -11,9 +11,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
-from ..fsutil import atomic_write_text
 from ..timeline import GroupTimeline, Timeline, TimelineClip, Track
-from .common import file_url, per_group, sequence_name
+from .common import file_url, sequence_name, write_per_group
 
 
 def _rt(frames: int | Fraction, rate: Fraction) -> otio.opentime.RationalTime:
@@ -109,8 +108,5 @@ def write_to_string(tl: Timeline, group: GroupTimeline | None, *, title: str = "
 
 def write(tl: Timeline, path: str, *, options=None) -> list[str]:
     title = getattr(options, "title", "syncfp")
-    written = []
-    for i, (name, group) in enumerate(per_group(path, tl)):
-        atomic_write_text(name, write_to_string(tl, group, title=title, with_unplaced=i == 0))
-        written.append(name)
-    return written
+    return write_per_group(
+        path, tl, lambda group, first: write_to_string(tl, group, title=title, with_unplaced=first))

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import os
 
-from ..fsutil import atomic_write_text
 from ..timeline import GroupTimeline, Timeline, TimelineClip
-from .common import per_group
+from .common import write_per_group
 
 _SOURCE_TYPES = {".wav": "WAVE", ".bwf": "WAVE", ".flac": "FLAC", ".mp3": "MP3", ".ogg": "VORBIS",
                  ".opus": "OPUS"}
@@ -59,8 +58,4 @@ def to_rpp(tl: Timeline, group: GroupTimeline | None, *, with_unplaced: bool = T
 
 
 def write(tl: Timeline, path: str, *, options=None) -> list[str]:
-    written = []
-    for i, (name, group) in enumerate(per_group(path, tl)):
-        atomic_write_text(name, to_rpp(tl, group, with_unplaced=i == 0))
-        written.append(name)
-    return written
+    return write_per_group(path, tl, lambda group, first: to_rpp(tl, group, with_unplaced=first))
