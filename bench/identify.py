@@ -4,7 +4,8 @@
 
 Music: Debian `wesnoth-1.16-music` read where it is installed (never copied); synthesized songs when absent.
 One track in five is never indexed: its clips are the negative queries. Queries are cut at random from the
-decoded (8 kHz) tracks and degraded: pink or babble noise at an SNR, or reverb + phone EQ + AAC at 32 kb/s.
+decoded (8 kHz) tracks and degraded: white, pink or babble noise at an SNR over the clip, or reverb + phone EQ +
+AAC at 32 kb/s.
 A query is right when the top match is its track with the offset within 0.1 s. The scale run adds
 synthetic tracks made of hashes drawn from the real library's (f1, Δf, Δt) statistics (cheap to make,
 same bucket skew), then measures latency, size and peak RSS in a fresh process.
@@ -37,8 +38,10 @@ from syncfp.types import Hashes  # noqa: E402
 RATE = 8000
 MUSIC = "/usr/share/games/wesnoth/*/data/core/music/*.ogg"
 DURATIONS = (1, 2, 3, 5, 10)
-CONDITIONS = ("clean", "pink15", "pink5", "pink0", "pink-5", "babble15", "babble5", "babble0", "babble-5",
-              "reverb+phone+aac")
+# white noise is what audfprint's published 0 dB anchors use; pink puts its power where orchestral music is
+# (much harder); babble is a crowd. 10 dB and 0 dB are the target SNRs.
+CONDITIONS = ("clean", "white10", "white0", "pink15", "pink10", "pink5", "pink0", "pink-5", "babble15", "babble10",
+              "babble5", "babble0", "babble-5", "reverb+phone+aac")
 SPEEDS = (0.95, 0.97, 0.99, 1.0, 1.01, 1.03, 1.05)
 SEARCH = SPEED_SEARCH  # `identify --speed-search`
 RAW = IdentifyConfig(min_score=0, min_confidence=0.0)  # record everything; thresholds applied afterwards
@@ -70,10 +73,15 @@ def degrade(x: np.ndarray, cond: str, rng: np.random.Generator, work: str) -> np
     seed = int(rng.integers(1 << 30))
     if cond == "clean":
         return x
-    if cond.startswith(("pink", "babble")):
-        snr = float(cond.lstrip("pinkbable"))
-        noise = synth.pink_noise(x.size, seed=seed) if cond.startswith("pink") else synth.babble(
-            x.size, rate_hz=RATE, seed=seed)
+    kind = cond.rstrip("-0123456789")
+    if kind in ("white", "pink", "babble"):
+        snr = float(cond[len(kind):])
+        if kind == "white":
+            noise = np.random.default_rng(seed).standard_normal(x.size).astype(np.float32)
+        elif kind == "pink":
+            noise = synth.pink_noise(x.size, seed=seed)
+        else:
+            noise = synth.babble(x.size, rate_hz=RATE, seed=seed)
         return (x + noise * np.std(x) * 10 ** (-snr / 20)).astype(np.float32)
     y = synth.device(x, rate_hz=RATE, seed=seed, snr_db=None, eq="phone", reverb_s=0.6)
     path = os.path.join(work, "q.m4a")
