@@ -3,9 +3,10 @@ GCC-PHAT windows before it is trusted.
 
 Landmark hashes need spectral peaks that survive; a phone at 0 dB SNR in a crowd, clipped and reverberant,
 may keep too few of them. Its onsets still follow the music: multi-band onset envelopes at 100 frames/s,
-cross-correlated over the whole clip, find a candidate lag where hashes found nothing. Envelopes of
-unrelated music with the same tempo also correlate, so a candidate only becomes an edge when most
-2-second GCC-PHAT windows (the refinement) agree with it to a fraction of a millisecond.
+correlated over the whole clip (a correlation coefficient per lag, so a quiet intro competes with a loud
+chorus), find candidate lags where hashes found nothing. Envelopes of unrelated music with the same tempo
+also correlate, so a candidate must first light up one of a few GCC-PHAT windows (cheap), and only becomes
+an edge when most 2-second GCC-PHAT windows (the refinement) agree with it to a fraction of a millisecond.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import numpy as np
 import scipy.fft
 
 from .config import RefineConfig
-from .extract import PcmFile
-from .refine import refine_edge
+from .extract import PcmFile, read_window
+from .refine import gcc_phat, refine_edge
 from .types import Fingerprint, PairMatch
 
 ENV_HOP = 80  # samples at 8 kHz: 10 ms envelope frames
@@ -31,8 +32,10 @@ class RescueConfig:
 
     anchors: int = 3  # longest placed clips each unplaced clip is searched against
     max_query_s: float = 120.0  # the middle of longer clips is enough
-    min_z: float = 6.0  # envelope correlation peak over its robust spread
-    candidates: int = 3  # lags tried per anchor
+    min_z: float = 4.0  # envelope correlation peak over its robust spread
+    candidates: int = 4  # lags tried per anchor
+    min_overlap_frames: int = 500  # 5 s of envelope, unless the query is shorter
+    probe_windows: int = 3  # GCC-PHAT windows a candidate must light up before it is verified
     max_error_s: float = 0.00025  # verified: the windows agree to a quarter millisecond
     min_windows: int = 3
     min_window_share: float = 0.5  # of the windows tried
@@ -67,15 +70,55 @@ def onset_envelope(fp: Fingerprint, *, start_s: float = 0.0, dur_s: float | None
     return flux.astype(np.float32)
 
 
-def _xcorr(query: np.ndarray, anchor: np.ndarray) -> tuple[np.ndarray, int]:
-    """Band-summed correlation for every lag where they overlap; returns (c, lag of c[0])."""
-    lq, la = query.shape[1], anchor.shape[1]
-    n = scipy.fft.next_fast_len(lq + la)
-    fq = scipy.fft.rfft(query, n, axis=1)
-    fa = scipy.fft.rfft(anchor, n, axis=1)
-    c = scipy.fft.irfft((np.conj(fq) * fa).sum(axis=0), n)
+class _Anchor:
+    """An anchor's envelope prepared once for every query: its spectrum and running sums per band."""
+
+    def __init__(self, env: np.ndarray, max_query_frames: int):
+        self.frames = env.shape[1]
+        self.pad = max_query_frames
+        self.n = scipy.fft.next_fast_len(self.frames + max_query_frames)
+        self.spec = scipy.fft.rfft(env, self.n, axis=1)
+        x = env.astype(np.float64)
+        rows = np.concatenate([x, (x * x).sum(axis=0, keepdims=True)])  # each band, and all bands' squares
+        # zeros beyond the ends count for nothing in a window that hangs over them
+        self.cum = np.cumsum(np.pad(rows, ((0, 0), (self.pad + 1, self.pad))), axis=1)
+
+    def window_sums(self, lq: int) -> np.ndarray:
+        """Rows summed over the frames each lag's query covers, for lags -(lq-1) .. frames-1."""
+        s0 = self.pad - lq + 1
+        return self.cum[:, s0 + lq : s0 + lq + self.frames + lq - 1] - self.cum[:, s0 : s0 + self.frames + lq - 1]
+
+
+def _query_sums(x: np.ndarray, lag: np.ndarray, la: int) -> np.ndarray:
+    """Sums of query rows *x* over the frames that overlap the anchor, for the given lags."""
+    lq = x.shape[1]
+    c = np.concatenate([np.zeros((x.shape[0], 1)), np.cumsum(x, axis=1)], axis=1)
+    return c[:, np.clip(la - lag, 0, lq)] - c[:, np.clip(-lag, 0, lq)]
+
+
+def _xcorr(query: np.ndarray, anchor: _Anchor, min_frames: int) -> tuple[np.ndarray, int]:
+    """Correlation coefficient × sqrt(overlap) for every lag; returns (c, lag of c[0]).
+
+    Centred and normalised per band over each lag's overlap, so a quiet intro competes with a loud rhythmic
+    chorus on equal terms; lags overlapping fewer than *min_frames* frames (or the whole query) score 0.
+    """
+    lq, la, n, nb = query.shape[1], anchor.frames, anchor.n, query.shape[0]
+    raw = scipy.fft.irfft((np.conj(scipy.fft.rfft(query, n, axis=1)) * anchor.spec).sum(axis=0), n)
     # lags -(lq-1) .. la-1: anchor frame where the query's first frame lands
-    c = np.concatenate([c[n - (lq - 1) :], c[:la]])
+    lag = np.arange(-(lq - 1), la)
+    cnt = (np.minimum(la, lag + lq) - np.maximum(0, lag)).astype(np.float64)
+    sa = anchor.window_sums(lq)
+    q = query.astype(np.float64)
+    rows = np.concatenate([q, (q * q).sum(axis=0, keepdims=True)])
+    sq = np.repeat(rows.sum(axis=1, keepdims=True), lag.size, axis=1)  # the whole query, except where
+    edge = (lag < 0) | (lag > la - lq)  # it hangs over either end of the anchor
+    sq[:, edge] = _query_sums(rows, lag[edge], la)
+    a, b = sa[:nb], sq[:nb]
+    num = np.concatenate([raw[n - (lq - 1) :], raw[:la]]) - np.einsum("bl,bl->l", a, b) / cnt
+    va = sa[nb] - np.einsum("bl,bl->l", a, a) / cnt
+    vq = sq[nb] - np.einsum("bl,bl->l", b, b) / cnt
+    c = num / np.sqrt(np.maximum(va * vq, 1e-12)) * np.sqrt(cnt)
+    c[cnt < min(lq, min_frames)] = 0.0
     return c, -(lq - 1)
 
 
@@ -98,7 +141,8 @@ def rescue(
     refine_cfg: RefineConfig = RefineConfig(),
 ) -> list[PairMatch]:
     """Verified edges between each clip in *lost* and the *anchors* (indices into *fps*)."""
-    env_cache: dict[int, np.ndarray] = {}
+    env_cache: dict[int, _Anchor | None] = {}
+    envq_max = int(cfg.max_query_s * fps[lost[0]].rate_hz) // ENV_HOP + 1 if lost else 0  # longest query envelope
     found: list[PairMatch] = []
     for q in lost:
         fq = fps[q]
@@ -110,17 +154,20 @@ def rescue(
             if a == q:
                 continue
             if a not in env_cache:
-                env_cache[a] = onset_envelope(fps[a])
-            enva = env_cache[a]
-            if enva.shape[1] < 200:
+                env = onset_envelope(fps[a])
+                env_cache[a] = _Anchor(env, envq_max) if env.shape[1] >= 200 else None
+            anchor = env_cache[a]
+            if anchor is None:
                 continue
-            c, lag0 = _xcorr(envq, enva)
+            c, lag0 = _xcorr(envq, anchor, cfg.min_overlap_frames)
             verified = []
             for i, z in _peaks(c, cfg.candidates, guard=100):
                 if z < cfg.min_z:
                     break
                 # position of q's first sample in a's time
                 offset = (i + lag0) * ENV_HOP / fq.rate_hz - q_start
+                if not _probe(fps[a], fq, offset, cfg, refine_cfg):
+                    continue
                 edge = _verify(a, q, offset, z, fps, cfg, refine_cfg)
                 if edge is not None:
                     verified.append(edge)
@@ -133,6 +180,26 @@ def rescue(
                 found.append(best)
                 break
     return found
+
+
+def _probe(fa: Fingerprint, fq: Fingerprint, offset_s: float, cfg: RescueConfig, rcfg: RefineConfig) -> bool:
+    """A few GCC-PHAT windows, before the full verification: does any of them peak near the candidate?
+
+    Most candidates (chance peaks of the envelope correlation) fail here at a fraction of the cost.
+    """
+    m = rcfg.search_s
+    lo, hi = max(0.0, -offset_s) + m, min(fq.duration_s, fa.duration_s - offset_s) - m  # in q's time
+    w = min(rcfg.window_s, hi - lo)
+    if w < 0.5:
+        return False
+    for s in np.linspace(lo, hi - w, cfg.probe_windows):
+        xq, iq = read_window(fq, s, w)
+        xa, _ = read_window(fa, iq / fq.rate_hz + offset_s - m, w + 2 * m)
+        if xq.size and xa.size >= xq.size + 2 and np.any(xq):
+            _, height = gcc_phat(xq, xa, xa.size - xq.size)
+            if height >= rcfg.min_peak:
+                return True
+    return False
 
 
 def _verify(a: int, q: int, offset_s: float, z: float, fps, cfg: RescueConfig, rcfg: RefineConfig):
