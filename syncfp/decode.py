@@ -291,53 +291,59 @@ class _Chunks:
         self._container.close()
 
     def _run(self) -> Iterator[np.ndarray]:
-        block = self._rate  # resample in blocks of about one second of input
+        # Decoded frames (1024 samples of AAC, less for Vorbis) go into FFmpeg's audio FIFO, which is one C
+        # call per frame; numpy sees blocks of about a second, so no Python array work runs per frame.
+        fifo: av.AudioFifo | None = None
         resampler: _MonoResampler | None = None
         layout: tuple = ()
-        pending: list[np.ndarray] = []
-        n_pending = 0
+        block = self._rate
         produced = 0
 
-        def flush(final: bool) -> Iterator[np.ndarray]:
-            nonlocal pending, n_pending, produced
-            if resampler is None:
+        def drain(rest: bool = False, final: bool = False) -> Iterator[np.ndarray]:
+            """The FIFO's whole blocks (*rest*: all its samples) → downmix → resample → chunks; *final* also
+            empties the resampler (end of stream or a new sample rate)."""
+            nonlocal produced
+            if fifo is None or resampler is None:
                 return
-            outs = resampler.push(_downmix(pending, layout)) if pending else []
-            pending, n_pending = [], 0
+            while fifo.samples and (rest or fifo.samples >= block):
+                frame = fifo.read() if rest else fifo.read(block)
+                for out in resampler.push(_downmix([_channel_views(frame, layout)], layout)):
+                    if out.size:
+                        produced += out.size
+                        yield out
             if final:
-                outs += resampler.push(None)
-            for o in outs:
-                if o.size:
-                    produced += o.size
-                    yield o
+                for out in resampler.push(None):
+                    if out.size:
+                        produced += out.size
+                        yield out
 
         try:
             # the container's own demux+decode loop runs in Cython: no Python per packet
             for frame in self._container.decode(self._stream):
-                rate = frame.sample_rate
-                if resampler is None or rate != resampler.rate_in:
-                    yield from flush(final=True)  # a rate change mid-stream: drain the old resampler
-                    resampler = _MonoResampler(int(rate), self._rate)
-                    block = int(rate)
+                frame.pts = None  # the FIFO insists on gapless timestamps; phones' streams have gaps
+                if fifo is not None:
+                    try:
+                        fifo.write(frame)
+                    except ValueError:  # the sample format, layout or rate changed mid-stream
+                        yield from drain(rest=True, final=frame.sample_rate != resampler.rate_in)
+                        fifo = None
+                if fifo is None:
+                    if resampler is None or frame.sample_rate != resampler.rate_in:
+                        resampler = _MonoResampler(int(frame.sample_rate), self._rate)
+                        block = int(frame.sample_rate)
                     layout = _frame_layout(frame)
-                try:
-                    views = _channel_views(frame, layout)
-                except ValueError:  # the sample format or channel count changed mid-stream
-                    yield from flush(final=False)
-                    layout = _frame_layout(frame)
-                    views = _channel_views(frame, layout)
-                pending.append(views)
-                n_pending += frame.samples
-                if n_pending >= block:
-                    yield from flush(final=False)
+                    fifo = av.AudioFifo()
+                    fifo.write(frame)
+                if fifo.samples >= block:
+                    yield from drain()
         except MediaError:
             raise
         except av.error.FFmpegError as exc:
-            if produced == 0 and n_pending == 0:
+            if produced == 0 and (fifo is None or fifo.samples == 0):
                 raise MediaError(self._path, _reason(exc)) from None
             self.truncated = f"decoding stopped early ({_reason(exc)})"
         try:
-            yield from flush(final=True)
+            yield from drain(rest=True, final=True)
         finally:
             self._container.close()
 
