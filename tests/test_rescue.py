@@ -1,0 +1,48 @@
+"""The rescue stage on real encoded media: a 0 dB SNR phone clip over a quiet intro, and a distractor."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conftest import MASTER_RATE, make_clip
+from syncfp.config import FingerprintConfig
+from syncfp.extract import extract
+from syncfp.rescue import _Anchor, _xcorr, rescue
+
+
+def test_envelope_correlation_is_a_coefficient_per_lag():
+    """`_xcorr` equals the centred correlation coefficient over each lag's overlap × sqrt(overlap)."""
+    rng = np.random.default_rng(0)
+    for lq, la in ((30, 80), (80, 30), (50, 50)):
+        q = rng.standard_normal((3, lq)).astype(np.float32)
+        a = rng.standard_normal((3, la)).astype(np.float32) * np.linspace(0.1, 3, la, dtype=np.float32)
+        c, lag0 = _xcorr(q, _Anchor(a, lq + 3), 10)
+        assert lag0 == -(lq - 1) and c.size == lq + la - 1
+        for i in range(c.size):
+            lag = i + lag0
+            a0, a1 = max(0, lag), min(la, lag + lq)
+            if a1 - a0 < min(lq, 10):
+                assert c[i] == 0.0
+                continue
+            x = q[:, a0 - lag : a1 - lag].astype(float)
+            y = a[:, a0:a1].astype(float)
+            x -= x.mean(axis=1, keepdims=True)
+            y -= y.mean(axis=1, keepdims=True)
+            want = (x * y).sum() / np.sqrt((x * x).sum() * (y * y).sum()) * np.sqrt(a1 - a0)
+            assert abs(c[i] - want) < 1e-5
+
+
+def test_noisy_clip_over_a_quiet_intro_is_rescued_and_a_distractor_is_not(tmp_path, master, other_master):
+    """The intro is 12 dB below the rest: unnormalised envelope correlation preferred the loud part."""
+    quiet = master.copy()
+    quiet[: 30 * MASTER_RATE] *= 0.25
+    rec = make_clip(tmp_path, "rec/ZOOM0001.wav", quiet, 0.0, 100.0, eq="none", snr_db=25, seed=5)
+    phone = make_clip(tmp_path, "phone/IMG_0001.mp4", quiet, 8.0, 14.0, eq="phone", snr_db=0, reverb_s=1.2,
+                      ppm=60, seed=6)
+    other = make_clip(tmp_path, "phone/IMG_0002.mp4", other_master, 20.0, 14.0, eq="phone", snr_db=0,
+                      reverb_s=1.2, seed=7)
+    fps = [extract(p, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)) for p in (rec, phone, other)]
+    found = rescue([1, 2], [0], fps)
+    assert [(e.a, e.b) for e in found] == [(0, 1)]
+    assert abs(found[0].offset_s - 8.0) < 0.001
+    assert found[0].trusted and found[0].windows >= 5
