@@ -43,6 +43,13 @@ def _extract_one(args) -> tuple[int, Fingerprint | None, str | None]:
         return i, None, f"internal error ({type(exc).__name__}: {str(exc)[:100]})"
 
 
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
 def _mp_context():
     """fork where the platform has it (no re-import of the caller's script), spawn elsewhere."""
     methods = mp.get_all_start_methods()
@@ -73,7 +80,8 @@ def fingerprint_files(
             progress("decode", done, len(jobs))
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
-            futures = [pool.submit(_extract_one, j) for j in jobs]
+            # largest files first: a long take started last would leave the other workers idle at the end
+            futures = [pool.submit(_extract_one, j) for j in sorted(jobs, key=lambda j: -_size(j[1]))]
             for fut in as_completed(futures):
                 i, fp, err = fut.result()
                 fps[i], errors[i] = fp, err
