@@ -71,29 +71,21 @@ def onset_envelope(fp: Fingerprint, *, start_s: float = 0.0, dur_s: float | None
 
 
 class _Anchor:
-    """An anchor's envelope prepared once for every query: its spectrum and running sums per band."""
+    """An anchor's envelope prepared once for every query: its spectrum, and its squares summed over bands."""
 
     def __init__(self, env: np.ndarray, max_query_frames: int):
+        self.env = env
         self.frames = env.shape[1]
-        self.pad = max_query_frames
         self.n = scipy.fft.next_fast_len(self.frames + max_query_frames)
         self.spec = scipy.fft.rfft(env, self.n, axis=1)
-        x = env.astype(np.float64)
-        rows = np.concatenate([x, (x * x).sum(axis=0, keepdims=True)])  # each band, and all bands' squares
-        # zeros beyond the ends count for nothing in a window that hangs over them
-        self.cum = np.cumsum(np.pad(rows, ((0, 0), (self.pad + 1, self.pad))), axis=1)
-
-    def window_sums(self, lq: int) -> np.ndarray:
-        """Rows summed over the frames each lag's query covers, for lags -(lq-1) .. frames-1."""
-        s0 = self.pad - lq + 1
-        return self.cum[:, s0 + lq : s0 + lq + self.frames + lq - 1] - self.cum[:, s0 : s0 + self.frames + lq - 1]
+        self.power = np.einsum("bf,bf->f", env, env, dtype=np.float64)
 
 
-def _query_sums(x: np.ndarray, lag: np.ndarray, la: int) -> np.ndarray:
-    """Sums of query rows *x* over the frames that overlap the anchor, for the given lags."""
-    lq = x.shape[1]
-    c = np.concatenate([np.zeros((x.shape[0], 1)), np.cumsum(x, axis=1)], axis=1)
-    return c[:, np.clip(la - lag, 0, lq)] - c[:, np.clip(-lag, 0, lq)]
+def _window_sums(x: np.ndarray, lq: int) -> np.ndarray:
+    """Sums of anchor row *x* over the frames each lag's query covers, for lags -(lq-1) .. x.size-1."""
+    # zeros beyond the ends count for nothing in a window that hangs over them
+    c = np.cumsum(np.pad(x.astype(np.float64), (lq, lq)))
+    return c[lq : lq + x.size + lq - 1] - c[: x.size + lq - 1]
 
 
 def _xcorr(query: np.ndarray, anchor: _Anchor, min_frames: int) -> tuple[np.ndarray, int]:
@@ -101,22 +93,34 @@ def _xcorr(query: np.ndarray, anchor: _Anchor, min_frames: int) -> tuple[np.ndar
 
     Centred and normalised per band over each lag's overlap, so a quiet intro competes with a loud rhythmic
     chorus on equal terms; lags overlapping fewer than *min_frames* frames (or the whole query) score 0.
+    One band at a time, so a 3-hour anchor costs a few arrays of its length, not one per band.
     """
-    lq, la, n, nb = query.shape[1], anchor.frames, anchor.n, query.shape[0]
+    lq, la, n = query.shape[1], anchor.frames, anchor.n
     raw = scipy.fft.irfft((np.conj(scipy.fft.rfft(query, n, axis=1)) * anchor.spec).sum(axis=0), n)
     # lags -(lq-1) .. la-1: anchor frame where the query's first frame lands
     lag = np.arange(-(lq - 1), la)
     cnt = (np.minimum(la, lag + lq) - np.maximum(0, lag)).astype(np.float64)
-    sa = anchor.window_sums(lq)
+    # the query's own sums are those of the whole query, except where it hangs over either end of the anchor
+    edge = np.flatnonzero((lag < 0) | (lag > la - lq))
     q = query.astype(np.float64)
-    rows = np.concatenate([q, (q * q).sum(axis=0, keepdims=True)])
-    sq = np.repeat(rows.sum(axis=1, keepdims=True), lag.size, axis=1)  # the whole query, except where
-    edge = (lag < 0) | (lag > la - lq)  # it hangs over either end of the anchor
-    sq[:, edge] = _query_sums(rows, lag[edge], la)
-    a, b = sa[:nb], sq[:nb]
-    num = np.concatenate([raw[n - (lq - 1) :], raw[:la]]) - np.einsum("bl,bl->l", a, b) / cnt
-    va = sa[nb] - np.einsum("bl,bl->l", a, a) / cnt
-    vq = sq[nb] - np.einsum("bl,bl->l", b, b) / cnt
+    cq = np.concatenate([np.zeros((q.shape[0] + 1, 1)),
+                         np.cumsum(np.concatenate([q, (q * q).sum(axis=0, keepdims=True)]), axis=1)], axis=1)
+    hi, lo = np.clip(la - lag[edge], 0, lq), np.clip(-lag[edge], 0, lq)
+    sq_edge = cq[:, hi] - cq[:, lo]  # (bands + 1, edge lags)
+    cross = np.zeros(lag.size)  # sum over bands of (sum a)(sum q) over the overlap
+    a2 = np.zeros(lag.size)  # ... of (sum a)^2
+    q2 = np.full(lag.size, float((cq[:-1, -1] ** 2).sum()))  # ... of (sum q)^2
+    q2[edge] = (sq_edge[:-1] ** 2).sum(axis=0)
+    for b in range(q.shape[0]):
+        sa = _window_sums(anchor.env[b], lq)
+        cross += sa * cq[b, -1]
+        cross[edge] += sa[edge] * (sq_edge[b] - cq[b, -1])
+        a2 += sa * sa
+    va = _window_sums(anchor.power, lq) - a2 / cnt
+    vq = np.full(lag.size, cq[-1, -1])
+    vq[edge] = sq_edge[-1]
+    vq -= q2 / cnt
+    num = np.concatenate([raw[n - (lq - 1) :], raw[:la]]) - cross / cnt
     c = num / np.sqrt(np.maximum(va * vq, 1e-12)) * np.sqrt(cnt)
     c[cnt < min(lq, min_frames)] = 0.0
     return c, -(lq - 1)
