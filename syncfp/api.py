@@ -6,7 +6,7 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import replace
 import multiprocessing as mp
 
@@ -157,14 +157,23 @@ def align(
         durations = [f.duration_s for f in gfps]
         coarse = solve(len(gfps), edges, durations, solve_cfg)
         used = select_for_refinement(len(gfps), coarse.inliers)
-        refined = []
-        for j, e in enumerate(used):
-            progress("refine", j, len(used))
-            refined.append(refine_edge(e, gfps[e.a], gfps[e.b], refine))
-        progress("refine", len(used), len(used))
+        refined = _refine_all(used, gfps, refine, workers, progress)
         refined += _rescue(gfps, coarse, _ambiguous(edges, match), progress)
         sol = solve(len(gfps), refined, durations, solve_cfg)
     return _in_input_order(_results(paths, fps, errors, good, edges, sol, match), order)
+
+
+def _refine_all(used: list[PairMatch], gfps: list[Fingerprint], cfg: RefineConfig, workers: int,
+                progress: Progress) -> list[PairMatch]:
+    """`refine_edge` for every edge, on *workers* threads: its FFTs and file reads release the GIL, and
+    threads share the fingerprints without copying them to other processes."""
+    progress("refine", 0, len(used))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [pool.submit(refine_edge, e, gfps[e.a], gfps[e.b], cfg) for e in used]
+        for j, fut in enumerate(futures):
+            fut.result()
+            progress("refine", j + 1, len(used))
+    return [f.result() for f in futures]
 
 
 def _ambiguous(edges: list[PairMatch], mcfg: MatchConfig) -> set[int]:
