@@ -158,7 +158,7 @@ def align(
         coarse = solve(len(gfps), edges, durations, solve_cfg)
         used = select_for_refinement(len(gfps), coarse.inliers)
         refined = _refine_all(used, gfps, refine, workers, progress)
-        refined += _rescue(gfps, coarse, _ambiguous(edges, match), progress)
+        refined += _rescue(gfps, coarse, _ambiguous(edges, match), progress, workers)
         sol = solve(len(gfps), refined, durations, solve_cfg)
     return _in_input_order(_results(paths, fps, errors, good, edges, sol, match), order)
 
@@ -182,7 +182,8 @@ def _ambiguous(edges: list[PairMatch], mcfg: MatchConfig) -> set[int]:
             and e.ratio < mcfg.min_ratio for x in (e.a, e.b)}
 
 
-def _rescue(gfps: list[Fingerprint], coarse, ambiguous: set[int], progress: Progress) -> list[PairMatch]:
+def _rescue(gfps: list[Fingerprint], coarse, ambiguous: set[int], progress: Progress,
+            workers: int = 1) -> list[PairMatch]:
     """Verified edges for the clips the hashes could not place, searched against the longest placed ones;
     clips whose audio is ambiguous (repeating) are left alone rather than guessed."""
     lost = [j for j in range(len(gfps)) if coarse.group[j] < 0 and j not in ambiguous]
@@ -191,7 +192,7 @@ def _rescue(gfps: list[Fingerprint], coarse, ambiguous: set[int], progress: Prog
     if not lost or not anchors:
         return []
     progress("rescue", 0, 1)
-    found = rescue(lost, anchors, gfps)
+    found = rescue(lost, anchors, gfps, workers=workers)
     progress("rescue", 1, 1)
     return found
 

@@ -11,6 +11,7 @@ an edge when most 2-second GCC-PHAT windows (the refinement) agree with it to a 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -142,48 +143,60 @@ def _peaks(c: np.ndarray, k: int, guard: int) -> list[tuple[int, float]]:
 
 def rescue(
     lost: list[int], anchors: list[int], fps: list[Fingerprint], *, cfg: RescueConfig = RescueConfig(),
-    refine_cfg: RefineConfig = RefineConfig(),
+    refine_cfg: RefineConfig = RefineConfig(), workers: int = 1,
 ) -> list[PairMatch]:
-    """Verified edges between each clip in *lost* and the *anchors* (indices into *fps*)."""
-    env_cache: dict[int, _Anchor | None] = {}
-    envq_max = int(cfg.max_query_s * fps[lost[0]].rate_hz) // ENV_HOP + 1 if lost else 0  # longest query envelope
-    found: list[PairMatch] = []
-    for q in lost:
-        fq = fps[q]
-        q_start = max(0.0, (fq.duration_s - cfg.max_query_s) / 2)
-        envq = onset_envelope(fq, start_s=q_start, dur_s=cfg.max_query_s)
-        if envq.shape[1] < 200:  # under 2 s of envelope tells nothing
+    """Verified edges between each clip in *lost* and the *anchors* (indices into *fps*).
+
+    Clips are searched on *workers* threads (the FFTs, file reads and long numpy passes release the GIL);
+    each clip's search is independent, so the result does not depend on the number of threads.
+    """
+    if not lost:
+        return []
+    envq_max = int(cfg.max_query_s * fps[lost[0]].rate_hz) // ENV_HOP + 1  # longest query envelope
+    used = [a for a in anchors[: cfg.anchors] if a not in lost]
+
+    def anchor(a: int) -> _Anchor | None:
+        env = onset_envelope(fps[a])
+        return _Anchor(env, envq_max) if env.shape[1] >= 200 else None
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        envs = dict(zip(used, pool.map(anchor, used)))
+        edges = list(pool.map(lambda q: _rescue_one(q, used, envs, fps, cfg, refine_cfg), lost))
+    return [e for e in edges if e is not None]
+
+
+def _rescue_one(q: int, anchors: list[int], envs: dict, fps: list[Fingerprint], cfg: RescueConfig,
+                refine_cfg: RefineConfig) -> PairMatch | None:
+    """The verified edge for lost clip *q* against the first anchor that yields one, or None."""
+    fq = fps[q]
+    q_start = max(0.0, (fq.duration_s - cfg.max_query_s) / 2)
+    envq = onset_envelope(fq, start_s=q_start, dur_s=cfg.max_query_s)
+    if envq.shape[1] < 200:  # under 2 s of envelope tells nothing
+        return None
+    for a in anchors:
+        anchor = envs[a]
+        if anchor is None:
             continue
-        for a in anchors[: cfg.anchors]:
-            if a == q:
-                continue
-            if a not in env_cache:
-                env = onset_envelope(fps[a])
-                env_cache[a] = _Anchor(env, envq_max) if env.shape[1] >= 200 else None
-            anchor = env_cache[a]
-            if anchor is None:
-                continue
-            c, lag0 = _xcorr(envq, anchor, cfg.min_overlap_frames)
-            verified = []
-            for i, z in _peaks(c, cfg.candidates, guard=100):
-                if z < cfg.min_z:
-                    break
-                # position of q's first sample in a's time
-                offset = (i + lag0) * ENV_HOP / fq.rate_hz - q_start
-                if not _probe(fps[a], fq, offset, cfg, refine_cfg):
-                    continue
-                edge = _verify(a, q, offset, z, fps, cfg, refine_cfg)
-                if edge is not None:
-                    verified.append(edge)
-            if verified:
-                verified.sort(key=lambda e: (-e.windows, -e.z))
-                best = verified[0]
-                # several offsets fit sample-exactly (a loop): take one only if it clearly fits better
-                if len(verified) > 1 and best.windows == verified[1].windows and best.z < 1.5 * verified[1].z:
-                    break
-                found.append(best)
+        c, lag0 = _xcorr(envq, anchor, cfg.min_overlap_frames)
+        verified = []
+        for i, z in _peaks(c, cfg.candidates, guard=100):
+            if z < cfg.min_z:
                 break
-    return found
+            # position of q's first sample in a's time
+            offset = (i + lag0) * ENV_HOP / fq.rate_hz - q_start
+            if not _probe(fps[a], fq, offset, cfg, refine_cfg):
+                continue
+            edge = _verify(a, q, offset, z, fps, cfg, refine_cfg)
+            if edge is not None:
+                verified.append(edge)
+        if verified:
+            verified.sort(key=lambda e: (-e.windows, -e.z))
+            best = verified[0]
+            # several offsets fit sample-exactly (a loop): take one only if it clearly fits better
+            if len(verified) > 1 and best.windows == verified[1].windows and best.z < 1.5 * verified[1].z:
+                return None
+            return best
+    return None
 
 
 def _probe(fa: Fingerprint, fq: Fingerprint, offset_s: float, cfg: RescueConfig, rcfg: RefineConfig) -> bool:
