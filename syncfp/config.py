@@ -25,6 +25,7 @@ class FingerprintConfig:
     fan_out: int = 6  # targets paired with each anchor
     zone_dt: int = 63  # target zone: 1..zone_dt frames (2 s) after the anchor (6-bit field)
     zone_df: int = 48  # target zone: |f2 - f1| <= zone_df bins
+    level_weight: float = 0.0  # peaks ranked by whitened height + this × level (dB): loud peaks survive noise
 
     @property
     def hop_s(self) -> float:
@@ -32,7 +33,10 @@ class FingerprintConfig:
 
     def digest(self) -> str:
         """Short stable digest of every parameter; stored with caches and libraries."""
-        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        fields = asdict(self)
+        if fields["level_weight"] == 0.0:  # added later: digests made before it stay valid
+            del fields["level_weight"]
+        blob = json.dumps(fields, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 

@@ -68,10 +68,14 @@ def sliding_max(x: np.ndarray, size: int, axis: int) -> np.ndarray:
     return np.moveaxis(cur[:n], 0, axis)
 
 
-def find_peaks(spec_db: np.ndarray, cfg: FingerprintConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def find_peaks(
+    spec_db: np.ndarray, cfg: FingerprintConfig, *, bias_db: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whitened local maxima, strongest `peaks_per_s` per rank window → (frame, bin, strength) arrays.
 
-    Frame numbers are relative to row 0 of *spec_db*, which must start on a rank-window boundary.
+    Strength is the whitened height, plus ``cfg.level_weight`` × the level, plus *bias_db* (per bin of
+    ``fmin_bin..fmax_bin``; queries pass minus their noise floor). Frame numbers are relative to row 0 of
+    *spec_db*, which must start on a rank-window boundary.
     """
     band = spec_db[:, cfg.fmin_bin : cfg.fmax_bin + 1]
     if band.shape[0] == 0:
@@ -82,6 +86,10 @@ def find_peaks(spec_db: np.ndarray, cfg: FingerprintConfig) -> tuple[np.ndarray,
     is_peak = (white == local_max) & (white > 0.0) & (band > cfg.floor_db)
     t, f = np.nonzero(is_peak)
     strength = white[t, f]
+    if cfg.level_weight:
+        strength = strength + np.float32(cfg.level_weight) * band[t, f]
+    if bias_db is not None:
+        strength = strength + bias_db[f]
     keep_n = max(1, int(round(cfg.peaks_per_s * cfg.rank_frames * cfg.hop_s)))
     win = t // cfg.rank_frames
     order = np.lexsort((-strength, win))

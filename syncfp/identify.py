@@ -15,8 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .config import FingerprintConfig
-from .fingerprint import fingerprint_blocks
-from .index import expand_ranges
+from .fingerprint import find_peaks, fingerprint_blocks, landmarks, spectrogram_db
 from .library import Library
 from .types import Hashes
 
@@ -26,10 +25,10 @@ from .types import Hashes
 class IdentifyConfig:
     """Query-side parameters (the library fixes the fingerprint parameters)."""
 
-    query_fan_out: int = 12  # a superset of the library's pairs (fan-out 5): more chances per peak to agree
+    query_fan_out: int = 8  # a superset of the library's pairs (fan-out 5): more chances per peak to agree
     query_density: float = 1.0  # query peaks per second, as a multiple of the library's
-    max_bucket_factor: float = 2.0  # skip hashes with more postings than this × the mean (or 32): the
-    # most frequent ~10 % of hashes hold ~40 % of the postings and say little (halves a large library's work)
+    max_bucket_factor: float = 8.0  # skip hashes with more postings than this × the mean (or 32): the few
+    # most frequent hashes (silence, hum) hold many postings and say little
     min_score: int = 7  # aligned hits a match needs (chance alone rarely reaches this; see docs/library.md)
     min_confidence: float = 0.5  # matches below this are not reported
     top: int = 5
@@ -37,6 +36,9 @@ class IdentifyConfig:
     shifts: int = 2  # also fingerprint the query from hop/shifts, 2·hop/shifts, ... samples in: a peak near
     # a frame edge then lands in the library's frame in one of them (more hits, and the right one of two
     # repeated passages more often)
+    noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their
+    # bin's level in the query (its noise floor) as well; None: rank them as the library does
+    sure_confidence: float = 0.999  # a match this sure at the unchanged speed ends a speed search
     window_s: float = 8.0  # setlist: the recording is scored per window of this length
     min_segment_s: float = 8.0  # setlist: shorter runs are dropped
 
@@ -75,15 +77,36 @@ class Hits:
     """Every vote of one query: hash at query frame ``t_q`` found at library global frame ``t_q + goff``."""
 
     t_q: np.ndarray  # int32, query frame of the hash
-    goff: np.ndarray  # int64, global frame of the query's first frame if this hit is right
+    goff: np.ndarray  # int32 (int64 in libraries over 2^31 frames), global frame of the query's first
+    # frame if this hit is right
     n_hashes: int
     n_frames: int  # query length in frames
 
 
 def query_config(lib_cfg: FingerprintConfig, cfg: IdentifyConfig) -> FingerprintConfig:
-    """Fingerprint parameters for queries: the library's, with a wider fan-out (a superset of its pairs)."""
+    """Fingerprint parameters for queries: the library's, with a wider fan-out (a superset of its pairs);
+    with a noise floor, one more unit of level weight (the level over the floor counts too)."""
+    extra = 1.0 if cfg.noise_floor_pct is not None else 0.0
     return replace(lib_cfg, fan_out=max(lib_cfg.fan_out, cfg.query_fan_out),
-                   peaks_per_s=lib_cfg.peaks_per_s * max(cfg.query_density, 1.0))
+                   peaks_per_s=lib_cfg.peaks_per_s * max(cfg.query_density, 1.0),
+                   level_weight=lib_cfg.level_weight + extra)
+
+
+def query_hashes(x: np.ndarray, qcfg: FingerprintConfig, *, floor_pct: float) -> Hashes:
+    """Hashes of a query stretch held in memory (≤ ~70 s), its peaks ranked by whitened height + level
+    (``qcfg.level_weight``) − the bin's noise floor (its *floor_pct* percentile over the stretch): a peak
+    that stands far above the noise in its bin is the one most likely to be the library's peak too."""
+    raw = np.asarray(x)
+    y = raw.astype(np.float32) / 32768.0 if np.issubdtype(raw.dtype, np.integer) else raw.astype(np.float32)
+    spec = spectrogram_db(y, qcfg)
+    band = spec[:, qcfg.fmin_bin : qcfg.fmax_bin + 1]
+    bias = None
+    if band.shape[0]:
+        kth = int(floor_pct / 100 * (band.shape[0] - 1))
+        bias = -np.partition(np.ascontiguousarray(band.T), kth, axis=1)[:, kth]
+    t, f, _ = find_peaks(spec, qcfg, bias_db=bias)
+    h, fr = landmarks(t, f, qcfg)
+    return Hashes(h, fr, spec.shape[0])
 
 
 def bucket_cap(n_postings: int, n_keys: int, cfg: IdentifyConfig) -> float:
@@ -97,10 +120,16 @@ def hits(lib: Library, hashes: Hashes, cfg: IdentifyConfig) -> Hits:
         return lib.hits(hashes, cfg)
     start, stop = lib.ranges(hashes.hash)
     ok = (stop - start) <= bucket_cap(lib.n_postings, int(lib.keys.shape[0]), cfg)
-    which, pos = expand_ranges(start[ok], stop[ok])
-    t_q = hashes.frame[ok][which]
-    goff = np.asarray(lib.postings[pos], np.int64) - t_q
-    return Hits(t_q=t_q.astype(np.int32), goff=goff, n_hashes=len(hashes), n_frames=hashes.n_frames)
+    n = (stop - start)[ok]
+    pos = np.repeat(start[ok] - (np.cumsum(n) - n), n)  # position of each hit = bucket start + rank in it
+    pos += np.arange(pos.size)
+    t_q = np.repeat(np.asarray(hashes.frame, np.int32)[ok], n)
+    vals = np.asarray(lib.postings[pos])
+    if lib.next_base < (1 << 31) - (1 << 24):  # global frames fit int32 (~19,000 audio-hours): half the bytes
+        goff = vals.view(np.int32) - t_q
+    else:
+        goff = vals.astype(np.int64) - t_q
+    return Hits(t_q=t_q, goff=goff, n_hashes=len(hashes), n_frames=hashes.n_frames)
 
 
 def _tracks(lib: Library, goff: np.ndarray, mid: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
@@ -110,10 +139,30 @@ def _tracks(lib: Library, goff: np.ndarray, mid: np.ndarray | int) -> tuple[np.n
     return track, goff - lib.bases()[track]
 
 
+def _runs(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of sorted *s* and how often each occurs."""
+    if s.size == 0:
+        return s.astype(np.int64), np.zeros(0, np.int64)
+    first = np.concatenate([[0], np.flatnonzero(s[1:] != s[:-1]) + 1])
+    return s[first].astype(np.int64), np.diff(np.append(first, s.size)).astype(np.int64)
+
+
 def _count(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct keys and their counts."""
-    u, c = np.unique(key, return_counts=True)
-    return u, c.astype(np.int64)
+    """Distinct keys and their counts (a sort and run lengths: np.unique costs ~4× more here)."""
+    return _runs(np.sort(key))
+
+
+def _count_paired(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_count` of the keys whose ±1-smoothed count is ≥ 2 (repeated, or with a neighbour): the lone votes,
+    ~98 % of a big library's hits and never a candidate, are dropped before counting."""
+    if key.dtype != np.int32 and key.size and -(1 << 31) < key.min() and key.max() < (1 << 31):
+        key = key.astype(np.int32)  # sorts twice as fast
+    s = np.sort(key)
+    close = (s[1:] - s[:-1]) <= 1
+    keep = np.zeros(s.size, bool)
+    keep[1:] = close
+    keep[:-1] |= close
+    return _runs(s[keep])
 
 
 def _merge_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -191,10 +240,36 @@ def block_hits(lib: Library, y: np.ndarray, cfg: IdentifyConfig, *, block_s: flo
     n = y.shape[0]
     for b0 in range(0, max(n, 1), block):
         a = max(0, b0 - pad)
-        hh = fingerprint_blocks(y[a : min(n, b0 + block + pad)], qcfg)
+        seg = y[a : min(n, b0 + block + pad)]
+        if cfg.noise_floor_pct is None:
+            hh = fingerprint_blocks(seg, qcfg)
+        else:
+            hh = query_hashes(seg, qcfg, floor_pct=cfg.noise_floor_pct)
         frame = hh.frame + (a // hop)
         keep = (frame >= b0 // hop) & (frame < (b0 + block) // hop)
         yield hits(lib, Hashes(hh.hash[keep], frame[keep].astype(np.int32), hh.n_frames), cfg)
+
+
+def _one_pass(
+    lib: Library, y: np.ndarray, cfg: IdentifyConfig, *, rows: list[np.ndarray] | None, win: int
+) -> tuple[tuple[np.ndarray, np.ndarray], int]:
+    """Fingerprint and look up *y* once: its votes and number of hashes (setlist rows appended to *rows*
+    when given)."""
+    tallies, n_hashes, last = [], 0, None
+    for h in block_hits(lib, y, cfg):
+        if last is not None:
+            tallies.append(_count(last))
+        last = h.goff
+        n_hashes += h.n_hashes
+        if rows is not None:
+            rows.append(_window_bests(h, cfg, win))
+    if last is None:
+        votes = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    elif tallies:  # several blocks: exact tallies, summed
+        votes = _merge_counts([*tallies, _count(last)])
+    else:  # one block (a clip): only offsets that can be candidates (see best_matches)
+        votes = _count_paired(last)
+    return votes, n_hashes
 
 
 def identify_audio(
@@ -206,27 +281,29 @@ def identify_audio(
     rows: list[np.ndarray] = []
     hop, rate = lib.cfg.hop, lib.cfg.rate_hz
     win = max(1, int(round(cfg.window_s / lib.cfg.hop_s)))
-    for speed in cfg.speeds:
-        y = x if speed == 1.0 else _resample(x, speed)
-        n_shifts = max(cfg.shifts, 1) if speed == 1.0 else 1  # other speeds: one pass each (cost)
-        for k in range(n_shifts):
-            skip = k * hop // n_shifts
-            tallies, n_hashes = [], 0
-            for h in block_hits(lib, y[skip:], cfg):
-                tallies.append(_count(h.goff))
-                n_hashes += h.n_hashes
-                if segments and speed == 1.0 and k == 0:
-                    rows.append(_window_bests(h, cfg, win))
-            votes = _merge_counts(tallies) if tallies else (np.zeros(0, np.int64), np.zeros(0, np.int64))
-            n_frames = max(0, (y.shape[0] - skip) // hop)
-            for m in best_matches(lib, votes, cfg, n_hashes=n_hashes, n_frames=n_frames, hop_s=lib.cfg.hop_s,
-                                  speed=speed):
-                m = replace(m, offset_s=m.offset_s - skip / rate)
-                if m.track_index not in found or m.score > found[m.track_index].score:
-                    found[m.track_index] = m
+    for speed, y, skip, first, last_at_speed in _passes(x, cfg, hop):
+        votes, n_hashes = _one_pass(lib, y[skip:], cfg, rows=rows if segments and first else None, win=win)
+        n_frames = max(0, (y.shape[0] - skip) // hop)
+        for m in best_matches(lib, votes, cfg, n_hashes=n_hashes, n_frames=n_frames, hop_s=lib.cfg.hop_s,
+                              speed=speed):
+            m = replace(m, offset_s=m.offset_s - skip / rate)
+            if m.track_index not in found or m.score > found[m.track_index].score:
+                found[m.track_index] = m
+        if last_at_speed and speed == 1.0 and any(m.confidence >= cfg.sure_confidence for m in found.values()):
+            break  # found at the unchanged speed: the other speeds would cost 10 more lookups for nothing
     ranked = sorted(found.values(), key=lambda m: (-m.score, m.track_index))
     segs = _segments(lib, np.concatenate(rows) if rows else np.zeros((0, 6), np.int64), cfg) if segments else None
     return ranked[: cfg.top], segs
+
+
+def _passes(x: np.ndarray, cfg: IdentifyConfig, hop: int) -> Iterator[tuple[float, np.ndarray, int, bool, bool]]:
+    """(speed, audio at that speed, samples to skip, first pass?, last pass at this speed?) of each lookup
+    pass, in order: the unchanged speed with each shift, then one pass per other speed."""
+    for i, speed in enumerate(cfg.speeds):
+        y = x if speed == 1.0 else _resample(x, speed)
+        n_shifts = max(cfg.shifts, 1) if speed == 1.0 else 1  # other speeds: one pass each (cost)
+        for k in range(n_shifts):
+            yield speed, y, k * hop // n_shifts, i == 0 and k == 0, k == n_shifts - 1
 
 
 def _resample(x: np.ndarray, speed: float) -> np.ndarray:
@@ -248,7 +325,7 @@ def _window_bests(h: Hits, cfg: IdentifyConfig, win: int) -> np.ndarray:
     if h.goff.size == 0:
         return np.zeros((0, 6), np.int64)
     w = h.t_q.astype(np.int64) // win
-    key = (w << 41) + (h.goff + (1 << 40))  # |global offset| < 2^33: library frames ± query frames
+    key = (w << 41) + (h.goff.astype(np.int64) + (1 << 40))  # |global offset| < 2^33: library frames ± query frames
     u, c = _count(key)
     smooth = _smooth(u, c)
     uw, ug = u >> 41, (u & ((1 << 41) - 1)) - (1 << 40)

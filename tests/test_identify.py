@@ -137,3 +137,27 @@ def test_align_with_library_marks_songs_on_the_timeline(setup):
     assert [m[0] for m in marks] == ["Track 402", "Track 400"]
     assert marks[0][1] <= 2.5 and abs(marks[0][2] - 20) <= 2.5
     assert abs(marks[1][1] - 20) <= 2.5 and abs(marks[1][2] - 38) <= 2.5
+
+
+def test_paired_count_keeps_every_candidate_exact():
+    """Dropping lone votes before counting changes no candidate offset (smoothed count ≥ 2) nor its count."""
+    from syncfp.identify import _count, _count_paired, _smooth
+
+    rng = np.random.default_rng(5)
+    key = np.concatenate([rng.integers(-300, 5_000_000, 200_000), np.full(9, 1234), [77, 78, 4_999_990]])
+    u, c = _count(key)
+    s = _smooth(u, c)
+    up, cp = _count_paired(key)
+    sp = _smooth(up, cp)
+    assert np.array_equal(u[s >= 2], up[sp >= 2]) and np.array_equal(s[s >= 2], sp[sp >= 2])
+    assert up.dtype == np.int64 and cp.sum() < c.sum() // 5  # most votes here are lone
+
+
+def test_library_peak_ranking_leaves_align_alone():
+    """The level weight exists for libraries only: align's parameters, and so its digest, do not move."""
+    from syncfp.config import FingerprintConfig
+    from syncfp.library import LIBRARY_FINGERPRINT
+
+    assert FingerprintConfig().level_weight == 0.0
+    assert FingerprintConfig().digest() == "d901c7f70833e982"  # the digest before the field existed
+    assert LIBRARY_FINGERPRINT.level_weight > 0.0
