@@ -81,7 +81,8 @@ def find_peaks(
     if band.shape[0] == 0:
         empty = np.zeros(0, np.int32)
         return empty, empty, np.zeros(0, np.float32)
-    white = band - uniform_filter1d(band, size=cfg.whiten_frames, axis=0, mode="nearest")
+    # the running mean down each bin, computed through the transposed view: same numbers, fewer cache misses
+    white = band - uniform_filter1d(band.T, size=cfg.whiten_frames, axis=1, mode="nearest").T
     local_max = sliding_max(sliding_max(white, 2 * cfg.peak_dt + 1, 0), 2 * cfg.peak_df + 1, 1)
     is_peak = (white == local_max) & (white > 0.0) & (band > cfg.floor_db)
     t, f = np.nonzero(is_peak)
