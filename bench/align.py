@@ -76,6 +76,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--peer-budget", type=float, default=600.0, help="seconds per peer and scenario")
     ap.add_argument("--venv-dir", default=default_cache_dir(), help="where the peers' venvs live")
     ap.add_argument("--synth", action="store_true", help="use synthesized music even if real music is present")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run syncfp and the decode floor this many times and report the best times "
+                         "(best of N, as timeit does: on a shared machine the least disturbed run)")
     return ap.parse_args(argv)
 
 
@@ -93,8 +96,14 @@ def run_scenario(k: int, a: argparse.Namespace, source: Source, *, with_peers: b
     audio_s = sum(c["dur_s"] for c in truth["clips"])
     entry = {"name": sc.name, "seed": seed, "event_s": sc.event_s, "clips": len(paths),
              "audio_h": audio_s / 3600, "devices": [d.__dict__ for d in sc.devices], "tools": {}}
-    res = run_child(["bench.run_syncfp"], {"paths": paths, "workers": a.workers}, "syncfp", sdir)
+    runs = [run_child(["bench.run_syncfp"], {"paths": paths, "workers": a.workers}, "syncfp", sdir)
+            for _ in range(max(1, a.repeat))]
+    res = _best(runs)
     entry["tools"]["syncfp"] = {**metrics.score(truth, res["clips"]), **speed(audio_s, res, min(a.workers, CORES))}
+    if len(runs) > 1:
+        entry["tools"]["syncfp"]["runs"] = [{"wall_s": r["wall_s"], "cpu_s": r["cpu_s"]} for r in runs]
+        if any(r["clips"] != runs[0]["clips"] for r in runs):
+            log(f"warning: syncfp placed {sc.name}'s clips differently across runs")
     log(f"syncfp on {sc.name}: {res['wall_s']:.1f} s")
     if with_peers:
         entry["tools"].update(run_peers(truth, paths, sdir, audio_s, a))
@@ -138,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         results["scenarios"].append(entry)
         all_files += paths
     log("bare PyAV decode of the same files (one process)")
-    results["decode_floor"] = _floor(all_files, a.workdir)
+    results["decode_floor"] = _floor(all_files, a.workdir, a.repeat)
     results["total_wall_s"] = time.perf_counter() - t_all
     print_report(results)
     if a.json:
@@ -162,12 +171,26 @@ def _engine_version() -> str:
     return head + ("+dirty" if dirty else "")
 
 
-def _floor(paths: list[str], work: str) -> dict:
+def _best(runs: list[dict]) -> dict:
+    """The first run's placements with the best wall and CPU time of all runs and the largest memory."""
+    best = dict(runs[0])
+    best["wall_s"] = min(r["wall_s"] for r in runs)
+    best["cpu_s"] = min(r["cpu_s"] for r in runs)
+    best["rss_self_mb"] = max(r.get("rss_self_mb", 0.0) for r in runs)
+    best["rss_child_mb"] = max(r.get("rss_child_mb", 0.0) for r in runs)
+    return best
+
+
+def _floor(paths: list[str], work: str, repeat: int = 1) -> dict:
     out = os.path.join(work, "decode-floor.json")
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    subprocess.run([sys.executable, "-m", "bench.decode_floor", out, *paths], check=True, cwd=repo)
-    with open(out) as f:
-        kinds = json.load(f)
+    kinds: dict = {}
+    for _ in range(max(1, repeat)):
+        subprocess.run([sys.executable, "-m", "bench.decode_floor", out, *paths], check=True, cwd=repo)
+        with open(out) as f:
+            for kind, k in json.load(f).items():  # best CPU time of the runs, per codec
+                if kind not in kinds or k["cpu_s"] < kinds[kind]["cpu_s"]:
+                    kinds[kind] = k
     for k in kinds.values():
         k["xrt_per_core"] = k["audio_s"] / k["cpu_s"] if k["cpu_s"] else None
     return kinds

@@ -57,6 +57,11 @@ def print_report(results: dict) -> None:
     a = sum(k["audio_s"] for k in results["decode_floor"].values())
     c = sum(k["cpu_s"] for k in results["decode_floor"].values())
     print(f"| all | {sum(k['files'] for k in results['decode_floor'].values())} | {a / 3600:.2f} | {a / c:.0f} |")
+    ours = [r for s in results["scenarios"] for t, r in s["tools"].items() if t == "syncfp"]
+    cpu = sum(r.get("cpu_s") or 0 for r in ours)
+    if cpu and c:
+        print(f"\nsyncfp end to end per CPU-second ÷ bare decode per CPU-second: "
+              f"{sum(r['audio_h'] for r in ours) * 3600 / cpu / (a / c):.2f}")
     print("\nsyncfp clips not within 1 ms:\n")
     for s in results["scenarios"]:
         for f in s["tools"].get("syncfp", {}).get("failures", []):
