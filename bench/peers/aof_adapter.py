@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 
@@ -18,6 +17,7 @@ import av
 import numpy as np
 
 from audio_offset_finder.audio_offset_finder import InsufficientAudioException, find_offset_between_buffers
+from childstats import cpu_s, write_result  # beside this file; stdlib only
 
 RATE_HZ = 8000  # the tool's default analysis rate
 MIN_SCORE = 10.0  # the tool's documented threshold for a good match
@@ -34,31 +34,13 @@ def load(path: str) -> np.ndarray:
     return np.concatenate(out).astype(np.float64)
 
 
-def _cpu() -> float:
-    """CPU seconds of this process and its finished children (the tool's worker pool)."""
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def _peak_rss_mb() -> float:
-    """This process's own peak RSS. getrusage's ru_maxrss survives exec, so it would report the parent's."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main(job_path: str, out_path: str) -> None:
     with open(job_path) as f:
         job = json.load(f)
     # first call compiles librosa's numba kernels: keep that out of the timing
     warm = np.random.default_rng(0).standard_normal(RATE_HZ * 20)
     find_offset_between_buffers(warm, warm[RATE_HZ * 5 :], RATE_HZ)
-    cpu0 = _cpu()
+    cpu0 = cpu_s()
     t0 = time.perf_counter()
     ref = load(job["reference"])
     clips = {os.path.basename(job["reference"]): {"group": 1, "offset_s": 0.0, "score": None}}
@@ -81,11 +63,7 @@ def main(job_path: str, out_path: str) -> None:
                        "score": float(r["standard_score"]), "raw_offset_s": float(r["time_offset"]),
                        "error": None if ok else "score below 10"}
     wall = time.perf_counter() - t0
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    with open(out_path, "w") as f:
-        json.dump({"tool": "audio-offset-finder", "wall_s": wall, "timed_out": timed_out,
-                   "cpu_s": _cpu() - cpu0,
-                   "rss_self_mb": _peak_rss_mb(), "rss_child_mb": kids.ru_maxrss / 1024, "clips": clips}, f)
+    write_result(out_path, "audio-offset-finder", wall_s=wall, cpu0=cpu0, clips=clips, timed_out=timed_out)
 
 
 if __name__ == "__main__":
