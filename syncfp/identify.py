@@ -25,7 +25,7 @@ from .types import Hashes
 class IdentifyConfig:
     """Query-side parameters (the library fixes the fingerprint parameters)."""
 
-    query_fan_out: int = 8  # a superset of the library's pairs (fan-out 5): more chances per peak to agree
+    query_fan_out: int = 6  # a superset of the library's pairs (fan-out 5): a noise peak between a pair is tolerated
     query_density: float = 1.0  # query peaks per second, as a multiple of the library's
     max_bucket_factor: float = 8.0  # skip hashes with more postings than this × the mean (or 32): the few
     # most frequent hashes (silence, hum) hold many postings and say little
@@ -36,6 +36,8 @@ class IdentifyConfig:
     shifts: int = 3  # also fingerprint the query from hop/shifts, 2·hop/shifts, ... samples in: a peak near
     # a frame edge then lands in the library's frame in one of them (more hits, and the right one of two
     # repeated passages more often)
+    long_s: float = 8.0  # queries longer than this use `shifts_long` shifts: they have hashes to spare, and a
+    shifts_long: int = 2  # shift costs a whole lookup (~20 ms for 10 s at 500 audio-hours)
     noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their
     # bin's level in the query (its noise floor) as well; None: rank them as the library does
     sure_confidence: float = 0.999  # a match this sure after `sure_after` shifts at the unchanged speed
@@ -298,7 +300,7 @@ def identify_audio(
     hop, rate = lib.cfg.hop, lib.cfg.rate_hz
     win = max(1, int(round(cfg.window_s / lib.cfg.hop_s)))
     most_hashes = 0
-    for speed, y, skip, k, last_at_speed in _passes(x, cfg, hop):
+    for speed, y, skip, k, last_at_speed in _passes(x, cfg, hop, rate):
         votes, n_hashes = _one_pass(lib, y[skip:], cfg, rows=rows if segments and speed == 1.0 and k == 0
                                     else None, win=win)
         most_hashes = max(most_hashes, n_hashes)
@@ -321,12 +323,15 @@ def _ranked(found: dict[int, Match], cfg: IdentifyConfig) -> list[Match]:
     return sorted(found.values(), key=lambda m: (-m.score, m.track_index))[: cfg.top + 1]
 
 
-def _passes(x: np.ndarray, cfg: IdentifyConfig, hop: int) -> Iterator[tuple[float, np.ndarray, int, int, bool]]:
+def _passes(
+    x: np.ndarray, cfg: IdentifyConfig, hop: int, rate: int
+) -> Iterator[tuple[float, np.ndarray, int, int, bool]]:
     """(speed, audio at that speed, samples to skip, shift number, last pass at this speed?) of each lookup
     pass, in order: the unchanged speed with each shift, then one pass per other speed."""
     for i, speed in enumerate(cfg.speeds):
         y = x if speed == 1.0 else _resample(x, speed)
-        n_shifts = max(cfg.shifts, 1) if speed == 1.0 else 1  # other speeds: one pass each (cost)
+        shifts = cfg.shifts if x.shape[0] <= cfg.long_s * rate else min(cfg.shifts, cfg.shifts_long)
+        n_shifts = max(shifts, 1) if speed == 1.0 else 1  # other speeds: one pass each (cost)
         for k in range(n_shifts):
             yield speed, y, k * hop // n_shifts, k, k == n_shifts - 1
 
