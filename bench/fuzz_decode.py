@@ -9,15 +9,13 @@ limit, a giant allocation or any other exception is a failure (the input is save
 from __future__ import annotations
 
 import argparse
-import collections
 import os
 import tempfile
-import time
 from fractions import Fraction
 
 import numpy as np
 
-from bench.fuzzkit import FAILURES, mutate, run_isolated
+from bench.fuzzkit import Tally, mutate, run_isolated
 from syncfp import encode, synth
 from syncfp.config import FingerprintConfig
 from syncfp.errors import MediaError
@@ -47,14 +45,11 @@ def decode_case(path: str, work: str):
 
 def run(*, cases: int | None, seconds: float | None, seed: int, out: str | None, timeout_s: float) -> dict:
     rng = np.random.default_rng(seed)
-    counts: collections.Counter = collections.Counter()
-    failures = []
-    t0 = time.monotonic()
+    tally = Tally()
     with tempfile.TemporaryDirectory(prefix="syncfp-fuzz-") as d:
         seeds = make_seeds(d)
         exts = sorted(seeds)
-        n = 0
-        while (cases is None or n < cases) and (seconds is None or time.monotonic() - t0 < seconds):
+        while tally.more(cases, seconds):
             ext = exts[int(rng.integers(len(exts)))]
             data = seeds[ext]
             kind = "none"
@@ -64,20 +59,14 @@ def run(*, cases: int | None, seconds: float | None, seed: int, out: str | None,
             with open(path, "wb") as fh:
                 fh.write(data)
             res = run_isolated(decode_case(path, d), expected=MediaError, timeout_s=timeout_s)
-            counts[res.status] += 1
-            counts[f"{ext}:{res.status}"] += 1
-            if res.status in FAILURES:
-                failures.append({"ext": ext, "kind": kind, **res.__dict__})
-                if out:
-                    os.makedirs(out, exist_ok=True)
-                    with open(os.path.join(out, f"fail{len(failures):04d}{ext}"), "wb") as fh:
-                        fh.write(data)
+            if tally.add(res, ext, ext=ext, kind=kind) and out:
+                os.makedirs(out, exist_ok=True)
+                with open(os.path.join(out, f"fail{len(tally.failures):04d}{ext}"), "wb") as fh:
+                    fh.write(data)
             for f in os.listdir(d):
                 if f.endswith((".pcm", ".part")):
                     os.remove(os.path.join(d, f))
-            n += 1
-    return {"inputs": n, "seconds": round(time.monotonic() - t0, 1), "counts": dict(sorted(counts.items())),
-            "failures": failures}
+    return tally.summary()
 
 
 def main() -> None:

@@ -12,18 +12,16 @@ never another exception, a crash, a hang or a giant allocation (2 GB address-spa
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import os
 import struct
 import tempfile
-import time
 import zlib
 
 import numpy as np
 from scipy.signal import resample_poly
 
-from bench.fuzzkit import FAILURES, mutate, run_isolated
+from bench.fuzzkit import Tally, mutate, run_isolated
 from syncfp import encode, synth
 from syncfp.identify import identify_audio
 from syncfp.indexer import index_files
@@ -137,26 +135,18 @@ def identify_case(path: str, query: np.ndarray):
 
 def run(*, cases: int | None, seconds: float | None, seed: int, timeout_s: float = 20.0) -> dict:
     rng = np.random.default_rng(seed)
-    counts: collections.Counter = collections.Counter()
-    failures = []
-    t0 = time.monotonic()
+    tally = Tally()
     with tempfile.TemporaryDirectory(prefix="syncfp-libfuzz-") as d:
         base, query = build_base(d)
-        n = 0
-        while (cases is None or n < cases) and (seconds is None or time.monotonic() - t0 < seconds):
-            kind = KINDS[n % len(KINDS)]
+        while tally.more(cases, seconds):
+            kind = KINDS[tally.inputs % len(KINDS)]
             label, data = damage(base, kind, rng)
             path = os.path.join(d, "case.sfp")
             with open(path, "wb") as fh:
                 fh.write(data)
             res = run_isolated(identify_case(path, query), expected=LibraryError, timeout_s=timeout_s)
-            counts[res.status] += 1
-            counts[f"{kind}:{res.status}"] += 1
-            if res.status in FAILURES:
-                failures.append({"kind": label, **res.__dict__})
-            n += 1
-    return {"inputs": n, "seconds": round(time.monotonic() - t0, 1), "counts": dict(sorted(counts.items())),
-            "failures": failures}
+            tally.add(res, kind, kind=label)
+    return tally.summary()
 
 
 def main() -> None:

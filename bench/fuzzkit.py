@@ -9,12 +9,14 @@ from touching the next, and costs a few milliseconds on Linux.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import resource
 import signal
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 FAILURES = ("exception", "crash", "hang", "memory")
 
@@ -23,6 +25,34 @@ FAILURES = ("exception", "crash", "hang", "memory")
 class Outcome:
     status: str  # ok | error | exception | crash | hang | memory
     detail: str = ""
+
+
+@dataclass
+class Tally:
+    """Outcomes of a fuzz run: counts overall and per label, the failures with what made them, the clock."""
+
+    counts: collections.Counter = field(default_factory=collections.Counter)
+    failures: list = field(default_factory=list)
+    inputs: int = 0
+    t0: float = field(default_factory=time.monotonic)
+
+    def more(self, cases: int | None, seconds: float | None) -> bool:
+        """Whether to run another case under a case count or a time budget."""
+        return (cases is None or self.inputs < cases) and (seconds is None or time.monotonic() - self.t0 < seconds)
+
+    def add(self, res: Outcome, label: str, **info) -> bool:
+        """Count *res* under *label*; True when it is a failure (then kept with *info*)."""
+        self.inputs += 1
+        self.counts[res.status] += 1
+        self.counts[f"{label}:{res.status}"] += 1
+        if res.status in FAILURES:
+            self.failures.append({**info, **res.__dict__})
+            return True
+        return False
+
+    def summary(self) -> dict:
+        return {"inputs": self.inputs, "seconds": round(time.monotonic() - self.t0, 1),
+                "counts": dict(sorted(self.counts.items())), "failures": self.failures}
 
 
 def run_isolated(case: Callable[[], object], *, expected: type[BaseException], timeout_s: float = 10.0,
