@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     fcfg, mcfg = FingerprintConfig(), MatchConfig()
     with tempfile.TemporaryDirectory() as work:
         fps = [extract(os.path.join(a.media_dir, n), cfg=fcfg, cache_dir=None, work_dir=work) for n in near]
-        edges = api.match_all(fps, fcfg=fcfg, mcfg=mcfg)
+        edges = api.match_all(fps, fcfg=fcfg, mcfg=mcfg, screen=False)
         for fp, n in zip(fps, near):
             if n in want:
                 print(f"{n}: {len(fp.hashes)} hashes over {fp.duration_s:.1f} s; truth {truth[n]}")

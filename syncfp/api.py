@@ -91,16 +91,17 @@ def fingerprint_files(
 
 
 def match_all(
-    fps: list[Fingerprint], *, fcfg: FingerprintConfig, mcfg: MatchConfig
+    fps: list[Fingerprint], *, fcfg: FingerprintConfig, mcfg: MatchConfig, screen: bool = True
 ) -> list[PairMatch]:
-    """Every clip pair's best line from one shared hash table."""
+    """Every clip pair's best line from one shared hash table (*screen*: only pairs that could give a
+    usable edge; False keeps weak candidates for diagnostics)."""
     if len(fps) < 2:
         return []
     idx = index_mod.build([f.hashes for f in fps])
     n_frames = [f.hashes.n_frames for f in fps]
     seg_frames = max(1, int(round(mcfg.segment_s / fcfg.hop_s)))
     cells = match_mod.join_all_pairs(idx, len(fps), max(n_frames) + 1, mcfg, seg_frames)
-    lines = match_mod.pair_lines(cells, n_frames, mcfg, seg_frames)
+    lines = match_mod.pair_lines(cells, n_frames, mcfg, seg_frames, screen=screen)
     return [match_mod.to_pair_match(a, b, ln, fcfg.hop_s, mcfg) for (a, b), ln in sorted(lines.items())]
 
 

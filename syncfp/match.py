@@ -199,23 +199,44 @@ def _polish(*, seg_dt, offset: float, slope: float) -> tuple[float, float]:
     return float(np.average(yn, weights=w) - new_slope * tm), new_slope
 
 
-def pair_lines(cells: Cells, n_frames: list[int], cfg: MatchConfig, seg_frames: int) -> dict[tuple[int, int], Line]:
-    """Fit a line for each pair whose hits could possibly reach `min_support`."""
+def pair_lines(
+    cells: Cells, n_frames: list[int], cfg: MatchConfig, seg_frames: int, *, screen: bool = True
+) -> dict[tuple[int, int], Line]:
+    """Fit a line for each pair whose hits could possibly reach `min_support` (*screen* False: every pair
+    with a few aligned hits, for diagnostics)."""
     if cells.count.size == 0:
         return {}
-    pair = cells.a.astype(np.int64) * len(n_frames) + cells.b
+    n_items = len(n_frames)
+    pair = cells.a.astype(np.int64) * n_items + cells.b
     bounds = np.flatnonzero(np.concatenate([[True], pair[1:] != pair[:-1], [True]]))
     totals = np.add.reduceat(cells.count, bounds[:-1])
-    # screen: a drifting line still puts >= support/4 hits into some 4-frame wide bin at rate 0
+    # rate-0 histogram of each pair in 4-frame bins (sorted by pair, then bin)
     coarse = pair * (1 << 24) + ((cells.dt.astype(np.int64) >> 2) + (1 << 23))
     u, inv = np.unique(coarse, return_inverse=True)
     csum = np.bincount(inv, weights=cells.count)
-    upair = u >> 24
-    best_coarse = np.zeros(bounds.size - 1)
-    pidx = np.searchsorted(pair[bounds[:-1]], upair)
-    np.maximum.at(best_coarse, pidx, csum)
+    pidx = np.searchsorted(pair[bounds[:-1]], u >> 24)
+    if screen:
+        # Every hit a fitted line can count lies within ±reach of its offset at rate 0 (reach as in
+        # `fit_line`, bounded by the anchor clip's length), so the most hits in any window of that width
+        # bounds its support: pairs whose bound is under `min_support` cannot give a usable edge (neither
+        # trusted nor ambiguous) and skip the fit, which most pairs of a large batch are.
+        n_a = np.asarray(n_frames, np.float64)[(u >> 24) // n_items]
+        reach = np.ceil(cfg.max_drift_ppm * 1e-6 * (0.5 * n_a + seg_frames)) + 2
+        span_bins = np.ceil((2 * reach + 4) / 4).astype(np.int64)  # 4-frame bins a window can touch, minus one
+        cum = np.concatenate([[0.0], np.cumsum(csum)])
+        window = cum[np.searchsorted(u, u + span_bins, side="right")] - cum[:-1]
+    else:  # the old screen: a drifting line still puts >= support/4 hits into some 4-frame bin
+        window = csum * 4.0
+    best = np.zeros(bounds.size - 1)
+    np.maximum.at(best, pidx, window)
+    need = np.full(best.size, float(cfg.min_support))
+    if screen:  # ... and at least what `fit_line`'s z needs over this pair's chance level
+        first = bounds[:-1]
+        nf = np.asarray(n_frames, np.float64)
+        chance = totals * 3.0 / np.maximum(nf[cells.a[first]] + nf[cells.b[first]], 1.0)
+        need = np.maximum(need, chance + cfg.min_z * np.sqrt(chance + 1.0))
     out: dict[tuple[int, int], Line] = {}
-    for p in np.flatnonzero((totals >= cfg.min_support) & (best_coarse >= cfg.min_support / 4.0)):
+    for p in np.flatnonzero((totals >= cfg.min_support) & (best >= need)):
         s, e = bounds[p], bounds[p + 1]
         a, b = int(cells.a[s]), int(cells.b[s])
         span = n_frames[a] + n_frames[b]

@@ -155,3 +155,22 @@ def test_solve_200_clips_with_strong_wrong_edges_never_misplaces():
         assert np.abs(err - np.median(err)).max() < 0.001
         placed += m.size
     assert placed >= 0.95 * n
+
+
+def test_pair_screen_keeps_every_usable_edge(music8k):
+    """The screen before the line fits skips only pairs that could not reach min_support and min_z: the
+    edges that can be trusted or flag a loop are the same with and without it (how many fits it saves on a
+    large batch: docs/algorithm.md)."""
+    other = concert(90.0, rate_hz=8000, seed=12)
+    d = drift(music8k[: 8000 * 100], 300.0)
+    clips = [music8k[: 8000 * 50], music8k[8000 * 40 : 8000 * 95], d[8000 * 30 : 8000 * 90], music8k[8000 * 100 :],
+             other[: 8000 * 45], other[8000 * 40 :], concert(40.0, rate_hz=8000, seed=13)]
+    fps = [_fp(c, f"c{i}") for i, c in enumerate(clips)]
+    mc = MatchConfig()
+    usable = {}
+    for screen in (False, True):
+        edges = match_all(fps, fcfg=CFG, mcfg=mc, screen=screen)
+        usable[screen] = {(e.a, e.b, round(e.offset_s, 6), e.trusted) for e in edges
+                          if e.support >= mc.min_support and e.z >= mc.min_z}
+    assert usable[True] == usable[False]
+    assert sum(t for *_, t in usable[True]) >= 4  # the overlapping music clips, and the two halves of other
