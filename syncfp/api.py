@@ -158,8 +158,16 @@ def align(
         durations = [f.duration_s for f in gfps]
         coarse = solve(len(gfps), edges, durations, solve_cfg)
         used = select_for_refinement(len(gfps), coarse.inliers)
-        refined = _refine_all(used, gfps, refine, workers, progress)
-        refined += _rescue(gfps, coarse, _ambiguous(edges, match), progress, workers)
+        lost, anchors = _rescue_plan(gfps, coarse, _ambiguous(edges, match))
+        with ThreadPoolExecutor(max_workers=1) as side:
+            # the rescue's search does not depend on the refinement: both run at once, so neither's last
+            # straggler leaves a core idle
+            found = side.submit(rescue, lost, anchors, gfps, workers=workers) if lost and anchors else None
+            refined = _refine_all(used, gfps, refine, workers, progress)
+            if found is not None:
+                progress("rescue", 0, 1)
+                refined += found.result()
+                progress("rescue", 1, 1)
         sol = solve(len(gfps), refined, durations, solve_cfg)
     return _in_input_order(_results(paths, fps, errors, good, edges, sol, match), order)
 
@@ -183,19 +191,13 @@ def _ambiguous(edges: list[PairMatch], mcfg: MatchConfig) -> set[int]:
             and e.ratio < mcfg.min_ratio for x in (e.a, e.b)}
 
 
-def _rescue(gfps: list[Fingerprint], coarse, ambiguous: set[int], progress: Progress,
-            workers: int = 1) -> list[PairMatch]:
-    """Verified edges for the clips the hashes could not place, searched against the longest placed ones;
-    clips whose audio is ambiguous (repeating) are left alone rather than guessed."""
+def _rescue_plan(gfps: list[Fingerprint], coarse, ambiguous: set[int]) -> tuple[list[int], list[int]]:
+    """The clips the hashes could not place (except those whose audio is ambiguous, i.e. repeating: left
+    alone rather than guessed) and the placed clips to search them against, longest first."""
     lost = [j for j in range(len(gfps)) if coarse.group[j] < 0 and j not in ambiguous]
     anchors = sorted((j for j in range(len(gfps)) if coarse.group[j] >= 0),
                      key=lambda j: (-gfps[j].duration_s, gfps[j].path))
-    if not lost or not anchors:
-        return []
-    progress("rescue", 0, 1)
-    found = rescue(lost, anchors, gfps, workers=workers)
-    progress("rescue", 1, 1)
-    return found
+    return lost, anchors
 
 
 def _in_input_order(al: Alignment, order: list[int]) -> Alignment:
