@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 
 import pytest
@@ -108,3 +109,15 @@ def test_loop_is_reported_ambiguous_not_placed(tmp_path):
                  rate_hz=48000)
     for c in syncfp.align([a, b], cache=False).clips:
         assert c.group is None and "ambiguous" in c.error
+
+
+def test_result_does_not_depend_on_worker_count():
+    """The bundled shoot (a drifting camera, a phone, a recorder, a clip from another event): one worker
+    and three give the same groups, offsets, drifts and tracks, though files finish in another order and
+    refinement and rescue run on threads."""
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "samples")
+    paths = sorted(os.path.join(r, f) for r, _, fs in os.walk(here) for f in fs if not f.endswith(".json"))
+    runs = [[(c.path, c.group, c.offset_s, c.drift_ppm, c.track, c.error)
+             for c in syncfp.align(paths, workers=w, cache=False).clips] for w in (1, 3)]
+    assert runs[0] == runs[1]
+    assert sum(c[1] is not None for c in runs[0]) == 5
