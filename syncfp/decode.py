@@ -188,9 +188,9 @@ def _frame_layout(frame) -> tuple:
     return name, frame.format.is_planar, max(1, frame.layout.nb_channels), kind
 
 
-def _channel_views(frame, layout: tuple) -> tuple[np.ndarray, ...]:
-    """A decoded frame → zero-copy views of its samples: one array per channel (planar), or one (n, ch)
-    array (packed). Exotic formats (u8, ...) are converted to one mono float32 array here instead."""
+def _to_mono(frame, layout: tuple) -> np.ndarray:
+    """A block of decoded audio (a frame read from the FIFO) → mono float32 in [-1, 1]: channels averaged
+    in numpy straight from the planes' buffers; exotic formats (u8, ...) through `to_ndarray`."""
     name, planar, nch, kind = layout
     n = frame.samples
     if kind is None:  # u8 and anything exotic: the generic, slower route
@@ -198,32 +198,15 @@ def _channel_views(frame, layout: tuple) -> tuple[np.ndarray, ...]:
         arr = arr.reshape(nch, -1) if planar else arr.reshape(-1, nch).T
         scale = 1 / 128.0 if arr.dtype == np.uint8 else 1.0
         offset = 128.0 if arr.dtype == np.uint8 else 0.0
-        return (((arr.astype(np.float32) - offset) * scale).mean(axis=0).astype(np.float32),)
-    dtype = kind[0]
-    if planar:
-        planes = frame.planes
-        if nch == 2:  # the common case, without a generator per frame
-            return np.frombuffer(planes[0], dtype, n), np.frombuffer(planes[1], dtype, n)
-        return tuple([np.frombuffer(plane, dtype, n) for plane in planes[:nch]])
-    return (np.frombuffer(frame.planes[0], dtype, n * nch).reshape(n, nch),)
-
-
-def _downmix(views: list[tuple[np.ndarray, ...]], layout: tuple) -> np.ndarray:
-    """Many frames' channel views (one layout) → one mono float32 block in [-1, 1].
-
-    Mixing once per block instead of once per 1024-sample codec frame keeps numpy's per-call overhead
-    off the decoding loop.
-    """
-    name, planar, nch, kind = layout
-    if kind is None:
-        return np.concatenate([v[0] for v in views])
+        return ((arr.astype(np.float32) - offset) * scale).mean(axis=0).astype(np.float32)
     dtype, scale = kind
     if planar:
-        mono = np.concatenate([v[0] for v in views]).astype(np.float32)
-        for c in range(1, nch):
-            mono += np.concatenate([v[c] for v in views])
+        planes = frame.planes
+        mono = np.frombuffer(planes[0], dtype, n).astype(np.float32)
+        for plane in planes[1:nch]:
+            mono += np.frombuffer(plane, dtype, n)
     else:
-        mono = np.concatenate([v[0] for v in views]).sum(axis=1, dtype=np.float32)
+        mono = np.frombuffer(frame.planes[0], dtype, n * nch).reshape(n, nch).sum(axis=1, dtype=np.float32)
     factor = scale / nch
     if factor != 1.0:
         mono *= np.float32(factor)
@@ -307,7 +290,7 @@ class _Chunks:
                 return
             while fifo.samples and (rest or fifo.samples >= block):
                 frame = fifo.read() if rest else fifo.read(block)
-                for out in resampler.push(_downmix([_channel_views(frame, layout)], layout)):
+                for out in resampler.push(_to_mono(frame, layout)):
                     if out.size:
                         produced += out.size
                         yield out
