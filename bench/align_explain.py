@@ -23,7 +23,7 @@ if __package__ in (None, ""):
 from syncfp import api, rescue  # noqa: E402
 from syncfp.config import FingerprintConfig, MatchConfig, RefineConfig  # noqa: E402
 from syncfp.extract import extract  # noqa: E402
-from syncfp.refine import refine_edge  # noqa: E402
+from syncfp.refine import refine_edge, window_plan  # noqa: E402
 from syncfp.types import PairMatch  # noqa: E402
 
 
@@ -83,7 +83,7 @@ def _explain_rescue(fps: list, near: list[str], want: set[str], truth: dict) -> 
                 ref = refine_edge(cand, fps[lo], fps[hi], fcfg)
                 mark = "TRUE" if true is not None and abs(off - true) < 0.06 else "    "
                 print(f"  {off:9.3f} s z {z:5.2f} {mark} probe {'lit' if lit else '-  '} windows "
-                      f"{ref.windows if ref.refined else 0}/{rescue._windows_tried(cand, fps[lo], fps[hi], fcfg)} "
+                      f"{ref.windows if ref.refined else 0}/{window_plan(cand, fps[lo].duration_s, fps[hi].duration_s, fcfg)[0].size} "
                       f"error {'-' if ref.error_s is None else f'{1e3 * ref.error_s:.3f} ms'}"
                       f"{'' if z >= rcfg.min_z else '  (below min_z)'}")
 

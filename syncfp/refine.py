@@ -53,6 +53,19 @@ def gcc_phat(a: np.ndarray, b: np.ndarray, max_lag: int) -> tuple[float, float]:
     return float(lags[i] + frac), peak / max(norm, 1e-9)
 
 
+def window_plan(e: PairMatch, dur_a: float, dur_b: float, cfg: RefineConfig) -> tuple[np.ndarray, float]:
+    """Where `refine_edge` puts its windows: their starts in a's seconds (spread over the overlap, inside
+    the search margin) and their length; no starts when the overlap is under half a second."""
+    alpha = -e.offset_s * e.rate
+    lo = max(0.0, -alpha / e.rate) + cfg.search_s
+    hi = min(dur_a, (dur_b - alpha) / e.rate) - cfg.search_s
+    if hi - lo < 0.5:
+        return np.zeros(0), 0.0
+    w = min(cfg.window_s, hi - lo)
+    n_win = int(min(cfg.max_windows, max(1, np.floor((hi - lo) / w))))
+    return (np.linspace(lo, hi - w, n_win) if n_win > 1 else np.array([lo])), w
+
+
 def refine_edge(
     e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: RefineConfig = RefineConfig()
 ) -> PairMatch:
@@ -60,15 +73,11 @@ def refine_edge(
     rate = fa.rate_hz
     alpha = -e.offset_s * e.rate  # t_b = alpha + beta * t_a, seconds
     beta = e.rate
-    lo = max(0.0, -alpha / beta)
-    hi = min(fa.duration_s, (fb.duration_s - alpha) / beta)
     margin = cfg.search_s
-    lo, hi = lo + margin, hi - margin
-    if hi - lo < 0.5:
+    starts, w = window_plan(e, fa.duration_s, fb.duration_s, cfg)
+    if not starts.size:
         return e
-    w = min(cfg.window_s, hi - lo)
-    n_win = int(min(cfg.max_windows, max(1, np.floor((hi - lo) / w))))
-    starts = np.linspace(lo, hi - w, n_win) if n_win > 1 else np.array([lo])
+    n_win = starts.size
     ta, tb, peak = [], [], []
     max_lag = int(np.ceil(2 * margin * rate))
     for s in starts:

@@ -19,7 +19,7 @@ import scipy.fft
 
 from .config import RefineConfig
 from .extract import PcmFile, read_window
-from .refine import gcc_phat, refine_edge
+from .refine import gcc_phat, refine_edge, window_plan
 from .types import Fingerprint, PairMatch
 
 ENV_HOP = 80  # samples at 8 kHz: 10 ms envelope frames
@@ -224,7 +224,7 @@ def _verify(a: int, q: int, offset_s: float, z: float, fps, cfg: RescueConfig, r
     lo, hi = (a, q) if a < q else (q, a)
     off = offset_s if a < q else -offset_s
     cand = PairMatch(a=lo, b=hi, offset_s=off, rate=1.0, support=0, z=z, ratio=1.0, trusted=False)
-    tried = _windows_tried(cand, fps[lo], fps[hi], rcfg)
+    tried = window_plan(cand, fps[lo].duration_s, fps[hi].duration_s, rcfg)[0].size
     if tried == 0:
         return None
     ref = refine_edge(cand, fps[lo], fps[hi], rcfg)
@@ -233,14 +233,3 @@ def _verify(a: int, q: int, offset_s: float, z: float, fps, cfg: RescueConfig, r
     if ref.error_s is None or ref.error_s > cfg.max_error_s:
         return None
     return replace(ref, trusted=True, support=4 * ref.windows, ratio=2.0)
-
-
-def _windows_tried(e: PairMatch, fa: Fingerprint, fb: Fingerprint, rcfg: RefineConfig) -> int:
-    """How many windows `refine_edge` will try for *e* (mirrors its overlap arithmetic)."""
-    alpha = -e.offset_s * e.rate
-    lo = max(0.0, -alpha / e.rate) + rcfg.search_s
-    hi = min(fa.duration_s, (fb.duration_s - alpha) / e.rate) - rcfg.search_s
-    if hi - lo < 0.5:
-        return 0
-    w = min(rcfg.window_s, hi - lo)
-    return int(min(rcfg.max_windows, max(1, np.floor((hi - lo) / w))))
