@@ -200,15 +200,6 @@ def confidence(score: np.ndarray | int, runner_up: np.ndarray | int, n_hashes: i
     return 1.0 / (1.0 + np.exp(-(1.65 * z - 2.7)))
 
 
-def best_matches(
-    lib: Library, votes: tuple[np.ndarray, np.ndarray], cfg: IdentifyConfig, *, n_hashes: int, n_frames: int,
-    hop_s: float, speed: float = 1.0,
-) -> list[Match]:
-    """Tracks ranked by their best offset's votes (global offset → count), best first, over the thresholds."""
-    ranked = _candidates(lib, votes, n_frames=n_frames, hop_s=hop_s, speed=speed, n=cfg.top + 1)
-    return _rated(ranked, cfg, n_hashes)
-
-
 def _candidates(
     lib: Library, votes: tuple[np.ndarray, np.ndarray], *, n_frames: int, hop_s: float, speed: float, n: int
 ) -> list[Match]:
@@ -285,7 +276,7 @@ def _one_pass(
         votes = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     elif tallies:  # several blocks: exact tallies, summed
         votes = _merge_counts([*tallies, _count(last)])
-    else:  # one block (a clip): only offsets that can be candidates (see best_matches)
+    else:  # one block (a clip): only offsets that can be candidates (see `_candidates`)
         votes = _count_paired(last)
     return votes, n_hashes
 

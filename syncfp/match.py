@@ -214,27 +214,25 @@ def pair_lines(
     coarse = pair * (1 << 24) + ((cells.dt.astype(np.int64) >> 2) + (1 << 23))
     u, inv = np.unique(coarse, return_inverse=True)
     csum = np.bincount(inv, weights=cells.count)
-    pidx = np.searchsorted(pair[bounds[:-1]], u >> 24)
+    nf = np.asarray(n_frames, np.float64)
+    need = np.full(bounds.size - 1, float(cfg.min_support))
     if screen:
         # Every hit a fitted line can count lies within ±reach of its offset at rate 0 (reach as in
         # `fit_line`, bounded by the anchor clip's length), so the most hits in any window of that width
-        # bounds its support: pairs whose bound is under `min_support` cannot give a usable edge (neither
-        # trusted nor ambiguous) and skip the fit, which most pairs of a large batch are.
-        n_a = np.asarray(n_frames, np.float64)[(u >> 24) // n_items]
-        reach = np.ceil(cfg.max_drift_ppm * 1e-6 * (0.5 * n_a + seg_frames)) + 2
+        # bounds its support. Pairs whose bound is under `min_support`, or under what `min_z` asks above
+        # the pair's chance level, cannot give a usable edge (neither trusted nor ambiguous) and skip the
+        # fit, which most pairs of a large batch are.
+        reach = np.ceil(cfg.max_drift_ppm * 1e-6 * (0.5 * nf[(u >> 24) // n_items] + seg_frames)) + 2
         span_bins = np.ceil((2 * reach + 4) / 4).astype(np.int64)  # 4-frame bins a window can touch, minus one
         cum = np.concatenate([[0.0], np.cumsum(csum)])
         window = cum[np.searchsorted(u, u + span_bins, side="right")] - cum[:-1]
-    else:  # the old screen: a drifting line still puts >= support/4 hits into some 4-frame bin
-        window = csum * 4.0
-    best = np.zeros(bounds.size - 1)
-    np.maximum.at(best, pidx, window)
-    need = np.full(best.size, float(cfg.min_support))
-    if screen:  # ... and at least what `fit_line`'s z needs over this pair's chance level
         first = bounds[:-1]
-        nf = np.asarray(n_frames, np.float64)
         chance = totals * 3.0 / np.maximum(nf[cells.a[first]] + nf[cells.b[first]], 1.0)
         need = np.maximum(need, chance + cfg.min_z * np.sqrt(chance + 1.0))
+    else:  # diagnostics: a drifting line still puts >= support/4 hits into some 4-frame bin
+        window = csum * 4.0
+    best = np.zeros(bounds.size - 1)
+    np.maximum.at(best, np.searchsorted(pair[bounds[:-1]], u >> 24), window)
     out: dict[tuple[int, int], Line] = {}
     for p in np.flatnonzero((totals >= cfg.min_support) & (best >= need)):
         s, e = bounds[p], bounds[p + 1]
