@@ -38,6 +38,16 @@ def cut(
     return np.stack([y, 0.8 * y], axis=1) if channels == 2 else y
 
 
+def write_songs(directory, audio: dict, seeds, *, stem: str, title: str, rate_hz: int) -> list[str]:
+    """One AAC file per seed (``{stem}{seed}.m4a``, titled ``{title} {seed}``): a small song library."""
+    paths = []
+    for s in seeds:
+        p = str(directory / f"{stem}{s}.m4a")
+        encode.write(p, audio[s], rate_hz=rate_hz, metadata={"title": f"{title} {s}"})
+        paths.append(p)
+    return paths
+
+
 def make_clip(directory, name: str, master: np.ndarray, start_s: float, length_s: float, *,
               video_fps: Fraction | None = None, timecode: str | None = None, **kw) -> str:
     """Encode a cut to *directory*/*name* (codec from the suffix) and return its path."""

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
+from conftest import write_songs
+
 from syncfp import encode, synth
 from syncfp.api_identify import identify_paths
 from syncfp.identify import SPEED_SEARCH, IdentifyConfig
@@ -30,11 +32,7 @@ def _song(seed: int) -> np.ndarray:
 def setup(tmp_path_factory):
     d = tmp_path_factory.mktemp("identify")
     audio = {s: _song(s) for s in (*SEEDS, STRANGER)}
-    paths = []
-    for s in SEEDS:
-        p = str(d / f"track{s}.m4a")
-        encode.write(p, audio[s], rate_hz=RATE, metadata={"title": f"Track {s}"})
-        paths.append(p)
+    paths = write_songs(d, audio, SEEDS, stem="track", title="Track", rate_hz=RATE)
     lib_path = str(d / "songs.sfp")
     index_files(lib_path, paths, workers=2)
     return d, audio, lib_path

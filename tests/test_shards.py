@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
+from conftest import write_songs
+
 from syncfp import encode, synth
 from syncfp.api_identify import identify_paths
 from syncfp.indexer import index_files
@@ -31,11 +33,7 @@ def _song(seed: int) -> np.ndarray:
 def built(tmp_path_factory):
     d = tmp_path_factory.mktemp("shards")
     audio = {s: _song(s) for s in SEEDS}
-    songs = []
-    for s in SEEDS:
-        p = str(d / f"song{s}.m4a")
-        encode.write(p, audio[s], rate_hz=RATE, metadata={"title": f"Song {s}"})
-        songs.append(p)
+    songs = write_songs(d, audio, SEEDS, stem="song", title="Song", rate_hz=RATE)
     single = str(d / "one.sfp")
     index_files(single, songs, workers=2)
     shard_dir = str(d / "lib")
