@@ -8,14 +8,13 @@ limit, a giant allocation or any other exception is a failure (the input is save
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 from fractions import Fraction
 
 import numpy as np
 
-from bench.fuzzkit import Tally, mutate, run_isolated
+from bench.fuzzkit import Tally, arg_parser, mutate, run_isolated
 from syncfp import encode, synth
 from syncfp.config import FingerprintConfig
 from syncfp.errors import MediaError
@@ -70,10 +69,7 @@ def run(*, cases: int | None, seconds: float | None, seed: int, out: str | None,
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", type=int)
-    ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = arg_parser(__doc__)
     ap.add_argument("--timeout", type=float, default=20.0, help="per-file time limit (s)")
     ap.add_argument("--out", help="save failing inputs here")
     a = ap.parse_args()

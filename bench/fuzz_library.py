@@ -11,7 +11,6 @@ never another exception, a crash, a hang or a giant allocation (2 GB address-spa
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import struct
@@ -21,7 +20,7 @@ import zlib
 import numpy as np
 from scipy.signal import resample_poly
 
-from bench.fuzzkit import Tally, mutate, run_isolated
+from bench.fuzzkit import Tally, arg_parser, mutate, run_isolated
 from syncfp import encode, synth
 from syncfp.identify import identify_audio
 from syncfp.indexer import index_files
@@ -150,10 +149,7 @@ def run(*, cases: int | None, seconds: float | None, seed: int, timeout_s: float
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", type=int)
-    ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = arg_parser(__doc__)
     a = ap.parse_args()
     print(json.dumps(run(cases=a.cases, seconds=None if a.cases else a.seconds, seed=a.seed), indent=1))
 

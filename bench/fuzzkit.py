@@ -9,6 +9,7 @@ from touching the next, and costs a few milliseconds on Linux.
 
 from __future__ import annotations
 
+import argparse
 import collections
 import json
 import os
@@ -53,6 +54,15 @@ class Tally:
     def summary(self) -> dict:
         return {"inputs": self.inputs, "seconds": round(time.monotonic() - self.t0, 1),
                 "counts": dict(sorted(self.counts.items())), "failures": self.failures}
+
+
+def arg_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every fuzzer takes: a case count or a time budget, and a seed."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--cases", type=int)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--seed", type=int, default=0)
+    return ap
 
 
 def run_isolated(case: Callable[[], object], *, expected: type[BaseException], timeout_s: float = 10.0,
