@@ -32,7 +32,18 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
 
 
 def default_file_mode() -> int:
-    """0666 less the process umask: what `open(path, "w")` would have given the file."""
+    """0666 less the process umask: what `open(path, "w")` would have given the file.
+
+    Linux reports the umask in /proc; setting it to read it back (the portable way) would, for an
+    instant, apply to files other threads create, so that is only the fallback.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
