@@ -155,17 +155,44 @@ def _count(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _runs(np.sort(key))
 
 
-def _count_paired(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`_count` of the keys whose ±1-smoothed count is ≥ 2 (repeated, or with a neighbour): the lone votes,
-    ~98 % of a big library's hits and never a candidate, are dropped before counting."""
+def _count_paired(key: np.ndarray, bits: int = 0, least: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """`_count` of the keys whose ±1-smoothed count can reach *least* (2: repeated or with a neighbour; 3:
+    three votes within three frames): the rest, ~98 % of a big library's hits and never a candidate, are
+    dropped before counting. Smoothed counts of *least* or more are exact. With *bits*, a key's low bits
+    tag its pass (`SHIFT_BITS`) and neighbours are judged on ``key >> bits`` (its frame)."""
     if key.dtype != np.int32 and key.size and -(1 << 31) < key.min() and key.max() < (1 << 31):
         key = key.astype(np.int32)  # sorts twice as fast
     s = np.sort(key)
-    close = (s[1:] - s[:-1]) <= 1
+    fr = s >> bits if bits else s
+    span = least - 1
+    close = (fr[span:] - fr[:-span]) <= span  # `least` votes within `least` consecutive frames
     keep = np.zeros(s.size, bool)
-    keep[1:] = close
-    keep[:-1] |= close
+    for j in range(least):
+        keep[j : j + close.size] |= close
     return _runs(s[keep])
+
+
+# A clip's shifted fingerprints vote together: each vote carries its pass's shift number k in its low bits,
+# so the counts are per frame (all passes summed) while the offset's centre stays exact (k/n of a frame).
+SHIFT_BITS = 2  # up to 4 shifts
+
+
+def _tag(goff: np.ndarray, k: int, n: int, wide: bool) -> np.ndarray:
+    """Votes of shift *k* of *n*: the offset in frames, rounded to the unshifted grid, tagged with *k*.
+    *wide*: offsets may reach 2^28 frames (int64 then). Reuses *goff*'s memory when it can."""
+    g = goff.astype(np.int64 if wide else np.int32, copy=False)
+    g -= round(k / n)
+    g <<= SHIFT_BITS
+    g |= k
+    return g
+
+
+def _frames(votes: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tagged tallies → (frame offsets, summed counts, index of each frame's first tagged entry)."""
+    u, c = votes
+    fr = u >> SHIFT_BITS
+    first = np.flatnonzero(np.concatenate([[True], fr[1:] != fr[:-1]])) if u.size else np.zeros(0, np.int64)
+    return fr[first], np.add.reduceat(c, first) if u.size else c, first
 
 
 def _merge_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -201,23 +228,36 @@ def confidence(score: np.ndarray | int, runner_up: np.ndarray | int, n_hashes: i
 
 
 def _candidates(
-    lib: Library, votes: tuple[np.ndarray, np.ndarray], *, n_frames: int, hop_s: float, speed: float, n: int
+    lib: Library, votes: tuple[np.ndarray, np.ndarray], *, n_shifts: int, n_frames: int, hop_s: float,
+    speed: float, n: int
 ) -> list[Match]:
-    """The *n* tracks with the most votes at one offset, best first, unrated (confidence 0)."""
-    u, c = votes
+    """The *n* tracks with the most votes at one offset, best first, unrated (confidence 0). *votes* are
+    tagged tallies (`_tag`) of *n_shifts* passes."""
+    u, c, first = _frames(votes)
     smooth = _smooth(u, c)
-    cand = np.flatnonzero(smooth >= 2)  # single votes are chance; the rest are few, so tracks are cheap
+    cand = np.flatnonzero(smooth >= 3)  # fewer is chance (and `_count_paired` keeps those counts exact)
+    if cand.size > 64 * n:  # the best offsets are enough if they hold n tracks: the rest cannot be a best
+        floor = np.partition(smooth[cand], cand.size - 64 * n)[cand.size - 64 * n]
+        top = cand[smooth[cand] >= floor]
+        if np.unique(lib.track_of(u[top] + n_frames // 2)).size >= n:
+            cand = top
     if cand.size == 0:
         return []
     trk, off = _tracks(lib, u[cand], n_frames // 2)
     order = np.lexsort((-smooth[cand], trk))
-    first = order[np.concatenate([[True], trk[order][1:] != trk[order][:-1]])]  # best offset per track
-    first = first[np.argsort(-smooth[cand][first], kind="stable")][:n]
+    best = order[np.concatenate([[True], trk[order][1:] != trk[order][:-1]])]  # best offset per track
+    best = best[np.argsort(-smooth[cand][best], kind="stable")][:n]
+    tu, tc = votes
+    ends = np.append(first, tu.size)
     out = []
-    for j in first:
+    for j in best:
         i = cand[j]
-        nb = [(d, c[k]) for d, k in ((-1, i - 1), (0, i), (1, i + 1)) if 0 <= k < u.size and u[k] == u[i] + d]
-        centre = off[j] + sum(d * m for d, m in nb) / max(sum(m for _, m in nb), 1)
+        lo, hi = max(i - 1, 0), min(i + 1, u.size - 1)
+        lo, hi = (lo if u[i] - u[lo] <= 1 else i), (hi if u[hi] - u[i] <= 1 else i)
+        sl = slice(first[lo], ends[hi + 1])  # tagged entries of frames i-1..i+1: each pass's exact position
+        k = tu[sl] & ((1 << SHIFT_BITS) - 1)
+        pos = (tu[sl] >> SHIFT_BITS) + np.round(k / n_shifts) - k / n_shifts
+        centre = off[j] - u[i] + float(np.dot(pos, tc[sl]) / max(tc[sl].sum(), 1))
         t = int(trk[j])
         out.append(Match(track=lib.tracks[t].name, offset_s=float(centre * hop_s), score=int(smooth[i]),
                          confidence=0.0, track_index=t, speed=speed))
@@ -260,50 +300,76 @@ def block_hits(lib: Library, y: np.ndarray, cfg: IdentifyConfig, *, block_s: flo
 
 
 def _one_pass(
-    lib: Library, y: np.ndarray, cfg: IdentifyConfig, *, rows: list[np.ndarray] | None, win: int
-) -> tuple[tuple[np.ndarray, np.ndarray], int]:
-    """Fingerprint and look up *y* once: its votes and number of hashes (setlist rows appended to *rows*
-    when given)."""
+    lib: Library, y: np.ndarray, cfg: IdentifyConfig, *, shift: tuple[int, int],
+    rows: list[np.ndarray] | None, win: int
+) -> tuple[np.ndarray | tuple[np.ndarray, np.ndarray], int]:
+    """Fingerprint and look up *y* once, as shift ``k`` of ``n``: its tagged votes (`_tag`; a clip's raw
+    votes, a long recording's tallies summed over its blocks) and number of hashes (setlist rows
+    appended to *rows* when given)."""
+    k, n = shift
     tallies, n_hashes, last = [], 0, None
     for h in block_hits(lib, y, cfg):
         if last is not None:
             tallies.append(_count(last))
-        last = h.goff
-        n_hashes += h.n_hashes
         if rows is not None:
             rows.append(_window_bests(h, cfg, win))
+        last = _tag(h.goff, k, n, wide=lib.next_base + h.n_frames >= (1 << 28))
+        n_hashes += h.n_hashes
     if last is None:
-        votes = (np.zeros(0, np.int64), np.zeros(0, np.int64))
-    elif tallies:  # several blocks: exact tallies, summed
-        votes = _merge_counts([*tallies, _count(last)])
-    else:  # one block (a clip): only offsets that can be candidates (see `_candidates`)
-        votes = _count_paired(last)
-    return votes, n_hashes
+        return np.zeros(0, np.int32), n_hashes
+    if tallies:  # several blocks: exact tallies, summed
+        return _merge_counts([*tallies, _count(last)]), n_hashes
+    return last, n_hashes
+
+
+def _combine(parts: list) -> tuple[np.ndarray, np.ndarray]:
+    """Tallies of several passes' votes (raw arrays are counted together, lone votes dropped first)."""
+    raw = [p for p in parts if isinstance(p, np.ndarray)]
+    tallies = [p for p in parts if not isinstance(p, np.ndarray)]
+    if raw and not tallies:
+        return _count_paired(np.concatenate(raw), SHIFT_BITS, least=3)
+    return _merge_counts([*tallies, *([_count(np.concatenate(raw))] if raw else [])])
 
 
 def identify_audio(
     lib: Library, x: np.ndarray, cfg: IdentifyConfig = IdentifyConfig(), *, segments: bool = False
 ) -> tuple[list[Match], list[Segment] | None]:
     """Matches for analysis-rate audio *x* (float or int16; a memmap is fine), trying each speed and
-    shift; with *segments*, also the setlist (from the unshifted, unchanged-speed pass)."""
+    shift; with *segments*, also the setlist (from the unshifted, unchanged-speed pass).
+
+    The shifts of one speed vote together: a landmark that noise moved across a frame edge in one
+    fingerprint is found in another, and their votes add up at the true offset, where chance votes do not.
+    """
     found: dict[int, Match] = {}
     rows: list[np.ndarray] = []
     hop, rate = lib.cfg.hop, lib.cfg.rate_hz
     win = max(1, int(round(cfg.window_s / lib.cfg.hop_s)))
     most_hashes = 0
-    for speed, y, skip, k, last_at_speed in _passes(x, cfg, hop, rate):
-        votes, n_hashes = _one_pass(lib, y[skip:], cfg, rows=rows if segments and speed == 1.0 and k == 0
-                                    else None, win=win)
-        most_hashes = max(most_hashes, n_hashes)
-        n_frames = max(0, (y.shape[0] - skip) // hop)
-        for m in _candidates(lib, votes, n_frames=n_frames, hop_s=lib.cfg.hop_s, speed=speed, n=cfg.top + 1):
-            if m.track_index not in found or m.score > found[m.track_index].score:
-                found[m.track_index] = replace(m, offset_s=m.offset_s - skip / rate)
-        if speed == 1.0 and (k + 1 >= cfg.sure_after or last_at_speed) and any(
-                m.confidence >= cfg.sure_confidence for m in _rated(_ranked(found, cfg), cfg, most_hashes)):
-            break  # sure at the unchanged speed: more shifts or speeds would not change the answer
+    for speed, y, n_shifts in _speeds(x, cfg, rate):
+        parts: list = []
+        n_hashes = 0
+        for k in range(n_shifts):
+            votes, nh = _one_pass(lib, y[k * hop // n_shifts:], cfg, shift=(k, n_shifts),
+                                  rows=rows if segments and speed == 1.0 and k == 0 else None, win=win)
+            parts.append(votes)
+            n_hashes += nh
+            last = k == n_shifts - 1
+            if not last and not (speed == 1.0 and k + 1 == cfg.sure_after):
+                continue
+            most_hashes = max(most_hashes, n_hashes)
+            n_frames = max(0, y.shape[0] // hop)
+            for m in _candidates(lib, _combine(parts), n_shifts=n_shifts, n_frames=n_frames,
+                                 hop_s=lib.cfg.hop_s, speed=speed, n=cfg.top + 1):
+                if m.track_index not in found or m.score > found[m.track_index].score:
+                    found[m.track_index] = m
+            if speed == 1.0 and (k + 1 >= cfg.sure_after or last) and any(
+                    m.confidence >= cfg.sure_confidence for m in _rated(_ranked(found, cfg), cfg, most_hashes)):
+                break  # sure at the unchanged speed: more shifts or speeds would not change the answer
+        else:
+            continue
+        break
     # rated once, over every pass: each pass's best is a maximum over chance too, so the runner-up is the
-    # best other track of any pass (rating each pass alone let 4 of 700 unknown clips through)
+    # best other track of any speed (rating each alone let 4 of 700 unknown clips through)
     matches = _rated(_ranked(found, cfg), cfg, most_hashes)
     segs = _segments(lib, np.concatenate(rows) if rows else np.zeros((0, 6), np.int64), cfg) if segments else None
     return matches, segs
@@ -314,17 +380,13 @@ def _ranked(found: dict[int, Match], cfg: IdentifyConfig) -> list[Match]:
     return sorted(found.values(), key=lambda m: (-m.score, m.track_index))[: cfg.top + 1]
 
 
-def _passes(
-    x: np.ndarray, cfg: IdentifyConfig, hop: int, rate: int
-) -> Iterator[tuple[float, np.ndarray, int, int, bool]]:
-    """(speed, audio at that speed, samples to skip, shift number, last pass at this speed?) of each lookup
-    pass, in order: the unchanged speed with each shift, then one pass per other speed."""
-    for i, speed in enumerate(cfg.speeds):
+def _speeds(x: np.ndarray, cfg: IdentifyConfig, rate: int) -> Iterator[tuple[float, np.ndarray, int]]:
+    """(speed, audio at that speed, number of shifts) of each speed tried, the unchanged speed first;
+    other speeds get one shift each (cost)."""
+    for speed in cfg.speeds:
         y = x if speed == 1.0 else _resample(x, speed)
         shifts = cfg.shifts if x.shape[0] <= cfg.long_s * rate else min(cfg.shifts, cfg.shifts_long)
-        n_shifts = max(shifts, 1) if speed == 1.0 else 1  # other speeds: one pass each (cost)
-        for k in range(n_shifts):
-            yield speed, y, k * hop // n_shifts, k, k == n_shifts - 1
+        yield speed, y, max(shifts, 1) if speed == 1.0 else 1
 
 
 def _resample(x: np.ndarray, speed: float) -> np.ndarray:

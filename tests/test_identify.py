@@ -151,6 +151,26 @@ def test_paired_count_keeps_every_candidate_exact():
     assert up.dtype == np.int64 and cp.sum() < c.sum() // 5  # most votes here are lone
 
 
+def test_tagged_count_keeps_every_strong_offset_exact():
+    """Votes of several shifts, tagged with their shift in the low bits, counted with the lone and paired
+    votes dropped first: every frame offset with a smoothed count of 3 or more keeps its exact count."""
+    from syncfp.identify import SHIFT_BITS, _count, _count_paired, _frames, _smooth, _tag
+
+    rng = np.random.default_rng(7)
+    passes = [np.concatenate([rng.integers(10_000, 4_000_000, 60_000), np.full(4, 1234 + k), [5000, 5001 + k]])
+              for k in range(3)]  # shift k sees the same landmarks k/3 of a frame later: at +0, +0.33, +0.67
+    tagged = np.concatenate([_tag(p.astype(np.int32), k, 3, wide=False) for k, p in enumerate(passes)])
+    fu, fc, _ = _frames(_count(tagged))
+    full = _smooth(fu, fc)
+    pu, pc, _ = _frames(_count_paired(tagged, SHIFT_BITS, least=3))
+    part = _smooth(pu, pc)
+    assert np.array_equal(fu[full >= 3], pu[part >= 3]) and np.array_equal(full[full >= 3], part[part >= 3])
+    # rounded back to the unshifted grid: shift 1's votes stay at 1235, shift 2's come back to 1235 too
+    assert part.max() == 12 and set(pu[part == 12]) == {1234, 1235}
+    assert pc.sum() < fc.sum() // 20
+    assert (tagged[-1] >> SHIFT_BITS, tagged[-1] & 3) == (5003 - 1, 2)  # shift 2 of 3: 2/3 of a frame later
+
+
 def test_library_peak_ranking_leaves_align_alone():
     """The level weight exists for libraries only: align's parameters, and so its digest, do not move."""
     from syncfp.config import FingerprintConfig
