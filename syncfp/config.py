@@ -26,6 +26,8 @@ class FingerprintConfig:
     zone_dt: int = 63  # target zone: 1..zone_dt frames (2 s) after the anchor (6-bit field)
     zone_df: int = 48  # target zone: |f2 - f1| <= zone_df bins
     level_weight: float = 0.0  # peaks ranked by whitened height + this × level (dB): loud peaks survive noise
+    peak_on_level: bool = False  # local maxima of the level instead of the whitened level: they do not move
+    # with the frame phase (a clip's frames never line up with the library's)
 
     @property
     def hop_s(self) -> float:
@@ -34,8 +36,9 @@ class FingerprintConfig:
     def digest(self) -> str:
         """Short stable digest of every parameter; stored with caches and libraries."""
         fields = asdict(self)
-        if fields["level_weight"] == 0.0:  # added later: digests made before it stay valid
-            del fields["level_weight"]
+        for name in ("level_weight", "peak_on_level"):  # added later: digests made before them stay valid
+            if not fields[name]:
+                del fields[name]
         blob = json.dumps(fields, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 

@@ -86,8 +86,11 @@ def find_peaks(
         return empty, empty, np.zeros(0, np.float32)
     # the running mean down each bin, computed through the transposed view: same numbers, fewer cache misses
     white = band - uniform_filter1d(band.T, size=cfg.whiten_frames, axis=1, mode="nearest").T
-    local_max = sliding_max(sliding_max(white, 2 * cfg.peak_dt + 1, 0), 2 * cfg.peak_df + 1, 1)
-    is_peak = (white == local_max) & (white > 0.0) & (band > cfg.floor_db)
+    on = band if cfg.peak_on_level else white
+    local_max = sliding_max(sliding_max(on, 2 * cfg.peak_dt + 1, 0), 2 * cfg.peak_df + 1, 1)
+    is_peak = (on == local_max) & (band > cfg.floor_db)
+    if not cfg.peak_on_level:
+        is_peak &= white > 0.0
     t, f = np.nonzero(is_peak)
     strength = white[t, f]
     if cfg.level_weight:

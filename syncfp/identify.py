@@ -224,7 +224,7 @@ def confidence(score: np.ndarray | int, runner_up: np.ndarray | int, n_hashes: i
     r = np.asarray(runner_up, np.float64)
     noise = np.maximum(r, 2.0 + 0.002 * n_hashes)
     z = (s - noise) / np.sqrt(noise + 1.0)
-    return 1.0 / (1.0 + np.exp(-(1.65 * z - 2.7)))
+    return 1.0 / (1.0 + np.exp(-np.clip(z - 3.0, -50.0, 50.0)))
 
 
 def _candidates(

@@ -172,10 +172,11 @@ def test_tagged_count_keeps_every_strong_offset_exact():
 
 
 def test_library_peak_ranking_leaves_align_alone():
-    """The level weight exists for libraries only: align's parameters, and so its digest, do not move."""
+    """The level weight and level maxima exist for libraries only: align's parameters, and so its digest,
+    do not move."""
     from syncfp.config import FingerprintConfig
     from syncfp.library import LIBRARY_FINGERPRINT
 
-    assert FingerprintConfig().level_weight == 0.0
-    assert FingerprintConfig().digest() == "d901c7f70833e982"  # the digest before the field existed
-    assert LIBRARY_FINGERPRINT.level_weight > 0.0
+    assert FingerprintConfig().level_weight == 0.0 and not FingerprintConfig().peak_on_level
+    assert FingerprintConfig().digest() == "d901c7f70833e982"  # the digest before the fields existed
+    assert LIBRARY_FINGERPRINT.level_weight > 0.0 and LIBRARY_FINGERPRINT.peak_on_level
