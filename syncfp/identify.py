@@ -33,9 +33,8 @@ class IdentifyConfig:
     min_confidence: float = 0.5  # matches below this are not reported
     top: int = 5
     speeds: tuple[float, ...] = (1.0,)  # playback speeds to try (1.03 = played 3 % fast); see SPEED_SEARCH
-    shifts: int = 3  # also fingerprint the query from hop/shifts, 2·hop/shifts, ... samples in: a peak near
-    # a frame edge then lands in the library's frame in one of them (more hits, and the right one of two
-    # repeated passages more often)
+    shifts: int = 3  # (≤ 4) also fingerprint the query from hop/shifts, 2·hop/shifts, ... samples in: a peak near
+    # a frame edge then lands in the library's frame in one of them; their votes are counted together
     long_s: float = 8.0  # queries longer than this use `shifts_long` shifts: they have hashes to spare, and a
     shifts_long: int = 2  # shift costs a whole lookup (~20 ms for 10 s at 500 audio-hours)
     noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their
@@ -217,8 +216,8 @@ def _smooth(u: np.ndarray, c: np.ndarray) -> np.ndarray:
 def confidence(score: np.ndarray | int, runner_up: np.ndarray | int, n_hashes: int) -> np.ndarray:
     """Probability that a match is right, from its score, the best other track's score and the query size.
 
-    A logistic model of (score - runner-up) over the noise level of wrong tracks, fitted on the
-    benchmark's positive and negative queries (docs/library.md, 'Confidence').
+    A logistic model of (score - runner-up) over the noise level of wrong tracks, its midpoint (z = 3)
+    fitted on the benchmark's positive and negative queries (docs/library.md, 'Matching and confidence').
     """
     s = np.asarray(score, np.float64)
     r = np.asarray(runner_up, np.float64)
@@ -323,7 +322,8 @@ def _one_pass(
 
 
 def _combine(parts: list) -> tuple[np.ndarray, np.ndarray]:
-    """Tallies of several passes' votes (raw arrays are counted together, lone votes dropped first)."""
+    """Tallies of several passes' votes (raw arrays are counted together, the votes that cannot make a
+    candidate dropped first)."""
     raw = [p for p in parts if isinstance(p, np.ndarray)]
     tallies = [p for p in parts if not isinstance(p, np.ndarray)]
     if raw and not tallies:
@@ -386,7 +386,7 @@ def _speeds(x: np.ndarray, cfg: IdentifyConfig, rate: int) -> Iterator[tuple[flo
     for speed in cfg.speeds:
         y = x if speed == 1.0 else _resample(x, speed)
         shifts = cfg.shifts if x.shape[0] <= cfg.long_s * rate else min(cfg.shifts, cfg.shifts_long)
-        yield speed, y, max(shifts, 1) if speed == 1.0 else 1
+        yield speed, y, min(max(shifts, 1), 1 << SHIFT_BITS) if speed == 1.0 else 1
 
 
 def _resample(x: np.ndarray, speed: float) -> np.ndarray:
