@@ -37,6 +37,9 @@ class IdentifyConfig:
     # a frame edge then lands in the library's frame in one of them; their votes are counted together
     long_s: float = 8.0  # queries longer than this use `shifts_long` shifts: they have hashes to spare, and a
     shifts_long: int = 2  # shift costs a whole lookup (~20 ms for 10 s at 500 audio-hours)
+    short_s: float = 3.0  # queries up to this long are fingerprinted `short_density`× as densely, paired with
+    short_density: float = 2.0  # `short_fan_out` targets: a 1-2 s clip has few hashes to lose, and a dense
+    short_fan_out: int = 8  # query is cheap at that length (no gain measured at 5 or 10 s)
     noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their
     # bin's level in the query (its noise floor) as well; None: rank them as the library does
     sure_confidence: float = 0.999  # a match this sure after `sure_after` shifts at the unchanged speed
@@ -343,6 +346,9 @@ def identify_audio(
     found: dict[int, Match] = {}
     rows: list[np.ndarray] = []
     hop, rate = lib.cfg.hop, lib.cfg.rate_hz
+    if x.shape[0] <= cfg.short_s * rate:
+        cfg = replace(cfg, query_density=max(cfg.query_density, cfg.short_density),
+                      query_fan_out=max(cfg.query_fan_out, cfg.short_fan_out))
     win = max(1, int(round(cfg.window_s / lib.cfg.hop_s)))
     most_hashes = 0
     for speed, y, n_shifts in _speeds(x, cfg, rate):
