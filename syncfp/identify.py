@@ -345,40 +345,51 @@ def identify_audio(
     """
     found: dict[int, Match] = {}
     rows: list[np.ndarray] = []
-    hop, rate = lib.cfg.hop, lib.cfg.rate_hz
+    rate = lib.cfg.rate_hz
     if x.shape[0] <= cfg.short_s * rate:
         cfg = replace(cfg, query_density=max(cfg.query_density, cfg.short_density),
                       query_fan_out=max(cfg.query_fan_out, cfg.short_fan_out))
     win = max(1, int(round(cfg.window_s / lib.cfg.hop_s)))
     most_hashes = 0
     for speed, y, n_shifts in _speeds(x, cfg, rate):
-        parts: list = []
-        n_hashes = 0
-        for k in range(n_shifts):
-            votes, nh = _one_pass(lib, y[k * hop // n_shifts:], cfg, shift=(k, n_shifts),
-                                  rows=rows if segments and speed == 1.0 and k == 0 else None, win=win)
-            parts.append(votes)
-            n_hashes += nh
-            last = k == n_shifts - 1
-            if not last and not (speed == 1.0 and k + 1 == cfg.sure_after):
-                continue
-            most_hashes = max(most_hashes, n_hashes)
-            n_frames = max(0, y.shape[0] // hop)
-            for m in _candidates(lib, _combine(parts), n_shifts=n_shifts, n_frames=n_frames,
-                                 hop_s=lib.cfg.hop_s, speed=speed, n=cfg.top + 1):
-                if m.track_index not in found or m.score > found[m.track_index].score:
-                    found[m.track_index] = m
-            if speed == 1.0 and (k + 1 >= cfg.sure_after or last) and any(
-                    m.confidence >= cfg.sure_confidence for m in _rated(_ranked(found, cfg), cfg, most_hashes)):
-                break  # sure at the unchanged speed: more shifts or speeds would not change the answer
-        else:
-            continue
-        break
+        sure, most_hashes = _at_speed(lib, y, cfg, speed, n_shifts, found, most_hashes,
+                                      rows=rows if segments and speed == 1.0 else None, win=win)
+        if sure:
+            break  # sure at the unchanged speed: more shifts or speeds would not change the answer
     # rated once, over every pass: each pass's best is a maximum over chance too, so the runner-up is the
     # best other track of any speed (rating each alone let 4 of 700 unknown clips through)
     matches = _rated(_ranked(found, cfg), cfg, most_hashes)
     segs = _segments(lib, np.concatenate(rows) if rows else np.zeros((0, 6), np.int64), cfg) if segments else None
     return matches, segs
+
+
+def _at_speed(
+    lib: Library, y: np.ndarray, cfg: IdentifyConfig, speed: float, n_shifts: int, found: dict[int, Match],
+    most_hashes: int, *, rows: list[np.ndarray] | None, win: int
+) -> tuple[bool, int]:
+    """Look *y* up shift by shift, the shifts' votes counted together; each track's best match goes into
+    *found*. Returns whether a match is sure (unchanged speed, after `sure_after` shifts or the last) and
+    the most hashes a rating has counted so far (setlist rows come from the first shift)."""
+    parts: list = []
+    n_hashes = 0
+    hop = lib.cfg.hop
+    for k in range(n_shifts):
+        votes, nh = _one_pass(lib, y[k * hop // n_shifts:], cfg, shift=(k, n_shifts),
+                              rows=rows if k == 0 else None, win=win)
+        parts.append(votes)
+        n_hashes += nh
+        last = k == n_shifts - 1
+        if not last and not (speed == 1.0 and k + 1 == cfg.sure_after):
+            continue  # counting costs a sort of every vote so far: only where the answer is read
+        most_hashes = max(most_hashes, n_hashes)
+        for m in _candidates(lib, _combine(parts), n_shifts=n_shifts, n_frames=y.shape[0] // hop,
+                             hop_s=lib.cfg.hop_s, speed=speed, n=cfg.top + 1):
+            if m.track_index not in found or m.score > found[m.track_index].score:
+                found[m.track_index] = m
+        if speed == 1.0 and (k + 1 >= cfg.sure_after or last) and any(
+                m.confidence >= cfg.sure_confidence for m in _rated(_ranked(found, cfg), cfg, most_hashes)):
+            return True, most_hashes
+    return False, most_hashes
 
 
 def _ranked(found: dict[int, Match], cfg: IdentifyConfig) -> list[Match]:
