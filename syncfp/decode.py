@@ -282,23 +282,23 @@ class _Chunks:
         block = self._rate
         produced = 0
 
+        def emit(outs: list[np.ndarray]) -> Iterator[np.ndarray]:
+            nonlocal produced
+            for out in outs:
+                if out.size:
+                    produced += out.size
+                    yield out
+
         def drain(rest: bool = False, final: bool = False) -> Iterator[np.ndarray]:
             """The FIFO's whole blocks (*rest*: all its samples) → downmix → resample → chunks; *final* also
             empties the resampler (end of stream or a new sample rate)."""
-            nonlocal produced
             if fifo is None or resampler is None:
                 return
             while fifo.samples and (rest or fifo.samples >= block):
                 frame = fifo.read() if rest else fifo.read(block)
-                for out in resampler.push(_to_mono(frame, layout)):
-                    if out.size:
-                        produced += out.size
-                        yield out
+                yield from emit(resampler.push(_to_mono(frame, layout)))
             if final:
-                for out in resampler.push(None):
-                    if out.size:
-                        produced += out.size
-                        yield out
+                yield from emit(resampler.push(None))
 
         try:
             # the container's own demux+decode loop runs in Cython: no Python per packet

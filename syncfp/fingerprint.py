@@ -140,10 +140,27 @@ def landmarks(t: np.ndarray, f: np.ndarray, cfg: FingerprintConfig) -> tuple[np.
     return h[order], fr[order]
 
 
-def fingerprint(x: np.ndarray, cfg: FingerprintConfig) -> Hashes:
-    """Hashes of a whole in-memory signal (mono float at cfg.rate_hz)."""
-    spec = spectrogram_db(x, cfg)
-    t, f, _ = find_peaks(spec, cfg)
+def as_float(raw: np.ndarray) -> np.ndarray:
+    """Analysis audio as float32 in [-1, 1]: int16 PCM (read from disk) scaled, float audio as it is."""
+    raw = np.asarray(raw)
+    return raw.astype(np.float32) / 32768.0 if np.issubdtype(raw.dtype, np.integer) else raw.astype(np.float32)
+
+
+def noise_floor_bias(spec_db: np.ndarray, cfg: FingerprintConfig, pct: float) -> np.ndarray:
+    """Minus each bin's *pct* percentile level over the stretch (its noise floor), as `find_peaks`'s
+    *bias_db*: a peak that stands far above the noise in its bin is the one most likely to be the library's
+    peak too, and in a noise-free bin the floor is the music's own, so the ranking is nearly the library's."""
+    band = spec_db[:, cfg.fmin_bin : cfg.fmax_bin + 1]
+    kth = int(pct / 100 * (band.shape[0] - 1))
+    return -np.partition(np.ascontiguousarray(band.T), kth, axis=1)[:, kth]
+
+
+def fingerprint(x: np.ndarray, cfg: FingerprintConfig, *, floor_pct: float | None = None) -> Hashes:
+    """Hashes of a whole in-memory signal (mono float or int16 at cfg.rate_hz). With *floor_pct* (queries),
+    peaks are also ranked by their height over their bin's noise floor (`noise_floor_bias`)."""
+    spec = spectrogram_db(as_float(x), cfg)
+    bias = noise_floor_bias(spec, cfg, floor_pct) if floor_pct is not None and spec.shape[0] else None
+    t, f, _ = find_peaks(spec, cfg, bias_db=bias)
     h, fr = landmarks(t, f, cfg)
     return Hashes(hash=h, frame=fr, n_frames=spec.shape[0])
 
@@ -165,9 +182,7 @@ def fingerprint_blocks(x: np.ndarray, cfg: FingerprintConfig, *, block_windows: 
         a, b = max(0, f0 - pad_l), min(n_frames, f1 + pad_r)
         if b <= a:
             break
-        raw = np.asarray(x[a * cfg.hop : (b - 1) * cfg.hop + cfg.n_fft])
-        # int16 analysis audio from disk, or float audio in memory
-        seg = raw.astype(np.float32) / 32768.0 if np.issubdtype(raw.dtype, np.integer) else raw.astype(np.float32)
+        seg = as_float(x[a * cfg.hop : (b - 1) * cfg.hop + cfg.n_fft])  # int16 from disk, or float in memory
         t, f, _ = find_peaks(spectrogram_db(seg, cfg), cfg)
         t = t + a
         keep = t < f1 + cfg.zone_dt + 1

@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .config import FingerprintConfig
-from .fingerprint import find_peaks, fingerprint_blocks, landmarks, spectrogram_db
+from .fingerprint import as_float, fingerprint, fingerprint_blocks
+from .index import range_positions
 from .library import Library
 from .types import Hashes
 
@@ -97,23 +98,6 @@ def query_config(lib_cfg: FingerprintConfig, cfg: IdentifyConfig) -> Fingerprint
                    level_weight=lib_cfg.level_weight + extra)
 
 
-def query_hashes(x: np.ndarray, qcfg: FingerprintConfig, *, floor_pct: float) -> Hashes:
-    """Hashes of a query stretch held in memory (≤ ~70 s), its peaks ranked by whitened height + level
-    (``qcfg.level_weight``) − the bin's noise floor (its *floor_pct* percentile over the stretch): a peak
-    that stands far above the noise in its bin is the one most likely to be the library's peak too."""
-    raw = np.asarray(x)
-    y = raw.astype(np.float32) / 32768.0 if np.issubdtype(raw.dtype, np.integer) else raw.astype(np.float32)
-    spec = spectrogram_db(y, qcfg)
-    band = spec[:, qcfg.fmin_bin : qcfg.fmax_bin + 1]
-    bias = None
-    if band.shape[0]:
-        kth = int(floor_pct / 100 * (band.shape[0] - 1))
-        bias = -np.partition(np.ascontiguousarray(band.T), kth, axis=1)[:, kth]
-    t, f, _ = find_peaks(spec, qcfg, bias_db=bias)
-    h, fr = landmarks(t, f, qcfg)
-    return Hashes(h, fr, spec.shape[0])
-
-
 def bucket_cap(n_postings: int, n_keys: int, cfg: IdentifyConfig) -> float:
     """Largest bucket a query hash may hit (bigger ones are skipped); a sharded library passes its totals."""
     return max(cfg.max_bucket_factor * n_postings / max(n_keys, 1), 32)
@@ -125,9 +109,7 @@ def hits(lib: Library, hashes: Hashes, cfg: IdentifyConfig) -> Hits:
         return lib.hits(hashes, cfg)
     start, stop = lib.ranges(hashes.hash)
     ok = (stop - start) <= bucket_cap(lib.n_postings, int(lib.keys.shape[0]), cfg)
-    n = (stop - start)[ok]
-    pos = np.repeat(start[ok] - (np.cumsum(n) - n), n)  # position of each hit = bucket start + rank in it
-    pos += np.arange(pos.size)
+    n, pos = range_positions(start[ok], stop[ok])
     t_q = np.repeat(np.asarray(hashes.frame, np.int32)[ok], n)
     vals = np.asarray(lib.postings[pos])
     if lib.next_base < (1 << 31) - (1 << 24):  # global frames fit int32 (~19,000 audio-hours): half the bytes
@@ -294,8 +276,8 @@ def block_hits(lib: Library, y: np.ndarray, cfg: IdentifyConfig, *, block_s: flo
         seg = y[a : min(n, b0 + block + pad)]
         if cfg.noise_floor_pct is None:
             hh = fingerprint_blocks(seg, qcfg)
-        else:
-            hh = query_hashes(seg, qcfg, floor_pct=cfg.noise_floor_pct)
+        else:  # peaks over the block's noise floor (≤ ~70 s held at once)
+            hh = fingerprint(seg, qcfg, floor_pct=cfg.noise_floor_pct)
         frame = hh.frame + (a // hop)
         keep = (frame >= b0 // hop) & (frame < (b0 + block) // hop)
         yield hits(lib, Hashes(hh.hash[keep], frame[keep].astype(np.int32), hh.n_frames), cfg)
@@ -413,10 +395,7 @@ def _resample(x: np.ndarray, speed: float) -> np.ndarray:
     from scipy.signal import resample_poly
 
     fr = Fraction(speed).limit_denominator(200)
-    y = np.asarray(x, np.float32)
-    if np.issubdtype(np.asarray(x[:0]).dtype, np.integer):
-        y = y / 32768.0
-    return resample_poly(y, fr.numerator, fr.denominator).astype(np.float32)
+    return resample_poly(as_float(x), fr.numerator, fr.denominator).astype(np.float32)
 
 
 def _window_bests(h: Hits, cfg: IdentifyConfig, win: int) -> np.ndarray:

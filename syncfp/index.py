@@ -64,13 +64,19 @@ def build(hashes: list[Hashes]) -> Index:
 # --- CSR tables whose postings are single integer values (used by the persistent library) ---
 
 
+def range_positions(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start, stop) pairs → (length of each, every position inside them, in pair order). Callers that need
+    something per position repeat it by the lengths (cheaper than indexing by a pair number)."""
+    n = np.maximum(np.asarray(stop, np.int64) - np.asarray(start, np.int64), 0)
+    pos = np.repeat(np.asarray(start, np.int64) - (np.cumsum(n) - n), n)  # bucket start - positions before it
+    pos += np.arange(pos.size)
+    return n, pos
+
+
 def expand_ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(start, stop) pairs → (pair number, position) of every position inside them, in pair order."""
-    n = np.maximum(np.asarray(stop, np.int64) - np.asarray(start, np.int64), 0)
-    which = np.repeat(np.arange(n.size), n)
-    first = np.cumsum(n) - n
-    pos = np.arange(which.size, dtype=np.int64) + np.repeat(np.asarray(start, np.int64) - first, n)
-    return which, pos
+    n, pos = range_positions(start, stop)
+    return np.repeat(np.arange(n.size), n), pos
 
 
 def merged_keys(
