@@ -6,6 +6,8 @@ files as the speed floor, and runs audalign and audio-offset-finder (each in its
 
     python bench/align.py --quick                  # one small scenario, no peers, < 2 min
     python bench/align.py --json /tmp/align.json   # default: 3 scenarios, peers on the first one
+    python bench/align.py --hard --quick           # hard concert bench (bench/hard.py), 3 small scenarios
+    python bench/align.py --hard --split tune      # all hard scenarios of a split (tune | heldout)
 
 Generated media go to ``--workdir`` (default: a folder in the system temp dir), never into the repo; a
 finished scenario is reused by the next run with the same seed and size.
@@ -79,6 +81,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--repeat", type=int, default=1,
                     help="run syncfp and the decode floor this many times and report the best times "
                          "(best of N, as timeit does: on a shared machine the least disturbed run)")
+    ap.add_argument("--hard", action="store_true", help="the hard concert scenarios of bench/hard.py")
+    ap.add_argument("--split", choices=("tune", "heldout"), default="tune", help="hard: seeds and tracks")
+    ap.add_argument("--only", default=None, help="hard: comma-separated scenario names")
     return ap.parse_args(argv)
 
 
@@ -110,10 +115,11 @@ def run_scenario(k: int, a: argparse.Namespace, source: Source, *, with_peers: b
     return entry, paths
 
 
-def run_peers(truth: dict, paths: list[str], sdir: str, audio_s: float, a: argparse.Namespace) -> dict:
+def run_peers(truth: dict, paths: list[str], sdir: str, audio_s: float, a: argparse.Namespace, *,
+              media: str | None = None) -> dict:
     """Every peer against the longest clip of the first event; a peer that cannot run gets an error."""
     ref = max(truth["clips"], key=lambda c: c["dur_s"] if c["event"] == 0 else -1)
-    ref_path = os.path.join(sdir, "media", ref["file"])
+    ref_path = os.path.join(media or os.path.join(sdir, "media"), ref["file"])
     out: dict = {}
     for peer in PEERS:
         py, err = ensure_venv(peer, a.venv_dir, log)
@@ -132,8 +138,57 @@ def run_peers(truth: dict, paths: list[str], sdir: str, audio_s: float, a: argpa
     return out
 
 
+def run_hard(a: argparse.Namespace) -> int:
+    """The hard concert bench: render/reuse, check the truth, run syncfp (and peers), report."""
+    from bench import hard, metrics as m  # noqa: F401
+
+    names = hard.QUICK if a.quick else hard.SHAPES
+    if a.only:
+        names = [n for n in a.only.split(",") if n]
+    n_peer = a.peer_scenarios if a.peer_scenarios is not None else (0 if a.quick else 1)
+    t_all = time.perf_counter()
+    results: dict = {"command": " ".join([os.path.basename(sys.executable), *sys.argv]), "music": "", "cores": CORES,
+                     "engine": _engine_version(), "split": a.split, "scenarios": []}
+    truths, all_files, kinds = [], [], set()
+    for k, name in enumerate(names):
+        t0 = time.perf_counter()
+        truth, media = hard.render(name, a.split, a.workdir, quick=a.quick, workers=CORES)
+        log(f"hard {name}: {len(truth['clips'])} files ready in {time.perf_counter() - t0:.0f} s "
+            f"(first render {truth['render_s']:.0f} s + check {truth['check_s']:.0f} s)")
+        truths.append(truth)
+        for e in truth["source"]["events"].values():
+            kinds.add(f"{e['package']} ({e['music']})")
+        if truth["source"]["babble"] != "espeak-ng":
+            log(f"babble: {truth['source']['babble']}")
+        paths = [os.path.join(media, c["file"]) for c in truth["clips"]]
+        audio_s = sum(c["dur_s"] for c in truth["clips"])
+        entry = {"name": name, "seed": truth["seed"], "clips": len(paths), "audio_h": audio_s / 3600,
+                 "render_s": truth["render_s"], "check": hard.check_summary(truth), "tools": {}}
+        res = run_child(["bench.run_syncfp"], {"paths": paths, "workers": a.workers}, "syncfp",
+                        os.path.dirname(media))
+        entry["tools"]["syncfp"] = {**metrics.score(truth, res["clips"]),
+                                    **speed(audio_s, res, min(a.workers, CORES))}
+        log(f"syncfp on {name}: {res['wall_s']:.1f} s")
+        if k < n_peer:
+            entry["tools"].update(run_peers(truth, paths, os.path.dirname(media), audio_s, a, media=media))
+        results["scenarios"].append(entry)
+        all_files += [os.path.join(media, c["file"]) for c in truth["clips"] if not c.get("junk")]
+    results["music"] = ", ".join(sorted(kinds)) + f"; babble: {truths[0]['source']['babble'] if truths else '-'}"
+    log("bare PyAV decode of the same files (one process)")
+    results["decode_floor"] = _floor(all_files, a.workdir)
+    results["total_wall_s"] = time.perf_counter() - t_all
+    print_report(results)
+    hard.print_check(truths)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     a = _args(argv)
+    if a.hard:
+        return run_hard(a)
     n = a.scenarios or (1 if a.quick else 3)
     n_peer = a.peer_scenarios if a.peer_scenarios is not None else (0 if a.quick else 1)
     source = Source(rate_hz=MASTER_RATE_HZ, force_synth=a.synth)

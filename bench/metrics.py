@@ -105,15 +105,22 @@ def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = No
     err_ms, drift_err = _errors(groups, major, preds, truth, reference)
     res = Counter()
     failures: list[dict] = []
+    calib: list[dict] = []  # every placed clip: the tool's stated error and confidence vs what it got
     for c in clips:
         f, e = c["file"], c["event"]
         p = preds.get(f, {})
         g = p.get("group") if p.get("offset_s") is not None else None
+        if g is not None:
+            ok_group = e is not None and major[g] == e and main.get(e) == g
+            m = err_ms.get(f) if ok_group else None
+            calib.append({"file": f, "stated_ms": p.get("error_ms"), "confidence": p.get("confidence"),
+                          "err_ms": m, "correct": m is not None and abs(m) <= 1.0})
+        stated = {"stated_ms": p.get("error_ms"), "conf": p.get("confidence")} if g is not None else {}
         if e is None:
             res["distractors"] += 1
             if g is not None:
                 res["false_placements"] += 1
-                failures.append({"file": f, "what": "distractor placed", "group": g})
+                failures.append({"file": f, "what": "distractor placed", "group": g, **stated})
             continue
         res["event_clips"] += 1
         is_p = f in can
@@ -125,10 +132,10 @@ def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = No
             continue
         if major[g] != e:
             res["misplaced"] += 1
-            failures.append({"file": f, "what": "placed with another event's clips", "group": g})
+            failures.append({"file": f, "what": "placed with another event's clips", "group": g, **stated})
         elif main.get(e) != g:
             res["split"] += 1
-            failures.append({"file": f, "what": "split into a second group of its event", "group": g})
+            failures.append({"file": f, "what": "split into a second group of its event", "group": g, **stated})
         else:
             err = abs(err_ms[f])
             for tol in (1, 5, 40):
@@ -138,7 +145,7 @@ def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = No
                 res["misplaced"] += 1
             if err > 1:
                 failures.append({"file": f, "what": "off" if err <= 40 else "misplaced (> 40 ms)",
-                                 "err_ms": round(err_ms[f], 3), "dur_s": c["dur_s"], "device": c["device"]})
+                                 "err_ms": round(err_ms[f], 3), "dur_s": c["dur_s"], "device": c["device"], **stated})
     ok_drift = [abs(v) for f, v in drift_err.items() if abs(err_ms.get(f, 1e9)) <= 40]
     out = {k: int(res[k]) for k in ("event_clips", "placeable", "distractors", "within_1ms", "within_5ms",
                                     "within_40ms", "misplaced", "split", "missed", "false_placements")}
@@ -148,7 +155,35 @@ def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = No
     out["drift_err_ppm_median"] = float(np.median(ok_drift)) if ok_drift else None
     out["drift_err_ppm_max"] = float(np.max(ok_drift)) if ok_drift else None
     out["failures"] = failures
+    out["calib"] = calib
     return out
+
+
+STATED_BINS = [(0.1, "≤ 0.1 ms"), (0.5, "≤ 0.5 ms"), (1.0, "≤ 1 ms"), (5.0, "≤ 5 ms"), (float("inf"), "> 5 ms")]
+CONF_BINS = [(0.5, "< 0.5"), (0.8, "0.5-0.8"), (0.95, "0.8-0.95"), (float("inf"), "≥ 0.95")]
+
+
+def calibration(calib: list[dict]) -> dict:
+    """Placed clips binned by stated error (measured |err| median/p95/max, share ≤ 1 ms; clips in a wrong
+    group count as not within 1 ms and have no measured error) and by confidence (share correct)."""
+    def stats(rows: list[dict]) -> dict:
+        errs = [abs(r["err_ms"]) for r in rows if r["err_ms"] is not None]
+        return {"n": len(rows), "wrong_group": sum(r["err_ms"] is None for r in rows),
+                "err_median": float(np.median(errs)) if errs else None,
+                "err_p95": float(np.percentile(errs, 95)) if errs else None,
+                "err_max": float(np.max(errs)) if errs else None,
+                "share_correct": sum(r["correct"] for r in rows) / len(rows) if rows else None}
+    by_err: dict[str, list[dict]] = {lab: [] for _, lab in STATED_BINS + [(None, "none stated")]}
+    by_conf: dict[str, list[dict]] = {lab: [] for _, lab in CONF_BINS + [(None, "none stated")]}
+    for r in calib:
+        s = r.get("stated_ms")
+        lab = "none stated" if s is None else next(lb for hi, lb in STATED_BINS if s <= hi)
+        by_err[lab].append(r)
+        c = r.get("confidence")
+        lab = "none stated" if c is None else next(lb for hi, lb in CONF_BINS if c < hi)
+        by_conf[lab].append(r)
+    return {"by_stated_error": {k: stats(v) for k, v in by_err.items() if v},
+            "by_confidence": {k: stats(v) for k, v in by_conf.items() if v}}
 
 
 def total(per_scenario: list[dict]) -> dict:

@@ -62,8 +62,29 @@ def print_report(results: dict) -> None:
     if cpu and c:
         print(f"\nsyncfp end to end per CPU-second ÷ bare decode per CPU-second: "
               f"{sum(r['audio_h'] for r in ours) * 3600 / cpu / (a / c):.2f}")
+    calib = [r for s in results["scenarios"] for r in s["tools"].get("syncfp", {}).get("calib", [])]
+    if calib:
+        print_calibration(metrics.calibration(calib))
     print("\nsyncfp clips not within 1 ms:\n")
     for s in results["scenarios"]:
         for f in s["tools"].get("syncfp", {}).get("failures", []):
-            extra = ", ".join(f"{k}={v}" for k, v in f.items() if k not in ("file", "what"))
+            extra = ", ".join(f"{k}={_short(v)}" for k, v in f.items() if k not in ("file", "what"))
             print(f"- {s['name']}: `{f['file']}` {f['what']} ({extra})")
+
+
+def _short(v):
+    return f"{v:.3g}" if isinstance(v, float) else ("-" if v is None else str(v)[:60])
+
+
+def print_calibration(cal: dict) -> None:
+    """Is the stated error / confidence worth anything? Placed clips of syncfp, all scenarios."""
+    print("\nsyncfp calibration, placed clips by stated error (measured |err| over clips in the right group):\n")
+    print("| stated error | clips | wrong group | measured median (ms) | p95 (ms) | max (ms) | share ≤ 1 ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for lab, r in cal["by_stated_error"].items():
+        print(f"| {lab} | {r['n']} | {r['wrong_group']} | {_f(r['err_median'], '{:.3f}')} | {_f(r['err_p95'], '{:.3f}')} "
+              f"| {_f(r['err_max'], '{:.3f}')} | {_f(100 * r['share_correct'], '{:.0f} %')} |")
+    print("\nby confidence (correct = right group and ≤ 1 ms):\n")
+    print("| confidence | clips | wrong group | share correct |\n| --- | --- | --- | --- |")
+    for lab, r in cal["by_confidence"].items():
+        print(f"| {lab} | {r['n']} | {r['wrong_group']} | {_f(100 * r['share_correct'], '{:.0f} %')} |")
