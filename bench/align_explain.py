@@ -21,10 +21,10 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from syncfp import api, rescue  # noqa: E402
-from syncfp.config import FingerprintConfig, MatchConfig, RefineConfig  # noqa: E402
+from syncfp.config import FingerprintConfig, MatchConfig, VerifyConfig  # noqa: E402
 from syncfp.extract import extract  # noqa: E402
-from syncfp.refine import refine_edge, window_plan  # noqa: E402
 from syncfp.types import PairMatch  # noqa: E402
+from syncfp.verify import check_hypothesis, verify_pair  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,10 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as work:
         fps = [extract(os.path.join(a.media_dir, n), cfg=fcfg, cache_dir=None, work_dir=work) for n in near]
         edges = api.match_all(fps, fcfg=fcfg, mcfg=mcfg, screen=False)
+        hyps = api.match_hypotheses(fps, fcfg=fcfg, mcfg=mcfg, vcfg=VerifyConfig())
         for fp, n in zip(fps, near):
             if n in want:
                 print(f"{n}: {len(fp.hashes)} hashes over {fp.duration_s:.1f} s; truth {truth[n]}")
-        print(f"thresholds: min_support {mcfg.min_support}, min_z {mcfg.min_z}, min_ratio {mcfg.min_ratio}")
+        print(f"thresholds: min_support {mcfg.min_support}, min_z {mcfg.min_z}")
         for e in edges:
             a_, b_ = near[e.a], near[e.b]
             if a_ not in want and b_ not in want:
@@ -53,14 +54,21 @@ def main(argv: list[str] | None = None) -> int:
             ta, tb = truth[a_], truth[b_]
             true = tb["start_s"] - ta["start_s"] if ta["event"] == tb["event"] else float("nan")
             print(f"{a_:22s} {b_:22s} found {e.offset_s:9.3f} s true {true:9.3f} s support {e.support:4d} "
-                  f"z {e.z:6.1f} ratio {e.ratio:5.2f} trusted {e.trusted}")
+                  f"z {e.z:6.1f} ratio {e.ratio:5.2f}")
+            if (e.a, e.b) in hyps:
+                v = verify_pair(hyps[(e.a, e.b)], fps[e.a], fps[e.b])
+                verdict = "ambiguous" if v.ambiguous else ("edge" if v.edge else "not confirmed")
+                print(f"    verification: {verdict}")
+                for ev in v.evidence:
+                    print(f"    hypothesis {ev.edge.offset_s:9.4f} s: {ev.confirmed}/{len(ev.tried)} windows "
+                          f"confirm {''.join('1' if c else '0' for _, c in sorted(ev.tried.items()))}")
         _explain_rescue(fps, near, want, truth)
     return 0
 
 
 def _explain_rescue(fps: list, near: list[str], want: set[str], truth: dict) -> None:
     """The rescue's candidates for each wanted clip against the three longest other clips."""
-    rcfg, fcfg = rescue.RescueConfig(), RefineConfig()
+    rcfg, vcfg = rescue.RescueConfig(), VerifyConfig()
     for q, name in enumerate(near):
         if name not in want:
             continue
@@ -76,15 +84,14 @@ def _explain_rescue(fps: list, near: list[str], want: set[str], truth: dict) -> 
             print(f"rescue {name} in {near[a]}: true {'-' if true is None else f'{true:.3f} s'}")
             for i, z in rescue._peaks(c, 2 * rcfg.candidates, guard=100):
                 off = (i + lag0) * rescue.ENV_HOP / fq.rate_hz - q_start
-                lit = rescue._probe(fps[a], fq, off, rcfg, fcfg)
+                lit = rescue._probe(fps[a], fq, off, rcfg, vcfg)
                 lo, hi = (a, q) if a < q else (q, a)
                 cand = PairMatch(a=lo, b=hi, offset_s=off if a < q else -off, rate=1.0, support=0, z=z,
                                  ratio=1.0, trusted=False)
-                ref = refine_edge(cand, fps[lo], fps[hi], fcfg)
+                ev = check_hypothesis(cand, fps[lo], fps[hi], vcfg)
                 mark = "TRUE" if true is not None and abs(off - true) < 0.06 else "    "
                 print(f"  {off:9.3f} s z {z:5.2f} {mark} probe {'lit' if lit else '-  '} windows "
-                      f"{ref.windows if ref.refined else 0}/{window_plan(cand, fps[lo].duration_s, fps[hi].duration_s, fcfg)[0].size} "
-                      f"error {'-' if ref.error_s is None else f'{1e3 * ref.error_s:.3f} ms'}"
+                      f"{ev.confirmed}/{len(ev.tried)} {'confirmed' if ev.ok else ''}"
                       f"{'' if z >= rcfg.min_z else '  (below min_z)'}")
 
 

@@ -15,14 +15,14 @@ import numpy as np
 from . import cache as cache_mod
 from . import index as index_mod
 from . import match as match_mod
-from .config import FingerprintConfig, MatchConfig, RefineConfig, SolveConfig
+from .config import FingerprintConfig, MatchConfig, SolveConfig, VerifyConfig
 from .errors import MediaError
 from .extract import extract
-from .refine import refine_edge
 from .rescue import rescue
 from .solve import select_for_refinement, solve
 from .tracks import assign
 from .types import Alignment, ClipResult, Fingerprint, PairMatch
+from .verify import PairVerdict, verify_pair
 
 Progress = Callable[[str, int, int], None]
 
@@ -90,6 +90,15 @@ def fingerprint_files(
     return fps, errors
 
 
+def _lines(fps: list[Fingerprint], fcfg: FingerprintConfig, mcfg: MatchConfig, screen: bool) -> dict:
+    """Every clip pair's fitted lines (best and alternatives) from one shared hash table."""
+    idx = index_mod.build([f.hashes for f in fps])
+    n_frames = [f.hashes.n_frames for f in fps]
+    seg_frames = max(1, int(round(mcfg.segment_s / fcfg.hop_s)))
+    cells = match_mod.join_all_pairs(idx, len(fps), max(n_frames) + 1, mcfg, seg_frames)
+    return match_mod.pair_lines(cells, n_frames, mcfg, seg_frames, screen=screen)
+
+
 def match_all(
     fps: list[Fingerprint], *, fcfg: FingerprintConfig, mcfg: MatchConfig, screen: bool = True
 ) -> list[PairMatch]:
@@ -97,19 +106,30 @@ def match_all(
     usable edge; False keeps weak candidates for diagnostics)."""
     if len(fps) < 2:
         return []
-    idx = index_mod.build([f.hashes for f in fps])
-    n_frames = [f.hashes.n_frames for f in fps]
-    seg_frames = max(1, int(round(mcfg.segment_s / fcfg.hop_s)))
-    cells = match_mod.join_all_pairs(idx, len(fps), max(n_frames) + 1, mcfg, seg_frames)
-    lines = match_mod.pair_lines(cells, n_frames, mcfg, seg_frames, screen=screen)
+    lines = _lines(fps, fcfg, mcfg, screen)
     return [match_mod.to_pair_match(a, b, ln, fcfg.hop_s, mcfg) for (a, b), ln in sorted(lines.items())]
 
 
+def match_hypotheses(
+    fps: list[Fingerprint], *, fcfg: FingerprintConfig, mcfg: MatchConfig, vcfg: VerifyConfig
+) -> dict[tuple[int, int], list[PairMatch]]:
+    """Per clip pair whose best line stands above chance: that line and the pair's other candidate lines
+    (musical repeats), all of them hypotheses for `verify` to test. The best-vs-second ratio no longer
+    decides anything here: which of several lines is right is the correlation's call, not the hashes'."""
+    if len(fps) < 2:
+        return {}
+    out: dict[tuple[int, int], list[PairMatch]] = {}
+    for (a, b), ln in sorted(_lines(fps, fcfg, mcfg, True).items()):
+        best = match_mod.to_pair_match(a, b, ln, fcfg.hop_s, mcfg)
+        if best.support >= mcfg.min_support and best.z >= mcfg.min_z:
+            out[(a, b)] = [best, *match_mod.alternatives(a, b, ln, fcfg.hop_s, min_share=vcfg.alt_support)]
+    return out
+
+
 def _edge_confidence(e: PairMatch) -> float:
-    """0..1 from how far the edge stands above chance and above the next-best offset."""
-    sep = 1.0 - 1.0 / max(e.ratio, 1.0)
-    strength = 1.0 - np.exp(-max(e.z, 0.0) / 15.0)
-    return float(np.clip(sep * strength * 1.25, 0.0, 1.0))
+    """0..1 from how many GCC-PHAT windows confirmed the edge (three agreeing windows are rarely chance,
+    but a single pair of windows can still sit on a near-repeat; each further window halves the doubt)."""
+    return float(1.0 - 0.5 ** max(e.windows - 2, 0))
 
 
 def align(
@@ -117,7 +137,7 @@ def align(
     *,
     fingerprint: FingerprintConfig = FingerprintConfig(),
     match: MatchConfig = MatchConfig(),
-    refine: RefineConfig = RefineConfig(),
+    verify: VerifyConfig = VerifyConfig(),
     solve_cfg: SolveConfig = SolveConfig(),
     workers: int | None = None,
     cache: bool = True,
@@ -153,51 +173,57 @@ def align(
         good = [i for i, f in enumerate(fps) if f is not None]
         gfps = [fps[i] for i in good]
         progress("match", 0, 1)
-        edges = match_all(gfps, fcfg=fingerprint, mcfg=match)
+        hyps = match_hypotheses(gfps, fcfg=fingerprint, mcfg=match, vcfg=verify)
         progress("match", 1, 1)
         durations = [f.duration_s for f in gfps]
+        pairs = select_for_refinement(len(gfps), [h[0] for h in hyps.values()], per_clip=4)
+        verdicts = _verify_all([hyps[(e.a, e.b)] for e in pairs], gfps, verify, workers, progress)
+        repeats = _repeat_ambiguous(verdicts, durations)
+        edges = [v.edge for v in verdicts if v.edge is not None and v.a not in repeats and v.b not in repeats]
         coarse = solve(len(gfps), edges, durations, solve_cfg)
-        used = select_for_refinement(len(gfps), coarse.inliers)
-        lost, anchors = _rescue_plan(gfps, coarse, _ambiguous(edges, match))
-        with ThreadPoolExecutor(max_workers=1) as side:
-            # the rescue's search does not depend on the refinement: both run at once, so neither's last
-            # straggler leaves a core idle
-            found = side.submit(rescue, lost, anchors, gfps, workers=workers) if lost and anchors else None
-            refined = _refine_all(used, gfps, refine, workers, progress)
-            if found is not None:
-                progress("rescue", 0, 1)
-                refined += found.result()
-                progress("rescue", 1, 1)
-        sol = solve(len(gfps), refined, durations, solve_cfg)
-    return _in_input_order(_results(paths, fps, errors, good, edges, sol, match), order)
+        lost = [j for j in range(len(gfps)) if coarse.group[j] < 0 and j not in repeats]
+        anchors = sorted((j for j in range(len(gfps)) if coarse.group[j] >= 0),
+                         key=lambda j: (-gfps[j].duration_s, gfps[j].path))
+        if lost and anchors:
+            progress("rescue", 0, 1)
+            edges += rescue(lost, anchors, gfps, workers=workers, verify_cfg=verify)
+            progress("rescue", 1, 1)
+        sol = solve(len(gfps), edges, durations, solve_cfg)
+    return _in_input_order(_results(paths, fps, errors, good, verdicts, repeats, sol), order)
 
 
-def _refine_all(used: list[PairMatch], gfps: list[Fingerprint], cfg: RefineConfig, workers: int,
-                progress: Progress) -> list[PairMatch]:
-    """`refine_edge` for every edge, on *workers* threads: its FFTs and file reads release the GIL, and
-    threads share the fingerprints without copying them to other processes."""
-    progress("refine", 0, len(used))
+def _verify_all(pairs: list[list[PairMatch]], gfps: list[Fingerprint], cfg: VerifyConfig, workers: int,
+                progress: Progress) -> list[PairVerdict]:
+    """`verify_pair` for every pair's hypotheses, on *workers* threads: its FFTs and file reads release the
+    GIL, and threads share the fingerprints without copying them to other processes."""
+    progress("refine", 0, len(pairs))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(refine_edge, e, gfps[e.a], gfps[e.b], cfg) for e in used]
+        futures = [pool.submit(verify_pair, h, gfps[h[0].a], gfps[h[0].b], cfg) for h in pairs]
         for j, fut in enumerate(futures):
             fut.result()
-            progress("refine", j + 1, len(used))
+            progress("refine", j + 1, len(pairs))
     return [f.result() for f in futures]
 
 
-def _ambiguous(edges: list[PairMatch], mcfg: MatchConfig) -> set[int]:
-    """Clips with strong matches refused only because another offset matched nearly as well (a loop)."""
-    return {x for e in edges if not e.trusted and e.support >= mcfg.min_support and e.z >= mcfg.min_z
-            and e.ratio < mcfg.min_ratio for x in (e.a, e.b)}
+def _repeat_ambiguous(verdicts: list[PairVerdict], durations: list[float]) -> dict[int, str]:
+    """Clips whose audio fits another clip at several offsets equally well, with the reason.
 
-
-def _rescue_plan(gfps: list[Fingerprint], coarse, ambiguous: set[int]) -> tuple[list[int], list[int]]:
-    """The clips the hashes could not place (except those whose audio is ambiguous, i.e. repeating: left
-    alone rather than guessed) and the placed clips to search them against, longest first."""
-    lost = [j for j in range(len(gfps)) if coarse.group[j] < 0 and j not in ambiguous]
-    anchors = sorted((j for j in range(len(gfps)) if coarse.group[j] >= 0),
-                     key=lambda j: (-gfps[j].duration_s, gfps[j].path))
-    return lost, anchors
+    The clip that lies (mostly) inside the pair's overlap is the one whose audio repeats (a short phone
+    clip of a chorus inside a long recording); it cannot be placed by its sound, and any other edge of it
+    may join it to a repeat that no clip happened to show twice, so it is left out altogether.
+    """
+    out: dict[int, str] = {}
+    for v in verdicts:
+        if not v.ambiguous:
+            continue
+        off = v.ambiguous[0]  # position(b) - position(a) under one of the equal hypotheses
+        overlap = min(durations[v.a], off + durations[v.b]) - max(0.0, off)
+        inside = [j for j in (v.a, v.b) if overlap >= 0.8 * durations[j]] or [v.a, v.b]
+        shifts = ", ".join(f"{o - off:+.2f}" for o in v.ambiguous[1:])
+        for j in inside:
+            out.setdefault(j, f"ambiguous: its audio fits another clip equally well at offsets {shifts} s "
+                              "apart (repeating music or a loop)")
+    return out
 
 
 def _in_input_order(al: Alignment, order: list[int]) -> Alignment:
@@ -226,7 +252,7 @@ def _drift(sol, j: int) -> float | None:
     return float((1.0 / sol.k[j] - 1.0) * 1e6)
 
 
-def _results(paths, fps, errors, good, edges, sol, mcfg: MatchConfig = MatchConfig()) -> Alignment:
+def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dict[int, str], sol) -> Alignment:
     n = len(good)
     conf = np.zeros(n)
     for e in sol.inliers:
@@ -245,8 +271,9 @@ def _results(paths, fps, errors, good, edges, sol, mcfg: MatchConfig = MatchConf
         for j in range(n) if sol.group[j] >= 0
     ]
     track = assign(placed)
-    any_edge = {e.a for e in edges if e.trusted} | {e.b for e in edges if e.trusted}
-    ambiguous = _ambiguous(edges, mcfg)
+    verified = {x for v in verdicts if v.edge is not None for x in (v.a, v.b)}
+    tested = {x for v in verdicts for x in (v.a, v.b)}
+    in_ambiguous = {x for v in verdicts if v.ambiguous for x in (v.a, v.b)}
     clips: list[ClipResult] = []
     gpos = {i: j for j, i in enumerate(good)}
     for i, p in enumerate(paths):
@@ -256,10 +283,16 @@ def _results(paths, fps, errors, good, edges, sol, mcfg: MatchConfig = MatchConf
         j = gpos[i]
         fp = fps[i]
         if sol.group[j] < 0:
-            if j in any_edge:
+            if j in repeats:
+                reason = repeats[j]
+            elif j in verified:
                 reason = "matches were inconsistent with the other clips"
-            elif j in ambiguous:
-                reason = "ambiguous: its audio matches at several offsets (repeating music or a loop)"
+            elif j in in_ambiguous:
+                reason = ("ambiguous: its matches fit equally well at several offsets (repeating music or a "
+                          "loop), and no other clip settles which")
+            elif j in tested:
+                reason = ("its fingerprint matches could not be confirmed by cross-correlation to well under "
+                          "a frame (too noisy or reverberant); left out rather than placed roughly")
             else:
                 reason = "no matching audio in any other clip"
             clips.append(ClipResult(path=p, duration_s=fp.duration_s, error=reason, warning=fp.warning,

@@ -56,18 +56,30 @@ class MatchConfig:
 
 
 @dataclass(frozen=True)
-class RefineConfig:
-    """Cross-correlation refinement of each used edge around its coarse offset."""
-
-    window_s: float = 2.0
-    max_windows: int = 8  # spread over the overlap; 16 gave the same accuracy on bench/align.py at twice the cost
-    search_s: float = 0.06  # +- search around the coarse position (a few hops plus drift residue)
-    min_peak: float = 0.08  # GCC-PHAT peak height below which a window is ignored
-    min_windows: int = 2
-
-
-@dataclass(frozen=True)
 class SolveConfig:
     """Graph solve: edges that disagree with their cycle by more than this are rejected."""
 
     max_residual_s: float = 0.05
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    """GCC-PHAT verification of fingerprint hypotheses (see `syncfp.verify`)."""
+
+    window_s: float = 2.0
+    short_window_s: float = 1.0  # overlaps under four long windows use these, half-overlapping
+    max_windows: int = 12
+    search_s: float = 0.06  # +- around the hypothesis (a couple of hops plus drift residue)
+    min_z: float = 4.5  # a window's peak over its curve's robust spread: the max of ~1000 chance lags is ~3.3
+    against_z: float = 6.0  # a peak this strong off the line contradicts it (chance rarely reaches it)
+    agree_s: float = 0.0005  # confirming windows lie this close to one line
+    min_windows: int = 3  # confirming windows an edge needs
+    min_share: float = 0.3  # ...and this share of the windows tried, unless their peaks are strong:
+    strong_mean_z: float = 8.0  # two chance peaks always fit a line; a third rarely does, three strong never
+    max_against: float = 0.5  # strong windows off the line, per confirming window, before the timing is doubted
+    min_rate_span_s: float = 8.0  # windows spanning less cannot measure drift: the rate stays the hypothesis's
+    error_floor_s: float = 3.6e-5  # an 8 kHz sample over sqrt(12)
+    min_unique: int = 2  # windows only the winner explains, to prefer it over an equal-looking repeat
+    max_alt_share: float = 0.5  # ...or a rival explains less than this share of what the winner does
+    same_offset_s: float = 0.002  # hypotheses closer than this are the same line
+    alt_support: float = 0.25  # fingerprint alternatives tested when their support is this share of the best

@@ -39,6 +39,7 @@ class Line:
     second: int
     hits: int
     z: float
+    alternatives: tuple[tuple[float, float, int], ...] = ()  # (offset, slope, support) of other lines
 
 
 def join_all_pairs(index: Index, n_items: int, max_frames: int, cfg: MatchConfig, seg_frames: int) -> Cells:
@@ -130,20 +131,22 @@ def fit_line(
         return None
     found.sort(key=lambda f: -f[2])
     offset, slope, support, second = found[0]
+    alts: list[tuple[float, float, int]] = []
     for other in found[1:]:  # a candidate elsewhere counts as a competing line only if it is elsewhere
-        if abs(other[0] - offset) > 4:
+        if abs(other[0] - offset) > 4 and all(abs(other[0] - o[0]) > 4 for o in alts):
             second = max(second, other[2])
+            alts.append((float(other[0]), float(other[1]), int(other[2])))
     chance = hits * 3.0 / max(span_frames, 1)
     z = (support - chance) / np.sqrt(chance + 1.0)
     if n_rates > 0:  # the overlap is long enough to see drift at all
         offset, slope = _polish(seg_dt=(t, dt, count), offset=offset, slope=slope)
     return Line(
         offset=offset, slope=slope, t_ref=t_ref, slope_step=step, support=support, second=second,
-        hits=hits, z=float(z),
+        hits=hits, z=float(z), alternatives=tuple(alts),
     )
 
 
-def _candidates(dt: np.ndarray, count: np.ndarray, reach: int, n_max: int = 3) -> list[int]:
+def _candidates(dt: np.ndarray, count: np.ndarray, reach: int, n_max: int = 5) -> list[int]:
     """Offsets (rate 0, at the overlap's centre) of the strongest boxes of width 2·reach + 1."""
     lo = int(dt.min())
     hist = np.bincount(dt - lo, weights=count).astype(np.float64)
@@ -258,3 +261,20 @@ def to_pair_match(a: int, b: int, line: Line, hop_s: float, cfg: MatchConfig):
         a=a, b=b, offset_s=-alpha_s / beta, rate=beta, support=line.support, z=line.z, ratio=ratio,
         trusted=bool(trusted), rate_error=max(line.slope_step, 1e-6),
     )
+
+
+def alternatives(a: int, b: int, line: Line, hop_s: float, *, min_share: float) -> list:
+    """The pair's other candidate lines (a repeat of the music, or chance) with at least *min_share* of the
+    best line's support, as untrusted `PairMatch` hypotheses numbered from 1."""
+    from .types import PairMatch
+
+    out = []
+    for r, (offset, slope, support) in enumerate(sorted(line.alternatives, key=lambda o: -o[2])):
+        if support < min_share * line.support:
+            continue
+        beta = 1.0 + slope
+        alpha_s = (offset - slope * line.t_ref) * hop_s
+        out.append(PairMatch(a=a, b=b, offset_s=-alpha_s / beta, rate=beta, support=support, z=line.z,
+                             ratio=support / max(line.support, 1), trusted=False,
+                             rate_error=max(line.slope_step, 1e-6), hypothesis=len(out) + 1))
+    return out

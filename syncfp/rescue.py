@@ -17,10 +17,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.fft
 
-from .config import RefineConfig
+from .config import VerifyConfig
 from .extract import PcmFile, read_window
-from .refine import gcc_phat, refine_edge, window_plan
+from .refine import gcc_phat_z
 from .types import Fingerprint, PairMatch
+from .verify import verify_pair
 
 ENV_HOP = 80  # samples at 8 kHz: 10 ms envelope frames
 ENV_NFFT = 256
@@ -37,9 +38,6 @@ class RescueConfig:
     candidates: int = 4  # lags tried per anchor
     min_overlap_frames: int = 500  # 5 s of envelope, unless the query is shorter
     probe_windows: int = 3  # GCC-PHAT windows a candidate must light up before it is verified
-    max_error_s: float = 0.00025  # verified: the windows agree to a quarter millisecond
-    min_windows: int = 3
-    min_window_share: float = 0.5  # of the windows tried
 
 
 def onset_envelope(fp: Fingerprint, *, start_s: float = 0.0, dur_s: float | None = None) -> np.ndarray:
@@ -143,7 +141,7 @@ def _peaks(c: np.ndarray, k: int, guard: int) -> list[tuple[int, float]]:
 
 def rescue(
     lost: list[int], anchors: list[int], fps: list[Fingerprint], *, cfg: RescueConfig = RescueConfig(),
-    refine_cfg: RefineConfig = RefineConfig(), workers: int = 1,
+    verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1,
 ) -> list[PairMatch]:
     """Verified edges between each clip in *lost* and the *anchors* (indices into *fps*).
 
@@ -161,13 +159,16 @@ def rescue(
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         envs = dict(zip(used, pool.map(anchor, used)))
-        edges = list(pool.map(lambda q: _rescue_one(q, used, envs, fps, cfg, refine_cfg), lost))
+        edges = list(pool.map(lambda q: _rescue_one(q, used, envs, fps, cfg, verify_cfg), lost))
     return [e for e in edges if e is not None]
 
 
 def _rescue_one(q: int, anchors: list[int], envs: dict, fps: list[Fingerprint], cfg: RescueConfig,
-                refine_cfg: RefineConfig) -> PairMatch | None:
-    """The verified edge for lost clip *q* against the first anchor that yields one, or None."""
+                vcfg: VerifyConfig) -> PairMatch | None:
+    """The verified edge for lost clip *q* against the first anchor that yields one, or None.
+
+    The envelope's candidate lags against one anchor are hypotheses of one pair, decided by `verify_pair`
+    like the fingerprint's: a loop that fits at several lags is left alone."""
     fq = fps[q]
     q_start = max(0.0, (fq.duration_s - cfg.max_query_s) / 2)
     envq = onset_envelope(fq, start_s=q_start, dur_s=cfg.max_query_s)
@@ -178,58 +179,39 @@ def _rescue_one(q: int, anchors: list[int], envs: dict, fps: list[Fingerprint], 
         if anchor is None:
             continue
         c, lag0 = _xcorr(envq, anchor, cfg.min_overlap_frames)
-        verified = []
+        hyps = []
         for i, z in _peaks(c, cfg.candidates, guard=100):
             if z < cfg.min_z:
                 break
-            # position of q's first sample in a's time
-            offset = (i + lag0) * ENV_HOP / fq.rate_hz - q_start
-            if not _probe(fps[a], fq, offset, cfg, refine_cfg):
-                continue
-            edge = _verify(a, q, offset, z, fps, cfg, refine_cfg)
-            if edge is not None:
-                verified.append(edge)
-        if verified:
-            verified.sort(key=lambda e: (-e.windows, -e.z))
-            best = verified[0]
-            # several offsets fit sample-exactly (a loop): take one only if it clearly fits better
-            if len(verified) > 1 and best.windows == verified[1].windows and best.z < 1.5 * verified[1].z:
-                return None
-            return best
+            offset = (i + lag0) * ENV_HOP / fq.rate_hz - q_start  # position of q's first sample in a's time
+            if _probe(fps[a], fq, offset, cfg, vcfg):
+                lo, hi = (a, q) if a < q else (q, a)
+                hyps.append(PairMatch(a=lo, b=hi, offset_s=offset if a < q else -offset, rate=1.0, support=0,
+                                      z=z, ratio=1.0, trusted=False, hypothesis=len(hyps)))
+        if not hyps:
+            continue
+        verdict = verify_pair(hyps, fps[hyps[0].a], fps[hyps[0].b], vcfg)
+        if verdict.ambiguous:
+            return None
+        if verdict.edge is not None:
+            return replace(verdict.edge, support=4 * verdict.edge.windows, ratio=2.0)
     return None
 
 
-def _probe(fa: Fingerprint, fq: Fingerprint, offset_s: float, cfg: RescueConfig, rcfg: RefineConfig) -> bool:
-    """A few GCC-PHAT windows, before the full verification: does any of them peak near the candidate?
+def _probe(fa: Fingerprint, fq: Fingerprint, offset_s: float, cfg: RescueConfig, vcfg: VerifyConfig) -> bool:
+    """A few GCC-PHAT windows, before the full verification: does any of them peak clearly?
 
     Most candidates (chance peaks of the envelope correlation) fail here at a fraction of the cost.
     """
-    m = rcfg.search_s
+    m = vcfg.search_s
     lo, hi = max(0.0, -offset_s) + m, min(fq.duration_s, fa.duration_s - offset_s) - m  # in q's time
-    w = min(rcfg.window_s, hi - lo)
+    w = min(vcfg.window_s, hi - lo)
     if w < 0.5:
         return False
     for s in np.linspace(lo, hi - w, cfg.probe_windows):
         xq, iq = read_window(fq, s, w)
         xa, _ = read_window(fa, iq / fq.rate_hz + offset_s - m, w + 2 * m)
         if xq.size and xa.size >= xq.size + 2 and np.any(xq):
-            _, height = gcc_phat(xq, xa, xa.size - xq.size)
-            if height >= rcfg.min_peak:
+            if gcc_phat_z(xq, xa, xa.size - xq.size)[2] >= vcfg.min_z:
                 return True
     return False
-
-
-def _verify(a: int, q: int, offset_s: float, z: float, fps, cfg: RescueConfig, rcfg: RefineConfig):
-    """GCC-PHAT windows around the candidate; the edge only if most of them agree closely."""
-    lo, hi = (a, q) if a < q else (q, a)
-    off = offset_s if a < q else -offset_s
-    cand = PairMatch(a=lo, b=hi, offset_s=off, rate=1.0, support=0, z=z, ratio=1.0, trusted=False)
-    tried = window_plan(cand, fps[lo].duration_s, fps[hi].duration_s, rcfg)[0].size
-    if tried == 0:
-        return None
-    ref = refine_edge(cand, fps[lo], fps[hi], rcfg)
-    if not ref.refined or ref.windows < cfg.min_windows or ref.windows < cfg.min_window_share * tried:
-        return None
-    if ref.error_s is None or ref.error_s > cfg.max_error_s:
-        return None
-    return replace(ref, trusted=True, support=4 * ref.windows, ratio=2.0)

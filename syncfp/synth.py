@@ -114,7 +114,7 @@ def drift(x: np.ndarray, ppm: float) -> np.ndarray:
 
 def device(
     x: np.ndarray, *, rate_hz: int, seed: int = 0, snr_db: float | None = 20.0, eq: str = "phone",
-    reverb_s: float = 0.0, clip: bool = False,
+    reverb_s: float = 0.0, clip: bool = False, drr_db: float = 3.0,
 ) -> np.ndarray:
     """Colour *x* like a device in a room: mic EQ, reverb, crowd noise at *snr_db*, optional hard clipping."""
     rng = np.random.default_rng(seed)
@@ -126,7 +126,7 @@ def device(
     elif eq == "camera":
         y = sosfiltfilt(butter(1, 120, "highpass", fs=rate_hz, output="sos"), y)
     if reverb_s > 0:
-        y = fftconvolve(y, room_ir(reverb_s, rate_hz=rate_hz, seed=seed))[: x.size]
+        y = fftconvolve(y, room_ir(reverb_s, rate_hz=rate_hz, seed=seed, drr_db=drr_db))[: x.size]
     if snr_db is not None:
         noise = 0.5 * pink_noise(x.size, seed=seed + 1) + babble(x.size, rate_hz=rate_hz, seed=seed + 2)
         noise /= np.std(noise) + 1e-12

@@ -81,6 +81,8 @@ class PairMatch:
     refined: bool = False
     error_s: float | None = None  # standard error of the offset from refinement
     windows: int = 0  # refinement windows used
+    hypothesis: int = 0  # 0: the pair's best fingerprint line; 1..: other candidate lines (repeats, chance)
+    tried: int = 0  # verification windows with audio on both sides (`windows` of them confirmed)
 
     @property
     def weight(self) -> float:

@@ -89,7 +89,7 @@ def test_cache_only_decodes_new_files(tmp_path, master, cache_dir):
     assert len(after) == 3
     assert all(after[p] == t for p, t in entries.items())  # a and b were not fingerprinted again
     assert second.clips[1].offset_s - second.clips[0].offset_s == pytest.approx(
-        first.clips[1].offset_s - first.clips[0].offset_s, abs=1e-5)  # c adds edges, same answer
+        first.clips[1].offset_s - first.clips[0].offset_s, abs=1e-4)  # c adds edges: the same within its error
     # an edited file is a new entry, not a stale hit
     os.utime(a, (1, 1))
     syncfp.align([a, b])

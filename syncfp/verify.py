@@ -1,0 +1,252 @@
+"""candidate offsets of a clip pair (fingerprint hypotheses) → one verified edge, "ambiguous", or nothing.
+
+A fingerprint offset is only a hypothesis: music repeats (a chorus, a loop, a whole song), so the best
+histogram line may sit at a repeat, and a line that fits 20 hashes may still be chance. Each hypothesis
+is tested by GCC-PHAT on a grid of windows over the pair's overlap. A window *confirms* it when its
+correlation peak stands far above the curve's spread (z) and lies on the line that the confirming windows
+agree on to a fraction of a millisecond. Every window that should overlap under the hypothesis and
+does not confirm counts against it, so a repeat (which only explains the windows inside the repeated
+passage) loses to the truth (which explains all of them). When two hypotheses explain the same windows,
+the audio cannot tell them apart: the pair is *ambiguous* and is left to the caller, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .config import VerifyConfig
+from .extract import read_window
+from .refine import gcc_phat_z
+from .types import Fingerprint, PairMatch
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """GCC-PHAT windows of one hypothesis, keyed by their grid index on clip a's time axis."""
+
+    edge: PairMatch  # the hypothesis, refined when `ok`
+    ok: bool
+    tried: dict[int, bool] = field(default_factory=dict)  # grid index → confirmed
+    z_sum: float = 0.0
+
+    @property
+    def confirmed(self) -> int:
+        return sum(self.tried.values())
+
+    @property
+    def share(self) -> float:
+        return self.confirmed / max(len(self.tried), 1)
+
+
+@dataclass(frozen=True)
+class PairVerdict:
+    """The outcome for one pair: `edge` when one hypothesis is confirmed and beats every other; otherwise
+    `ambiguous` lists the offsets (s) that fit equally well, or both are empty (nothing confirmed)."""
+
+    a: int
+    b: int
+    edge: PairMatch | None
+    ambiguous: tuple[float, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+
+def _span(e: PairMatch, dur_a: float, dur_b: float, cfg: VerifyConfig) -> tuple[float, float, float]:
+    """(first, last usable window start, window length) on a's time inside the overlap of hypothesis *e*."""
+    alpha = -e.offset_s * e.rate
+    lo = max(0.0, -alpha / e.rate) + cfg.search_s
+    hi = min(dur_a, (dur_b - alpha) / e.rate) - cfg.search_s
+    w = cfg.window_s if hi - lo >= 4 * cfg.window_s else cfg.short_window_s
+    return lo, hi - w, w
+
+
+def _grid(e: PairMatch, dur_a: float, dur_b: float, cfg: VerifyConfig, stride: int) -> tuple[np.ndarray, float]:
+    """Grid indices (step: half a short window, on a's time) of hypothesis *e*'s windows: every *stride*-th
+    point inside its overlap, so hypotheses of one pair share the windows where their overlaps meet."""
+    lo, last, w = _span(e, dur_a, dur_b, cfg)
+    step = cfg.short_window_s / 2
+    idx = np.arange(int(np.ceil(lo / step)), int(np.floor(last / step)) + 1)
+    return idx[(idx % stride) == 0], w
+
+
+def _stride(hyps: list[PairMatch], dur_a: float, dur_b: float, cfg: VerifyConfig) -> int:
+    """One grid stride for all hypotheses of a pair: the smallest overlap still gets up to `max_windows`
+    windows (of its own length, not overlapping), the largest at most three times that."""
+    step = cfg.short_window_s / 2
+    points = []
+    for e in hyps:
+        lo, last, w = _span(e, dur_a, dur_b, cfg)
+        if last >= lo:
+            points.append(((last - lo) / step + 1, w / step / 2))  # windows overlap by half at most
+    if not points:
+        return 1
+    least = min(max(np.ceil(n / cfg.max_windows), own) for n, own in points)
+    most = max(np.ceil(n / (3 * cfg.max_windows)) for n, _ in points)
+    return int(max(least, most, 1))
+
+
+def _measure(fa: Fingerprint, fb: Fingerprint, e: PairMatch, t_a0: float, w: float, cfg: VerifyConfig):
+    """(t_a centre, t_b centre, z) of one window under hypothesis *e*, or None when either side is silent."""
+    rate = fa.rate_hz
+    alpha, beta = -e.offset_s * e.rate, e.rate
+    xa, ia = read_window(fa, t_a0, w)
+    if xa.size < rate * 0.25 or not np.any(xa):
+        return None
+    t_a = ia / rate
+    t_b0 = alpha + beta * t_a - cfg.search_s
+    stretch = abs(beta - 1.0) > 20e-6
+    if stretch:  # put b on a's clock so a window stays coherent under large drift
+        raw, ib = read_window(fb, t_b0 - 0.01, beta * (xa.size / rate + 2 * cfg.search_s) + 0.02)
+        pos = (t_b0 + beta * np.arange(int(xa.size + 2 * cfg.search_s * rate)) / rate) * rate - ib
+        xb = np.interp(pos, np.arange(raw.size), raw) if raw.size else raw
+        b_start = t_b0
+    else:
+        xb, ib = read_window(fb, t_b0, xa.size / rate + 2 * cfg.search_s)
+        b_start = ib / rate
+    if xb.size < xa.size + 2 or not np.any(xb):
+        return None
+    lag, _, z = gcc_phat_z(xa, xb, xb.size - xa.size)
+    half = 0.5 * xa.size / rate
+    step = beta if stretch else 1.0
+    return t_a + half, b_start + step * (lag / rate + half), z
+
+
+def _line(ta: np.ndarray, tb: np.ndarray, w: np.ndarray, beta0: float, fit_rate: bool) -> tuple[float, float, float]:
+    """Weighted line tb = alpha + beta·ta (beta fixed at *beta0* unless *fit_rate*); (alpha, beta, slope std)."""
+    if fit_rate:
+        tm = np.average(ta, weights=w)
+        d = ta - tm
+        beta = float(np.sum(w * d * (tb - np.average(tb, weights=w))) / np.sum(w * d * d))
+        alpha = float(np.average(tb, weights=w) - beta * tm)
+        res = tb - (alpha + beta * ta)
+        sigma = np.sqrt(np.sum(w * res**2) / np.sum(w) * ta.size / max(ta.size - 2, 1))
+        return alpha, beta, float(max(sigma, 2e-5) / np.sqrt(np.sum(d * d)))
+    return float(np.average(tb - beta0 * ta, weights=w)), beta0, 1e-3
+
+
+def _consensus(ta: np.ndarray, tb: np.ndarray, z: np.ndarray, cfg: VerifyConfig):
+    """The largest set of strong windows that agree on one line within `agree_s`, and that line.
+
+    Candidate lines go through every two strong windows (any rate within ±2000 ppm: a short overlap's
+    fingerprint rate can be off by hundreds of ppm) and through each one at rate 1. Returns (mask of
+    confirming windows, alpha, beta, slope std); slope std is 1e-3 where the windows cannot measure drift.
+    """
+    none = np.zeros(ta.size, bool)
+    s = np.flatnonzero(z >= cfg.min_z)
+    if s.size < 2:
+        return none, 0.0, 1.0, 1e-3
+    i, j = np.triu_indices(s.size, 1)
+    i, j = s[i], s[j]
+    far = np.abs(ta[j] - ta[i]) >= 1.0
+    slopes = np.concatenate([(tb[j] - tb[i])[far] / (ta[j] - ta[i])[far], np.ones(s.size)])
+    through = np.concatenate([i[far], s])
+    ok = np.abs(slopes - 1.0) <= 2e-3
+    slopes, through = slopes[ok], through[ok]
+    alphas = tb[through] - slopes * ta[through]
+    res = np.abs(tb[None, s] - (alphas[:, None] + slopes[:, None] * ta[None, s]))
+    inl = res <= cfg.agree_s
+    score = inl.sum(axis=1) - np.where(inl, res, 0.0).sum(axis=1) / cfg.agree_s * 1e-3
+    best = int(np.argmax(score))
+    alpha, beta = float(alphas[best]), float(slopes[best])
+    keep = none.copy()
+    keep[s[inl[best]]] = True
+    sstd = 1e-3
+    for _ in range(3):
+        if keep.sum() < 2:
+            return none, 0.0, 1.0, 1e-3
+        fit_rate = keep.sum() >= 3 and float(np.ptp(ta[keep])) >= 2.0
+        alpha, beta, sstd = _line(ta[keep], tb[keep], z[keep], 1.0, fit_rate)
+        new = (z >= cfg.min_z) & (np.abs(tb - (alpha + beta * ta)) <= cfg.agree_s)
+        if np.array_equal(new, keep):
+            break
+        keep = new
+    if float(np.ptp(ta[keep])) < cfg.min_rate_span_s:
+        sstd = max(sstd, 1e-3)  # the fit needed some rate to agree, but it says little about the clocks
+    return keep, alpha, beta, sstd
+
+
+def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig = VerifyConfig(), *,
+                     stride: int | None = None) -> Evidence:
+    """GCC-PHAT windows over the overlap of hypothesis *e*; refined and `ok` when enough of them confirm."""
+    if stride is None:
+        stride = _stride([e], fa.duration_s, fb.duration_s, cfg)
+    idx, w = _grid(e, fa.duration_s, fb.duration_s, cfg, stride)
+    step = cfg.short_window_s / 2
+    rows = []
+    for k in idx:
+        m = _measure(fa, fb, e, float(k * step), w, cfg)
+        if m is not None:
+            rows.append((int(k), *m))
+    if not rows:
+        return Evidence(edge=e, ok=False)
+    ks = np.array([r[0] for r in rows])
+    ta, tb, z = (np.array([r[i] for r in rows], np.float64) for i in (1, 2, 3))
+    keep, alpha, beta, sstd = _consensus(ta, tb, z, cfg)
+    tried = {int(k): bool(c) for k, c in zip(ks, keep)}
+    n = int(keep.sum())
+    # strong peaks off the line: noise lowers peaks, it does not move them; a wandering clock or speed does
+    against = int(((z >= cfg.against_z) & ~keep).sum())
+    weak = n < cfg.min_share * len(rows) and float(z[keep].mean() if n else 0.0) < cfg.strong_mean_z
+    if n < cfg.min_windows or weak or against > cfg.max_against * n:
+        return Evidence(edge=e, ok=False, tried=tried, z_sum=float(z[keep].sum()))
+    res = (tb - (alpha + beta * ta))[keep]
+    n_par = 2 if n >= 3 and float(np.ptp(ta[keep])) >= 2.0 else 1
+    spread = float(np.sqrt(np.sum(res**2) / max(n - n_par, 1)))
+    err = max(spread / np.sqrt(n), cfg.error_floor_s)
+    edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
+                   windows=n, tried=len(rows), rate_error=float(max(sstd, 1e-7)), trusted=True)
+    return Evidence(edge=edge, ok=True, tried=tried, z_sum=float(z[keep].sum()))
+
+
+def _flip(e: PairMatch) -> PairMatch:
+    """The same edge seen from b (a and b swapped; offset in b's clock, inverse rate)."""
+    return replace(e, a=e.b, b=e.a, offset_s=-e.offset_s * e.rate, rate=1.0 / e.rate,
+                   rate_error=e.rate_error / e.rate**2)
+
+
+def _beats(x: Evidence, y: Evidence, cfg: VerifyConfig) -> bool:
+    """Does *x* explain windows that *y* cannot (so *y* is a repeat or chance, not an equal)?
+
+    First the windows both overlaps hold: confirmed by one and not the other is direct evidence. When
+    those tie, windows only *x*'s overlap holds decide: under *y* that audio would lie outside the other
+    recording, though it is heard inside it where *x* puts it (the song would have to repeat exactly where
+    no one recorded)."""
+    common = x.tried.keys() & y.tried.keys()
+    only_x = sum(1 for k in common if x.tried[k] and not y.tried[k])
+    only_y = sum(1 for k in common if y.tried[k] and not x.tried[k])
+    if only_x >= cfg.min_unique and only_x >= 3 * only_y:
+        return True
+    if only_y:
+        return False
+    outside_x = sum(1 for k in x.tried.keys() - common if x.tried[k])
+    outside_y = sum(1 for k in y.tried.keys() - common if y.tried[k])
+    return outside_x >= cfg.min_unique and outside_y == 0
+
+
+def verify_pair(hyps: list[PairMatch], fa: Fingerprint, fb: Fingerprint,
+                cfg: VerifyConfig = VerifyConfig()) -> PairVerdict:
+    """Test every hypothesis of one pair (best fingerprint line first) and decide between them.
+
+    Windows lie on the shorter clip's time axis: its audio is what slides along the other recording, so
+    every hypothesis tests the same stretches of it."""
+    if fb.duration_s < fa.duration_s:
+        v = verify_pair([_flip(h) for h in hyps], fb, fa, cfg)
+        flipped = tuple(replace(ev, edge=_flip(ev.edge)) for ev in v.evidence)
+        return PairVerdict(v.b, v.a, v.edge and _flip(v.edge), tuple(sorted(-o for o in v.ambiguous)), flipped)
+    a, b = hyps[0].a, hyps[0].b
+    stride = _stride(hyps, fa.duration_s, fb.duration_s, cfg)
+    evs = [check_hypothesis(h, fa, fb, cfg, stride=stride) for h in hyps]
+    ok = sorted((ev for ev in evs if ev.ok), key=lambda ev: (-ev.confirmed, -ev.z_sum))
+    if not ok:
+        return PairVerdict(a, b, None, evidence=tuple(evs))
+    best = ok[0]
+    rivals = [ev for ev in ok[1:] if abs(ev.edge.offset_s - best.edge.offset_s) > cfg.same_offset_s]
+    if any(_beats(ev, best, cfg) for ev in rivals):  # the most windows are not always the most telling
+        best = next(ev for ev in rivals if _beats(ev, best, cfg))
+        rivals = [ev for ev in ok if ev is not best and abs(ev.edge.offset_s - best.edge.offset_s) > cfg.same_offset_s]
+    equal = [ev for ev in rivals if not _beats(best, ev, cfg)]
+    if equal:
+        offs = tuple(sorted(ev.edge.offset_s for ev in [best, *equal]))
+        return PairVerdict(a, b, None, ambiguous=offs, evidence=tuple(evs))
+    return PairVerdict(a, b, best.edge, evidence=tuple(evs))
