@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 from scipy.signal import butter, oaconvolve, resample_poly, sosfilt, sosfiltfilt
 
 from syncfp import synth
@@ -175,13 +176,34 @@ def concert_programme(band: Band, order: list[int], duration_s: float, seed: int
         gaps.append((t, t + g))
         t += g
         i += 1
-    music = np.concatenate(parts)[:need].astype(np.float32)
+    music = live_timing(np.concatenate(parts)[:need].astype(np.float32), np.random.default_rng(seed + 7))
     crowd = np.zeros(need, np.float32)
     for a, b in gaps:
         a2, b2 = max(0, a - int(1.5 * RATE)), min(need, b + int(0.5 * RATE))  # claps start as the song ends
         if b2 - a2 > RATE // 10:
             crowd[a2:b2] += applause(b2 - a2, rng, claps_per_s=float(rng.uniform(150, 400))).astype(np.float32)
     return music, crowd, songs, [(a / RATE, b / RATE) for a, b in gaps]
+
+
+def live_timing(x: np.ndarray, rng: np.random.Generator, *, rate_hz: int = RATE) -> np.ndarray:
+    """A band's timing as played live: the recording read through a slowly wandering delay (±1.5-4 ms,
+    changing over a few seconds), so a repeated chorus or loop is near-identical, never sample-identical.
+
+    Devices hear this master, so the truth (stage time of each clip's first sample) is unchanged."""
+    ctrl_s = 0.5
+    k = int(x.size / rate_hz / ctrl_s) + 2
+    walk = gaussian_filter1d(rng.standard_normal(k), sigma=6.0)
+    walk *= rng.uniform(1.5, 4.0) * 1e-3 * rate_hz / (np.abs(walk).max() + 1e-12)
+    out = np.empty_like(x)
+    step = 8_000_000  # samples per block: the interpolation's float64 temporaries stay bounded
+    grid = np.arange(k) * ctrl_s * rate_hz
+    for i0 in range(0, x.size, step):
+        n = np.arange(i0, min(x.size, i0 + step), dtype=np.float64)
+        src = n - np.interp(n, grid, walk)
+        lo = max(0, int(src.min()) - 2)
+        hi = min(x.size, int(src.max()) + 3)
+        out[i0 : i0 + n.size] = np.interp(src, np.arange(lo, hi), x[lo:hi])
+    return out
 
 
 # ----------------------------------------------------------------------------------------------- rooms
@@ -274,19 +296,33 @@ def _pool_kind(z) -> str:
 
 
 def _talker(n: int, pool: list[np.ndarray], rng: np.random.Generator, *, rate_hz: int, busy: float) -> np.ndarray:
-    """One talker: pool sentences re-pitched by a per-device factor, random pauses, varying loudness."""
+    """One talker: a word salad of syllable-to-word-length fragments (0.15-0.6 s) cut from random pool
+    sentences, each re-pitched by its own random factor, in phrases with random pauses.
+
+    Whole pool sentences would recur on many devices at nearly the same pitch (a few dozen sentences over
+    thousands of utterances): identical waveforms on two devices that real crowds never share, which the
+    matcher rightly finds. Fragments only recur for a fraction of a second, as words do in real speech."""
     out = np.zeros(n, np.float32)
-    pitch = rng.uniform(0.82, 1.22)  # resampling shifts pitch and formants: a different voice per device
     t = int(rng.uniform(0, 3) * rate_hz)
+    voice_pitch = rng.uniform(0.85, 1.2)
     while t < n:
-        u = pool[int(rng.integers(len(pool)))]
-        m = int(u.size / pitch * rate_hz / RATE)
-        if m < 8:
-            break
-        v = np.interp(np.arange(m) * (u.size / m), np.arange(u.size), u).astype(np.float32)
-        v = v[: n - t] * np.float32(10 ** (rng.normal(0, 3) / 20))
-        out[t : t + v.size] += v
-        t += v.size + int(rng.exponential(1.2 / busy) * rate_hz)
+        for _ in range(int(rng.integers(3, 15))):  # one phrase
+            u = pool[int(rng.integers(len(pool)))]
+            length = int(rng.uniform(0.15, 0.6) * RATE)
+            if u.size <= length:
+                continue
+            i0 = int(rng.integers(0, u.size - length))
+            frag = u[i0 : i0 + length]
+            pitch = voice_pitch * rng.uniform(0.93, 1.07)
+            m = int(frag.size / pitch * rate_hz / RATE)
+            if m < 8 or t >= n:
+                break
+            v = np.interp(np.arange(m) * (frag.size / m), np.arange(frag.size), frag).astype(np.float32)
+            v *= np.hanning(v.size).astype(np.float32) ** 0.25  # no clicks at the cuts
+            v = v[: n - t] * np.float32(10 ** (rng.normal(0, 3) / 20))
+            out[t : t + v.size] += v
+            t += v.size + int(rng.uniform(0.0, 0.08) * rate_hz)
+        t += int(rng.exponential(1.2 / busy) * rate_hz)
     return out
 
 

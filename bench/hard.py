@@ -43,6 +43,8 @@ SPLIT_SEED = {"tune": 1, "heldout": 101}
 SHAPES = ["set15", "chain6", "junk", "board20", "loud", "two_concerts", "short15", "festival60", "loop5"]
 QUICK = ["set15", "junk", "loop5"]
 CHECK_TOL_MS = 0.25
+RENDER_VERSION = 3  # 2: babble is a word salad of short fragments (whole sentences recurred across devices)
+# 3: the band plays live: repeats are near-identical (a few ms of wandering timing), not sample-identical
 WALL_ORIGIN_S = 21 * 3600  # the concert starts at 21:00 on 2026-06-12 (file names carry wall time)
 
 # (kind, extension, codec, rates, channels, bitrates, video fps, name pattern)
@@ -450,7 +452,7 @@ def render(name: str, split: str, workdir: str, *, quick: bool = False, workers:
     if os.path.exists(truth_path):
         with open(truth_path) as f:
             old = json.load(f)
-        if old.get("plan") == json.loads(json.dumps(doc)) and all(
+        if old.get("plan") == json.loads(json.dumps(doc)) and old.get("render_version") == RENDER_VERSION and all(
                 os.path.exists(os.path.join(media, c["file"])) for c in old["clips"]):
             return old, media
     os.makedirs(media, exist_ok=True)
@@ -468,6 +470,7 @@ def render(name: str, split: str, workdir: str, *, quick: bool = False, workers:
     _PROG.clear()
     clips = [{**c, **rendered[c["file"]], **checked[c["file"]]} for c in doc["clips"]] + _junk(doc, media)
     truth = {"name": name, "split": split, "seed": doc["seed"], "plan": json.loads(json.dumps(doc)),
+             "render_version": RENDER_VERSION,
              "source": {"babble": babble_kind, "events": songs}, "devices": doc["devices"], "clips": clips,
              "render_s": round(t_render, 1), "check_s": round(time.perf_counter() - t0 - t_render, 1)}
     with open(truth_path + ".tmp", "w") as f:
