@@ -126,10 +126,23 @@ def match_hypotheses(
     return out
 
 
-def _edge_confidence(e: PairMatch) -> float:
-    """0..1 from how many GCC-PHAT windows confirmed the edge (three agreeing windows are rarely chance,
-    but a single pair of windows can still sit on a near-repeat; each further window halves the doubt)."""
-    return float(1.0 - 0.5 ** max(e.windows - 2, 0))
+PARTIAL_COVER = 0.5  # an overlap holding less than this share of the shorter clip is a partial one
+
+
+def _cover(e: PairMatch, durations: list[float]) -> float:
+    """Share of the shorter clip of edge *e* that lies inside the pair's overlap."""
+    overlap = min(durations[e.a], e.offset_s + durations[e.b] / e.rate) - max(0.0, e.offset_s)
+    return max(0.0, overlap) / max(min(durations[e.a], durations[e.b]), 1e-9)
+
+
+def _edge_confidence(e: PairMatch, durations: list[float]) -> float:
+    """0..1: how sure the edge is not chance and not a musical repeat.
+
+    Three confirming windows are rarely chance and each further one halves the doubt; but an overlap at
+    the clips' ends (under half of the shorter clip) is where a repeated passage fits as well as the
+    truth, since nothing outside it can contradict it, so such an edge says at most 0.5."""
+    c = 1.0 - 0.5 ** max(e.windows - 2, 0)
+    return float(min(c, 0.5) if _cover(e, durations) < PARTIAL_COVER else c)
 
 
 def align(
@@ -182,9 +195,11 @@ def align(
         edges = [v.edge for v in verdicts if v.edge is not None and v.a not in repeats and v.b not in repeats]
         coarse = solve(len(gfps), edges, durations, solve_cfg)
         lost = [j for j in range(len(gfps)) if coarse.group[j] < 0 and j not in repeats]
-        anchors = sorted((j for j in range(len(gfps)) if coarse.group[j] >= 0),
-                         key=lambda j: (-gfps[j].duration_s, gfps[j].path))
-        if lost and anchors:
+        # placed clips first (longest first), then the longest unplaced ones: a board recording that no
+        # fingerprint match placed is still the best thing to search a far phone against
+        anchors = sorted((j for j in range(len(gfps)) if j not in repeats),
+                         key=lambda j: (coarse.group[j] < 0, -gfps[j].duration_s, gfps[j].path))
+        if lost and len(anchors) > 1:
             progress("rescue", 0, 1)
             edges += rescue(lost, anchors, gfps, workers=workers, verify_cfg=verify)
             progress("rescue", 1, 1)
@@ -254,11 +269,12 @@ def _drift(sol, j: int) -> float | None:
 
 def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dict[int, str], sol) -> Alignment:
     n = len(good)
+    durations = [fps[i].duration_s for i in good]
     conf = np.zeros(n)
-    for e in sol.inliers:
-        c = _edge_confidence(e)
-        conf[e.a] = 1 - (1 - conf[e.a]) * (1 - c)
-        conf[e.b] = 1 - (1 - conf[e.b]) * (1 - c)
+    for e in sol.inliers:  # a clip is as sure as its surest edge (independent edges are rarely independent)
+        c = _edge_confidence(e, durations)
+        conf[e.a] = max(conf[e.a], c)
+        conf[e.b] = max(conf[e.b], c)
     # stable group ids from 1: ordered by the smallest path in each group
     gmembers: dict[int, list[str]] = {}
     for j in range(n):

@@ -76,6 +76,15 @@ class VerifyConfig:
     min_windows: int = 3  # confirming windows an edge needs
     min_share: float = 0.3  # ...and this share of the windows tried, unless their peaks are strong:
     strong_mean_z: float = 8.0  # two chance peaks always fit a line; a third rarely does, three strong never
+    partial_run: int = 3  # consecutive windows whose curve is chance at the line's lag...
+    partial_share: float = 0.25  # ...and this share of the windows tried: the line explains only part
+    partial_z: float = 1.5  # the curve's z at the line's lag below which a window holds other audio
+    stack_z: float = 7.0  # windows summed along the best nearby line: peak over √windows (chance max ~5)
+    max_drift: float = 1.3e-3  # relative clock rates the stacked search covers (29.97/30 is 1000 ppm)
+    stack_prior_rate: float = 1.5e-4  # a hypothesis rate further from 1 than this is re-measured at rate 1
+    stack_second: float = 0.8  # a second stacked peak this close to the first leaves the lag unsure
+    stacked_rival_support: float = 0.5  # hash support (share of the best's) for a stacked rival to tie
+    lean_z: float = 2.0  # a window leans towards a line when its curve there is this far above its spread
     max_against: float = 0.5  # strong windows off the line, per confirming window, before the timing is doubted
     min_rate_span_s: float = 8.0  # windows spanning less cannot measure drift: the rate stays the hypothesis's
     error_floor_s: float = 3.6e-5  # an 8 kHz sample over sqrt(12)

@@ -25,10 +25,11 @@ def gcc_phat(a: np.ndarray, b: np.ndarray, max_lag: int) -> tuple[float, float]:
     return lag, height
 
 
-def gcc_phat_z(a: np.ndarray, b: np.ndarray, max_lag: int) -> tuple[float, float, float]:
+def gcc_phat_z(a: np.ndarray, b: np.ndarray, max_lag: int, *, curve: bool = False):
     """`gcc_phat` plus the peak's height over the curve's robust spread (z): chance peaks of a search over
     ~1000 lags stay under ~5, a window whose audio really lines up stands far above that even when reverb
-    and noise keep its normalised height small."""
+    and noise keep its normalised height small. *curve*: also the whole curve in those z units (lags
+    0..max_lag), to read it at a lag chosen later."""
     # lags 0..max_lag of a inside b never wrap once nfft covers b (b.size >= a.size + max_lag)
     nfft = scipy.fft.next_fast_len(max(b.size, a.size + max_lag + 1), real=True)
     fa = scipy.fft.rfft((a * _hann(a.size)).astype(np.float32), nfft)
@@ -37,7 +38,7 @@ def gcc_phat_z(a: np.ndarray, b: np.ndarray, max_lag: int) -> tuple[float, float
     mag = np.abs(cross)
     top = float(mag.max())
     if not top > 0.0:  # a window of digital silence: no timing in it (0/0 would poison the line fit)
-        return 0.0, 0.0, 0.0
+        return (0.0, 0.0, 0.0, np.zeros(max_lag + 1)) if curve else (0.0, 0.0, 0.0)
     cross /= np.maximum(mag, 1e-12 * top)
     lo = int(0.012 * nfft)  # ~100 Hz at 8 kHz: rumble and handling noise carry no timing
     cross[:lo] = 0
@@ -55,4 +56,5 @@ def gcc_phat_z(a: np.ndarray, b: np.ndarray, max_lag: int) -> tuple[float, float
     norm = (nfft // 2 + 1 - lo) / nfft
     med = float(np.median(seg))
     spread = 1.4826 * float(np.median(np.abs(seg - med))) + 1e-12
-    return float(lags[i] + frac), peak / max(norm, 1e-9), (peak - med) / spread
+    out = float(lags[i] + frac), peak / max(norm, 1e-9), (peak - med) / spread
+    return (*out, (seg - med) / spread) if curve else out

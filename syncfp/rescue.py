@@ -151,7 +151,7 @@ def rescue(
     if not lost:
         return []
     envq_max = int(cfg.max_query_s * fps[lost[0]].rate_hz) // ENV_HOP + 1  # longest query envelope
-    used = [a for a in anchors[: cfg.anchors] if a not in lost]
+    used = anchors[: cfg.anchors]
 
     def anchor(a: int) -> _Anchor | None:
         env = onset_envelope(fps[a])
@@ -176,7 +176,7 @@ def _rescue_one(q: int, anchors: list[int], envs: dict, fps: list[Fingerprint], 
         return None
     for a in anchors:
         anchor = envs[a]
-        if anchor is None:
+        if anchor is None or a == q:
             continue
         c, lag0 = _xcorr(envq, anchor, cfg.min_overlap_frames)
         hyps = []

@@ -30,6 +30,7 @@ class Evidence:
     ok: bool
     tried: dict[int, bool] = field(default_factory=dict)  # grid index → confirmed
     z_sum: float = 0.0
+    stacked: bool = False  # confirmed only by the windows summed together (each alone too weak)
 
     @property
     def confirmed(self) -> int:
@@ -106,10 +107,19 @@ def _measure(fa: Fingerprint, fb: Fingerprint, e: PairMatch, t_a0: float, w: flo
         b_start = ib / rate
     if xb.size < xa.size + 2 or not np.any(xb):
         return None
-    lag, _, z = gcc_phat_z(xa, xb, xb.size - xa.size)
+    lag, _, z, curve = gcc_phat_z(xa, xb, xb.size - xa.size, curve=True)
     half = 0.5 * xa.size / rate
     step = beta if stretch else 1.0
-    return t_a + half, b_start + step * (lag / rate + half), z
+    at = lambda tb: _curve_at(curve, ((tb - b_start) / step - half) * rate)  # noqa: E731
+    return t_a + half, b_start + step * (lag / rate + half), z, at, (curve, b_start, step, half)
+
+
+def _curve_at(curve: np.ndarray, lag: float) -> float:
+    """The correlation curve's z near a lag (±1 sample), or 0 outside the searched lags."""
+    i = int(round(lag))
+    if i < 0 or i >= curve.size:
+        return 0.0
+    return float(curve[max(0, i - 1) : i + 2].max())
 
 
 def _line(ta: np.ndarray, tb: np.ndarray, w: np.ndarray, beta0: float, fit_rate: bool) -> tuple[float, float, float]:
@@ -182,13 +192,27 @@ def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Verify
         return Evidence(edge=e, ok=False)
     ks = np.array([r[0] for r in rows])
     ta, tb, z = (np.array([r[i] for r in rows], np.float64) for i in (1, 2, 3))
+    readers = [r[4] for r in rows]
     keep, alpha, beta, sstd = _consensus(ta, tb, z, cfg)
     tried = {int(k): bool(c) for k, c in zip(ks, keep)}
     n = int(keep.sum())
     # strong peaks off the line: noise lowers peaks, it does not move them; a wandering clock or speed does
     against = int(((z >= cfg.against_z) & ~keep).sum())
     weak = n < cfg.min_share * len(rows) and float(z[keep].mean() if n else 0.0) < cfg.strong_mean_z
-    if n < cfg.min_windows or weak or against > cfg.max_against * n:
+    if n < cfg.min_windows or weak or against > cfg.max_against * n or _partial(keep, ta, alpha, beta, readers, cfg):
+        if abs(e.rate - 1.0) > cfg.stack_prior_rate:  # a fingerprint rate this far off misleads the windows:
+            # measure again on the clocks' prior (rate 1), over the same stretches of a
+            e1 = replace(e, rate=1.0)
+            rows1 = [(int(k), *m) for k in ks if (m := _measure(fa, fb, e1, float(k * step), w, cfg)) is not None]
+            if len(rows1) >= cfg.min_windows:
+                k1 = np.array([r[0] for r in rows1])
+                t1, z1 = (np.array([r[i] for r in rows1], np.float64) for i in (1, 3))
+                stacked = _stacked(e1, k1, t1, z1, [r[5] for r in rows1], [r[4] for r in rows1], fa.rate_hz, cfg)
+                if stacked is not None:
+                    return stacked
+        stacked = _stacked(e, ks, ta, z, [r[5] for r in rows], readers, fa.rate_hz, cfg)
+        if stacked is not None:
+            return stacked
         return Evidence(edge=e, ok=False, tried=tried, z_sum=float(z[keep].sum()))
     res = (tb - (alpha + beta * ta))[keep]
     n_par = 2 if n >= 3 and float(np.ptp(ta[keep])) >= 2.0 else 1
@@ -197,6 +221,117 @@ def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Verify
     edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
                    windows=n, tried=len(rows), rate_error=float(max(sstd, 1e-7)), trusted=True)
     return Evidence(edge=edge, ok=True, tried=tried, z_sum=float(z[keep].sum()))
+
+
+def _stack_at(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, v: float) -> np.ndarray:
+    """Sum over windows of each curve at index base + u + v·dt (rounded; 0 outside), for every u."""
+    idx = np.rint(base[:, None] + u[None, :] + v * dt[:, None]).astype(np.int64)
+    ok = (idx >= 0) & (idx < curves.shape[1])
+    vals = np.take_along_axis(curves, np.clip(idx, 0, curves.shape[1] - 1), axis=1)
+    return np.where(ok, vals, 0.0).sum(axis=0)
+
+
+def _stacked(e: PairMatch, ks: np.ndarray, ta: np.ndarray, z: np.ndarray, geoms: list, readers: list, rate: int,
+             cfg: VerifyConfig) -> Evidence | None:
+    """Verification by the windows together, where each alone is too weak (a far phone at 0 dB SNR).
+
+    The windows' correlation curves (z units) are summed along candidate lines near the hypothesis
+    (offset within the search, rate within the hypothesis's uncertainty): noise adds up as √windows, a
+    true line as windows. The edge needs a stacked peak far above chance, at least `min_windows` windows
+    leaning towards it, and no stretch of plainly different audio (`_partial`); its error comes from how
+    far two halves of the windows disagree."""
+    w = len(geoms)
+    if w < cfg.min_windows:
+        return None
+    size = max(g[0].size for g in geoms)
+    curves = np.zeros((w, size))
+    for r, g in enumerate(geoms):
+        curves[r, : g[0].size] = np.maximum(g[0], -3.0)  # deep troughs carry no timing
+    alpha_h, beta_h = -e.offset_s * e.rate, e.rate
+    tm = float(ta.mean())
+    tb_pred = alpha_h + beta_h * ta
+    b0 = np.array([g[1] for g in geoms])
+    st = np.array([g[2] for g in geoms])
+    half = np.array([g[3] for g in geoms])
+    base = ((tb_pred - b0) / st - half) * rate  # index of the hypothesis's own line in each curve
+    dt = (ta - tm) * rate
+    reach = int(round(cfg.search_s * rate))
+    u = np.arange(-reach, reach + 1, dtype=np.float64)
+    span = max(float(np.abs(ta - tm).max()), 1e-3)
+    # the fingerprint's rate can be hundreds of ppm off: search every rate devices reach (±1300 ppm)
+    lo_v, hi_v = 1.0 - cfg.max_drift - beta_h, 1.0 + cfg.max_drift - beta_h
+    dv = max(0.5 / (span * rate), (hi_v - lo_v) / 400)
+    vs = np.arange(np.ceil(lo_v / dv), np.floor(hi_v / dv) + 1) * dv
+    best = (-np.inf, 0.0, 0)
+    for v in vs:
+        row = _stack_at(curves, base, dt, u, v)
+        i = int(np.argmax(row))
+        if row[i] > best[0]:
+            best = (float(row[i]), float(v), i)
+    for v in best[1] + np.linspace(-dv, dv, 9):  # finer rate around the winner
+        row = _stack_at(curves, base, dt, u, v)
+        i = int(np.argmax(row))
+        if row[i] > best[0]:
+            best = (float(row[i]), float(v), i)
+    peak, v, i = best
+    if peak / np.sqrt(w) < cfg.stack_z:
+        return None
+    row = _stack_at(curves, base, dt, u, v)
+    other = row.copy()
+    other[max(0, i - int(0.001 * rate)): i + int(0.001 * rate) + 1] = -np.inf
+    if other.max() >= cfg.stack_second * peak:  # two lags nearly as good (an echo, a delay effect): unsure
+        return None
+    u_hat = u[i] + _vertex(row, i)
+    idx = base + u_hat + v * dt
+    tb_line = b0 + st * (idx / rate + half)
+    beta, alpha = np.polyfit(ta, tb_line, 1) if np.ptp(ta) > 0 else (beta_h, float(tb_line[0] - beta_h * ta[0]))
+    lean = np.array([rd(alpha + beta * t) >= cfg.lean_z for rd, t in zip(readers, ta)])
+    # strong peaks elsewhere with nothing at the line: the timing wanders (a room's strong reflection
+    # leaves the direct path leaning, so it does not count here)
+    against = int(((z >= cfg.against_z) & ~lean).sum())
+    if lean.sum() < cfg.min_windows or against > cfg.max_against * lean.sum() or _partial(
+            lean, ta, alpha, beta, readers, cfg):
+        return None
+    halves = []
+    for part in (slice(0, None, 2), slice(1, None, 2)):
+        r2 = _stack_at(curves[part], base[part], dt[part], u, v)
+        j = int(np.argmax(r2[max(0, i - 8): i + 9])) + max(0, i - 8)
+        halves.append(u[j] + _vertex(r2, j))
+    err = max(abs(halves[0] - halves[1]) / 2 / rate, 2 * cfg.error_floor_s)
+    n = int(lean.sum())
+    span_ok = float(np.ptp(ta)) >= cfg.min_rate_span_s
+    edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
+                   windows=n, tried=w, rate_error=float(dv if span_ok else 1e-3), trusted=True)
+    return Evidence(edge=edge, ok=True, tried={int(k): bool(c) for k, c in zip(ks, lean)},
+                    z_sum=float(peak / np.sqrt(w)), stacked=True)
+
+
+def _vertex(row: np.ndarray, i: int) -> float:
+    """Sub-sample offset of a parabola through row[i-1..i+1] (0 at an edge or a flat top)."""
+    if 0 < i < row.size - 1:
+        den = row[i - 1] - 2 * row[i] + row[i + 1]
+        if den < 0:
+            return float(0.5 * (row[i - 1] - row[i + 1]) / den)
+    return 0.0
+
+
+def _partial(keep: np.ndarray, ta: np.ndarray, alpha: float, beta: float, readers: list, cfg: VerifyConfig) -> bool:
+    """Does the line explain only part of the overlap, with the rest plainly different audio?
+
+    Noise makes windows miss the threshold here and there, but their curves still lean towards the
+    line's lag (z ~3 there). Where the two recordings hold different music (a repeat matched in one part
+    of a clip, other music in the rest), the curve at the line's lag is chance (z ~0). A run of such
+    windows at least `partial_run` long and `partial_share` of those tried marks a repeat, not noise."""
+    miss = ~keep
+    if miss.sum() < cfg.partial_run:
+        return False
+    at_line = np.array([rd(alpha + beta * t) if m else np.inf for rd, t, m in zip(readers, ta, miss)])
+    blank = at_line < cfg.partial_z
+    run = best = 0
+    for b in blank:
+        run = run + 1 if b else 0
+        best = max(best, run)
+    return best >= cfg.partial_run and best >= cfg.partial_share * keep.size
 
 
 def _flip(e: PairMatch) -> PairMatch:
@@ -237,7 +372,11 @@ def verify_pair(hyps: list[PairMatch], fa: Fingerprint, fb: Fingerprint,
     a, b = hyps[0].a, hyps[0].b
     stride = _stride(hyps, fa.duration_s, fb.duration_s, cfg)
     evs = [check_hypothesis(h, fa, fb, cfg, stride=stride) for h in hyps]
-    ok = sorted((ev for ev in evs if ev.ok), key=lambda ev: (-ev.confirmed, -ev.z_sum))
+    ok = sorted((ev for ev in evs if ev.ok), key=lambda ev: (ev.stacked, -ev.confirmed, -ev.z_sum))
+    if ok and not ok[0].stacked:  # a stacked line is weaker evidence than windows that stand alone: it
+        # only ties them when the hashes found it nearly as strong (a repeat), not as a chance line
+        top = ok[0].edge.support
+        ok = [ev for ev in ok if not ev.stacked or ev.edge.support >= cfg.stacked_rival_support * top]
     if not ok:
         return PairVerdict(a, b, None, evidence=tuple(evs))
     best = ok[0]
