@@ -189,7 +189,7 @@ def align(
         hyps = match_hypotheses(gfps, fcfg=fingerprint, mcfg=match, vcfg=verify)
         progress("match", 1, 1)
         durations = [f.duration_s for f in gfps]
-        pairs = select_for_refinement(len(gfps), [h[0] for h in hyps.values()], per_clip=4)
+        pairs = select_for_refinement(len(gfps), [h[0] for h in hyps.values()], per_clip=3)
         verdicts = _verify_all([hyps[(e.a, e.b)] for e in pairs], gfps, verify, workers, progress)
         repeats = _repeat_ambiguous(verdicts, durations)
         edges = [v.edge for v in verdicts if v.edge is not None and v.a not in repeats and v.b not in repeats]
