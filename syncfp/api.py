@@ -130,9 +130,14 @@ PARTIAL_COVER = 0.5  # an overlap holding less than this share of the shorter cl
 PAIR_GROUP_CONFIDENCE = 0.5  # at most this for the two clips of a two-clip group (no cycle checks them)
 
 
+def _overlap_s(offset_s: float, dur_a: float, dur_b: float, rate: float = 1.0) -> float:
+    """Seconds (a's clock) two clips share when b starts *offset_s* after a (negative: none)."""
+    return min(dur_a, offset_s + dur_b / rate) - max(0.0, offset_s)
+
+
 def _cover(e: PairMatch, durations: list[float]) -> float:
     """Share of the shorter clip of edge *e* that lies inside the pair's overlap."""
-    overlap = min(durations[e.a], e.offset_s + durations[e.b] / e.rate) - max(0.0, e.offset_s)
+    overlap = _overlap_s(e.offset_s, durations[e.a], durations[e.b], e.rate)
     return max(0.0, overlap) / max(min(durations[e.a], durations[e.b]), 1e-9)
 
 
@@ -233,7 +238,7 @@ def _repeat_ambiguous(verdicts: list[PairVerdict], durations: list[float]) -> di
         if not v.ambiguous:
             continue
         off = v.ambiguous[0]  # position(b) - position(a) under one of the equal hypotheses
-        overlap = min(durations[v.a], off + durations[v.b]) - max(0.0, off)
+        overlap = _overlap_s(off, durations[v.a], durations[v.b])
         inside = [j for j in (v.a, v.b) if overlap >= 0.8 * durations[j]] or [v.a, v.b]
         shifts = ", ".join(f"{o - off:+.2f}" for o in v.ambiguous[1:])
         for j in inside:

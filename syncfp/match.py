@@ -269,7 +269,7 @@ def alternatives(a: int, b: int, line: Line, hop_s: float, *, min_share: float) 
     from .types import PairMatch
 
     out = []
-    for r, (offset, slope, support) in enumerate(sorted(line.alternatives, key=lambda o: -o[2])):
+    for offset, slope, support in sorted(line.alternatives, key=lambda o: -o[2]):
         if support < min_share * line.support:
             continue
         beta = 1.0 + slope

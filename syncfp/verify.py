@@ -176,6 +176,29 @@ def _consensus(ta: np.ndarray, tb: np.ndarray, z: np.ndarray, cfg: VerifyConfig)
     return keep, alpha, beta, sstd
 
 
+@dataclass(frozen=True)
+class _Windows:
+    """The measured windows of one hypothesis: grid index, centres on a and b, peak z, a reader of each
+    curve at any t_b, and each curve with the geometry that maps its lags to t_b (for stacking)."""
+
+    ks: np.ndarray
+    ta: np.ndarray
+    tb: np.ndarray
+    z: np.ndarray
+    readers: list
+    geoms: list
+
+
+def _windows(fa: Fingerprint, fb: Fingerprint, e: PairMatch, idx, step: float, w: float,
+             cfg: VerifyConfig) -> _Windows | None:
+    """`_measure` at every grid index in *idx*; None when no window has audio on both sides."""
+    rows = [(int(k), *m) for k in idx if (m := _measure(fa, fb, e, float(k * step), w, cfg)) is not None]
+    if not rows:
+        return None
+    ta, tb, z = (np.array([r[i] for r in rows], np.float64) for i in (1, 2, 3))
+    return _Windows(np.array([r[0] for r in rows]), ta, tb, z, [r[4] for r in rows], [r[5] for r in rows])
+
+
 def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig = VerifyConfig(), *,
                      stride: int | None = None) -> Evidence:
     """GCC-PHAT windows over the overlap of hypothesis *e*; refined and `ok` when enough of them confirm."""
@@ -183,34 +206,26 @@ def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Verify
         stride = _stride([e], fa.duration_s, fb.duration_s, cfg)
     idx, w = _grid(e, fa.duration_s, fb.duration_s, cfg, stride)
     step = cfg.short_window_s / 2
-    rows = []
-    for k in idx:
-        m = _measure(fa, fb, e, float(k * step), w, cfg)
-        if m is not None:
-            rows.append((int(k), *m))
-    if not rows:
+    wins = _windows(fa, fb, e, idx, step, w, cfg)
+    if wins is None:
         return Evidence(edge=e, ok=False)
-    ks = np.array([r[0] for r in rows])
-    ta, tb, z = (np.array([r[i] for r in rows], np.float64) for i in (1, 2, 3))
-    readers = [r[4] for r in rows]
+    ks, ta, tb, z, readers = wins.ks, wins.ta, wins.tb, wins.z, wins.readers
     keep, alpha, beta, sstd = _consensus(ta, tb, z, cfg)
     tried = {int(k): bool(c) for k, c in zip(ks, keep)}
     n = int(keep.sum())
     # strong peaks off the line: noise lowers peaks, it does not move them; a wandering clock or speed does
     against = int(((z >= cfg.against_z) & ~keep).sum())
-    weak = n < cfg.min_share * len(rows) and float(z[keep].mean() if n else 0.0) < cfg.strong_mean_z
+    weak = n < cfg.min_share * ks.size and float(z[keep].mean() if n else 0.0) < cfg.strong_mean_z
     if n < cfg.min_windows or weak or against > cfg.max_against * n or _partial(keep, ta, alpha, beta, readers, cfg):
         if abs(e.rate - 1.0) > cfg.stack_prior_rate:  # a fingerprint rate this far off misleads the windows:
             # measure again on the clocks' prior (rate 1), over the same stretches of a
             e1 = replace(e, rate=1.0)
-            rows1 = [(int(k), *m) for k in ks if (m := _measure(fa, fb, e1, float(k * step), w, cfg)) is not None]
-            if len(rows1) >= cfg.min_windows:
-                k1 = np.array([r[0] for r in rows1])
-                t1, z1 = (np.array([r[i] for r in rows1], np.float64) for i in (1, 3))
-                stacked = _stacked(e1, k1, t1, z1, [r[5] for r in rows1], [r[4] for r in rows1], fa.rate_hz, cfg)
+            wins1 = _windows(fa, fb, e1, ks, step, w, cfg)
+            if wins1 is not None and wins1.ks.size >= cfg.min_windows:
+                stacked = _stacked(e1, wins1, fa.rate_hz, cfg)
                 if stacked is not None:
                     return stacked
-        stacked = _stacked(e, ks, ta, z, [r[5] for r in rows], readers, fa.rate_hz, cfg)
+        stacked = _stacked(e, wins, fa.rate_hz, cfg)
         if stacked is not None:
             return stacked
         return Evidence(edge=e, ok=False, tried=tried, z_sum=float(z[keep].sum()))
@@ -219,7 +234,7 @@ def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Verify
     spread = float(np.sqrt(np.sum(res**2) / max(n - n_par, 1)))
     err = max(spread / np.sqrt(n), cfg.error_floor_s)
     edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
-                   windows=n, tried=len(rows), rate_error=float(max(sstd, 1e-7)), trusted=True)
+                   windows=n, tried=int(ks.size), rate_error=float(max(sstd, 1e-7)), trusted=True)
     return Evidence(edge=edge, ok=True, tried=tried, z_sum=float(z[keep].sum()))
 
 
@@ -231,8 +246,7 @@ def _stack_at(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarra
     return np.where(ok, vals, 0.0).sum(axis=0)
 
 
-def _stacked(e: PairMatch, ks: np.ndarray, ta: np.ndarray, z: np.ndarray, geoms: list, readers: list, rate: int,
-             cfg: VerifyConfig) -> Evidence | None:
+def _stacked(e: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig) -> Evidence | None:
     """Verification by the windows together, where each alone is too weak (a far phone at 0 dB SNR).
 
     The windows' correlation curves (z units) are summed along candidate lines near the hypothesis
@@ -240,6 +254,7 @@ def _stacked(e: PairMatch, ks: np.ndarray, ta: np.ndarray, z: np.ndarray, geoms:
     true line as windows. The edge needs a stacked peak far above chance, at least `min_windows` windows
     leaning towards it, and no stretch of plainly different audio (`_partial`); its error comes from how
     far two halves of the windows disagree."""
+    ks, ta, z, geoms, readers = wins.ks, wins.ta, wins.z, wins.geoms, wins.readers
     w = len(geoms)
     if w < cfg.min_windows:
         return None
