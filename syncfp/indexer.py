@@ -22,7 +22,8 @@ from .api import fingerprint_files
 from .config import FingerprintConfig
 from .decode import read_tags
 from .errors import OutputError
-from .library import LIBRARY_FINGERPRINT, Library, LibraryError, TableWriter, Track, open_library
+from .library import (LIBRARY_FINGERPRINT, Library, LibraryError, TableWriter, Track, open_library,
+                      remove_stale_temps)
 from .types import Hashes
 
 IndexProgress = Callable[[int, int, float], None]  # tracks done, tracks total, audio-hours done
@@ -176,6 +177,7 @@ def index_files(
     *exclude*: sha256s to skip as already indexed (a sharded library's other shards); *fingerprinter*:
     `api.fingerprint_files` or a drop-in with its signature (`cluster.ClusterFingerprinter`)."""
     with WriteLock(path):
+        remove_stale_temps(path)
         lib = _open_or_empty(path, cfg)
         pending = _load_pending(path)
         if pending:
@@ -248,6 +250,7 @@ def index_files(
 def remove_tracks(path: str, names: Sequence[str], *, cfg: FingerprintConfig = LIBRARY_FINGERPRINT) -> list[Track]:
     """Remove tracks whose name, path, file name (with or without suffix) or sha256 prefix (≥ 8 hex digits) equals an entry of *names*."""
     with WriteLock(path):
+        remove_stale_temps(path)
         lib = open_library(path, cfg=cfg)
         gone = [t for t in lib.tracks if _selected(t, names)]
         if not gone:

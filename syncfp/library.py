@@ -237,6 +237,26 @@ def _check_tracks(path: str, tracks: list[Track], next_base: int) -> None:
         raise _bad(path, "corrupted header (track ranges beyond the library's frame range)")
 
 
+def temp_prefix(path: str) -> str:
+    """Name prefix of `TableWriter`'s temp files for the library at *path* (one library's, not its neighbours')."""
+    return f".{os.path.basename(path)}.syncfp-lib-"
+
+
+def remove_stale_temps(path: str) -> None:
+    """Delete temp files a killed writer of *path* left behind; call only while holding its write lock."""
+    directory, prefix = os.path.dirname(os.path.abspath(path)), temp_prefix(path)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".part"):
+            try:
+                os.remove(os.path.join(directory, name))
+            except OSError:
+                pass
+
+
 def _aligned(n: int) -> int:
     return -(-n // _ALIGN) * _ALIGN
 
@@ -252,7 +272,7 @@ class TableWriter:
         directory = os.path.dirname(os.path.abspath(path))
         try:
             os.makedirs(directory, exist_ok=True)
-            fd, self.tmp = tempfile.mkstemp(dir=directory, prefix=".syncfp-lib-", suffix=".part")
+            fd, self.tmp = tempfile.mkstemp(dir=directory, prefix=temp_prefix(path), suffix=".part")
             os.close(fd)
             os.chmod(self.tmp, default_file_mode())  # not mkstemp's 0600: libraries are shared
         except OSError as exc:

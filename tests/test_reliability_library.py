@@ -91,3 +91,16 @@ def test_disk_full_fails_cleanly_and_keeps_the_library(songs, tmp_path):
     finally:
         if mounted:
             subprocess.run(["umount", d], capture_output=True)
+
+
+def test_next_index_removes_the_temp_file_a_killed_writer_left(songs, tmp_path):
+    """SIGKILL while the table is written leaves its temp file; the next run (holding the lock) removes it,
+    and leaves a neighbouring library's temp file alone."""
+    lib = str(tmp_path / "songs.sfp")
+    stale = tmp_path / ".songs.sfp.syncfp-lib-dead1234.part"
+    other = tmp_path / ".other.sfp.syncfp-lib-live5678.part"
+    stale.write_bytes(b"half a table")
+    other.write_bytes(b"another library being written")
+    assert subprocess.run(kill_index.index_cmd(lib, songs[:2]), capture_output=True).returncode == 0
+    assert not stale.exists()
+    assert other.exists()
