@@ -6,11 +6,14 @@ expected at ``start_i · (1 + ppm_ref·1e-6) + c`` with one free constant ``c`` 
 median over the group, robust to a few misplaced clips), and with relative drift
 ``((1 + ppm_i·1e-6) / (1 + ppm_ref·1e-6) − 1)·1e6``.
 
-Per event the group holding most of its placeable clips is its 'main' group. An event clip is
-* within 1/5/40 ms: in the main group and that close to the truth;
+An event's clips fall into overlap components (>= MIN_OVERLAP_S of shared audio, transitively; see
+`components`); clips of one event that share no audio can only form separate groups. Per component, the
+group holding most of its clips is its 'main' group. An event clip is
+* within 1/5/40 ms: in a main group of its event and that close to the truth;
 * misplaced: placed but > 40 ms off, or in a group whose clips mostly come from another event;
-* split: placed in a second group of its own event (the editor gets two unrelated timelines);
-* missed: placeable (overlaps the event's other clips by >= MIN_OVERLAP_S, transitively) but unplaced.
+* split: placed in a group of its own event that is no component's main group (the editor gets two
+  timelines where the sound would have given one);
+* missed: placeable (in a component of two or more clips) but unplaced.
 A distractor placed anywhere is a false placement.
 """
 
@@ -20,18 +23,20 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-MIN_OVERLAP_S = 5.0
+MIN_OVERLAP_S = 3.0  # the issue's rule: groups = components of >= 3 s overlap
 DRIFT_MIN_DUR_S = 60.0  # drift of shorter clips is barely observable; scored only above this
 
 
-def placeable(clips: list[dict]) -> set[str]:
-    """Event clips in the largest overlap-connected component of their event."""
-    out: set[str] = set()
+def components(clips: list[dict]) -> dict[str, tuple[int, int]]:
+    """Event clips that overlap another clip of their event by >= MIN_OVERLAP_S (transitively) → (event,
+    component): each component is one group a tool can find by sound; clips of one event in two components
+    share no audio, so placing them as two groups is right, not a split."""
+    out: dict[str, tuple[int, int]] = {}
     by_event: dict[int, list[dict]] = defaultdict(list)
     for c in clips:
         if c["event"] is not None:
             by_event[c["event"]].append(c)
-    for members in by_event.values():
+    for e, members in by_event.items():
         parent = list(range(len(members)))
 
         def find(i: int) -> int:
@@ -46,12 +51,14 @@ def placeable(clips: list[dict]) -> set[str]:
                 ov = min(a["start_s"] + a["dur_s"], b["start_s"] + b["dur_s"]) - max(a["start_s"], b["start_s"])
                 if ov >= MIN_OVERLAP_S:
                     parent[find(j)] = find(i)
-        comp = Counter(find(i) for i in range(len(members)))
-        if comp:
-            root, size = comp.most_common(1)[0]
-            if size > 1:
-                out.update(m["file"] for i, m in enumerate(members) if find(i) == root)
+        size = Counter(find(i) for i in range(len(members)))
+        out.update({m["file"]: (e, find(i)) for i, m in enumerate(members) if size[find(i)] > 1})
     return out
+
+
+def placeable(clips: list[dict]) -> set[str]:
+    """Event clips in an overlap component of two or more clips (see `components`)."""
+    return set(components(clips))
 
 
 def _ref_ppm(files: list[str], preds: dict, truth: dict[str, dict], reference: str | None) -> float:
@@ -90,18 +97,22 @@ def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = No
     """Count how well *preds* ({file: {group, offset_s, drift_ppm}}) matches *truth_doc* (see module doc)."""
     clips = truth_doc["clips"]
     truth = {c["file"]: c for c in clips}
-    can = placeable(clips)
+    comp = components(clips)
+    can = set(comp)
     groups: dict[object, list[str]] = defaultdict(list)
     for f, p in preds.items():
         if f in truth and p.get("group") is not None and p.get("offset_s") is not None:
             groups[p["group"]].append(f)
     major = {g: Counter(truth[f]["event"] for f in fs).most_common(1)[0][0] for g, fs in groups.items()}
-    main: dict[int, object] = {}
-    for e in {c["event"] for c in clips if c["event"] is not None}:
-        counts = {g: sum(1 for f in fs if f in can and truth[f]["event"] == e) for g, fs in groups.items()}
+    main: dict[tuple[int, int], object] = {}  # overlap component → the group holding most of its clips
+    for u in set(comp.values()):
+        counts = {g: sum(1 for f in fs if comp.get(f) == u) for g, fs in groups.items()}
         best = max(counts, key=counts.get, default=None)
-        if best is not None and counts[best] > 0 and major[best] == e:
-            main[e] = best
+        if best is not None and counts[best] > 0 and major[best] == u[0]:
+            main[u] = best
+    mains = defaultdict(set)  # event → its components' main groups
+    for u, g in main.items():
+        mains[u[0]].add(g)
     err_ms, drift_err = _errors(groups, major, preds, truth, reference)
     res = Counter()
     failures: list[dict] = []
@@ -111,7 +122,7 @@ def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = No
         p = preds.get(f, {})
         g = p.get("group") if p.get("offset_s") is not None else None
         if g is not None:
-            ok_group = e is not None and major[g] == e and main.get(e) == g
+            ok_group = e is not None and major[g] == e and g in mains[e]
             m = err_ms.get(f) if ok_group else None
             calib.append({"file": f, "stated_ms": p.get("error_ms"), "confidence": p.get("confidence"),
                           "err_ms": m, "correct": m is not None and abs(m) <= 1.0})
@@ -133,7 +144,7 @@ def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = No
         if major[g] != e:
             res["misplaced"] += 1
             failures.append({"file": f, "what": "placed with another event's clips", "group": g, **stated})
-        elif main.get(e) != g:
+        elif g not in mains[e]:
             res["split"] += 1
             failures.append({"file": f, "what": "split into a second group of its event", "group": g, **stated})
         else:
