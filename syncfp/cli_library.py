@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .cli_usage import Command
 from .errors import UsageError
 from .inputs import expand
 from .library import default_path
@@ -183,7 +184,7 @@ def _print_result(res, segments: bool, out: Console) -> None:
     out.print(table)
 
 
-@library_app.command("info")
+@library_app.command("info", cls=Command)
 def info(
     library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
@@ -214,7 +215,7 @@ def info(
     _out().print(table)
 
 
-@library_app.command("list")
+@library_app.command("list", cls=Command)
 def list_tracks(
     library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json (one object per track line)."),
@@ -235,7 +236,7 @@ def list_tracks(
     _out().print(table)
 
 
-@library_app.command("remove")
+@library_app.command("remove", cls=Command)
 def remove(
     tracks: list[str] = typer.Argument(..., help="Track names, file names or paths, or sha256 prefixes."),
     library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
@@ -252,7 +253,7 @@ def remove(
         err.print(f"removed {escape(t.name)}", highlight=False)
 
 
-@library_app.command("compact")
+@library_app.command("compact", cls=Command)
 def compact_cmd(
     library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
     target_mb: int = typer.Option(256, "--target-mb", help="Merge consecutive shards while together under this size."),
@@ -269,16 +270,21 @@ def compact_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add the song-library commands to the main app."""
-    app.command("index")(index)
-    app.command("identify")(identify)
+    app.command("index", cls=Command)(index)
+    app.command("identify", cls=Command)(identify)
     app.add_typer(library_app, name="library")
 
 
-def align_markers(al, library: str, *, console: Console | None) -> dict:
+def open_library_arg(library: str):
+    """The library named by `--library`, opened and checked (a `LibraryError`, exit 5, when it is missing
+    or damaged): `align` calls this before decoding anything."""
+    return open_any(_lib_path(library))
+
+
+def align_markers(al, lib, *, console: Console | None) -> dict:
     """`align --library`: songs heard in each group (group → markers), listed on *console* unless None."""
     from .api_identify import song_markers
 
-    lib = open_any(_lib_path(library))
     markers = song_markers(al, lib)
     if console is not None and markers:
         table = Table(title="songs heard", title_justify="left")
