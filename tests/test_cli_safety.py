@@ -157,3 +157,35 @@ def test_failing_output_does_not_stop_the_others_or_hide_bad_inputs(shoot, tmp_p
     assert any("broken.mov" in ln and ln.startswith("skipped") for ln in lines), r.stderr
     assert any("afile/t.json" in ln and "cannot write" in ln for ln in lines), r.stderr
     assert "Traceback" not in r.stderr
+
+
+# (12) small items
+
+
+def test_stale_single_edl_removed_when_split_per_track(shoot, tmp_path):
+    d, cam, rec, _ = shoot
+    stale = tmp_path / "t.edl"
+    stale.write_text("TITLE: syncfp cam\nFCM: NON-DROP FRAME\n")  # what a one-track run left here
+    r = run("align", "-q", "--no-cache", "-o", str(stale), cam, rec)
+    assert r.returncode == 0, r.stderr
+    assert not stale.exists() and len(list(tmp_path.glob("t.*.edl"))) == 2
+    mine = tmp_path / "u.edl"
+    mine.write_text("my notes\n")  # not an EDL: left alone
+    assert run("align", "-q", "--no-cache", "-o", str(mine), cam, rec).returncode == 0
+    assert mine.read_text() == "my notes\n"
+
+
+def test_index_refuses_a_non_empty_folder_that_is_no_library(shoot, tmp_path):
+    d, cam, rec, _ = shoot
+    music = tmp_path / "Music"
+    music.mkdir()
+    (music / "song.flac").write_bytes(b"x")
+    r = run("index", "-q", rec, "--library", str(music), timeout=60)
+    assert r.returncode == 2 and "holds no syncfp library" in r.stderr, r.stderr
+    assert sorted(os.listdir(music)) == ["song.flac"]
+
+
+def test_identify_json_never_writes_negative_zero():
+    from syncfp.cli_library import _num
+
+    assert json.dumps({"offset": _num(-0.0001, 3)}) == '{"offset": 0.0}'

@@ -122,6 +122,7 @@ def write(tl: Timeline, path: str, *, options=None) -> list[str]:
         title = f"{base} {t.name}" if len(tl.groups) <= 1 else f"{base} group {g.group} {t.name}"
         atomic_write_text(name, track_to_edl(tl, t, title=title, style=style, unplaced=tl.unplaced if i == 0 else None))
         written.append(name)
+    _remove_stale(path, written)
     stem, ext = os.path.splitext(path)
     for g in tl.groups:
         if g.markers and style != "premiere":
@@ -129,3 +130,18 @@ def write(tl: Timeline, path: str, *, options=None) -> list[str]:
             atomic_write_text(name, markers_to_edl(tl, g, title=base))
             written.append(name)
     return written
+
+
+def _remove_stale(path: str, written: list[str]) -> None:
+    """When the EDL is split per track, an ``x.edl`` an earlier one-track run left at the very path asked
+    for would sit beside ``x.<track>.edl`` and be imported as current: it is removed — only if it is an
+    EDL (starts ``TITLE:``), as overwriting it would have replaced it."""
+    if path in written or not os.path.isfile(path):
+        return
+    try:
+        with open(path, "rb") as fh:
+            if not fh.read(7) == b"TITLE: ":
+                return
+        os.remove(path)
+    except OSError:
+        pass
