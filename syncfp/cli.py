@@ -1,7 +1,8 @@
 """Command line: parse → one API call → rich rendering. The only module that prints.
 
-Exit codes: 0 done; 2 usage error; 3 done, but some inputs could not be used (each reported);
-4 an output could not be written; 1 unexpected internal error.
+Exit codes: 0 done; 2 usage error (before any work); 3 done, but some inputs could not be used (each
+reported); 4 an output could not be written (the others still are); 5 the song library is unusable;
+1 unexpected internal error. When several apply, the worst: 4 over 3.
 """
 
 from __future__ import annotations
