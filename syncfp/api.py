@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -16,7 +17,7 @@ from . import cache as cache_mod
 from . import index as index_mod
 from . import match as match_mod
 from .config import FingerprintConfig, MatchConfig, SolveConfig, VerifyConfig
-from .errors import MediaError
+from .errors import CacheWarning, MediaError
 from .extract import extract
 from .rescue import rescue
 from .solve import select_for_refinement, solve
@@ -177,18 +178,17 @@ def align(
     order = sorted(range(len(given)), key=lambda i: (given[i], i))
     paths = [given[i] for i in order]
     workers = workers or max(1, min(os.cpu_count() or 1, len(paths)))
-    cdir = None
-    if cache:
-        cdir = cache_dir or cache_mod.default_dir()
-        try:
-            os.makedirs(cdir, exist_ok=True)
-        except OSError:
-            cdir = None
+    cdir = (cache_dir or cache_mod.default_dir()) if cache else None
+    if cdir is not None and (reason := cache_mod.unusable_reason(cdir)) is not None:
+        warnings.warn(f"fingerprint cache {cdir} cannot be written ({reason}); continuing without it",
+                      CacheWarning, stacklevel=2)
+        cdir = None
     with tempfile.TemporaryDirectory(prefix="syncfp-") as work:
         fps, errors = (fingerprinter or fingerprint_files)(
             paths, cfg=fingerprint, cache_dir=cdir, work_dir=work, workers=workers,
             stream_index=stream_index, progress=progress,
         )
+        _warn_cache_fallback(cdir, fps)
         good = [i for i, f in enumerate(fps) if f is not None]
         gfps = [fps[i] for i in good]
         progress("match", 0, 1)
@@ -211,6 +211,29 @@ def align(
             progress("rescue", 1, 1)
         sol = solve(len(gfps), edges, durations, solve_cfg)
     return _in_input_order(_results(paths, fps, errors, good, verdicts, repeats, sol), order)
+
+
+def _warn_cache_fallback(cdir: str | None, fps: list[Fingerprint | None]) -> None:
+    """One warning when some files could not be cached (the cache filled up or turned read-only midway:
+    `extract` then decoded them into the work folder)."""
+    if cdir is None:
+        return
+    inside = os.path.join(os.path.realpath(cdir), "")
+    missed = sum(1 for f in fps if f is not None and f.pcm_path
+                 and not os.path.realpath(f.pcm_path).startswith(inside))
+    if missed:
+        reason = "no space left on device" if _free_bytes(cdir) < (1 << 20) else "writing to it failed"
+        warnings.warn(f"fingerprint cache {cdir} could not take {missed} file(s) ({reason}); they were "
+                      "decoded into a temporary folder and will be decoded again next time", CacheWarning,
+                      stacklevel=3)
+
+
+def _free_bytes(path: str) -> int:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return 0
+    return st.f_bavail * st.f_frsize
 
 
 def _verify_all(pairs: list[list[PairMatch]], gfps: list[Fingerprint], cfg: VerifyConfig, workers: int,

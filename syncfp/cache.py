@@ -1,7 +1,12 @@
 """Fingerprint cache on disk: hashes (.npy, no pickle), info (.json) and analysis audio (.pcm) per file.
 
-A file is identified by its resolved path, size and modification time, together with the fingerprint
-parameter digest, so edited files and changed parameters never reuse stale entries.
+A file is identified by its resolved path, size, modification time, inode and status-change time,
+together with the fingerprint parameter digest, so edited files and changed parameters never reuse stale
+entries — nor does a file swapped for another of the same size with its mtime restored (copy tools and
+card readers do that): the swap gives a new inode, or at least a new ctime, which no tool can set back.
+
+The cache is an optimisation: when it cannot be written (read-only, full) the caller decodes into a work
+folder instead and says so once (`unusable_reason`).
 """
 
 from __future__ import annotations
@@ -36,8 +41,25 @@ def key_for(path: str, cfg: FingerprintConfig, stream_index: int | None) -> str 
         st = os.stat(path)
     except OSError:
         return None
-    ident = f"{FORMAT}|{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}|{stream_index}|{cfg.digest()}"
+    ident = (f"{FORMAT}|{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}|{st.st_ctime_ns}|"
+             f"{stream_index}|{cfg.digest()}")
     return hashlib.sha256(ident.encode()).hexdigest()[:32]
+
+
+def unusable_reason(cache_dir: str) -> str | None:
+    """Why *cache_dir* cannot take new entries (created if absent, a probe file written and removed), or
+    None when it can."""
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".part")
+        try:
+            os.write(fd, b"\0" * 4096)
+        finally:
+            os.close(fd)
+            os.remove(tmp)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def _info_to_json(info: MediaInfo) -> dict:

@@ -1,12 +1,14 @@
 """Command line: parse → one API call → rich rendering. The only module that prints.
 
-Exit codes: 0 done; 2 usage error; 3 done, but some inputs could not be used (each reported);
-4 an output could not be written; 1 unexpected internal error.
+Exit codes: 0 done; 2 usage error (before any work); 3 done, but some inputs could not be used (each
+reported); 4 an output could not be written (the others still are); 5 the song library is unusable;
+1 unexpected internal error. When several apply, the worst: 4 over 3.
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -17,10 +19,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import api
-from .errors import SyncfpError, UsageError
+from .cli_usage import Command, is_click_exception
+from .errors import CacheWarning, OutputError, SyncfpError, UsageError
 from .export import ExportOptions, format_for
 from .export import write as export_write
 from .export.jsonout import dumps as json_dumps
+from .fsutil import check_output
 from .inputs import expand
 from .timeline import build as build_timeline
 from .timeline import frames_to_tc, parse_fps
@@ -85,7 +89,7 @@ def _table(al: Alignment, fps, console: Console) -> None:
     console.print(table)
 
 
-@app.command()
+@app.command(cls=Command)
 def align(
     inputs: list[str] = typer.Argument(..., help="Media files, folders (searched recursively) or globs."),
     output: list[str] = typer.Option([], "-o", "--output", help="Write the timeline here (.otio .xml .fcpxml .edl .aaf .rpp .txt .csv .json .html); repeatable."),
@@ -118,6 +122,14 @@ def align(
     paths = sorted(expand(inputs))  # clips in path order: the same files in any order give the same output
     if not paths:
         raise UsageError("no input files")
+    lib = None
+    if library:  # opened and checked before any decoding: a wrong path must not cost the whole run
+        from .cli_library import open_library_arg
+
+        lib = open_library_arg(library)
+    targets = [(o, fmt) for o in output] + ([(report, "html")] if report else [])
+    for o, _ in targets:  # never write over an input, the library or any existing media file
+        check_output(o, protected=[*paths, *([lib.path] if lib is not None else [])])
     bars = _Bars(enabled=not quiet)
     client = fingerprinter = None
     if cluster:  # decoding on the workers; they write the analysis audio where this process reads it
@@ -126,35 +138,55 @@ def align(
         client = connect(cluster)
         fingerprinter = ClusterFingerprinter(client, keep_audio=True)
     try:
-        with bars.progress:
+        with bars.progress, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CacheWarning)
             al = api.align(paths, workers=workers or None, cache=not no_cache, stream_index=stream, progress=bars,
                            fingerprinter=fingerprinter)
     finally:
         if client is not None:
             client.close()
+    for w in caught:  # the cache is an optimisation: say once that it was skipped, then carry on
+        if issubclass(w.category, CacheWarning):
+            err.print(f"[yellow]warning:[/yellow] {escape(str(w.message))}", highlight=False, soft_wrap=True)
     json_to_stdout = fmt == "json" and not output
     markers = None
-    if library:  # songs heard, as markers on each group's timeline (issue 3)
+    if lib is not None:  # songs heard, as markers on each group's timeline (issue 3)
         from .cli_library import align_markers
 
-        markers = align_markers(al, library, console=None if quiet else _out_console(stderr=json_to_stdout))
+        markers = align_markers(al, lib, console=None if quiet else _out_console(stderr=json_to_stdout))
     options = ExportOptions(fps=rate, edl_style=edl_style, drift_correction=not no_drift_correction,
                             fcpx_multicam=fcpx_multicam, markers=markers)
     if not quiet:
         _table(al, rate, _out_console(stderr=json_to_stdout))
-    for o, ofmt in [(o, fmt) for o in output] + ([(report, "html")] if report else []):
-        written = export_write(al, o, fmt=ofmt, options=options)
+    unusable = [c for c in al.clips if c.group is None and c.duration_s == 0.0]
+    if quiet:  # the table names them otherwise; one line each, whatever else is silenced or fails later
+        for c in unusable:
+            err.print(f"[red]skipped[/red] {escape(c.path)}: {escape(c.error or '')}", highlight=False, soft_wrap=True)
+    failed = _write_outputs(al, targets, options, quiet=quiet)
+    if json_to_stdout:
+        sys.stdout.write(json_dumps(al, options=options))
+    if failed:
+        raise typer.Exit(OutputError.exit_code)  # the worst outcome: an output the user asked for is missing
+    if unusable:
+        raise typer.Exit(3)
+
+
+def _write_outputs(al: Alignment, targets: list[tuple[str, Optional[str]]], options: ExportOptions, *,
+                   quiet: bool) -> int:
+    """Write every requested output, each attempted even when an earlier one fails; the failures, each
+    named on stderr in one line, are counted."""
+    failed = 0
+    for o, ofmt in targets:
+        try:
+            written = export_write(al, o, fmt=ofmt, options=options)
+        except OutputError as exc:
+            failed += 1
+            err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            continue
         if not quiet:
             for w in written:
                 err.print(f"wrote {escape(w)}")
-    if json_to_stdout:
-        sys.stdout.write(json_dumps(al, options=options))
-    unusable = [c for c in al.clips if c.group is None and c.duration_s == 0.0]
-    if quiet:  # the table names them otherwise; one line each, whatever else is silenced
-        for c in unusable:
-            err.print(f"[red]skipped[/red] {escape(c.path)}: {escape(c.error or '')}", highlight=False, soft_wrap=True)
-    if unusable:
-        raise typer.Exit(3)
+    return failed
 
 
 from .cli_library import register as _register_library  # noqa: E402 - song library commands (issue 3)
@@ -176,10 +208,8 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         err.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:  # click usage errors (bad option, missing argument, bad value) and the unexpected
+        if is_click_exception(exc):
             exc.show()
             sys.exit(exc.exit_code)
         err.print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))}", highlight=False)

@@ -17,10 +17,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .cli_usage import Command
 from .errors import UsageError
 from .inputs import expand
 from .library import default_path
-from .shards import ShardSet, is_sharded, open_any
+from .shards import MANIFEST, ShardSet, is_sharded, open_any
 
 err = Console(stderr=True)
 library_app = typer.Typer(no_args_is_help=True, help="Inspect or edit a song library.")
@@ -44,10 +45,30 @@ def _out() -> Console:
     return c if c.is_terminal else Console(width=160)
 
 
+def _num(x: float, digits: int) -> float:
+    """*x* rounded for JSON, with -0.0 (a tiny negative offset rounded) written as 0.0."""
+    return round(x, digits) + 0.0
+
+
 def _clock(seconds: float) -> str:
     sign = "-" if seconds < 0 else ""
     m, s = divmod(abs(seconds), 60.0)
     return f"{sign}{int(m)}:{s:06.3f}"
+
+
+def _check_new_library(path: str, *, quiet: bool) -> None:
+    """A folder that is neither a sharded library nor empty is a typo (`--library ~/Music`), not a place
+    to start one: refused. A new sharded library is announced, so a mistyped path does not pass unseen."""
+    if not is_sharded(path):
+        return
+    names = os.listdir(path) if os.path.isdir(path) else []
+    if any(n.startswith((MANIFEST, "shard-")) for n in names):
+        return  # a sharded library, or the start of one a killed run left (resumed)
+    if names:
+        raise UsageError(f"{path}: a folder that holds no syncfp library and is not empty; give a library "
+                         "file, or a new or empty folder (ending in /) to start a sharded library")
+    if not quiet:
+        err.print(f"starting a new sharded library in {escape(path)}", highlight=False, soft_wrap=True)
 
 
 def index(
@@ -70,6 +91,7 @@ def index(
     if workers < 1:
         raise UsageError("--workers must be at least 1")
     path = _lib_path(library)
+    _check_new_library(path, quiet=quiet)
     bar = Progress(TextColumn("Indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("tracks"),
                    TextColumn("{task.fields[hours]:.2f} audio-h"), TimeElapsedColumn(),
                    console=err, disable=quiet)
@@ -141,12 +163,12 @@ def _identify_all(lib, paths: list[str], *, fmt: str, segments: bool, top: int, 
             err.print(f"[red]error:[/red] {escape(str(res.query))}: {escape(str(res.error))}", highlight=False)
         if fmt == "json":
             obj = {"query": res.query, "matches": [
-                {"track": m.track, "offset": round(m.offset_s, 3), "score": m.score,
-                 "confidence": round(m.confidence, 4)} for m in res.matches]}
+                {"track": m.track, "offset": _num(m.offset_s, 3), "score": m.score,
+                 "confidence": _num(m.confidence, 4)} for m in res.matches]}
             if segments:
                 obj["segments"] = [
-                    {"track": s.track, "start": round(s.start_s, 3), "end": round(s.end_s, 3),
-                     "offset": round(s.offset_s, 3), "score": s.score, "confidence": round(s.confidence, 4)}
+                    {"track": s.track, "start": _num(s.start_s, 3), "end": _num(s.end_s, 3),
+                     "offset": _num(s.offset_s, 3), "score": s.score, "confidence": _num(s.confidence, 4)}
                     for s in res.segments or []]
             if res.error:
                 obj["error"] = res.error
@@ -183,7 +205,7 @@ def _print_result(res, segments: bool, out: Console) -> None:
     out.print(table)
 
 
-@library_app.command("info")
+@library_app.command("info", cls=Command)
 def info(
     library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
@@ -214,7 +236,7 @@ def info(
     _out().print(table)
 
 
-@library_app.command("list")
+@library_app.command("list", cls=Command)
 def list_tracks(
     library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json (one object per track line)."),
@@ -235,7 +257,7 @@ def list_tracks(
     _out().print(table)
 
 
-@library_app.command("remove")
+@library_app.command("remove", cls=Command)
 def remove(
     tracks: list[str] = typer.Argument(..., help="Track names, file names or paths, or sha256 prefixes."),
     library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
@@ -252,7 +274,7 @@ def remove(
         err.print(f"removed {escape(t.name)}", highlight=False)
 
 
-@library_app.command("compact")
+@library_app.command("compact", cls=Command)
 def compact_cmd(
     library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
     target_mb: int = typer.Option(256, "--target-mb", help="Merge consecutive shards while together under this size."),
@@ -269,16 +291,21 @@ def compact_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add the song-library commands to the main app."""
-    app.command("index")(index)
-    app.command("identify")(identify)
+    app.command("index", cls=Command)(index)
+    app.command("identify", cls=Command)(identify)
     app.add_typer(library_app, name="library")
 
 
-def align_markers(al, library: str, *, console: Console | None) -> dict:
+def open_library_arg(library: str):
+    """The library named by `--library`, opened and checked (a `LibraryError`, exit 5, when it is missing
+    or damaged): `align` calls this before decoding anything."""
+    return open_any(_lib_path(library))
+
+
+def align_markers(al, lib, *, console: Console | None) -> dict:
     """`align --library`: songs heard in each group (group → markers), listed on *console* unless None."""
     from .api_identify import song_markers
 
-    lib = open_any(_lib_path(library))
     markers = song_markers(al, lib)
     if console is not None and markers:
         table = Table(title="songs heard", title_justify="left")

@@ -300,10 +300,20 @@ class _Chunks:
             if final:
                 yield from emit(resampler.push(None))
 
+        next_s: float | None = None  # where the next frame should start, in seconds
+        tb_s = float(self._stream.time_base or 0)
         try:
             # the container's own demux+decode loop runs in Cython: no Python per packet
             for frame in self._container.decode(self._stream):
-                frame.pts = None  # the FIFO insists on gapless timestamps; phones' streams have gaps
+                gap_s, next_s = _gap(frame, tb_s, next_s)
+                if gap_s and resampler is not None and resampler.rate_in == frame.sample_rate:
+                    # a dropout in the recording: its time is kept as silence, or everything after it
+                    # would sit early by the gap (a false drift, a false "repeat")
+                    yield from drain(rest=True)
+                    for k in range(0, int(gap_s * frame.sample_rate), block):
+                        n = min(block, int(gap_s * frame.sample_rate) - k)
+                        yield from emit(resampler.push(np.zeros(n, np.float32)))
+                frame.pts = None  # the FIFO insists on gapless timestamps; gaps were filled above
                 if fifo is not None:
                     try:
                         fifo.write(frame)
@@ -329,6 +339,25 @@ class _Chunks:
             yield from drain(rest=True, final=True)
         finally:
             self._container.close()
+
+
+MAX_GAP_S = 60.0  # a longer jump is a timestamp discontinuity (joined files, a wrap), not a dropout
+MIN_GAP_S = 0.010  # under a frame of jitter: rounding in the muxer, not lost audio
+
+
+def _gap(frame, tb_s: float, next_s: float | None) -> tuple[float, float | None]:
+    """(seconds of audio missing before *frame*, where the frame after it should start), with *tb_s* the
+    stream's time base in seconds: a gap is a forward jump of the timestamps between MIN_GAP_S and
+    MAX_GAP_S; frames without timestamps have none. Floats, not Fractions: this runs once per frame."""
+    pts = frame.pts
+    if pts is None or not tb_s:
+        return 0.0, None
+    start = pts * tb_s
+    end = start + frame.samples / frame.sample_rate
+    if next_s is None:
+        return 0.0, end
+    gap = start - next_s
+    return (gap if MIN_GAP_S <= gap <= MAX_GAP_S else 0.0), end
 
 
 def read_tags(path: str) -> dict[str, str]:

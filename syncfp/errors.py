@@ -30,3 +30,7 @@ class OutputError(SyncfpError):
     """An output file could not be written."""
 
     exit_code = 4
+
+
+class CacheWarning(UserWarning):
+    """The fingerprint cache could not be used (read-only, full); the run went on without it."""

@@ -46,9 +46,14 @@ def extract(
                 return hit
     out_dir = cache_dir if (cache_dir is not None and key is not None) else work_dir
     stem = key or f"{os.getpid()}-{abs(hash(path))}"
-    pcm_path = os.path.join(out_dir, stem + ".pcm")
-    info, chunks = stream_audio(path, rate_hz=cfg.rate_hz, stream_index=stream_index)
-    n, sumsq = _write_pcm(chunks, pcm_path, out_dir)
+    try:
+        pcm_path, info, chunks, n, sumsq = _decode_to(out_dir, stem, path, cfg, stream_index)
+    except OSError:
+        if out_dir == work_dir:
+            raise
+        # the cache is full or read-only: an optimisation lost, not a reason to fail the file
+        key = None
+        pcm_path, info, chunks, n, sumsq = _decode_to(work_dir, stem, path, cfg, stream_index)
     warning = chunks.truncated
     duration = n / cfg.rate_hz
     if n == 0:
@@ -69,6 +74,14 @@ def extract(
     if key is not None and warning is None and len(fp.hashes):
         cache_mod.save(cache_dir, key, fp)
     return fp
+
+
+def _decode_to(out_dir: str, stem: str, path: str, cfg: FingerprintConfig, stream_index: int | None):
+    """Stream-decode *path* into ``out_dir/stem.pcm``; (pcm path, info, chunk source, samples, sum of squares)."""
+    pcm_path = os.path.join(out_dir, stem + ".pcm")
+    info, chunks = stream_audio(path, rate_hz=cfg.rate_hz, stream_index=stream_index)
+    n, sumsq = _write_pcm(chunks, pcm_path, out_dir)
+    return pcm_path, info, chunks, n, sumsq
 
 
 def _write_pcm(chunks, pcm_path: str, out_dir: str) -> tuple[int, float]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from fractions import Fraction
 
 import numpy as np
@@ -63,3 +65,12 @@ def cache_dir(tmp_path, monkeypatch):
     d = tmp_path / "cache"
     monkeypatch.setenv("SYNCFP_CACHE", str(d))
     return d
+
+
+def mount_tmpfs(path: str, size: str, *, read_only: bool = False) -> bool:
+    """Mount a small tmpfs at *path* when allowed (root in a container usually is); False otherwise."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    os.makedirs(path, exist_ok=True)
+    opts = f"size={size}" + (",ro" if read_only else "")
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", path], capture_output=True).returncode == 0

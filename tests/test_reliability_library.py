@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from bench import kill_index  # noqa: E402
+from conftest import mount_tmpfs  # noqa: E402
 from syncfp.library import open_library  # noqa: E402
 
 
@@ -46,19 +46,10 @@ def test_two_index_processes_on_one_library(songs, tmp_path):
     assert len(shas) == len(set(shas)) == len(songs)
 
 
-def _tmpfs(path: str, size: str) -> bool:
-    """Mount a small tmpfs at *path* when allowed (root in a container usually is); False otherwise."""
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        return False
-    os.makedirs(path, exist_ok=True)
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path],
-                          capture_output=True).returncode == 0
-
-
 def test_disk_full_fails_cleanly_and_keeps_the_library(songs, tmp_path):
     """A 2 MB tmpfs filled up; where mounting is not allowed, a file-size limit (RLIMIT_FSIZE) instead."""
     d = str(tmp_path / f"small-{uuid.uuid4().hex[:6]}")
-    mounted = _tmpfs(d, "2m")
+    mounted = mount_tmpfs(d, "2m")
     os.makedirs(d, exist_ok=True)
     lib = os.path.join(d, "lib.sfp")
     try:

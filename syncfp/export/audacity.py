@@ -4,7 +4,7 @@ one per song; unplaced clips as zero-length labels at 0. Import with File › Im
 from __future__ import annotations
 
 from ..timeline import GroupTimeline, Timeline
-from .common import write_per_group
+from .common import one_line, write_per_group
 
 
 def to_labels(tl: Timeline, group: GroupTimeline | None, *, with_unplaced: bool = True) -> str:
@@ -18,7 +18,7 @@ def to_labels(tl: Timeline, group: GroupTimeline | None, *, with_unplaced: bool 
     if with_unplaced:
         rows += [(0.0, 0.0, f"unplaced: {c.path} ({c.error or 'not placed'})") for c in tl.unplaced]
     rows.sort(key=lambda r: (r[0], r[2]))
-    return "".join(f"{a:.6f}\t{b:.6f}\t{label.replace(chr(9), ' ')}\n" for a, b, label in rows)
+    return "".join(f"{a:.6f}\t{b:.6f}\t{one_line(label)}\n" for a, b, label in rows)  # one label a line
 
 
 def write(tl: Timeline, path: str, *, options=None) -> list[str]:

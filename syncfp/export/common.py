@@ -1,9 +1,11 @@
-"""Helpers the writers share: file URLs, one output file per group, rates as editors spell them."""
+"""Helpers the writers share: file URLs, one output file per group, rates as editors spell them, names
+made safe for line-based formats."""
 
 from __future__ import annotations
 
 import os
 import pathlib
+import unicodedata
 from fractions import Fraction
 from urllib.parse import quote
 
@@ -17,6 +19,24 @@ def file_url(path: str, *, localhost: bool = False) -> str:
     if not posix.startswith("/"):
         posix = "/" + posix  # C:/... on Windows
     return ("file://localhost" if localhost else "file://") + quote(posix, safe="/:")
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(text: str) -> str:
+    """*text* with control and line-separator characters written as visible escapes (``\\n``, ``\\t``,
+    ``\\x1b``, ``\\u2028``): a file or song name can then never add lines, events or fields to a
+    line-based format (EDL, Audacity labels, REAPER)."""
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def per_group(path: str, tl: Timeline) -> list[tuple[str, GroupTimeline | None]]:

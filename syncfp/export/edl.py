@@ -15,6 +15,7 @@ import re
 
 from ..fsutil import atomic_write_text
 from ..timeline import GroupTimeline, Timeline, TimelineClip, Track
+from .common import one_line
 
 
 def reel_name(path: str) -> str:
@@ -61,7 +62,7 @@ def track_to_edl(tl: Timeline, track: Track, *, title: str, style: str = "cmx", 
     """One track as CMX 3600 text."""
     start = tl.record_start_frame
     reels = reel_names(track.clips)
-    lines = [f"TITLE: {title}", f"FCM: {'DROP FRAME' if tl.drop_frame else 'NON-DROP FRAME'}", ""]
+    lines = [f"TITLE: {one_line(title)}", f"FCM: {'DROP FRAME' if tl.drop_frame else 'NON-DROP FRAME'}", ""]
     for n, tc in enumerate(track.clips, start=1):
         src_in = tc.source_in_frame
         src_out = src_in + max(1, round(tc.duration_frames * tc.speed))
@@ -70,9 +71,9 @@ def track_to_edl(tl: Timeline, track: Track, *, title: str, style: str = "cmx", 
             f"{n:03d}  {reels[tc.clip.path]:<8} {channels(tc):<5} C        "
             f"{tl.tc(src_in)} {tl.tc(src_out)} {tl.tc(rec_in)} {tl.tc(rec_in + tc.duration_frames)}"
         )
-        lines.append(f"* FROM CLIP NAME: {tc.name}")
+        lines.append(f"* FROM CLIP NAME: {one_line(tc.name)}")  # a name never adds an event
         if style != "premiere":
-            lines.append(f"* SOURCE FILE: {os.path.abspath(tc.clip.path)}")
+            lines.append(f"* SOURCE FILE: {one_line(os.path.abspath(tc.clip.path))}")
             lines.append(f"* SYNCFP: OFFSET {tc.clip.offset_s:.6f} S")
             note = drift_note(tc)
             if note:
@@ -80,18 +81,18 @@ def track_to_edl(tl: Timeline, track: Track, *, title: str, style: str = "cmx", 
         lines.append("")
     if style != "premiere":
         for c in unplaced or []:
-            lines.append(f"* SYNCFP UNPLACED: {os.path.basename(c.path)} ({c.error or 'not placed'})")
+            lines.append(f"* SYNCFP UNPLACED: {one_line(os.path.basename(c.path))} ({one_line(c.error or 'not placed')})")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def markers_to_edl(tl: Timeline, group: GroupTimeline, *, title: str) -> str:
     """Songs as Resolve's timeline-marker EDL (Timeline › Import › Timeline Markers from EDL)."""
     start = tl.record_start_frame
-    lines = [f"TITLE: {title} markers", f"FCM: {'DROP FRAME' if tl.drop_frame else 'NON-DROP FRAME'}", ""]
+    lines = [f"TITLE: {one_line(title)} markers", f"FCM: {'DROP FRAME' if tl.drop_frame else 'NON-DROP FRAME'}", ""]
     for n, m in enumerate(group.markers, start=1):
         rec = start + m.start_frame
         lines.append(f"{n:03d}  001      V     C        {tl.tc(rec)} {tl.tc(rec + 1)} {tl.tc(rec)} {tl.tc(rec + 1)}  ")
-        lines.append(f" |C:ResolveColorGreen |M:{m.marker.title} |D:{max(1, m.duration_frames)}")
+        lines.append(f" |C:ResolveColorGreen |M:{one_line(m.marker.title)} |D:{max(1, m.duration_frames)}")
         lines.append("")
     return "\n".join(lines)
 
@@ -121,6 +122,7 @@ def write(tl: Timeline, path: str, *, options=None) -> list[str]:
         title = f"{base} {t.name}" if len(tl.groups) <= 1 else f"{base} group {g.group} {t.name}"
         atomic_write_text(name, track_to_edl(tl, t, title=title, style=style, unplaced=tl.unplaced if i == 0 else None))
         written.append(name)
+    _remove_stale(path, written)
     stem, ext = os.path.splitext(path)
     for g in tl.groups:
         if g.markers and style != "premiere":
@@ -128,3 +130,18 @@ def write(tl: Timeline, path: str, *, options=None) -> list[str]:
             atomic_write_text(name, markers_to_edl(tl, g, title=base))
             written.append(name)
     return written
+
+
+def _remove_stale(path: str, written: list[str]) -> None:
+    """When the EDL is split per track, an ``x.edl`` an earlier one-track run left at the very path asked
+    for would sit beside ``x.<track>.edl`` and be imported as current: it is removed — only if it is an
+    EDL (starts ``TITLE:``), as overwriting it would have replaced it."""
+    if path in written or not os.path.isfile(path):
+        return
+    try:
+        with open(path, "rb") as fh:
+            if not fh.read(7) == b"TITLE: ":
+                return
+        os.remove(path)
+    except OSError:
+        pass

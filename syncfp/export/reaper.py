@@ -6,33 +6,46 @@ from __future__ import annotations
 import os
 
 from ..timeline import GroupTimeline, Timeline, TimelineClip
-from .common import write_per_group
+from .common import one_line, write_per_group
 
 _SOURCE_TYPES = {".wav": "WAVE", ".bwf": "WAVE", ".flac": "FLAC", ".mp3": "MP3", ".ogg": "VORBIS",
                  ".opus": "OPUS"}
 
 
 def q(text: str) -> str:
-    """REAPER quotes a string with whichever of " ' ` it does not contain."""
+    """A display string (name, title) as one REAPER token: control characters escaped, then quoted with
+    whichever of " ' ` it does not contain (REAPER's rule; with all three, as REAPER does, ` becomes ')."""
+    text = one_line(text)
     for ch in ('"', "'", "`"):
         if ch not in text:
             return f"{ch}{text}{ch}"
-    return '"' + text.replace('"', "'") + '"'
+    return "`" + text.replace("`", "'") + "`"
+
+
+def exact(text: str) -> str | None:
+    """*text* as a token REAPER reads back unchanged (a file path), or None when none exists: a line
+    break, or all three quote characters, cannot be written in a project file."""
+    if one_line(text) != text or all(ch in text for ch in ('"', "'", "`")):
+        return None
+    return q(text)
 
 
 def _item(tc: TimelineClip, position_s: float, *, lines: list[str]) -> None:
     path = os.path.abspath(tc.clip.path)
     kind = _SOURCE_TYPES.get(os.path.splitext(path)[1].lower(), "VIDEO")
+    file_token = exact(path)
+    # a path REAPER cannot be told must not name another file: an empty item, placed and named, instead
+    name = tc.name if file_token else f"{tc.name} (name cannot be written in a REAPER project; add the file by hand)"
+    source = [f"      <SOURCE {kind}", f"        FILE {file_token}", "      >"] if file_token else \
+        ["      <SOURCE EMPTY", "      >"]
     lines += [
         "    <ITEM",
         f"      POSITION {position_s:.9f}",
         f"      LENGTH {tc.clip.duration_s / tc.speed:.9f}",
-        f"      NAME {q(tc.name)}",
+        f"      NAME {q(name)}",
         "      SOFFS 0",
         f"      PLAYRATE {tc.speed:.9f} 1 0 -1 0 0.0025",
-        f"      <SOURCE {kind}",
-        f"        FILE {q(path)}",
-        "      >",
+        *source,
         "    >",
     ]
 
