@@ -64,7 +64,7 @@ def track_to_edl(tl: Timeline, track: Track, *, title: str, style: str = "cmx", 
     lines = [f"TITLE: {title}", f"FCM: {'DROP FRAME' if tl.drop_frame else 'NON-DROP FRAME'}", ""]
     for n, tc in enumerate(track.clips, start=1):
         src_in = tc.source_in_frame
-        src_out = src_in + max(1, round(tc.duration_frames * tc.speed))
+        src_out = src_in + tc.source_out_frames
         rec_in = start + tc.record_frame
         lines.append(
             f"{n:03d}  {reels[tc.clip.path]:<8} {channels(tc):<5} C        "
