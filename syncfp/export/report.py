@@ -78,6 +78,12 @@ def group_svg(tl: Timeline, g: GroupTimeline) -> str:
     return "\n".join(out)
 
 
+def _note(row: dict) -> str:
+    """A placed clip's note: variable frame rate first (editors may show it as a different rate), then warnings."""
+    parts = ["VFR (variable frame rate)"] if row.get("vfr") else []
+    return "; ".join(parts + ([row["warning"]] if row["warning"] else []))
+
+
 def _table(tl: Timeline) -> str:
     head = ("clip", "group", "track", "start", "offset s", "duration s", "drift ppm", "confidence", "note")
     rows = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
@@ -86,7 +92,7 @@ def _table(tl: Timeline) -> str:
         cells = [os.path.basename(c["path"]), c["group"] or "-", c["track"] or "-", c["record_timecode"] or "-",
                  "-" if c["offset"] is None else f"{c['offset']:.4f}", f"{c['duration']:.2f}",
                  "-" if c["drift_ppm"] is None else f"{c['drift_ppm']:+.1f}", f"{c['confidence']:.2f}",
-                 c["warning"] or "" if placed else f"unplaced: {c['error']}"]
+                 _note(c) if placed else f"unplaced: {c['error']}"]
         cls = "" if placed else ' class="unplaced"'
         rows.append(f"<tr{cls}>" + "".join(
             f'<td class="n">{html.escape(str(v))}</td>' if i in (3, 4, 5, 6, 7) else f"<td>{html.escape(str(v))}</td>"
