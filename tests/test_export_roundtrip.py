@@ -205,9 +205,34 @@ def test_fcpxml_on_the_frame_grid(rate_name: str, multicam: bool, tmp_path: Path
 
 
 @pytest.mark.skipif("aaf" not in WRITERS, reason="otio-aaf-adapter not installed")
-def test_aaf_round_trip(tmp_path: Path) -> None:
-    (path,) = _export(tmp_path, "2997df", ".aaf")
-    _check_otio_timeline(otio.adapters.read_from_file(path), "2997df")
+@pytest.mark.parametrize("rate_name", ["2997df", "2997ndf", "5994", "25"])
+def test_aaf_round_trip_and_drop_frame_timecode(rate_name: str, tmp_path: Path) -> None:
+    """Read back by OTIO's AAF reader (frames) and by pyaaf2 (the timecode segments Avid shows)."""
+    import aaf2
+
+    (path,) = _export(tmp_path, rate_name, ".aaf")
+    _check_otio_timeline(otio.adapters.read_from_file(path), rate_name)
+    rate, drop = RATES[rate_name]
+    with aaf2.open(path, "r") as f:
+        (comp,) = list(f.content.compositionmobs())
+        (tc,) = [s.segment for s in comp.slots if isinstance(s.segment, aaf2.components.Timecode)]
+        assert (tc.start, tc.drop, tc.fps) == (tc_to_frames("01:00:00;00" if drop else "01:00:00:00", rate), drop,
+                                               round(rate))
+        assert frames_to_tc(tc.start, rate, drop=tc.drop) == ("01:00:00;00" if drop else "01:00:00:00")
+        tapes = [s.segment for m in f.content.sourcemobs() for s in m.slots
+                 if isinstance(s.segment, aaf2.components.Timecode)]
+        assert tapes and all(t.drop == drop for t in tapes)
+
+
+def test_aaf_without_the_adapter_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from syncfp.errors import UsageError
+    from syncfp.export import SUFFIXES, format_for
+
+    monkeypatch.delitem(WRITERS, "aaf", raising=False)
+    monkeypatch.delitem(SUFFIXES, ".aaf", raising=False)
+    for path, fmt in (("t.aaf", None), ("t.bin", "aaf")):
+        with pytest.raises(UsageError, match=r"pip install 'syncfp\[aaf\]'"):
+            format_for(path, fmt)
 
 
 def test_audacity_and_reaper_positions_are_exact_seconds(tmp_path: Path) -> None:
