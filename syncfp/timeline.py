@@ -65,7 +65,7 @@ def is_drop_frame_rate(rate: Fraction) -> bool:
 
 
 def frames_to_tc(frames: int, rate: Fraction, *, drop: bool = False) -> str:
-    """Integer frame count → 'HH:MM:SS:FF' (or 'HH:MM:SS;FF' drop-frame)."""
+    """Integer frame count → 'HH:MM:SS:FF' (or 'HH:MM:SS;FF' drop-frame), wrapping at 24 hours."""
     nominal = round(rate)
     sign = "-" if frames < 0 else ""
     frames = abs(int(frames))
@@ -81,7 +81,7 @@ def frames_to_tc(frames: int, rate: Fraction, *, drop: bool = False) -> str:
     ff = frames % nominal
     ss = (frames // nominal) % 60
     mm = (frames // (nominal * 60)) % 60
-    hh = frames // (nominal * 3600)
+    hh = frames // (nominal * 3600) % 24  # timecode is a time of day: a take running past midnight wraps
     sep = ";" if drop else ":"
     return f"{sign}{hh:02d}:{mm:02d}:{ss:02d}{sep}{ff:02d}"
 
