@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +143,34 @@ def test_camera_lengths_are_whole_frames_of_the_picture_not_the_audio() -> None:
     late = replace(info, audio_start_s=0.5)  # audio starts 0.5 s into the file: the picture is 0.5 s earlier
     (tc,) = build(Alignment([ClipResult("/m/A.MOV", 10.016, 1, "A", 2.01, info=late)])).groups[0].tracks[0].clips
     assert tc.record_frame == 38 and tc.subframe_s == pytest.approx(-0.01)
+
+
+def test_other_rate_files_keep_their_timecode_label_in_the_edl_and_loose_fcpxml_clips_fit_their_asset(
+        tmp_path: Path) -> None:
+    """A 25p clip with 10:00:00:00 on a 29.97 DF timeline: EDL source-in 10:00:00;00 (not ;01); an unplaced
+    30p clip in FCPXML lies on its own asset's grid and is no longer than the asset."""
+    pycmx = pytest.importorskip("pycmx")
+    cam = MediaInfo("/m/A/A001.MOV", 20.0, 48000, 2, "aac", has_video=True, fps=Fraction(30000, 1001),
+                    timecode="01:00:00;00", video_start_s=0.0, video_duration_s=20.0)
+    c25 = MediaInfo("/m/B/B001.MOV", 20.0, 48000, 2, "aac", has_video=True, fps=Fraction(25), timecode="10:00:00:00",
+                    video_start_s=0.0, video_duration_s=20.0)
+    c30 = MediaInfo("/m/C/C001.MOV", 7.01, 48000, 2, "aac", has_video=True, fps=Fraction(30), video_start_s=0.0,
+                    video_duration_s=7.0)
+    al = Alignment([ClipResult(cam.path, 20.0, 1, "A", 0.0, info=cam), ClipResult(c25.path, 20.0, 1, "B", 2.0, info=c25),
+                    ClipResult(c30.path, 7.01, error="no matching audio in any other clip", info=c30)])
+    files = write(al, str(tmp_path / "t.edl"))
+    with open(next(f for f in files if f.endswith(".B.edl")), encoding="utf-8") as fh:
+        (event,) = pycmx.parse_cmx3600(fh).events
+    assert event.edits[0].source_in == "10:00:00;00"
+    (x,) = write(al, str(tmp_path / "t.fcpxml"))
+    root = ET.parse(x).getroot()
+    (loose,) = root.find("library/event").findall("asset-clip")
+    asset = next(a for a in root.iter("asset") if a.get("id") == loose.get("ref"))
+    dur = Fraction(loose.get("duration")[:-1])
+    assert dur == Fraction(asset.get("duration")[:-1]) == Fraction(210, 30) and (dur * 30).denominator == 1
+
+
+def test_report_axis_labels_are_clock_time_at_drop_frame(tmp_path: Path) -> None:
+    (f,) = write(alignment(*RATES["2997df"]), str(tmp_path / "t.html"))
+    labels = re.findall(r'fill="#888"[^>]*>([^<]+)</text>', Path(f).read_text(encoding="utf-8"))
+    assert labels[:3] == ["00:00:00", "00:00:15", "00:00:30"] and all(";" not in lb for lb in labels)

@@ -16,7 +16,7 @@ import os
 import re
 
 from ..fsutil import atomic_write_text
-from ..timeline import GroupTimeline, Timeline, TimelineClip, Track
+from ..timeline import GroupTimeline, Timeline, TimelineClip, Track, snap_rate, tc_to_frames
 
 
 def reel_name(path: str) -> str:
@@ -48,6 +48,25 @@ def reel_names(tl: Timeline) -> dict[str, str]:
     return out
 
 
+def source_in_frame(tl: Timeline, tc: TimelineClip) -> int:
+    """The event's source in-point at the EDL's rate. A file whose own rate differs (25p on a 29.97 DF
+    timeline) keeps its timecode label's hours, minutes and seconds, frames scaled: 10:00:00:00 stays
+    10:00:00;00 rather than the 10:00:00;01 that converting its time would give."""
+    info = tc.clip.info
+    own = snap_rate(info.fps) if info is not None and info.fps else tl.rate
+    if info is None or not info.timecode or own == tl.rate:
+        return tc.source_in_frame
+    try:
+        hh, mm, ss, ff = (int(p) for p in re.split(r"[:;.]", info.timecode.strip()))
+    except ValueError:
+        return tc.source_in_frame
+    ff = min(round(tl.rate) - 1, ff * round(tl.rate) // round(own))
+    if tl.drop_frame and ss == 0 and mm % 10:
+        ff = max(ff, 2 * (round(tl.rate) // 30))  # a label drop-frame counting skips
+    sep = ";" if tl.drop_frame else ":"
+    return tc_to_frames(f"{hh:02d}:{mm:02d}:{ss:02d}{sep}{ff:02d}", tl.rate)
+
+
 def channels(tc: TimelineClip) -> str:
     """CMX channel field: AA/V (stereo + picture), B (mono + picture), AA, A."""
     n = tc.clip.info.channels if tc.clip.info is not None else 2
@@ -72,7 +91,7 @@ def track_to_edl(tl: Timeline, track: Track, *, title: str, style: str = "cmx", 
     reels = reels or reel_names(tl)
     lines = [f"TITLE: {title}", f"FCM: {'DROP FRAME' if tl.drop_frame else 'NON-DROP FRAME'}", ""]
     for n, tc in enumerate(track.clips, start=1):
-        src_in = tc.source_in_frame
+        src_in = source_in_frame(tl, tc)
         # CMX 3600 cannot hold a 100.02 % speed (M2 has 0.1 fps steps): source and record lengths are equal,
         # as readers insist, and the drift is a comment
         length = min(tc.duration_frames, tc.source_frames)

@@ -48,7 +48,12 @@ def group_svg(tl: Timeline, g: GroupTimeline) -> str:
     while k * step <= total_s:
         x = LABEL_W + k * step * scale
         out.append(f'<line x1="{x:.1f}" y1="{TOP - 6}" x2="{x:.1f}" y2="{height - 6}" stroke="#eee"/>')
-        out.append(f'<text x="{x:.1f}" y="{TOP - 10}" font-size="10" fill="#888">{html.escape(tl.tc(round(k * step * rate)))}</text>')
+        # ticks sit on whole seconds: label them as clock time (a drop-frame label there reads 00:00:19;29), and
+        # anchor the last one at its end so it is not cut off at the right edge
+        secs = int(k * step)
+        label = f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
+        anchor = ' text-anchor="end"' if x > WIDTH - 60 else ""
+        out.append(f'<text x="{x:.1f}" y="{TOP - 10}" font-size="10" fill="#888"{anchor}>{label}</text>')
         k += 1
     for m in g.markers:
         x = LABEL_W + m.start_frame / rate * scale
