@@ -146,12 +146,12 @@ def _start_s(stream, container) -> float:
     return container.start_time / av.time_base if container.start_time is not None else 0.0
 
 
-def _video_end_s(path: str, index: int, near_s: float) -> float | None:
+def _video_end_s(path: str, index: int, near_s: float) -> float | None:  # index: the stream's container index
     """End of the last video frame (pts + duration) by demuxing only the file's last seconds: MKV, TS and
     WebM carry no per-stream length, and the container's length is the longest stream's."""
     try:
         with av.open(path, mode="r", metadata_errors="replace") as c:
-            v = c.streams.video[index]
+            v = c.streams[index]
             tb = v.time_base
             step = 1 / (v.average_rate or v.guessed_rate or 25)
             if near_s > _TAIL_S:
@@ -167,9 +167,14 @@ def _video_end_s(path: str, index: int, near_s: float) -> float | None:
         return None
 
 
+def _pictures(container) -> list:
+    """Video streams that are moving pictures: cover art (an MP3/M4A's attached picture) is not video."""
+    return [v for v in container.streams.video if not v.disposition & av.stream.Disposition.attached_pic]
+
+
 def _video_fields(container, path: str) -> dict:
     """Rate, size, start, length and VFR flag of the first video stream ({} without video)."""
-    video = list(container.streams.video)
+    video = _pictures(container)
     if not video:
         return {}
     v = video[0]
@@ -180,7 +185,7 @@ def _video_fields(container, path: str) -> dict:
         length = float(v.duration * v.time_base)
     else:
         whole = container.duration / av.time_base if container.duration is not None else 0.0
-        end = _video_end_s(path, 0, whole)
+        end = _video_end_s(path, v.index, whole)
         length = None if end is None else max(0.0, end - start)
     return {
         "fps": Fraction(rate) if rate else None,
@@ -191,7 +196,7 @@ def _video_fields(container, path: str) -> dict:
 
 
 def _info(container, stream, path: str) -> MediaInfo:
-    video = list(container.streams.video)
+    video = _pictures(container)
     vf = _video_fields(container, path)
     if stream.duration is not None and stream.time_base is not None:
         duration = float(stream.duration * stream.time_base)

@@ -181,3 +181,16 @@ def test_otio_places_the_picture_within_the_available_range(shoot: dict) -> None
         if clip.name != "rec.wav":
             assert avail.duration.value <= _video_frames(str(shoot["dir"] / clip.name))
     assert seen == set(shoot["want"])
+
+
+def test_cover_art_is_not_a_picture(tmp_path: Path) -> None:
+    """An MP3 with an attached cover picture is an audio file: no video rate to vote with, audio length."""
+    from syncfp.decode import probe
+
+    wav, mp3 = str(tmp_path / "a.wav"), str(tmp_path / "a.mp3")
+    encode.write(wav, np.zeros(48000 * 3, np.float32), rate_hz=48000)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", wav, "-f", "lavfi", "-i", "color=red:s=32x32:d=1",
+                    "-map", "0:a", "-map", "1:v", "-frames:v", "1", "-c:v", "mjpeg", "-disposition:v",
+                    "attached_pic", "-c:a", "libmp3lame", mp3], check=True, timeout=60)
+    info = probe(mp3)
+    assert (info.has_video, info.fps, info.video_duration_s) == (False, None, None)

@@ -61,9 +61,11 @@ def _render(mlt: str, out: Path) -> np.ndarray:
     """melt → mono 48 kHz WAV → float samples."""
     src = out.with_suffix(".mlt")
     src.write_text(mlt, encoding="utf-8")
-    subprocess.run(["melt", "-quiet", str(src), "-consumer", f"avformat:{out}", f"ar={SR}", "ac=1",
+    subprocess.run(["melt", "-quiet", "-silent", str(src), "-consumer", f"avformat:{out}", f"ar={SR}", "ac=1",
                     "acodec=pcm_s16le", "vn=1", "terminate_on_pause=1", "real_time=-1"],
-                   check=True, timeout=120, capture_output=True)
+                   # -silent, no stdin and a session of its own: under pytest-xdist melt otherwise waited for
+                   # its transport controls and never rendered
+                   check=True, timeout=120, capture_output=True, stdin=subprocess.DEVNULL, start_new_session=True)
     with av.open(str(out)) as c:
         return np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)]).astype(np.float64)
 
