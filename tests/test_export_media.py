@@ -194,3 +194,23 @@ def test_cover_art_is_not_a_picture(tmp_path: Path) -> None:
                     "attached_pic", "-c:a", "libmp3lame", mp3], check=True, timeout=60)
     info = probe(mp3)
     assert (info.has_video, info.fps, info.video_duration_s) == (False, None, None)
+
+
+def test_reaper_items_start_at_the_picture_and_stay_within_the_media(shoot: dict) -> None:
+    """Read back with the ``rpp`` parser: POSITION is the JSON's picture offset, no item loops or outlasts its file."""
+    rpp = pytest.importorskip("rpp")
+    (path,) = _out(shoot, ".rpp")
+    (jpath,) = _out(shoot, ".json")
+    clips = {Path(c["path"]).name: c for c in json.loads(Path(jpath).read_text(encoding="utf-8"))["clips"]}
+    seen = set()
+    for track in rpp.loads(Path(path).read_text(encoding="utf-8")).findall("TRACK"):
+        for item in track.findall("ITEM"):
+            name = item.find("NAME")[1]
+            c, seen = clips[name], seen | {name}
+            want = c["offset"] if c["picture_offset"] is None else c["picture_offset"]
+            assert float(item.find("POSITION")[1]) == pytest.approx(want, abs=1e-6), name
+            assert item.find("LOOP")[1] == "0"
+            length = float(item.find("LENGTH")[1]) * float(item.find("PLAYRATE")[1])
+            if name != "rec.wav":
+                assert length <= _video_frames(str(shoot["dir"] / name)) / RATE + 1 / RATE, name
+    assert seen == set(shoot["want"])

@@ -27,6 +27,7 @@ def _item(tc: TimelineClip, position_s: float, *, lines: list[str]) -> None:
         "    <ITEM",
         f"      POSITION {position_s:.9f}",
         f"      LENGTH {media_length_s(tc.clip) / tc.speed:.9f}",
+        "      LOOP 0",  # an item never repeats its source past the media's end
         f"      NAME {q(tc.name)}",
         "      SOFFS 0",
         f"      PLAYRATE {tc.speed:.9f} 1 0 -1 0 0.0025",
