@@ -23,7 +23,7 @@ import numpy as np
 from .config import FingerprintConfig
 from .types import Fingerprint, Hashes, MediaInfo
 
-FORMAT = 2  # 2: MediaInfo.time_reference
+FORMAT = 3  # 2: MediaInfo.time_reference; 3: stream start times, video length, VFR flag
 
 
 def default_dir() -> str:

@@ -27,7 +27,7 @@ from .export.jsonout import dumps as json_dumps
 from .fsutil import check_output
 from .inputs import expand
 from .timeline import build as build_timeline
-from .timeline import frames_to_tc, parse_fps
+from .timeline import frames_to_tc, media_offset_s, parse_fps, snap_rate
 from .types import Alignment
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sync multi-camera footage by sound.")
@@ -80,8 +80,10 @@ def _table(al: Alignment, fps, console: Console) -> None:
             table.add_row(name, "-", "-", "-", "-", f"{c.duration_s:.1f}" if c.duration_s else "-", "-", "-",
                           f"[red]unplaced: {escape(c.error or '')}[/red]")
             continue
-        tc = frames_to_tc(round(c.offset_s * tl.rate), tl.rate, drop=tl.drop_frame)
+        tc = frames_to_tc(round(media_offset_s(c) * tl.rate), tl.rate, drop=tl.drop_frame)  # where the picture lands
         note = c.warning or ""
+        if c.info is not None and c.info.vfr:
+            note = (f"VFR {float(c.info.fps or 0):.2f} fps avg, as {float(snap_rate(c.info.fps)):.3f} " + note).strip()
         if c.error_ms is not None:
             note = (f"±{c.error_ms:.2f} ms " + note).strip()
         table.add_row(name, str(c.group), escape(c.track or ""), tc, f"{c.offset_s:.4f}", f"{c.duration_s:.1f}",

@@ -135,15 +135,69 @@ def probe(path: str, *, stream_index: int | None = None) -> MediaInfo:
         container.close()
 
 
+VFR_TOLERANCE = 0.002  # average vs nominal rate: CFR files agree to ~0.03 %, dropped-frame phones differ by >1 %
+_TAIL_S = 5.0  # how far before the end a tail scan seeks to find the last video frame
+
+
+def _start_s(stream, container) -> float:
+    """A stream's first timestamp in seconds (edit lists applied by FFmpeg), else the container's start."""
+    if stream.start_time is not None and stream.time_base is not None:
+        return float(stream.start_time * stream.time_base)
+    return container.start_time / av.time_base if container.start_time is not None else 0.0
+
+
+def _video_end_s(path: str, index: int, near_s: float) -> float | None:  # index: the stream's container index
+    """End of the last video frame (pts + duration) by demuxing only the file's last seconds: MKV, TS and
+    WebM carry no per-stream length, and the container's length is the longest stream's."""
+    try:
+        with av.open(path, mode="r", metadata_errors="replace") as c:
+            v = c.streams[index]
+            tb = v.time_base
+            step = 1 / (v.average_rate or v.guessed_rate or 25)
+            if near_s > _TAIL_S:
+                c.seek(int((near_s - _TAIL_S) / tb), stream=v, backward=True, any_frame=False)
+            end = None
+            for packet in c.demux(v):
+                if packet.pts is None:
+                    continue
+                t = float(packet.pts * tb) + (float(packet.duration * tb) if packet.duration else float(step))
+                end = t if end is None else max(end, t)
+            return end
+    except Exception:  # noqa: BLE001 - the length is then the audio's, as before
+        return None
+
+
+def _pictures(container) -> list:
+    """Video streams that are moving pictures: cover art (an MP3/M4A's attached picture) is not video."""
+    return [v for v in container.streams.video if not v.disposition & av.stream.Disposition.attached_pic]
+
+
+def _video_fields(container, path: str) -> dict:
+    """Rate, size, start, length and VFR flag of the first video stream ({} without video)."""
+    video = _pictures(container)
+    if not video:
+        return {}
+    v = video[0]
+    avg, nominal = v.average_rate, v.base_rate or v.guessed_rate
+    rate = avg or v.guessed_rate or v.base_rate
+    start = _start_s(v, container)
+    if v.duration is not None and v.time_base is not None:
+        length = float(v.duration * v.time_base)
+    else:
+        whole = container.duration / av.time_base if container.duration is not None else 0.0
+        end = _video_end_s(path, v.index, whole)
+        length = None if end is None else max(0.0, end - start)
+    return {
+        "fps": Fraction(rate) if rate else None,
+        "width": v.codec_context.width or None, "height": v.codec_context.height or None,
+        "video_start_s": start, "video_duration_s": length,
+        "vfr": bool(avg and nominal and abs(float(avg) / float(nominal) - 1) > VFR_TOLERANCE),
+    }
+
+
 def _info(container, stream, path: str) -> MediaInfo:
-    video = list(container.streams.video)
-    fps = None
-    width = height = None
-    if video:
-        v = video[0]
-        rate = v.average_rate or v.guessed_rate or v.base_rate
-        fps = Fraction(rate) if rate else None
-        width, height = v.codec_context.width or None, v.codec_context.height or None
+    video = _pictures(container)
+    vf = _video_fields(container, path)
     if stream.duration is not None and stream.time_base is not None:
         duration = float(stream.duration * stream.time_base)
     elif container.duration is not None:
@@ -158,13 +212,12 @@ def _info(container, stream, path: str) -> MediaInfo:
         channels=int(stream.codec_context.channels or 0),
         codec=stream.codec_context.name,
         has_video=bool(video),
-        fps=fps,
         timecode=_timecode(container, [*video, stream]),
-        width=width,
-        height=height,
         device=_device(container, [*video, stream]),
         creation_time=meta.get("creation_time"),
         time_reference=_time_reference(meta),
+        audio_start_s=_start_s(stream, container),
+        **vf,
     )
 
 

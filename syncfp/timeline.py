@@ -3,6 +3,8 @@
 Timecode arithmetic is done in integer frames; drop-frame labels only for 30000/1001 and 60000/1001.
 A clip's source in-point is its file's own start timecode (MOV/MP4 ``timecode``, BWF ``time_reference``);
 a clip with measured drift gets a playback speed that cancels it, unless drift correction is off.
+A camera file is placed by its first video frame (its audio position plus the file's A/V start offset)
+and is as long as its picture; rates are always standard ones (variable-rate phones snap to the nearest).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+import math
 import os
 
 from .types import Alignment, ClipResult, MediaInfo
@@ -26,8 +29,12 @@ RECORD_START_TC = "01:00:00:00"  # the editors' convention for a programme's fir
 MIN_DRIFT_PPM = 1.0  # below this no editor's speed control can express the change
 
 
+SNAP_TOLERANCE = 0.005  # a measured average within 0.5 % of a standard rate is that rate
+
+
 def parse_fps(text: str) -> Fraction:
-    """'29.97', '30000/1001', '25' → exact rate; float-looking NTSC rates snap to x000/1001."""
+    """'29.97', '30000/1001', '25' → exact standard rate; a value not within 0.5 % of one is refused,
+    since editors cannot open a timeline at an odd rate."""
     text = text.strip().lower().removesuffix("fps").strip()
     if text in STANDARD_RATES:
         return STANDARD_RATES[text]
@@ -37,15 +44,19 @@ def parse_fps(text: str) -> Fraction:
         raise ValueError(f"not a frame rate: {text!r}") from None
     if value <= 0 or value > 1000:
         raise ValueError(f"frame rate out of range: {text!r}")
-    return snap_rate(value)
+    std = snap_rate(value)
+    if abs(value / std - 1) > SNAP_TOLERANCE:
+        raise ValueError(f"not a standard frame rate: {text!r} (use one of {', '.join(sorted(STANDARD_RATES, key=float))})")
+    return std
 
 
 def snap_rate(rate: Fraction) -> Fraction:
-    """Snap a measured rate (e.g. 29.97003) to the standard rate it is meant to be."""
-    for std in set(STANDARD_RATES.values()):
-        if abs(float(rate) - float(std)) < 0.005:
-            return std
-    return rate.limit_denominator(1001)
+    """The standard rate a measured one is meant to be: the nearest by ratio, always a standard rate.
+
+    A CFR camera's average (29.97003) is within 0.5 % of its rate; a variable-rate phone that dropped
+    frames (29.48 average) or added some (30.02) also lands on the nearest one, never on an odd rate.
+    """
+    return min(set(STANDARD_RATES.values()), key=lambda std: (abs(float(rate) / float(std) - 1), std))
 
 
 def is_drop_frame_rate(rate: Fraction) -> bool:
@@ -54,7 +65,7 @@ def is_drop_frame_rate(rate: Fraction) -> bool:
 
 
 def frames_to_tc(frames: int, rate: Fraction, *, drop: bool = False) -> str:
-    """Integer frame count → 'HH:MM:SS:FF' (or 'HH:MM:SS;FF' drop-frame)."""
+    """Integer frame count → 'HH:MM:SS:FF' (or 'HH:MM:SS;FF' drop-frame), wrapping at 24 hours."""
     nominal = round(rate)
     sign = "-" if frames < 0 else ""
     frames = abs(int(frames))
@@ -70,7 +81,7 @@ def frames_to_tc(frames: int, rate: Fraction, *, drop: bool = False) -> str:
     ff = frames % nominal
     ss = (frames // nominal) % 60
     mm = (frames // (nominal * 60)) % 60
-    hh = frames // (nominal * 3600)
+    hh = frames // (nominal * 3600) % 24  # timecode is a time of day: a take running past midnight wraps
     sep = ";" if drop else ":"
     return f"{sign}{hh:02d}:{mm:02d}:{ss:02d}{sep}{ff:02d}"
 
@@ -110,12 +121,12 @@ class TimelineMarker:
 @dataclass(frozen=True)
 class TimelineClip:
     clip: ClipResult
-    record_frame: int  # frame on the group's timeline where the clip's first audio sample lands
+    record_frame: int  # frame on the group's timeline where the clip's picture (audio files: first sample) lands
     duration_frames: int  # length on the timeline, after any speed change
     source_in_frame: int  # the file's own start timecode, in timeline frames (0 when it has none)
-    subframe_s: float  # offset_s - record_frame / rate: what the frame grid could not hold
+    subframe_s: float  # picture (or audio) offset - record_frame / rate: what the frame grid could not hold
     speed: float = 1.0  # playback speed that cancels the drift (1 + drift_ppm·1e-6); 1.0 when none
-    source_frames: int = 0  # media length in timeline frames at normal speed
+    source_frames: int = 0  # whole frames of the media at the timeline rate, at normal speed
     source_start_s: Fraction = Fraction(0)  # exact start timecode in seconds
 
     @property
@@ -129,6 +140,11 @@ class TimelineClip:
     @property
     def record_end(self) -> int:
         return self.record_frame + self.duration_frames
+
+    @property
+    def source_out_frames(self) -> int:
+        """Media frames the event uses, counted from its first frame; never past the media's last frame."""
+        return max(1, min(self.source_frames, round(self.duration_frames * self.speed)))
 
 
 @dataclass(frozen=True)
@@ -171,11 +187,48 @@ class Timeline:
 
 
 def choose_rate(alignment: Alignment, override: Fraction | None = None) -> Fraction:
-    """--fps, else the most common video rate among the inputs, else 25."""
+    """--fps, else the most common (snapped) rate among the constant-rate videos, else among all videos
+    (variable-rate phones vote only when no camera does), else 25."""
     if override is not None:
         return override
-    rates = Counter(snap_rate(c.info.fps) for c in alignment.clips if c.info is not None and c.info.fps)
+    videos = [c.info for c in alignment.clips if c.info is not None and c.info.fps]
+    voters = [i for i in videos if not i.vfr] or videos
+    rates = Counter(snap_rate(i.fps) for i in voters)
     return rates.most_common(1)[0][0] if rates else (alignment.fps and snap_rate(alignment.fps)) or DEFAULT_FPS
+
+
+def picture_shift_s(info: MediaInfo | None) -> float:
+    """Seconds from a file's first audio sample to its first video frame (MP4/MOV edit lists, MKV/TS
+    stream start times); 0 for audio files. Negative when the picture starts first."""
+    if info is None or not info.has_video or info.video_start_s is None:
+        return 0.0
+    return info.video_start_s - info.audio_start_s
+
+
+def picture_offset_s(clip: ClipResult) -> float | None:
+    """Where a placed clip's first video frame lands on its group's timeline (None: unplaced or no video)."""
+    if clip.offset_s is None or clip.info is None or not clip.info.has_video:
+        return None
+    return clip.offset_s + picture_shift_s(clip.info)
+
+
+def media_offset_s(clip: ClipResult) -> float:
+    """What the exports place: the first video frame for a camera file, the first audio sample otherwise."""
+    pic = picture_offset_s(clip)
+    return pic if pic is not None else (clip.offset_s or 0.0)
+
+
+def media_length_s(clip: ClipResult) -> float:
+    """Length of what an event carries: first to last video frame for a camera file, else the audio."""
+    info = clip.info
+    if info is not None and info.has_video and info.video_duration_s:
+        return info.video_duration_s
+    return clip.duration_s
+
+
+def whole_frames(seconds: float | Fraction, rate: Fraction) -> int:
+    """Frames that fit entirely in *seconds* (floor, with a microsecond's grace for float lengths)."""
+    return math.floor(Fraction(seconds) * rate + Fraction(1, 10**4))
 
 
 def source_start_s(info: MediaInfo | None, rate: Fraction) -> Fraction | None:
@@ -202,12 +255,16 @@ def clip_speed(clip: ClipResult, *, drift_correction: bool = True) -> float:
 
 
 def place(clip: ClipResult, rate: Fraction, *, record_frame: int, drift_correction: bool = True) -> TimelineClip:
-    """One clip in timeline frames at *record_frame*."""
+    """One clip in timeline frames at *record_frame* (where its picture, or its audio without video, lands).
+
+    Lengths are whole frames of the media the event carries, so no event runs past its last frame.
+    """
     speed = clip_speed(clip, drift_correction=drift_correction)
-    src_frames = max(1, round(clip.duration_s * rate))
-    dur = max(1, round(clip.duration_s / speed * rate))
+    length = media_length_s(clip)
+    src_frames = max(1, whole_frames(length, rate))
+    dur = max(1, whole_frames(Fraction(length) / Fraction(speed), rate))
     start = source_start_s(clip.info, rate) or Fraction(0)
-    sub = 0.0 if clip.offset_s is None else clip.offset_s - float(Fraction(record_frame) / rate)
+    sub = 0.0 if clip.offset_s is None else media_offset_s(clip) - float(Fraction(record_frame) / rate)
     return TimelineClip(clip, record_frame, dur, round(start * rate), sub, speed, src_frames, start)
 
 
@@ -257,7 +314,7 @@ def build(
         by_track: dict[str, list[TimelineClip]] = {}
         for c in alignment.clips:
             if c.group == g:
-                tc = place(c, rate, record_frame=round(c.offset_s * rate), drift_correction=drift_correction)
+                tc = place(c, rate, record_frame=round(media_offset_s(c) * rate), drift_correction=drift_correction)
                 by_track.setdefault(c.track or "A", []).append(tc)
         tracks = [lane for name, cl in by_track.items() for lane in _lanes(name, cl)]
         # video tracks first, then by first appearance on the timeline

@@ -37,6 +37,12 @@ class MediaInfo:
     height: int | None = None
     device: str | None = None  # make/model from container metadata, when present
     creation_time: str | None = None
+    # Where each stream starts in the container's clock (MP4/MOV edit lists, MKV/TS stream start times):
+    # a clip's picture lands at its audio position + (video_start_s - audio_start_s).
+    audio_start_s: float = 0.0  # time of the first decoded audio sample (what `offset_s` positions)
+    video_start_s: float | None = None  # time of the first video frame; None without video
+    video_duration_s: float | None = None  # first video frame to the end of the last one
+    vfr: bool = False  # variable frame rate: the average rate differs from the stream's nominal rate
 
 
 @dataclass(frozen=True)

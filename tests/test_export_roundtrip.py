@@ -205,9 +205,34 @@ def test_fcpxml_on_the_frame_grid(rate_name: str, multicam: bool, tmp_path: Path
 
 
 @pytest.mark.skipif("aaf" not in WRITERS, reason="otio-aaf-adapter not installed")
-def test_aaf_round_trip(tmp_path: Path) -> None:
-    (path,) = _export(tmp_path, "2997df", ".aaf")
-    _check_otio_timeline(otio.adapters.read_from_file(path), "2997df")
+@pytest.mark.parametrize("rate_name", ["2997df", "2997ndf", "5994", "25"])
+def test_aaf_round_trip_and_drop_frame_timecode(rate_name: str, tmp_path: Path) -> None:
+    """Read back by OTIO's AAF reader (frames) and by pyaaf2 (the timecode segments Avid shows)."""
+    import aaf2
+
+    (path,) = _export(tmp_path, rate_name, ".aaf")
+    _check_otio_timeline(otio.adapters.read_from_file(path), rate_name)
+    rate, drop = RATES[rate_name]
+    with aaf2.open(path, "r") as f:
+        (comp,) = list(f.content.compositionmobs())
+        (tc,) = [s.segment for s in comp.slots if isinstance(s.segment, aaf2.components.Timecode)]
+        assert (tc.start, tc.drop, tc.fps) == (tc_to_frames("01:00:00;00" if drop else "01:00:00:00", rate), drop,
+                                               round(rate))
+        assert frames_to_tc(tc.start, rate, drop=tc.drop) == ("01:00:00;00" if drop else "01:00:00:00")
+        tapes = [s.segment for m in f.content.sourcemobs() for s in m.slots
+                 if isinstance(s.segment, aaf2.components.Timecode)]
+        assert tapes and all(t.drop == drop for t in tapes)
+
+
+def test_aaf_without_the_adapter_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from syncfp.errors import UsageError
+    from syncfp.export import SUFFIXES, format_for
+
+    monkeypatch.delitem(WRITERS, "aaf", raising=False)
+    monkeypatch.delitem(SUFFIXES, ".aaf", raising=False)
+    for path, fmt in (("t.aaf", None), ("t.bin", "aaf")):
+        with pytest.raises(UsageError, match=r"pip install 'syncfp\[aaf\]'"):
+            format_for(path, fmt)
 
 
 def test_audacity_and_reaper_positions_are_exact_seconds(tmp_path: Path) -> None:
@@ -221,3 +246,52 @@ def test_audacity_and_reaper_positions_are_exact_seconds(tmp_path: Path) -> None
     assert 'MARKER 1 5.000000 "Song One" 1' in text and "MUTESOLO 1" in text
     (rpp2,) = _export(tmp_path, "25", ".rpp", drift_correction=False)
     assert "PLAYRATE 1.000212" not in Path(rpp2).read_text(encoding="utf-8")
+
+
+def _same_names_alignment() -> "Alignment":
+    """Three cameras that all wrote GOPR0001.MP4, in folders 前/, 後/ and cam3/, and a phone's IMG_0001.MOV."""
+    from syncfp.types import Alignment, ClipResult, MediaInfo
+
+    clips = []
+    for i, (folder, track) in enumerate((("前", "前"), ("後", "後"), ("cam3", "cam3"), ("phone", "phone"))):
+        path = f"/shoot/{folder}/{'IMG_0001.MOV' if folder == 'phone' else 'GOPR0001.MP4'}"
+        info = MediaInfo(path, 20.0, 48000, 2, "aac", has_video=True, fps=Fraction(25), video_start_s=0.0,
+                         video_duration_s=20.0)
+        clips.append(ClipResult(path, 20.0, 1, track, 1.0 + i, info=info))
+    return Alignment(clips)
+
+
+def test_edl_reels_and_file_names_are_unique_across_the_export(tmp_path: Path) -> None:
+    pycmx = pytest.importorskip("pycmx")
+    files = write(_same_names_alignment(), str(tmp_path / "t.edl"))
+    assert len(files) == len(set(files)) == 4 and all(Path(f).exists() for f in files)
+    assert {Path(f).name for f in files} == {"t.前.edl", "t.後.edl", "t.cam3.edl", "t.phone.edl"}
+    reels = {}
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            (event,) = pycmx.parse_cmx3600(fh).events
+        text = Path(path).read_text(encoding="utf-8")
+        (src,) = [ln.split(": ", 1)[1] for ln in text.splitlines() if ln.startswith("* FROM FILE:")]
+        reels[src] = event.edits[0].source
+    assert len(set(reels.values())) == 4, reels  # no two cameras share a reel
+    assert reels["/shoot/前/GOPR0001.MP4"] == "GOPR0001" and reels["/shoot/phone/IMG_0001.MOV"] == "IMG_0001"
+    assert all(len(r) == 8 for r in reels.values())
+
+
+def test_edl_media_links_through_otios_cmx_reader(tmp_path: Path) -> None:
+    """OpenTimelineIO's CMX 3600 reader links media from ``* FROM FILE:``: every clip comes in online."""
+    pytest.importorskip("otio_cmx3600_adapter")
+    rate, drop, want = expected("25")
+    seen = set()
+    for path in _export(tmp_path, "25", ".edl"):
+        if path.endswith(".markers.edl"):
+            continue
+        tl = otio.adapters.read_from_file(path, adapter_name="cmx_3600", rate=25)
+        for clip in tl.find_clips():
+            ref = clip.media_reference
+            assert isinstance(ref, otio.schema.ExternalReference), clip.name
+            assert os.path.basename(ref.target_url) == clip.name and os.path.isabs(ref.target_url)
+            # the reader drops the record start of a file's first event; the source in-point it keeps
+            assert clip.source_range.start_time.value == want[clip.name][1], clip.name
+            seen.add(clip.name)
+    assert seen == set(want)

@@ -48,13 +48,18 @@ except ImportError:  # pragma: no cover
     pass
 
 
+AAF_HINT = "writing AAF needs OpenTimelineIO's AAF adapter: pip install 'syncfp[aaf]' (or: pip install otio-aaf-adapter)"
+
+
 def format_for(path: str, fmt: str | None) -> str:
     """The format to write *path* in: --format if given, else by suffix."""
+    suffix = os.path.splitext(path)[1].lower()
+    if (fmt == "aaf" or (not fmt and suffix == ".aaf")) and "aaf" not in WRITERS:
+        raise UsageError(f"{path}: {AAF_HINT}")
     if fmt:
         if fmt not in WRITERS:
             raise UsageError(f"unknown format {fmt!r} (known: {', '.join(sorted(WRITERS))})")
         return fmt
-    suffix = os.path.splitext(path)[1].lower()
     if suffix not in SUFFIXES:
         raise UsageError(f"{path}: cannot tell the format from the suffix; use --format ({', '.join(sorted(WRITERS))})")
     return SUFFIXES[suffix]

@@ -1,5 +1,6 @@
 """`Timeline` → AAF through OpenTimelineIO's optional ``otio-aaf-adapter`` (experimental: the same tracks as
-the ``.otio`` file, media ranges at the timeline rate, placeholder MobIDs; not checked in Avid)."""
+the ``.otio`` file, media ranges at the timeline rate, placeholder MobIDs, every timecode marked drop-frame
+exactly when the timeline is; not checked in Avid)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,26 @@ def available() -> bool:
         return False
 
 
+def set_drop_frame(path: str, drop: bool) -> int:
+    """Mark every Timecode segment of an AAF file drop-frame or not; returns how many were set.
+
+    The adapter (2.0) writes the sequence's timecode with ``drop=False`` whatever the rate, so 01:00:00;00 at
+    29.97 DF (frame 107892) reads as 00:59:56:12 in Avid, and marks every tape drop-frame at 29.97 even on
+    a non-drop timeline. Starts are frame counts, so only the flag needs setting.
+    """
+    import aaf2
+
+    n = 0
+    with aaf2.open(path, "rw") as f:
+        for mob in f.content.mobs:
+            for slot in mob.slots:
+                seg = slot.segment
+                if isinstance(seg, aaf2.components.Timecode):
+                    seg.drop = bool(drop)
+                    n += 1
+    return n
+
+
 def write(tl: Timeline, path: str, *, options=None) -> list[str]:
     import opentimelineio as otio
 
@@ -35,6 +56,7 @@ def write(tl: Timeline, path: str, *, options=None) -> list[str]:
         os.close(fd)
         try:
             otio.adapters.write_to_file(timeline, tmp, adapter_name="AAF", use_empty_mob_ids=True)
+            set_drop_frame(tmp, tl.drop_frame)
             with open(tmp, "rb") as fh:
                 atomic_write_bytes(name, fh.read())
         except OutputError:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 
-from ..timeline import GroupTimeline, Timeline, TimelineClip, Track, frames_to_tc, snap_rate
+from ..timeline import (GroupTimeline, Timeline, TimelineClip, Track, frames_to_tc, media_length_s, snap_rate,
+                        whole_frames)
 from .common import file_url, ntsc, sequence_name, write_per_group
 
 
@@ -59,7 +60,7 @@ class _Builder:
         _sub(f, "name", tc.name)
         _sub(f, "pathurl", file_url(path, localhost=True))
         _rate(f, own)
-        _sub(f, "duration", max(1, round(tc.clip.duration_s * own)))
+        _sub(f, "duration", max(1, whole_frames(media_length_s(tc.clip), own)))
         if info is not None and info.timecode:
             drop = ";" in info.timecode and own != round(own)
         else:
@@ -89,7 +90,7 @@ class _Builder:
         _sub(item, "end", tc.record_end)
         # in/out count frames from the media's first frame; its timecode lives in <file><timecode>
         _sub(item, "in", 0)
-        _sub(item, "out", max(1, round(tc.duration_frames * tc.speed)))
+        _sub(item, "out", tc.source_out_frames)
         self.file(item, tc)
         if kind == "audio":
             st = _sub(item, "sourcetrack")

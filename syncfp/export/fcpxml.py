@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 from ..fsutil import atomic_write_text
-from ..timeline import GroupTimeline, Timeline, TimelineClip, snap_rate
+from ..timeline import GroupTimeline, Timeline, TimelineClip, media_length_s, snap_rate, whole_frames
 from .common import file_url, sequence_name
 
 VERSION = "1.9"
@@ -56,6 +56,20 @@ class _Doc:
         fd = self.own_fd(tc)
         return round(tc.source_start_s / fd) * fd
 
+    def asset_duration(self, tc: TimelineClip) -> Fraction:
+        """Whole frames of the media on its own grid: never past its last frame."""
+        fd = self.own_fd(tc)
+        return max(1, whole_frames(media_length_s(tc.clip), 1 / fd)) * fd
+
+    def clip_duration(self, tc: TimelineClip, offset: Fraction | None) -> Fraction:
+        """A placed clip's length on the sequence grid, within its asset; a loose clip is the whole asset."""
+        if offset is None:
+            return self.asset_duration(tc)
+        dur = tc.duration_frames * self.fd
+        if tc.speed == 1.0:
+            dur = min(dur, self.asset_duration(tc) // self.fd * self.fd)
+        return max(self.fd, dur)
+
     def asset(self, tc: TimelineClip) -> str:
         path = tc.clip.path
         if path in self.assets:
@@ -65,7 +79,7 @@ class _Doc:
         fmt = self.format(1 / fd, info.width or 1920, info.height or 1080) if tc.has_video else None
         aid = self.assets[path] = self._id()
         attrs = {"id": aid, "name": tc.name, "start": t(self.start(tc)),
-                 "duration": t(max(1, round(Fraction(tc.clip.duration_s) / fd)) * fd),
+                 "duration": t(self.asset_duration(tc)),
                  "hasVideo": "1" if tc.has_video else "0", "hasAudio": "1", "audioSources": "1",
                  "audioChannels": str(max(1, info.channels) if info else 2),
                  "audioRate": str(info.sample_rate_hz if info and info.sample_rate_hz else 48000)}
@@ -78,7 +92,7 @@ class _Doc:
     def asset_clip(self, parent: ET.Element, tc: TimelineClip, offset: Fraction | None, *,
                    lane: int | None = None) -> ET.Element:
         ref = self.asset(tc)
-        attrs = {"ref": ref, "name": tc.name, "start": t(self.start(tc)), "duration": t(tc.duration_frames * self.fd)}
+        attrs = {"ref": ref, "name": tc.name, "start": t(self.start(tc)), "duration": t(self.clip_duration(tc, offset))}
         if offset is not None:
             attrs = {"ref": ref, "offset": t(offset), **attrs}
         if lane is not None:

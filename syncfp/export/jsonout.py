@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..fsutil import atomic_write_text
-from ..timeline import Timeline, TimelineClip, source_start_s
+from ..timeline import Timeline, TimelineClip, picture_offset_s, picture_shift_s, source_start_s
 from ..types import Alignment
 
 SCHEMA_VERSION = 1
@@ -49,6 +49,8 @@ def to_dict(obj: Alignment | Timeline, *, options=None) -> dict[str, Any]:
             "group": c.group,
             "track": c.track,
             "offset": _r(c.offset_s, 6),
+            "picture_offset": _r(picture_offset_s(c), 6),
+            "picture_shift": _r(picture_shift_s(c.info), 6) if c.info is not None and c.info.has_video else None,
             "duration": _r(c.duration_s, 6),
             "drift_ppm": _r(c.drift_ppm, 2),
             "speed": None if tc is None else round(tc.speed, 9),
@@ -61,6 +63,7 @@ def to_dict(obj: Alignment | Timeline, *, options=None) -> dict[str, Any]:
             "duration_frames": None if tc is None else tc.duration_frames,
             "source_timecode": source_timecode(c, tl),
             "source_in_frame": None if tc is None else tc.source_in_frame,
+            "vfr": bool(c.info is not None and c.info.vfr),
             "warning": c.warning,
         })
     groups = []

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
-from ..timeline import GroupTimeline, Timeline, TimelineClip, Track
+from ..timeline import GroupTimeline, Timeline, TimelineClip, Track, media_length_s, snap_rate, whole_frames
 from .common import file_url, sequence_name, write_per_group
 
 
@@ -37,10 +37,10 @@ def clip_metadata(tc: TimelineClip, tl: Timeline) -> dict:
 def _clip(tc: TimelineClip, tl: Timeline, *, enabled: bool = True, uniform_rate: bool = False) -> otio.schema.Clip:
     rate = tl.rate
     info = tc.clip.info
-    own = Fraction(info.fps) if info is not None and info.fps and not uniform_rate else rate
+    own = snap_rate(Fraction(info.fps)) if info is not None and info.fps and not uniform_rate else rate
     ref = otio.schema.ExternalReference(
         target_url=file_url(tc.clip.path),
-        available_range=_range(tc.source_start_s * own, Fraction(tc.clip.duration_s).limit_denominator(10**6) * own, own),
+        available_range=_range(tc.source_start_s * own, max(1, whole_frames(media_length_s(tc.clip), own)), own),
     )
     clip = otio.schema.Clip(name=tc.name, media_reference=ref,
                             source_range=_range(tc.source_in_frame, tc.duration_frames, rate),

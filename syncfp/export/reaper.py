@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from ..timeline import GroupTimeline, Timeline, TimelineClip
+from ..timeline import GroupTimeline, Timeline, TimelineClip, media_length_s, media_offset_s
 from .common import one_line, write_per_group
 
 _SOURCE_TYPES = {".wav": "WAVE", ".bwf": "WAVE", ".flac": "FLAC", ".mp3": "MP3", ".ogg": "VORBIS",
@@ -41,7 +41,8 @@ def _item(tc: TimelineClip, position_s: float, *, lines: list[str]) -> None:
     lines += [
         "    <ITEM",
         f"      POSITION {position_s:.9f}",
-        f"      LENGTH {tc.clip.duration_s / tc.speed:.9f}",
+        f"      LENGTH {media_length_s(tc.clip) / tc.speed:.9f}",
+        "      LOOP 0",  # an item never repeats its source past the media's end
         f"      NAME {q(name)}",
         "      SOFFS 0",
         f"      PLAYRATE {tc.speed:.9f} 1 0 -1 0 0.0025",
@@ -59,7 +60,7 @@ def to_rpp(tl: Timeline, group: GroupTimeline | None, *, with_unplaced: bool = T
     for t in group.tracks if group else []:
         lines += ["  <TRACK", f"    NAME {q(t.name)}"]
         for tc in t.clips:
-            _item(tc, tc.clip.offset_s, lines=lines)
+            _item(tc, media_offset_s(tc.clip), lines=lines)
         lines.append("  >")
     if with_unplaced and tl.unplaced_clips:
         lines += ["  <TRACK", f"    NAME {q('Unplaced (not synced)')}", "    MUTESOLO 1 0 0"]

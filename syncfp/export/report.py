@@ -48,7 +48,12 @@ def group_svg(tl: Timeline, g: GroupTimeline) -> str:
     while k * step <= total_s:
         x = LABEL_W + k * step * scale
         out.append(f'<line x1="{x:.1f}" y1="{TOP - 6}" x2="{x:.1f}" y2="{height - 6}" stroke="#eee"/>')
-        out.append(f'<text x="{x:.1f}" y="{TOP - 10}" font-size="10" fill="#888">{html.escape(tl.tc(round(k * step * rate)))}</text>')
+        # ticks sit on whole seconds: label them as clock time (a drop-frame label there reads 00:00:19;29), and
+        # anchor the last one at its end so it is not cut off at the right edge
+        secs = int(k * step)
+        label = f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
+        anchor = ' text-anchor="end"' if x > WIDTH - 60 else ""
+        out.append(f'<text x="{x:.1f}" y="{TOP - 10}" font-size="10" fill="#888"{anchor}>{label}</text>')
         k += 1
     for m in g.markers:
         x = LABEL_W + m.start_frame / rate * scale
@@ -78,6 +83,12 @@ def group_svg(tl: Timeline, g: GroupTimeline) -> str:
     return "\n".join(out)
 
 
+def _note(row: dict) -> str:
+    """A placed clip's note: variable frame rate first (editors may show it as a different rate), then warnings."""
+    parts = ["VFR (variable frame rate)"] if row.get("vfr") else []
+    return "; ".join(parts + ([row["warning"]] if row["warning"] else []))
+
+
 def _table(tl: Timeline) -> str:
     head = ("clip", "group", "track", "start", "offset s", "duration s", "drift ppm", "confidence", "note")
     rows = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
@@ -86,7 +97,7 @@ def _table(tl: Timeline) -> str:
         cells = [os.path.basename(c["path"]), c["group"] or "-", c["track"] or "-", c["record_timecode"] or "-",
                  "-" if c["offset"] is None else f"{c['offset']:.4f}", f"{c['duration']:.2f}",
                  "-" if c["drift_ppm"] is None else f"{c['drift_ppm']:+.1f}", f"{c['confidence']:.2f}",
-                 c["warning"] or "" if placed else f"unplaced: {c['error']}"]
+                 _note(c) if placed else f"unplaced: {c['error']}"]
         cls = "" if placed else ' class="unplaced"'
         rows.append(f"<tr{cls}>" + "".join(
             f'<td class="n">{html.escape(str(v))}</td>' if i in (3, 4, 5, 6, 7) else f"<td>{html.escape(str(v))}</td>"
