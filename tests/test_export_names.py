@@ -82,7 +82,7 @@ def test_reaper_files_read_back_exactly_or_not_at_all(exported):
     paths, out = exported
     text = (out / "t.rpp").read_text()
     lines = [ln.strip() for ln in text.splitlines()]
-    assert all(ln.startswith(("<", ">", "NAME", "POSITION", "LENGTH", "SOFFS", "PLAYRATE", "FILE", "SAMPLERATE",
+    assert all(ln.startswith(("<", ">", "NAME", "POSITION", "LENGTH", "LOOP", "SOFFS", "PLAYRATE", "FILE", "SAMPLERATE",
                               "VIDEO_CONFIG", "PROJOFFS", "MUTESOLO", "MARKER")) for ln in lines), text
     files = [_tokens(ln)[1] for ln in lines if ln.startswith("FILE ")]
     assert sorted(files) == sorted(os.path.abspath(p) for p in paths if p != paths[1])  # exact, or absent
