@@ -126,14 +126,22 @@ def _xcorr(query: np.ndarray, anchor: _Anchor, min_frames: int) -> tuple[np.ndar
 
 
 def _peaks(c: np.ndarray, k: int, guard: int) -> list[tuple[int, float]]:
-    """The k highest local peaks of c, at least *guard* apart, as (index, robust z)."""
-    med = np.median(c)
-    spread = 1.4826 * np.median(np.abs(c - med)) + 1e-12
+    """The k highest local peaks of c, at least *guard* apart, as (index, robust z).
+
+    The spread is taken over the lags that were scored (`_xcorr` zeroes lags with too little overlap): two
+    short clips leave few of them, and a spread over mostly zeros would be zero and every z enormous."""
+    valid = c != 0.0
+    if valid.sum() < 2 * guard:
+        return []
+    med = np.median(c[valid])
+    spread = 1.4826 * np.median(np.abs(c[valid] - med)) + 1e-12
     z = (c - med) / spread
     out = []
-    zz = z.copy()
+    zz = np.where(valid, z, -np.inf)
     for _ in range(k):
         i = int(np.argmax(zz))
+        if not np.isfinite(zz[i]):
+            break
         out.append((i, float(z[i])))
         zz[max(0, i - guard) : i + guard + 1] = -np.inf
     return out

@@ -46,3 +46,18 @@ def test_noisy_clip_over_a_quiet_intro_is_rescued_and_a_distractor_is_not(tmp_pa
     assert [(e.a, e.b) for e in found] == [(0, 1)]
     assert abs(found[0].offset_s - 8.0) < 0.001
     assert found[0].trusted and found[0].windows >= 5
+
+
+def test_peak_z_is_measured_over_the_scored_lags_only():
+    """Two short clips leave most lags unscored (zero): z must come from the scored ones, not be enormous."""
+    from syncfp.rescue import _peaks
+
+    rng = np.random.default_rng(0)
+    c = np.zeros(5000)
+    c[2000:2400] = rng.normal(0.0, 1.0, 400)
+    c[2200] = 8.0
+    peaks = _peaks(c, 3, guard=50)
+    assert peaks[0][0] == 2200
+    assert 5.0 < peaks[0][1] < 12.0  # about 8 robust spreads, not 1e12
+    assert all(2000 <= i < 2400 for i, _ in peaks)  # never an unscored lag
+    assert _peaks(np.zeros(5000), 3, guard=50) == []
