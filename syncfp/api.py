@@ -19,10 +19,11 @@ from . import match as match_mod
 from .config import FingerprintConfig, MatchConfig, SolveConfig, VerifyConfig
 from .errors import CacheWarning, MediaError
 from .extract import extract
+from .inputs import stream_for
 from .rescue import rescue
 from .solve import select_for_refinement, solve
 from .tracks import assign
-from .types import Alignment, ClipResult, Fingerprint, PairMatch
+from .types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
 from .verify import PairVerdict, verify_pair
 
 Progress = Callable[[str, int, int], None]
@@ -64,13 +65,13 @@ def fingerprint_files(
     cache_dir: str | None,
     work_dir: str,
     workers: int = 1,
-    stream_index: int | None = None,
+    stream_index: int | StreamRules | None = None,
     progress: Progress = _noop,
 ) -> tuple[list[Fingerprint | None], list[str | None]]:
     """Decode and fingerprint every path (in worker processes when workers > 1); errors per file."""
     fps: list[Fingerprint | None] = [None] * len(paths)
     errors: list[str | None] = [None] * len(paths)
-    jobs = [(i, str(p), cfg, cache_dir, work_dir, stream_index) for i, p in enumerate(paths)]
+    jobs = [(i, str(p), cfg, cache_dir, work_dir, stream_for(stream_index, str(p))) for i, p in enumerate(paths)]
     progress("decode", 0, len(jobs))
     done = 0
     if workers <= 1 or len(jobs) <= 1:
@@ -162,7 +163,7 @@ def align(
     workers: int | None = None,
     cache: bool = True,
     cache_dir: str | None = None,
-    stream_index: int | None = None,
+    stream_index: int | StreamRules | None = None,
     progress: Progress | None = None,
     fingerprinter: Callable | None = None,
 ) -> Alignment:
@@ -170,6 +171,8 @@ def align(
 
     Files that cannot be used, and clips that match nothing, come back unplaced with a reason.
     *fingerprinter*: a drop-in for `fingerprint_files` (`cluster.ClusterFingerprinter` decodes on Dask workers).
+    *stream_index*: the audio stream of every file (0 = the first), per-file rules (`inputs.parse_stream_rules`),
+    or None to choose each multi-stream file's stream by level.
     """
     progress = progress or _noop
     given = [str(p) for p in paths]

@@ -23,7 +23,7 @@ import numpy as np
 from .config import FingerprintConfig
 from .types import Fingerprint, Hashes, MediaInfo
 
-FORMAT = 3  # 2: MediaInfo.time_reference; 3: stream start times, video length, VFR flag
+FORMAT = 4  # 2: MediaInfo.time_reference; 3: stream start times, video length, VFR flag; 4: stream choice, downmix
 
 
 def default_dir() -> str:
@@ -35,7 +35,7 @@ def default_dir() -> str:
     return os.path.join(base, "syncfp")
 
 
-def key_for(path: str, cfg: FingerprintConfig, stream_index: int | None) -> str | None:
+def key_for(path: str, cfg: FingerprintConfig, stream_index: object) -> str | None:
     """Cache key of a file, or None when it cannot be stat'ed (the decoder then reports why)."""
     try:
         st = os.stat(path)

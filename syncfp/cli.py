@@ -25,7 +25,7 @@ from .export import ExportOptions, format_for
 from .export import write as export_write
 from .export.jsonout import dumps as json_dumps
 from .fsutil import check_output
-from .inputs import expand
+from .inputs import expand, parse_stream_rules
 from .timeline import build as build_timeline
 from .timeline import frames_to_tc, media_offset_s, parse_fps, snap_rate
 from .types import Alignment
@@ -81,7 +81,7 @@ def _table(al: Alignment, fps, console: Console) -> None:
                           f"[red]unplaced: {escape(c.error or '')}[/red]")
             continue
         tc = frames_to_tc(round(media_offset_s(c) * tl.rate), tl.rate, drop=tl.drop_frame)  # where the picture lands
-        note = c.warning or ""
+        note = " ".join(x for x in (_audio_note(c.info), c.warning) if x)
         if c.info is not None and c.info.vfr:
             note = (f"VFR {float(c.info.fps or 0):.2f} fps avg, as {float(snap_rate(c.info.fps)):.3f} " + note).strip()
         if c.error_ms is not None:
@@ -89,6 +89,14 @@ def _table(al: Alignment, fps, console: Console) -> None:
         table.add_row(name, str(c.group), escape(c.track or ""), tc, f"{c.offset_s:.4f}", f"{c.duration_s:.1f}",
                       f"{c.drift_ppm:+.1f}" if c.drift_ppm is not None else "-", f"{c.confidence:.2f}", escape(note))
     console.print(table)
+
+
+def _audio_note(info) -> str:
+    """The stream and channels used, when that was a choice: "stream 1/2; channel 4 of 4: LTC…"."""
+    if info is None:
+        return ""
+    parts = [f"stream {info.audio_stream}/{info.audio_streams}"] if info.audio_streams > 1 else []
+    return "; ".join(parts + ([info.downmix] if info.downmix else []))
 
 
 @app.command(cls=Command)
@@ -99,7 +107,7 @@ def align(
     fps: Optional[str] = typer.Option(None, "--fps", help="Timeline frame rate, e.g. 25, 29.97, 30000/1001 (default: from the video)."),
     workers: int = typer.Option(0, "--workers", "-j", help="Decoding processes (default: one per core)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the fingerprint cache."),
-    stream: Optional[int] = typer.Option(None, "--stream", help="Audio stream number to use (default: the first)."),
+    stream: list[str] = typer.Option([], "--stream", help="Audio stream to use, 0 = the first: N for every file that has it, or PATTERN=N for files whose name matches (repeatable). Default: a file with several streams uses the loudest that is not timecode."),
     edl_style: str = typer.Option("cmx", "--edl-style", help="cmx, or premiere (no comment lines)."),
     no_drift_correction: bool = typer.Option(False, "--no-drift-correction", help="Do not turn measured drift into speed changes in the exports."),
     fcpx_multicam: bool = typer.Option(False, "--fcpx-multicam", help="FCPXML: a multicam clip with one angle per device instead of connected clips."),
@@ -121,6 +129,7 @@ def align(
         format_for(o, fmt)
     if edl_style not in ("cmx", "premiere"):
         raise UsageError(f"--edl-style must be cmx or premiere, not {edl_style!r}")
+    streams = parse_stream_rules(stream)
     paths = sorted(expand(inputs))  # clips in path order: the same files in any order give the same output
     if not paths:
         raise UsageError("no input files")
@@ -142,7 +151,7 @@ def align(
     try:
         with bars.progress, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CacheWarning)
-            al = api.align(paths, workers=workers or None, cache=not no_cache, stream_index=stream, progress=bars,
+            al = api.align(paths, workers=workers or None, cache=not no_cache, stream_index=streams, progress=bars,
                            fingerprinter=fingerprinter)
     finally:
         if client is not None:

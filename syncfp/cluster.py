@@ -17,7 +17,8 @@ import numpy as np
 
 from .config import FingerprintConfig
 from .errors import SyncfpError, UsageError
-from .types import Fingerprint
+from .inputs import stream_for
+from .types import Fingerprint, StreamChoice, StreamRules
 
 ENV = "SYNCFP_CLUSTER"
 
@@ -41,7 +42,7 @@ def connect(address: str, *, timeout_s: float = 20.0):
 
 
 def _extract_task(path: str, cfg: FingerprintConfig, cache_dir: str | None, work_dir: str | None,
-                  stream_index: int | None) -> tuple[Fingerprint | None, str | None]:
+                  stream_index: int | StreamChoice | None) -> tuple[Fingerprint | None, str | None]:
     """On a worker: decode + fingerprint *path*. Without *work_dir* the analysis audio stays on the worker
     (deleted) and only the hashes travel back."""
     from .api import _extract_one
@@ -65,7 +66,7 @@ class ClusterFingerprinter:
         self.client, self.keep_audio = client, keep_audio
 
     def __call__(self, paths: Sequence[str], *, cfg: FingerprintConfig, cache_dir: str | None, work_dir: str,
-                 workers: int = 1, stream_index: int | None = None, progress=None):
+                 workers: int = 1, stream_index: int | StreamRules | None = None, progress=None):
         from distributed import as_completed
 
         progress = progress or (lambda stage, done, total: None)
@@ -73,7 +74,8 @@ class ClusterFingerprinter:
         errors: list[str | None] = [None] * len(paths)
         wd = work_dir if self.keep_audio else None
         cd = cache_dir if self.keep_audio else None
-        futures = {self.client.submit(_extract_task, os.path.abspath(p), cfg, cd, wd, stream_index, pure=False): i
+        futures = {self.client.submit(_extract_task, os.path.abspath(p), cfg, cd, wd, stream_for(stream_index, p),
+                                          pure=False): i
                    for i, p in enumerate(paths)}
         progress("decode", 0, len(paths))
         done = 0

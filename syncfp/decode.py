@@ -9,14 +9,18 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
 
 import av
 
+from .downmix import Downmix
 from .errors import MediaError
-from .types import MediaInfo
+from .types import MediaInfo, StreamChoice
+
+SILENCE_DB = -70.0  # below this a recording holds nothing to match (extract refuses it, the stream choice skips it)
 
 # container/stream tags that name the recording device
 _DEVICE_TAGS = (
@@ -90,16 +94,72 @@ def _isobmff_without_moov(path: str, max_boxes: int = 4096) -> bool:
     return bool(kinds) and kinds[0] in (b"ftyp", b"mdat", b"wide", b"free", b"skip") and b"moov" not in kinds
 
 
-def _pick_audio(container, path: str, stream_index: int | None):
+def _pick_audio(container, path: str, stream_index: int | StreamChoice | None,
+                rate_hz: int | None = None) -> tuple:
+    """(the audio stream to decode, why it was chosen or None). An explicit index must exist unless the
+    choice is lenient; the automatic choice decodes a few seconds of each stream when there are several
+    (with no *rate_hz*, as in `probe`, it takes the first)."""
     audio = list(container.streams.audio)
     if not audio:
         raise MediaError(path, "no audio stream")
-    if stream_index is not None and not 0 <= stream_index < len(audio):
-        raise MediaError(path, f"audio stream {stream_index} not found ({len(audio)} present)")
-    stream = audio[stream_index or 0]
+    choice = stream_index if isinstance(stream_index, StreamChoice) else StreamChoice(stream_index)
+    index, why = choice.index, None
+    if index is not None and not 0 <= index < len(audio):
+        if choice.strict:
+            raise MediaError(path, f"audio stream {index} not found ({len(audio)} present)")
+        why, index = f"--stream {index} absent ({len(audio)} present)", None
+    if index is None and len(audio) > 1 and rate_hz:
+        index, auto = _loudest_stream(path, len(audio), rate_hz)
+        why = f"{why}; {auto}" if why else auto
+    elif index is not None and len(audio) > 1:
+        why = f"stream {index} as asked"
+    stream = audio[index or 0]
     if stream.codec_context is None:  # found by fuzzing: a damaged sample description names no codec
         raise MediaError(path, "audio stream has no usable codec (damaged header or unsupported codec)")
-    return stream
+    return stream, why
+
+
+PROBE_S = 20.0  # seconds of each stream decoded to choose one: past a camera's first silent moments
+PROBE_MAX_S = 300.0  # ... read on while every stream is still silent, up to this
+PREFER_FIRST_DB = 10.0  # another stream must be this much louder to be chosen over the first
+
+
+def _stream_level(path: str, index: int, rate_hz: int) -> float:
+    """Level (dBFS) of the analysis mix of audio stream *index* over its first seconds; -inf when it is
+    unusable or nothing but timecode."""
+    container = _open(path)
+    stream = container.streams.audio[index]
+    if stream.codec_context is None:
+        container.close()
+        return float("-inf")
+    chunks = _Chunks(container, stream, path, rate_hz)
+    n, sumsq = 0, 0.0
+    try:
+        for chunk in chunks:
+            n, sumsq = n + chunk.size, sumsq + float(np.dot(chunk, chunk))
+            level = 10 * np.log10(sumsq / n + 1e-20)
+            if n >= PROBE_MAX_S * rate_hz or (n >= PROBE_S * rate_hz and level > SILENCE_DB):
+                break
+    except MediaError:
+        return float("-inf")
+    finally:
+        chunks.close()
+    if n == 0 or (chunks.mix is not None and chunks.mix.only_timecode):
+        return float("-inf")
+    return float(10 * np.log10(sumsq / n + 1e-20))
+
+
+def _loudest_stream(path: str, count: int, rate_hz: int) -> tuple[int, str]:
+    """(index, why) of the stream to use among *count*: the first unless it is silent or timecode or
+    another is `PREFER_FIRST_DB` louder — a camera's second track that holds the microphone, say."""
+    levels = [_stream_level(path, i, rate_hz) for i in range(count)]
+    best = int(np.argmax(levels))
+    if levels[0] > SILENCE_DB and levels[best] - levels[0] < PREFER_FIRST_DB:
+        best = 0
+    shown = ", ".join(f"{i}: {'-' if not np.isfinite(v) else f'{v:.0f}'}" for i, v in enumerate(levels))
+    if levels[best] <= SILENCE_DB:
+        return 0, f"every stream silent or timecode at the start (dBFS {shown}): stream 0"
+    return best, f"stream {best} of {count} by level (dBFS {shown})"
 
 
 def _timecode(container, streams) -> str | None:
@@ -125,12 +185,17 @@ def _device(container, streams) -> str | None:
     return " ".join(seen) if seen else None
 
 
-def probe(path: str, *, stream_index: int | None = None) -> MediaInfo:
+def _stream_fields(info: MediaInfo, container, stream, why: str | None) -> MediaInfo:
+    audio = list(container.streams.audio)
+    return replace(info, audio_stream=audio.index(stream), audio_streams=len(audio), stream_choice=why)
+
+
+def probe(path: str, *, stream_index: int | StreamChoice | None = None) -> MediaInfo:
     """Read a file's streams and tags without decoding: duration, audio format, video rate, timecode."""
     container = _open(path)
     try:
-        stream = _pick_audio(container, path, stream_index)
-        return _info(container, stream, path)
+        stream, why = _pick_audio(container, path, stream_index)
+        return _stream_fields(_info(container, stream, path), container, stream, why)
     finally:
         container.close()
 
@@ -241,9 +306,9 @@ def _frame_layout(frame) -> tuple:
     return name, frame.format.is_planar, max(1, frame.layout.nb_channels), kind
 
 
-def _to_mono(frame, layout: tuple) -> np.ndarray:
-    """A block of decoded audio (a frame read from the FIFO) → mono float32 in [-1, 1]: channels averaged
-    in numpy straight from the planes' buffers; exotic formats (u8, ...) through `to_ndarray`."""
+def _to_channels(frame, layout: tuple) -> np.ndarray:
+    """A block of decoded audio (a frame read from the FIFO) → float32 (channels, samples) in [-1, 1],
+    straight from the planes' buffers; exotic formats (u8, ...) through `to_ndarray`."""
     name, planar, nch, kind = layout
     n = frame.samples
     if kind is None:  # u8 and anything exotic: the generic, slower route
@@ -251,19 +316,17 @@ def _to_mono(frame, layout: tuple) -> np.ndarray:
         arr = arr.reshape(nch, -1) if planar else arr.reshape(-1, nch).T
         scale = 1 / 128.0 if arr.dtype == np.uint8 else 1.0
         offset = 128.0 if arr.dtype == np.uint8 else 0.0
-        return ((arr.astype(np.float32) - offset) * scale).mean(axis=0).astype(np.float32)
+        return ((arr.astype(np.float32) - offset) * scale).astype(np.float32)
     dtype, scale = kind
     if planar:
-        planes = frame.planes
-        mono = np.frombuffer(planes[0], dtype, n).astype(np.float32)
-        for plane in planes[1:nch]:
-            mono += np.frombuffer(plane, dtype, n)
+        x = np.empty((nch, n), np.float32)
+        for c, plane in enumerate(frame.planes[:nch]):
+            x[c] = np.frombuffer(plane, dtype, n)
     else:
-        mono = np.frombuffer(frame.planes[0], dtype, n * nch).reshape(n, nch).sum(axis=1, dtype=np.float32)
-    factor = scale / nch
-    if factor != 1.0:
-        mono *= np.float32(factor)
-    return mono
+        x = np.frombuffer(frame.planes[0], dtype, n * nch).reshape(n, nch).T.astype(np.float32)
+    if scale != 1.0:
+        x *= np.float32(scale)
+    return x
 
 
 class _MonoResampler:
@@ -290,17 +353,20 @@ class _MonoResampler:
 
 
 def stream_audio(
-    path: str, *, rate_hz: int, stream_index: int | None = None
+    path: str, *, rate_hz: int, stream_index: int | StreamChoice | None = None
 ) -> tuple[MediaInfo, Iterator[np.ndarray]]:
     """Open *path* and return its info and an iterator of mono float32 chunks at *rate_hz*.
+
+    *stream_index*: an audio stream (0 = the first), or None to choose one (see `_loudest_stream`). The
+    iterator's ``.mix.note`` says which channels the mono mix left out, once audio has been read.
 
     The iterator raises `MediaError` if decoding fails before any audio came out; a decode error after
     some audio (a truncated file) ends the stream early and is reported through ``.truncated``.
     """
     container = _open(path)
     try:
-        stream = _pick_audio(container, path, stream_index)
-        info = _info(container, stream, path)
+        stream, why = _pick_audio(container, path, stream_index, rate_hz)
+        info = _stream_fields(_info(container, stream, path), container, stream, why)
     except BaseException:
         container.close()
         raise
@@ -314,6 +380,7 @@ class _Chunks:
     def __init__(self, container, stream, path: str, rate_hz: int) -> None:
         self._container, self._stream, self._path, self._rate = container, stream, path, rate_hz
         self.truncated: str | None = None
+        self.mix: Downmix | None = None  # the channel mix, made at the first frame
         self._gen = self._run()
 
     def __iter__(self) -> "_Chunks":
@@ -349,7 +416,7 @@ class _Chunks:
                 return
             while fifo.samples and (rest or fifo.samples >= block):
                 frame = fifo.read() if rest else fifo.read(block)
-                yield from emit(resampler.push(_to_mono(frame, layout)))
+                yield from emit(resampler.push(self.mix(_to_channels(frame, layout))))
             if final:
                 yield from emit(resampler.push(None))
 
@@ -378,6 +445,8 @@ class _Chunks:
                         resampler = _MonoResampler(int(frame.sample_rate), self._rate)
                         block = int(frame.sample_rate)
                     layout = _frame_layout(frame)
+                    if self.mix is None or self.mix.channels != layout[2] or self.mix.rate_hz != frame.sample_rate:
+                        self.mix = Downmix(layout[2], int(frame.sample_rate))
                     fifo = av.AudioFifo()
                     fifo.write(frame)
                 if fifo.samples >= block:

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 
 import numpy as np
 
 from . import cache as cache_mod
 from .config import FingerprintConfig
-from .decode import stream_audio
+from .decode import SILENCE_DB, stream_audio
 from .errors import MediaError
 from .fingerprint import fingerprint_blocks, n_frames_for
-from .types import Fingerprint, Hashes
+from .types import Fingerprint, Hashes, StreamChoice
 
 MIN_DURATION_S = 1.0  # shorter clips cannot be told apart from chance matches
-SILENCE_DB = -70.0
 
 
 def extract(
@@ -28,7 +28,7 @@ def extract(
     cfg: FingerprintConfig,
     cache_dir: str | None,
     work_dir: str,
-    stream_index: int | None = None,
+    stream_index: int | StreamChoice | None = None,
     hashes: bool = True,
 ) -> Fingerprint:
     """Decode and fingerprint *path*, or load it from *cache_dir* when its identity and parameters match.
@@ -55,6 +55,8 @@ def extract(
         key = None
         pcm_path, info, chunks, n, sumsq = _decode_to(work_dir, stem, path, cfg, stream_index)
     warning = chunks.truncated
+    if chunks.mix is not None and chunks.mix.note:  # known only once audio was read
+        info = replace(info, downmix=chunks.mix.note)
     duration = n / cfg.rate_hz
     if n == 0:
         _remove(pcm_path)
@@ -76,7 +78,8 @@ def extract(
     return fp
 
 
-def _decode_to(out_dir: str, stem: str, path: str, cfg: FingerprintConfig, stream_index: int | None):
+def _decode_to(out_dir: str, stem: str, path: str, cfg: FingerprintConfig,
+               stream_index: int | StreamChoice | None):
     """Stream-decode *path* into ``out_dir/stem.pcm``; (pcm path, info, chunk source, samples, sum of squares)."""
     pcm_path = os.path.join(out_dir, stem + ".pcm")
     info, chunks = stream_audio(path, rate_hz=cfg.rate_hz, stream_index=stream_index)

@@ -43,6 +43,32 @@ class MediaInfo:
     video_start_s: float | None = None  # time of the first video frame; None without video
     video_duration_s: float | None = None  # first video frame to the end of the last one
     vfr: bool = False  # variable frame rate: the average rate differs from the stream's nominal rate
+    audio_stream: int = 0  # which audio stream was decoded (0 = the first), of `audio_streams`
+    audio_streams: int = 1
+    stream_choice: str | None = None  # why that stream, when the file has several or one was asked for
+    downmix: str | None = None  # channels left out of the mono mix and why (None: all averaged)
+
+
+@dataclass(frozen=True)
+class StreamChoice:
+    """Which audio stream of one file to decode: ``index`` (0 = the first) or None for the automatic
+    choice (the loudest stream that is not timecode). A ``strict`` index fails a file without that stream;
+    a lenient one (a plain ``--stream N`` given for a mixed set) falls back to the automatic choice."""
+
+    index: int | None = None
+    strict: bool = True
+
+    def __str__(self) -> str:  # part of the cache key
+        return "auto" if self.index is None else f"{self.index}{'' if self.strict else '?'}"
+
+
+@dataclass(frozen=True)
+class StreamRules:
+    """Per-file stream choices from the command line: the first ``(glob, index)`` whose glob matches a
+    file's name (or its path, for a glob with a ``/``) wins, strictly; other files get ``default``, leniently."""
+
+    patterns: tuple[tuple[str, int], ...] = ()
+    default: int | None = None
 
 
 @dataclass(frozen=True)

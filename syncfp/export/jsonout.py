@@ -64,6 +64,10 @@ def to_dict(obj: Alignment | Timeline, *, options=None) -> dict[str, Any]:
             "source_timecode": source_timecode(c, tl),
             "source_in_frame": None if tc is None else tc.source_in_frame,
             "vfr": bool(c.info is not None and c.info.vfr),
+            "audio_stream": None if c.info is None else c.info.audio_stream,
+            "audio_streams": None if c.info is None else c.info.audio_streams,
+            "stream_choice": None if c.info is None else c.info.stream_choice,
+            "downmix": None if c.info is None else c.info.downmix,
             "warning": c.warning,
         })
     groups = []
