@@ -64,7 +64,7 @@ class SolveConfig:
 
 @dataclass(frozen=True)
 class VerifyConfig:
-    """GCC-PHAT verification of fingerprint hypotheses (see `syncfp.verify`)."""
+    """GCC-PHAT verification of fingerprint hypotheses (see `syncfp.sync.verify`)."""
 
     window_s: float = 2.0
     short_window_s: float = 1.0  # overlaps under four long windows use these, half-overlapping

@@ -6,8 +6,8 @@ import numpy as np
 
 from conftest import MASTER_RATE, make_clip
 from syncfp.config import FingerprintConfig
-from syncfp.extract import extract
-from syncfp.rescue import _Anchor, _xcorr, rescue
+from syncfp.audio.extract import extract
+from syncfp.sync.rescue import _Anchor, _xcorr, rescue
 
 
 def test_envelope_correlation_is_a_coefficient_per_lag():

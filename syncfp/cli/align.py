@@ -1,8 +1,6 @@
-"""Command line: parse → one API call → rich rendering. The only module that prints.
+"""Command line for multi-camera sync: `align` → progress bars, a rich table and the requested exports.
 
-Exit codes: 0 done; 2 usage error (before any work); 3 done, but some inputs could not be used (each
-reported); 4 an output could not be written (the others still are); 5 the song library is unusable;
-1 unexpected internal error. When several apply, the worst: 4 over 3.
+Registered on the main typer app by `register(app)` (see `syncfp.cli` for the entry point and exit codes).
 """
 
 from __future__ import annotations
@@ -18,26 +16,19 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import api
-from .cli_usage import Command, is_click_exception
-from .errors import CacheWarning, OutputError, SyncfpError, UsageError
-from .export import ExportOptions, format_for
-from .export import write as export_write
-from .export.jsonout import dumps as json_dumps
-from .fsutil import check_output
-from .inputs import expand
-from .timeline import build as build_timeline
-from .timeline import frames_to_tc, media_offset_s, parse_fps, snap_rate
-from .types import Alignment
+from ..errors import CacheWarning, OutputError, UsageError
+from ..export import ExportOptions, format_for
+from ..export import write as export_write
+from ..export.jsonout import dumps as json_dumps
+from ..export.timeline import build as build_timeline
+from ..export.timeline import frames_to_tc, media_offset_s, parse_fps, snap_rate
+from ..fsutil import check_output
+from ..inputs import expand
+from ..sync import api
+from ..types import Alignment
+from .usage import Command
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sync multi-camera footage by sound.")
 err = Console(stderr=True)
-
-
-@app.callback()
-def _root() -> None:
-    """Sync multi-camera footage by sound."""
-
 
 def _out_console(stderr: bool) -> Console:
     """Wide enough for the table when output is not a terminal (pipes, CI logs)."""
@@ -91,7 +82,6 @@ def _table(al: Alignment, fps, console: Console) -> None:
     console.print(table)
 
 
-@app.command(cls=Command)
 def align(
     inputs: list[str] = typer.Argument(..., help="Media files, folders (searched recursively) or globs."),
     output: list[str] = typer.Option([], "-o", "--output", help="Write the timeline here (.otio .xml .fcpxml .edl .aaf .rpp .txt .csv .json .html); repeatable."),
@@ -126,7 +116,7 @@ def align(
         raise UsageError("no input files")
     lib = None
     if library:  # opened and checked before any decoding: a wrong path must not cost the whole run
-        from .cli_library import open_library_arg
+        from .library import open_library_arg
 
         lib = open_library_arg(library)
     targets = [(o, fmt) for o in output] + ([(report, "html")] if report else [])
@@ -135,7 +125,7 @@ def align(
     bars = _Bars(enabled=not quiet)
     client = fingerprinter = None
     if cluster:  # decoding on the workers; they write the analysis audio where this process reads it
-        from .cluster import ClusterFingerprinter, connect
+        from ..runners.cluster import ClusterFingerprinter, connect
 
         client = connect(cluster)
         fingerprinter = ClusterFingerprinter(client, keep_audio=True)
@@ -153,7 +143,7 @@ def align(
     json_to_stdout = fmt == "json" and not output
     markers = None
     if lib is not None:  # songs heard, as markers on each group's timeline (issue 3)
-        from .cli_library import align_markers
+        from .library import align_markers
 
         markers = align_markers(al, lib, console=None if quiet else _out_console(stderr=json_to_stdout))
     options = ExportOptions(fps=rate, edl_style=edl_style, drift_correction=not no_drift_correction,
@@ -191,28 +181,6 @@ def _write_outputs(al: Alignment, targets: list[tuple[str, Optional[str]]], opti
     return failed
 
 
-from .cli_library import register as _register_library  # noqa: E402 - song library commands (issue 3)
-
-_register_library(app)
-
-
-def main() -> None:
-    """Entry point: user errors become one line on stderr and an exit code, never a traceback."""
-    try:
-        rc = app(standalone_mode=False)
-        if isinstance(rc, int) and rc:
-            sys.exit(rc)
-    except SyncfpError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        err.print("interrupted")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors (bad option, missing argument, bad value) and the unexpected
-        if is_click_exception(exc):
-            exc.show()
-            sys.exit(exc.exit_code)
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))}", highlight=False)
-        sys.exit(1)
+def register(app: typer.Typer) -> None:
+    """Add the `align` command to the main app."""
+    app.command("align", cls=Command)(align)

@@ -17,11 +17,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .cli_usage import Command
-from .errors import UsageError
-from .inputs import expand
-from .library import default_path
-from .shards import MANIFEST, ShardSet, is_sharded, open_any
+from ..errors import UsageError
+from ..inputs import expand
+from ..library.shards import MANIFEST, ShardSet, is_sharded, open_any
+from ..library.store import default_path
+from .usage import Command
 
 err = Console(stderr=True)
 library_app = typer.Typer(no_args_is_help=True, help="Inspect or edit a song library.")
@@ -81,9 +81,9 @@ def index(
     """Add tracks to a song library (skips tracks already in it; a killed run resumes); a folder gets a new shard."""
     from contextlib import nullcontext
 
-    from .api import fingerprint_files
-    from .indexer import index_files
-    from .shards import index_shards
+    from ..audio.extract import fingerprint_files
+    from ..library.build import index_files
+    from ..library.shards import index_shards
 
     paths = expand(inputs)
     if not paths:
@@ -102,7 +102,7 @@ def index(
 
     client = None
     if cluster:
-        from .cluster import ClusterFingerprinter, connect
+        from ..runners.cluster import ClusterFingerprinter, connect
 
         client = connect(cluster)
     fingerprinter = ClusterFingerprinter(client) if client else fingerprint_files
@@ -136,8 +136,8 @@ def identify(
     lib = open_any(_lib_path(library))
     client = None
     if cluster:  # the shards held by the workers; each lookup fans out to all of them
-        from .cluster import ClusterLookup, connect
-        from .shards import as_shards
+        from ..runners.cluster import ClusterLookup, connect
+        from ..library.shards import as_shards
 
         client = connect(cluster)
         shards = as_shards(lib)
@@ -150,8 +150,8 @@ def identify(
 
 
 def _identify_all(lib, paths: list[str], *, fmt: str, segments: bool, top: int, speed_search: bool) -> None:
-    from .api_identify import identify_paths
-    from .identify import SPEED_SEARCH, IdentifyConfig
+    from ..library.api import identify_paths
+    from ..library.identify import SPEED_SEARCH, IdentifyConfig
 
     speeds = SPEED_SEARCH if speed_search else (1.0,)
     cfg = IdentifyConfig(top=max(1, top), speeds=speeds)
@@ -263,8 +263,8 @@ def remove(
     library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
 ) -> None:
     """Remove tracks from the library."""
-    from .indexer import remove_tracks
-    from .shards import remove_from_shards
+    from ..library.build import remove_tracks
+    from ..library.shards import remove_from_shards
 
     path = _lib_path(library)
     gone = (remove_from_shards if is_sharded(path) else remove_tracks)(path, tracks)
@@ -280,7 +280,7 @@ def compact_cmd(
     target_mb: int = typer.Option(256, "--target-mb", help="Merge consecutive shards while together under this size."),
 ) -> None:
     """Merge a sharded library's small shards (answers stay exactly the same)."""
-    from .shards import compact
+    from ..library.shards import compact
 
     path = _lib_path(library)
     if not is_sharded(path):
@@ -304,7 +304,7 @@ def open_library_arg(library: str):
 
 def align_markers(al, lib, *, console: Console | None) -> dict:
     """`align --library`: songs heard in each group (group → markers), listed on *console* unless None."""
-    from .api_identify import song_markers
+    from ..library.api import song_markers
 
     markers = song_markers(al, lib)
     if console is not None and markers:

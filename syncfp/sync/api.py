@@ -7,88 +7,25 @@ import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-import multiprocessing as mp
 
 import numpy as np
 
-from . import cache as cache_mod
-from . import index as index_mod
-from . import match as match_mod
-from .config import FingerprintConfig, MatchConfig, SolveConfig, VerifyConfig
-from .errors import CacheWarning, MediaError
-from .extract import extract
+from ..audio import cache as cache_mod
+from ..audio.extract import Progress, fingerprint_files
+from ..config import FingerprintConfig, MatchConfig, SolveConfig, VerifyConfig
+from ..engine import hashtable as index_mod
+from ..engine import match as match_mod
+from ..engine.solve import select_for_refinement, solve
+from ..errors import CacheWarning
+from ..types import Alignment, ClipResult, Fingerprint, PairMatch
 from .rescue import rescue
-from .solve import select_for_refinement, solve
 from .tracks import assign
-from .types import Alignment, ClipResult, Fingerprint, PairMatch
 from .verify import PairVerdict, verify_pair
-
-Progress = Callable[[str, int, int], None]
-
 
 def _noop(stage: str, done: int, total: int) -> None:
     pass
-
-
-def _extract_one(args) -> tuple[int, Fingerprint | None, str | None]:
-    i, path, cfg, cache_dir, work_dir, stream_index = args
-    try:
-        return i, extract(path, cfg=cfg, cache_dir=cache_dir, work_dir=work_dir, stream_index=stream_index), None
-    except MediaError as exc:
-        return i, None, exc.reason
-    except MemoryError:
-        return i, None, "out of memory while decoding"
-    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-        return i, None, f"internal error ({type(exc).__name__}: {str(exc)[:100]})"
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
-def _mp_context():
-    """fork where the platform has it (no re-import of the caller's script), spawn elsewhere."""
-    methods = mp.get_all_start_methods()
-    return mp.get_context("fork" if "fork" in methods else "spawn")
-
-
-def fingerprint_files(
-    paths: Sequence[str],
-    *,
-    cfg: FingerprintConfig,
-    cache_dir: str | None,
-    work_dir: str,
-    workers: int = 1,
-    stream_index: int | None = None,
-    progress: Progress = _noop,
-) -> tuple[list[Fingerprint | None], list[str | None]]:
-    """Decode and fingerprint every path (in worker processes when workers > 1); errors per file."""
-    fps: list[Fingerprint | None] = [None] * len(paths)
-    errors: list[str | None] = [None] * len(paths)
-    jobs = [(i, str(p), cfg, cache_dir, work_dir, stream_index) for i, p in enumerate(paths)]
-    progress("decode", 0, len(jobs))
-    done = 0
-    if workers <= 1 or len(jobs) <= 1:
-        results = map(_extract_one, jobs)
-        for i, fp, err in results:
-            fps[i], errors[i] = fp, err
-            done += 1
-            progress("decode", done, len(jobs))
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
-            # largest files first: a long take started last would leave the other workers idle at the end
-            futures = [pool.submit(_extract_one, j) for j in sorted(jobs, key=lambda j: -_size(j[1]))]
-            for fut in as_completed(futures):
-                i, fp, err = fut.result()
-                fps[i], errors[i] = fp, err
-                done += 1
-                progress("decode", done, len(jobs))
-    return fps, errors
 
 
 def _lines(fps: list[Fingerprint], fcfg: FingerprintConfig, mcfg: MatchConfig, screen: bool) -> dict:
@@ -169,7 +106,7 @@ def align(
     """Place every recording in *paths* on a common timeline (see `syncfp.types` for the conventions).
 
     Files that cannot be used, and clips that match nothing, come back unplaced with a reason.
-    *fingerprinter*: a drop-in for `fingerprint_files` (`cluster.ClusterFingerprinter` decodes on Dask workers).
+    *fingerprinter*: a drop-in for `fingerprint_files` (`runners.cluster.ClusterFingerprinter` decodes on Dask workers).
     """
     progress = progress or _noop
     given = [str(p) for p in paths]

@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.fft
 
-from .config import VerifyConfig
-from .extract import PcmFile, read_window
-from .refine import gcc_phat_z
-from .types import Fingerprint, PairMatch
+from ..audio.extract import PcmFile, read_window
+from ..config import VerifyConfig
+from ..engine.refine import gcc_phat_z
+from ..types import Fingerprint, PairMatch
 from .verify import verify_pair
 
 ENV_HOP = 80  # samples at 8 kHz: 10 ms envelope frames

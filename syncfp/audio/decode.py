@@ -15,8 +15,8 @@ import numpy as np
 
 import av
 
-from .errors import MediaError
-from .types import MediaInfo
+from ..errors import MediaError
+from ..types import MediaInfo
 
 # container/stream tags that name the recording device
 _DEVICE_TAGS = (
