@@ -4,6 +4,8 @@ against the intended direction fails here, whether the import sits at the top or
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "sync": {"root", "engine", "audio", "sync"},
     "library": {"root", "engine", "audio", "export", "library"},
     "runners": {"root", "engine", "audio", "export", "sync", "library", "runners"},
-    "cli": {"root", "engine", "audio", "export", "sync", "library", "runners", "cli"},
+    "cli": {"root", "engine", "audio", "export", "sync", "library", "runners", "cli", "facade"},  # facade: __version__
 }
 EXEMPT = {"syncfp", "syncfp.__main__"}  # the lazy facade and the `python -m` entry re-export from anywhere
 FILE_IO = {"os", "io", "tempfile", "shutil", "pathlib", "mmap", "av", "soundfile"}  # the engine never opens files
@@ -120,3 +122,21 @@ def test_only_audio_decode_reads_media():
                if any(t.split(".")[0] == "av" for _, t in imports(ast.parse(p.read_text(encoding="utf-8")),
                                                                   module_name(p), p.name == "__init__.py"))]
     assert readers == ["syncfp.audio.decode"]
+
+
+def test_package_root_is_lazy():
+    """`import syncfp` and the CLI module load no PyAV, SciPy, OpenTimelineIO, numpy or exporter until a
+    command or a public name needs them; every public name still resolves from the root."""
+    code = ("import sys, syncfp, syncfp.cli\n"
+            "heavy = ('av', 'scipy', 'opentimelineio', 'numpy', 'syncfp.export', 'syncfp.sync', 'syncfp.library.store')\n"
+            "print(','.join(m for m in heavy if m in sys.modules))\n"
+            "missing = [n for n in syncfp.__all__ if getattr(syncfp, n, None) is None]\n"
+            "print(','.join(missing))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    loaded, missing = out.stdout.split("\n")[:2]
+    assert loaded == "" and missing == ""
+
+
+def test_version_option():
+    out = subprocess.run([sys.executable, "-m", "syncfp", "--version"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip().startswith("syncfp ")

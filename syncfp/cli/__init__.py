@@ -25,8 +25,20 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sync multi-c
 err = Console(stderr=True)
 
 
+def _version(value: bool) -> None:
+    """`--version`: print the version and stop before any command (eager, so nothing else loads)."""
+    if value:
+        from .. import __version__
+
+        typer.echo(f"syncfp {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
     """Sync multi-camera footage by sound."""
 
 

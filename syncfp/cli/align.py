@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
@@ -17,16 +17,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..errors import CacheWarning, OutputError, UsageError
-from ..export import ExportOptions, format_for
-from ..export import write as export_write
-from ..export.jsonout import dumps as json_dumps
-from ..export.timeline import build as build_timeline
-from ..export.timeline import frames_to_tc, media_offset_s, parse_fps, snap_rate
 from ..fsutil import check_output
 from ..inputs import expand
-from ..sync import api
-from ..types import Alignment
 from .usage import Command
+
+if TYPE_CHECKING:
+    from ..export import ExportOptions
+    from ..types import Alignment
+
+# The engine, the exporters and their libraries (PyAV, SciPy, OpenTimelineIO) are imported inside the
+# command that needs them, so `syncfp --help` and `--version` start in typer's time, not the engine's.
 
 err = Console(stderr=True)
 
@@ -56,6 +56,9 @@ class _Bars:
 
 
 def _table(al: Alignment, fps, console: Console) -> None:
+    from ..export.timeline import build as build_timeline
+    from ..export.timeline import frames_to_tc, media_offset_s, snap_rate
+
     tl = build_timeline(al, fps=fps)
     table = Table(title_justify="left", title=f"syncfp: {len(al.clips)} clips, {len(al.groups)} group(s), {float(tl.rate):.3f} fps")
     for col, kw in (("clip", {}), ("group", {"justify": "right"}), ("track", {}), ("start", {}),
@@ -99,6 +102,11 @@ def align(
     cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help="Dask scheduler address: decode on its workers (the cache folder must be shared; docs/scaling.md)."),
 ) -> None:
     """Place every clip on one timeline by its sound and write it for editors and scripts."""
+    from ..export import ExportOptions, format_for
+    from ..export.jsonout import dumps as json_dumps
+    from ..export.timeline import parse_fps
+    from ..sync import api
+
     rate = None
     if fps:
         try:
@@ -167,6 +175,8 @@ def _write_outputs(al: Alignment, targets: list[tuple[str, Optional[str]]], opti
                    quiet: bool) -> int:
     """Write every requested output, each attempted even when an earlier one fails; the failures, each
     named on stderr in one line, are counted."""
+    from ..export import write as export_write
+
     failed = 0
     for o, ofmt in targets:
         try:
