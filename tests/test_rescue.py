@@ -46,3 +46,25 @@ def test_noisy_clip_over_a_quiet_intro_is_rescued_and_a_distractor_is_not(tmp_pa
     assert [(e.a, e.b) for e in found] == [(0, 1)]
     assert abs(found[0].offset_s - 8.0) < 0.001
     assert found[0].trusted and found[0].windows >= 5
+
+
+def test_align_passes_its_rescue_config_through(tmp_path, master, other_master, monkeypatch):
+    """`align(rescue_cfg=...)` reaches the rescue stage (it used to run on rescue's own defaults)."""
+    import syncfp
+    from syncfp.config import RescueConfig
+    from syncfp.sync import api
+
+    rec = make_clip(tmp_path, "rec/ZOOM0001.wav", master, 0.0, 40.0, eq="none", snr_db=25, seed=5)
+    cam = make_clip(tmp_path, "cam/C0001.wav", master, 10.0, 20.0, snr_db=25, seed=6)
+    other = make_clip(tmp_path, "phone/IMG_0002.wav", other_master, 20.0, 10.0, snr_db=25, seed=7)
+    seen = []
+
+    def spy(lost, anchors, fps, *, cfg, verify_cfg, workers):
+        seen.append(cfg)
+        return []
+
+    monkeypatch.setattr(api, "rescue", spy)
+    custom = RescueConfig(anchors=2, min_z=5.0)
+    syncfp.align([rec, cam, other], rescue_cfg=custom, cache=False, workers=1)
+    assert seen == [custom]
+    assert syncfp.RescueConfig is RescueConfig

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..audio import cache as cache_mod
 from ..audio.extract import Progress, fingerprint_files
-from ..config import FingerprintConfig, MatchConfig, SolveConfig, VerifyConfig
+from ..config import FingerprintConfig, MatchConfig, RescueConfig, SolveConfig, VerifyConfig
 from ..engine import hashtable as index_mod
 from ..engine import match as match_mod
 from ..engine.solve import select_for_refinement, solve
@@ -96,6 +96,7 @@ def align(
     match: MatchConfig = MatchConfig(),
     verify: VerifyConfig = VerifyConfig(),
     solve_cfg: SolveConfig = SolveConfig(),
+    rescue_cfg: RescueConfig = RescueConfig(),
     workers: int | None = None,
     cache: bool = True,
     cache_dir: str | None = None,
@@ -144,7 +145,7 @@ def align(
                          key=lambda j: (coarse.group[j] < 0, -gfps[j].duration_s, gfps[j].path))
         if lost and len(anchors) > 1:
             progress("rescue", 0, 1)
-            edges += rescue(lost, anchors, gfps, workers=workers, verify_cfg=verify)
+            edges += rescue(lost, anchors, gfps, cfg=rescue_cfg, workers=workers, verify_cfg=verify)
             progress("rescue", 1, 1)
         sol = solve(len(gfps), edges, durations, solve_cfg)
     return _in_input_order(_results(paths, fps, errors, good, verdicts, repeats, sol), order)
