@@ -20,11 +20,11 @@ import tempfile
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from syncfp import api, rescue  # noqa: E402
+from syncfp.sync import api, rescue  # noqa: E402
 from syncfp.config import FingerprintConfig, MatchConfig, VerifyConfig  # noqa: E402
-from syncfp.extract import extract  # noqa: E402
+from syncfp.audio.extract import extract  # noqa: E402
 from syncfp.types import PairMatch  # noqa: E402
-from syncfp.verify import check_hypothesis, verify_pair  # noqa: E402
+from syncfp.sync.verify import check_hypothesis, verify_pair  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,7 +33,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import butter, oaconvolve, resample_poly, sosfilt, sosfiltfilt
 
-from syncfp import synth
+from bench import synth
 
 from .music import decode_mono, track_duration_s
 

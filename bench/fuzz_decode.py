@@ -15,10 +15,10 @@ from fractions import Fraction
 import numpy as np
 
 from bench.fuzzkit import Tally, arg_parser, mutate, run_isolated
-from syncfp import encode, synth
+from bench import encode, synth
 from syncfp.config import FingerprintConfig
 from syncfp.errors import MediaError
-from syncfp.extract import extract
+from syncfp.audio.extract import extract
 
 SEED_SUFFIXES = (".wav", ".flac", ".mp3", ".mp4", ".mov", ".m4a", ".mkv", ".opus")
 

@@ -21,10 +21,10 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from bench.fuzzkit import Tally, arg_parser, mutate, run_isolated
-from syncfp import encode, synth
-from syncfp.identify import identify_audio
-from syncfp.indexer import index_files
-from syncfp.library import _PREFIX, LibraryError, open_library
+from bench import encode, synth
+from syncfp.library.identify import identify_audio
+from syncfp.library.build import index_files
+from syncfp.library.store import _PREFIX, LibraryError, open_library
 
 KINDS = ("bytes", "format", "digest", "huge", "crafted")
 HUGE = (2**31, 2**32 - 1, 2**40, 2**62, 2**63 - 1, -1, -(2**40))

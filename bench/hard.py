@@ -32,7 +32,7 @@ import numpy as np
 from scipy.signal import butter, oaconvolve, resample_poly, sosfiltfilt
 from scipy.signal.windows import tukey
 
-from syncfp import synth
+from bench import synth
 
 from . import concert
 from .concert import RATE, Band

@@ -1,6 +1,6 @@
 """numpy audio → the media files phones, cameras and recorders write (PyAV), with codec and bitrate chosen.
 
-`syncfp.encode.write` picks the codec by suffix only; the hard bench also needs Opus in MKV, a bitrate per
+`bench.encode.write` picks the codec by suffix only; the hard bench also needs Opus in MKV, a bitrate per
 device and PCM WAV / FLAC / MP3 / AAC in MP4, MOV, M4A. Same frame loop, codec passed explicitly.
 """
 

@@ -28,11 +28,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from syncfp import encode, synth  # noqa: E402
-from syncfp.decode import probe, stream_audio  # noqa: E402
-from syncfp.identify import SPEED_SEARCH, IdentifyConfig, identify_audio  # noqa: E402
-from syncfp.indexer import index_files, merge_tracks  # noqa: E402
-from syncfp.library import Track, open_library  # noqa: E402
+from bench import encode, synth  # noqa: E402
+from syncfp.audio.decode import probe, stream_audio  # noqa: E402
+from syncfp.library.identify import SPEED_SEARCH, IdentifyConfig, identify_audio  # noqa: E402
+from syncfp.library.build import index_files, merge_tracks  # noqa: E402
+from syncfp.library.store import Track, open_library  # noqa: E402
 from syncfp.types import Hashes  # noqa: E402
 
 RATE = 8000
@@ -166,7 +166,7 @@ def speed_grid(lib, audio, pos_ids, lib_index, per_cell, rng) -> dict:
 
 def synthetic_tracks(lib, hours: float, rng: np.random.Generator, *, track_s: float = 240.0):
     """Batches of fake tracks whose hashes follow the real library's field statistics."""
-    from syncfp.fingerprint import pack, unpack
+    from syncfp.engine.fingerprint import pack, unpack
 
     h = np.repeat(np.asarray(lib.keys), np.diff(np.asarray(lib.starts)))
     f1, f2, dt = unpack(h)

@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from syncfp import encode, synth
-from syncfp.library import LibraryError, open_library
+from bench import encode, synth
+from syncfp.library.store import LibraryError, open_library
 
 
 def make_songs(directory: str, n: int = 8, seconds: float = 8.0) -> list[str]:

@@ -21,7 +21,7 @@ from fractions import Fraction
 import numpy as np
 
 import av
-from syncfp import encode, synth
+from bench import encode, synth
 
 RATE = 16000
 
@@ -96,7 +96,7 @@ def main() -> None:
             mb, wall, rc = peak_rss(cmd, env)
             results[f"{name} {label}"] = {"peak_rss_mb": round(mb, 1), "wall_s": round(wall, 1), "exit": rc,
                                           "file_mb": round(os.path.getsize(path) / 1e6, 1)}
-    baseline = peak_rss([sys.executable, "-c", "import syncfp.cli, syncfp.indexer"], env)[0]
+    baseline = peak_rss([sys.executable, "-c", "import syncfp.cli, syncfp.library.build"], env)[0]
     results["python + imports"] = {"peak_rss_mb": round(baseline, 1)}
     print(json.dumps(results, indent=1))
 

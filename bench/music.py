@@ -3,7 +3,7 @@
 Real music (Debian's ``wesnoth-1.16-music``, 41 orchestral tracks) is far harder for a fingerprint than
 a synthetic signal: it has quiet passages, fades, repeated motifs and long sustained chords. The files are
 read where the package installed them and are never copied anywhere; when the package is absent the
-benchmark falls back to `syncfp.synth.concert`, so it still runs on any machine.
+benchmark falls back to `bench.synth.concert`, so it still runs on any machine.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 import av
 
-from syncfp import synth
+from bench import synth
 
 MUSIC_GLOBS = (
     "/usr/share/games/wesnoth/*/data/core/music/*.ogg",

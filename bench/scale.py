@@ -23,12 +23,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from syncfp import encode, synth  # noqa: E402
-from syncfp.extract import extract  # noqa: E402
-from syncfp.identify import IdentifyConfig, identify_audio  # noqa: E402
-from syncfp.indexer import index_files  # noqa: E402
-from syncfp.library import LIBRARY_FINGERPRINT, open_library  # noqa: E402
-from syncfp.shards import as_shards, compact, index_shards, open_shards  # noqa: E402
+from bench import encode, synth  # noqa: E402
+from syncfp.audio.extract import extract  # noqa: E402
+from syncfp.library.identify import IdentifyConfig, identify_audio  # noqa: E402
+from syncfp.library.build import index_files  # noqa: E402
+from syncfp.library.store import LIBRARY_FINGERPRINT, open_library  # noqa: E402
+from syncfp.library.shards import as_shards, compact, index_shards, open_shards  # noqa: E402
 
 MUSIC = "/usr/share/games/wesnoth/*/data/core/music/*.ogg"
 
@@ -101,7 +101,7 @@ def main() -> None:
     args = ap.parse_args()
     from distributed import Client, LocalCluster
 
-    from syncfp.cluster import ClusterFingerprinter, ClusterLookup
+    from syncfp.runners.cluster import ClusterFingerprinter, ClusterLookup
 
     res: dict = {"cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="syncfp-scale-") as work:

@@ -27,7 +27,7 @@ import multiprocessing as mp
 import numpy as np
 from scipy.signal import resample_poly
 
-from syncfp import encode, synth
+from bench import encode, synth
 
 from .music import Source
 

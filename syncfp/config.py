@@ -64,7 +64,7 @@ class SolveConfig:
 
 @dataclass(frozen=True)
 class VerifyConfig:
-    """GCC-PHAT verification of fingerprint hypotheses (see `syncfp.verify`)."""
+    """GCC-PHAT verification of fingerprint hypotheses (see `syncfp.sync.verify`)."""
 
     window_s: float = 2.0
     short_window_s: float = 1.0  # overlaps under four long windows use these, half-overlapping
@@ -92,3 +92,15 @@ class VerifyConfig:
     max_alt_share: float = 0.5  # ...or a rival explains less than this share of what the winner does
     same_offset_s: float = 0.002  # hypotheses closer than this are the same line
     alt_support: float = 0.25  # fingerprint alternatives tested when their support is this share of the best
+
+
+@dataclass(frozen=True)
+class RescueConfig:
+    """Limits of the rescue search (`sync.rescue`): onset-envelope correlation for clips the hashes left unplaced."""
+
+    anchors: int = 3  # longest placed clips each unplaced clip is searched against
+    max_query_s: float = 120.0  # the middle of longer clips is enough
+    min_z: float = 4.0  # envelope correlation peak over its robust spread
+    candidates: int = 4  # lags tried per anchor
+    min_overlap_frames: int = 500  # 5 s of envelope, unless the query is shorter
+    probe_windows: int = 3  # GCC-PHAT windows a candidate must light up before it is verified

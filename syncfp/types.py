@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # arrays appear in annotations only: importing the types costs no numpy
+    import numpy as np
+
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-from syncfp import encode, synth
+from bench import encode, synth
 
 MASTER_RATE = 48000
 

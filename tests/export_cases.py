@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from syncfp.timeline import Marker
+from syncfp.export.timeline import Marker
 from syncfp.types import Alignment, ClipResult, MediaInfo
 
 # name → (rate, drop-frame source timecode)

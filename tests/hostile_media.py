@@ -1,7 +1,7 @@
 """A hostile-media corpus made at test time: broken containers, odd formats and odd levels, real encodes.
 
 `bad_corpus` files must each be rejected with a one-line reason; `odd_good_corpus` files are unusual but
-usable and must be placed. Both are written with `syncfp.encode` / PyAV, never downloaded.
+usable and must be placed. Both are written with `bench.encode` / PyAV, never downloaded.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import soundfile as sf
 
 import av
-from syncfp import encode
+from bench import encode
 
 
 def top_level_boxes(data: bytes) -> list[tuple[bytes, int, int]]:

@@ -99,7 +99,7 @@ def test_loop_is_reported_ambiguous_not_placed(tmp_path):
     """A 30-s loop: every multiple of 30 s fits as well as the truth, so nothing is claimed."""
     import numpy as np
 
-    from syncfp import encode, synth
+    from bench import encode, synth
 
     loop = synth.concert(30.0, rate_hz=48000, seed=43)
     tiled = np.tile(loop, 4)

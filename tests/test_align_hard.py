@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import syncfp
-from syncfp import encode, synth
+from bench import encode, synth
 
 RATE = 48000
 

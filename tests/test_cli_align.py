@@ -12,7 +12,7 @@ from fractions import Fraction
 import pytest
 
 from conftest import make_clip
-from syncfp.timeline import tc_to_frames
+from syncfp.export.timeline import tc_to_frames
 
 NTSC = Fraction(30000, 1001)
 

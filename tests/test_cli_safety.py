@@ -186,6 +186,6 @@ def test_index_refuses_a_non_empty_folder_that_is_no_library(shoot, tmp_path):
 
 
 def test_identify_json_never_writes_negative_zero():
-    from syncfp.cli_library import _num
+    from syncfp.cli.library import _num
 
     assert json.dumps({"offset": _num(-0.0001, 3)}) == '{"offset": 0.0}'

@@ -14,12 +14,12 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from syncfp import encode, synth  # noqa: E402
-from syncfp.api_identify import identify_paths  # noqa: E402
-from syncfp.cluster import ClusterFingerprinter, ClusterLookup  # noqa: E402
-from syncfp.indexer import index_files  # noqa: E402
-from syncfp.library import open_library  # noqa: E402
-from syncfp.shards import as_shards, index_shards, open_shards  # noqa: E402
+from bench import encode, synth  # noqa: E402
+from syncfp.library.api import identify_paths  # noqa: E402
+from syncfp.runners.cluster import ClusterFingerprinter, ClusterLookup  # noqa: E402
+from syncfp.library.build import index_files  # noqa: E402
+from syncfp.library.store import open_library  # noqa: E402
+from syncfp.library.shards import as_shards, index_shards, open_shards  # noqa: E402
 
 RATE = 22050
 SEEDS = (700, 701, 702, 703, 704, 705)
@@ -96,7 +96,7 @@ def test_cli_cluster_option(songs, client, tmp_path):
     assert r.returncode == 0, r.stderr
     got = [json.loads(x)["matches"] for x in r.stdout.splitlines()]
     assert got[0][0]["track"] == "Song 701" and got[1] == []  # Song 704 is not in these four
-    from syncfp.cluster import ClusterError, connect
+    from syncfp.runners.cluster import ClusterError, connect
 
     with pytest.raises(ClusterError, match="cannot reach the Dask scheduler"):
         connect("tcp://127.0.0.1:1", timeout_s=1.0)
@@ -105,7 +105,7 @@ def test_cli_cluster_option(songs, client, tmp_path):
 def test_align_through_the_cluster_equals_local(client, master, tmp_path, monkeypatch):
     from conftest import make_clip
 
-    from syncfp import api
+    from syncfp.sync import api
 
     monkeypatch.setenv("SYNCFP_CACHE", str(tmp_path / "shared-cache"))  # on a shared filesystem in real use
     clips = [make_clip(tmp_path, "a.m4a", master, 0.0, 30.0, seed=1),

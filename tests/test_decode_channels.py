@@ -15,8 +15,8 @@ import pytest
 
 import av
 from conftest import cut, make_clip
-from syncfp import encode
-from syncfp.downmix import Downmix, looks_ltc
+from bench import encode
+from syncfp.audio.downmix import Downmix, looks_ltc
 from syncfp.errors import UsageError
 from syncfp.inputs import parse_stream_rules, stream_for
 from syncfp.types import StreamChoice

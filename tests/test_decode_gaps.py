@@ -14,7 +14,7 @@ import pytest
 
 import av
 from conftest import cut, make_clip
-from syncfp.decode import stream_audio
+from syncfp.audio.decode import stream_audio
 
 RATE = 48000
 

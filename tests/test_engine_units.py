@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from syncfp import index as index_mod
-from syncfp import match as match_mod
-from syncfp.api import match_all
+from syncfp.engine import hashtable as index_mod
+from syncfp.engine import match as match_mod
+from syncfp.sync.api import match_all
 from syncfp.config import FingerprintConfig, MatchConfig
-from syncfp.fingerprint import fingerprint, fingerprint_blocks, pack, unpack
-from syncfp.solve import solve
-from syncfp.synth import concert, drift
+from syncfp.engine.fingerprint import fingerprint, fingerprint_blocks, pack, unpack
+from syncfp.engine.solve import solve
+from bench.synth import concert, drift
 from syncfp.types import Fingerprint, Hashes, MediaInfo, PairMatch
 
 CFG = FingerprintConfig()

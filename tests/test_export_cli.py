@@ -13,7 +13,7 @@ import av
 import numpy as np
 import opentimelineio as otio
 
-from syncfp import encode, synth
+from bench import encode, synth
 
 RATE = Fraction(25)
 # name → (start in the master, seconds)

@@ -21,9 +21,10 @@ import opentimelineio as otio
 import pytest
 
 from conftest import cut
-from syncfp import align, encode
+from syncfp import align
+from bench import encode
 from syncfp.export import ExportOptions, write
-from syncfp.timeline import tc_to_frames
+from syncfp.export.timeline import tc_to_frames
 
 RATE = Fraction(30000, 1001)
 FRAME = 1 / RATE
@@ -185,7 +186,7 @@ def test_otio_places_the_picture_within_the_available_range(shoot: dict) -> None
 
 def test_cover_art_is_not_a_picture(tmp_path: Path) -> None:
     """An MP3 with an attached cover picture is an audio file: no video rate to vote with, audio length."""
-    from syncfp.decode import probe
+    from syncfp.audio.decode import probe
 
     wav, mp3 = str(tmp_path / "a.wav"), str(tmp_path / "a.mp3")
     encode.write(wav, np.zeros(48000 * 3, np.float32), rate_hz=48000)

@@ -22,7 +22,8 @@ import pytest
 from scipy.signal import fftconvolve
 
 from conftest import cut
-from syncfp import align, encode
+from syncfp import align
+from bench import encode
 from syncfp.export import write
 
 RATE = Fraction(30000, 1001)

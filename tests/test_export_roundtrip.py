@@ -14,7 +14,7 @@ import pytest
 
 from export_cases import MARKERS, RATES, REC_TIME_REFERENCE, alignment
 from syncfp.export import WRITERS, ExportOptions, write
-from syncfp.timeline import frames_to_tc, tc_to_frames
+from syncfp.export.timeline import frames_to_tc, tc_to_frames
 
 RATE_NAMES = sorted(RATES)
 

@@ -13,7 +13,7 @@ import pytest
 
 from export_cases import RATES, alignment
 from syncfp.export import ExportOptions, write
-from syncfp.timeline import (Marker, build, clip_speed, frames_to_tc, parse_fps, snap_rate, source_start_s,
+from syncfp.export.timeline import (Marker, build, clip_speed, frames_to_tc, parse_fps, snap_rate, source_start_s,
                              tc_to_frames)
 from syncfp.types import Alignment, ClipResult, MediaInfo
 

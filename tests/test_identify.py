@@ -13,11 +13,11 @@ from scipy.signal import resample_poly
 
 from conftest import write_songs
 
-from syncfp import encode, synth
-from syncfp.api_identify import identify_paths
-from syncfp.identify import SPEED_SEARCH, IdentifyConfig
-from syncfp.indexer import index_files
-from syncfp.library import open_library
+from bench import encode, synth
+from syncfp.library.api import identify_paths
+from syncfp.library.identify import SPEED_SEARCH, IdentifyConfig
+from syncfp.library.build import index_files
+from syncfp.library.store import open_library
 
 RATE = 22050
 SEEDS = (400, 401, 402, 403)  # indexed
@@ -139,7 +139,7 @@ def test_align_with_library_marks_songs_on_the_timeline(setup):
 
 def test_paired_count_keeps_every_candidate_exact():
     """Dropping lone votes before counting changes no candidate offset (smoothed count ≥ 2) nor its count."""
-    from syncfp.identify import _count, _count_paired, _smooth
+    from syncfp.library.identify import _count, _count_paired, _smooth
 
     rng = np.random.default_rng(5)
     key = np.concatenate([rng.integers(-300, 5_000_000, 200_000), np.full(9, 1234), [77, 78, 4_999_990]])
@@ -154,7 +154,7 @@ def test_paired_count_keeps_every_candidate_exact():
 def test_tagged_count_keeps_every_strong_offset_exact():
     """Votes of several shifts, tagged with their shift in the low bits, counted with the lone and paired
     votes dropped first: every frame offset with a smoothed count of 3 or more keeps its exact count."""
-    from syncfp.identify import SHIFT_BITS, _count, _count_paired, _frames, _smooth, _tag
+    from syncfp.library.identify import SHIFT_BITS, _count, _count_paired, _frames, _smooth, _tag
 
     rng = np.random.default_rng(7)
     passes = [np.concatenate([rng.integers(10_000, 4_000_000, 60_000), np.full(4, 1234 + k), [5000, 5001 + k]])
@@ -175,7 +175,7 @@ def test_library_peak_ranking_leaves_align_alone():
     """The level weight and level maxima exist for libraries only: align's parameters, and so its digest,
     do not move."""
     from syncfp.config import FingerprintConfig
-    from syncfp.library import LIBRARY_FINGERPRINT
+    from syncfp.library.store import LIBRARY_FINGERPRINT
 
     assert FingerprintConfig().level_weight == 0.0 and not FingerprintConfig().peak_on_level
     assert FingerprintConfig().digest() == "d901c7f70833e982"  # the digest before the fields existed

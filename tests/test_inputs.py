@@ -10,7 +10,7 @@ import pytest
 import av
 import syncfp
 from conftest import cut, make_clip
-from syncfp import encode
+from bench import encode
 
 
 def _video_only(path):

@@ -12,9 +12,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from syncfp import encode, synth
-from syncfp.indexer import WriteLock, index_files, remove_tracks
-from syncfp.library import LIBRARY_FINGERPRINT, LibraryError, default_path, open_library
+from bench import encode, synth
+from syncfp.library.build import WriteLock, index_files, remove_tracks
+from syncfp.library.store import LIBRARY_FINGERPRINT, LibraryError, default_path, open_library
 
 RATE = 22050
 

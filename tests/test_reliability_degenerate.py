@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import syncfp
-from syncfp import encode, synth
+from bench import encode, synth
 
 R = 16000  # cheap to synthesize; the engine analyses at 8 kHz anyway
 

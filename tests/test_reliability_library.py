@@ -15,7 +15,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from bench import kill_index  # noqa: E402
 from conftest import mount_tmpfs  # noqa: E402
-from syncfp.library import open_library  # noqa: E402
+from syncfp.library.store import open_library  # noqa: E402
 
 
 @pytest.fixture(scope="module")

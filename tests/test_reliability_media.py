@@ -16,9 +16,9 @@ import pytest
 import syncfp
 from conftest import cut
 from hostile_media import bad_corpus, faststart, odd_good_corpus
-from syncfp import encode
-from syncfp.indexer import index_files
-from syncfp.library import open_library
+from bench import encode
+from syncfp.library.build import index_files
+from syncfp.library.store import open_library
 
 # where each good file starts in the shared master (s): the truth the placements are checked against
 TRUTH = {"ref.wav": 0.0, "cam.mp4": 12.0, "cam.mov": 16.0, "8k_mono.wav": 2.0, "192k_8ch.wav": 6.0,
@@ -184,7 +184,7 @@ def _adts(path: str, rate: int, layout: str, freq: float, dur_s: float) -> bytes
 def test_rate_and_layout_change_mid_stream(tmp_path):
     """A stream whose rate and channel layout change twice (broadcast captures, spliced ADTS) decodes whole:
     every part arrives at 8 kHz, in order, at the same level."""
-    from syncfp.decode import stream_audio
+    from syncfp.audio.decode import stream_audio
 
     parts = [(48000, "stereo", 440.0, 3.0), (44100, "mono", 1000.0, 3.0), (44100, "stereo", 700.0, 2.0)]
     blob = b"".join(_adts(str(tmp_path / f"p{i}.aac"), *p) for i, p in enumerate(parts))

@@ -6,8 +6,8 @@ import numpy as np
 
 from conftest import MASTER_RATE, make_clip
 from syncfp.config import FingerprintConfig
-from syncfp.extract import extract
-from syncfp.rescue import _Anchor, _xcorr, rescue
+from syncfp.audio.extract import extract
+from syncfp.sync.rescue import _Anchor, _xcorr, rescue
 
 
 def test_envelope_correlation_is_a_coefficient_per_lag():
@@ -50,7 +50,7 @@ def test_noisy_clip_over_a_quiet_intro_is_rescued_and_a_distractor_is_not(tmp_pa
 
 def test_peak_z_is_measured_over_the_scored_lags_only():
     """Two short clips leave most lags unscored (zero): z must come from the scored ones, not be enormous."""
-    from syncfp.rescue import _peaks
+    from syncfp.sync.rescue import _peaks
 
     rng = np.random.default_rng(0)
     c = np.zeros(5000)
@@ -61,3 +61,25 @@ def test_peak_z_is_measured_over_the_scored_lags_only():
     assert 5.0 < peaks[0][1] < 12.0  # about 8 robust spreads, not 1e12
     assert all(2000 <= i < 2400 for i, _ in peaks)  # never an unscored lag
     assert _peaks(np.zeros(5000), 3, guard=50) == []
+
+
+def test_align_passes_its_rescue_config_through(tmp_path, master, other_master, monkeypatch):
+    """`align(rescue_cfg=...)` reaches the rescue stage (it used to run on rescue's own defaults)."""
+    import syncfp
+    from syncfp.config import RescueConfig
+    from syncfp.sync import api
+
+    rec = make_clip(tmp_path, "rec/ZOOM0001.wav", master, 0.0, 40.0, eq="none", snr_db=25, seed=5)
+    cam = make_clip(tmp_path, "cam/C0001.wav", master, 10.0, 20.0, snr_db=25, seed=6)
+    other = make_clip(tmp_path, "phone/IMG_0002.wav", other_master, 20.0, 10.0, snr_db=25, seed=7)
+    seen = []
+
+    def spy(lost, anchors, fps, *, cfg, verify_cfg, workers):
+        seen.append(cfg)
+        return []
+
+    monkeypatch.setattr(api, "rescue", spy)
+    custom = RescueConfig(anchors=2, min_z=5.0)
+    syncfp.align([rec, cam, other], rescue_cfg=custom, cache=False, workers=1)
+    assert seen == [custom]
+    assert syncfp.RescueConfig is RescueConfig

@@ -15,11 +15,11 @@ from scipy.signal import resample_poly
 
 from conftest import write_songs
 
-from syncfp import encode, synth
-from syncfp.api_identify import identify_paths
-from syncfp.indexer import index_files
-from syncfp.library import open_library
-from syncfp.shards import compact, index_shards, open_any, open_shards, remove_from_shards
+from bench import encode, synth
+from syncfp.library.api import identify_paths
+from syncfp.library.build import index_files
+from syncfp.library.store import open_library
+from syncfp.library.shards import compact, index_shards, open_any, open_shards, remove_from_shards
 
 RATE = 22050
 SEEDS = (610, 611, 612, 613, 614)

@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from syncfp import encode
+from bench import encode
 
 from ..music import decode_mono
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import UsageError
-from ..timeline import Marker, Timeline, build
 from ..types import Alignment
 from . import audacity, csvout, edl, fcp7, fcpxml, jsonout, otio, reaper, report
+from .timeline import Marker, Timeline, build
 
 
 @dataclass(frozen=True)

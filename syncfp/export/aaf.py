@@ -9,9 +9,9 @@ import tempfile
 
 from ..errors import OutputError
 from ..fsutil import atomic_write_bytes
-from ..timeline import Timeline
 from .common import per_group
 from .otio import to_timeline
+from .timeline import Timeline
 
 
 def available() -> bool:

@@ -3,8 +3,8 @@ one per song; unplaced clips as zero-length labels at 0. Import with File › Im
 
 from __future__ import annotations
 
-from ..timeline import GroupTimeline, Timeline
 from .common import one_line, write_per_group
+from .timeline import GroupTimeline, Timeline
 
 
 def to_labels(tl: Timeline, group: GroupTimeline | None, *, with_unplaced: bool = True) -> str:

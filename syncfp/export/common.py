@@ -10,7 +10,7 @@ from fractions import Fraction
 from urllib.parse import quote
 
 from ..fsutil import atomic_write_text
-from ..timeline import GroupTimeline, Timeline
+from .timeline import GroupTimeline, Timeline
 
 
 def file_url(path: str, *, localhost: bool = False) -> str:

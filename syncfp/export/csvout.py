@@ -6,8 +6,8 @@ import csv
 import io
 
 from ..fsutil import atomic_write_text
-from ..timeline import Timeline
 from .jsonout import to_dict
+from .timeline import Timeline
 
 COLUMNS = ("path", "group", "track", "offset", "subframe", "record_frame", "record_timecode", "duration",
            "duration_frames", "source_timecode", "source_in_frame", "drift_ppm", "speed", "confidence",

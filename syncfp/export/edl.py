@@ -16,8 +16,8 @@ import os
 import re
 
 from ..fsutil import atomic_write_text
-from ..timeline import GroupTimeline, Timeline, TimelineClip, Track, snap_rate, tc_to_frames
 from .common import one_line
+from .timeline import GroupTimeline, Timeline, TimelineClip, Track, snap_rate, tc_to_frames
 
 
 def reel_name(path: str) -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 
-from ..timeline import (GroupTimeline, Timeline, TimelineClip, Track, frames_to_tc, media_length_s, snap_rate,
-                        whole_frames)
 from .common import file_url, ntsc, sequence_name, write_per_group
+from .timeline import (GroupTimeline, Timeline, TimelineClip, Track, frames_to_tc, media_length_s, snap_rate,
+                        whole_frames)
 
 
 def _sub(parent: ET.Element, tag: str, text: object = None, **attrib: str) -> ET.Element:

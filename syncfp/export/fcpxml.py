@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 from ..fsutil import atomic_write_text
-from ..timeline import GroupTimeline, Timeline, TimelineClip, media_length_s, snap_rate, whole_frames
 from .common import file_url, sequence_name
+from .timeline import GroupTimeline, Timeline, TimelineClip, media_length_s, snap_rate, whole_frames
 
 VERSION = "1.9"
 

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from ..fsutil import atomic_write_text
-from ..timeline import Timeline, TimelineClip, picture_offset_s, picture_shift_s, source_start_s
 from ..types import Alignment
+from .timeline import Timeline, TimelineClip, picture_offset_s, picture_shift_s, source_start_s
 
 SCHEMA_VERSION = 1
 

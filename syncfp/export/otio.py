@@ -11,8 +11,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
-from ..timeline import GroupTimeline, Timeline, TimelineClip, Track, media_length_s, snap_rate, whole_frames
 from .common import file_url, sequence_name, write_per_group
+from .timeline import GroupTimeline, Timeline, TimelineClip, Track, media_length_s, snap_rate, whole_frames
 
 
 def _rt(frames: int | Fraction, rate: Fraction) -> otio.opentime.RationalTime:

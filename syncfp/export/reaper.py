@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 
-from ..timeline import GroupTimeline, Timeline, TimelineClip, media_length_s, media_offset_s
 from .common import one_line, write_per_group
+from .timeline import GroupTimeline, Timeline, TimelineClip, media_length_s, media_offset_s
 
 _SOURCE_TYPES = {".wav": "WAVE", ".bwf": "WAVE", ".flac": "FLAC", ".mp3": "MP3", ".ogg": "VORBIS",
                  ".opus": "OPUS"}

@@ -7,8 +7,8 @@ import html
 import os
 
 from ..fsutil import atomic_write_text
-from ..timeline import GroupTimeline, Timeline
 from .jsonout import to_dict
+from .timeline import GroupTimeline, Timeline
 
 WIDTH, LABEL_W, ROW_H, TOP = 1100, 150, 34, 46
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .config import VerifyConfig
-from .extract import read_window
-from .refine import gcc_phat_z
-from .types import Fingerprint, PairMatch
+from ..audio.extract import read_window
+from ..config import VerifyConfig
+from ..engine.refine import gcc_phat_z
+from ..types import Fingerprint, PairMatch
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from .config import FingerprintConfig
-from .types import Fingerprint, Hashes, MediaInfo
+from ..config import FingerprintConfig
+from ..types import Fingerprint, Hashes, MediaInfo
 
 FORMAT = 4  # 2: MediaInfo.time_reference; 3: stream start times, video length, VFR flag; 4: stream choice, downmix
 

@@ -7,89 +7,25 @@ import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-import multiprocessing as mp
 
 import numpy as np
 
-from . import cache as cache_mod
-from . import index as index_mod
-from . import match as match_mod
-from .config import FingerprintConfig, MatchConfig, SolveConfig, VerifyConfig
-from .errors import CacheWarning, MediaError
-from .extract import extract
-from .inputs import stream_for
+from ..audio import cache as cache_mod
+from ..audio.extract import Progress, fingerprint_files
+from ..config import FingerprintConfig, MatchConfig, RescueConfig, SolveConfig, VerifyConfig
+from ..engine import hashtable as index_mod
+from ..engine import match as match_mod
+from ..engine.solve import select_for_refinement, solve
+from ..errors import CacheWarning
+from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
 from .rescue import rescue
-from .solve import select_for_refinement, solve
 from .tracks import assign
-from .types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
 from .verify import PairVerdict, verify_pair
-
-Progress = Callable[[str, int, int], None]
-
 
 def _noop(stage: str, done: int, total: int) -> None:
     pass
-
-
-def _extract_one(args) -> tuple[int, Fingerprint | None, str | None]:
-    i, path, cfg, cache_dir, work_dir, stream_index = args
-    try:
-        return i, extract(path, cfg=cfg, cache_dir=cache_dir, work_dir=work_dir, stream_index=stream_index), None
-    except MediaError as exc:
-        return i, None, exc.reason
-    except MemoryError:
-        return i, None, "out of memory while decoding"
-    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-        return i, None, f"internal error ({type(exc).__name__}: {str(exc)[:100]})"
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
-def _mp_context():
-    """fork where the platform has it (no re-import of the caller's script), spawn elsewhere."""
-    methods = mp.get_all_start_methods()
-    return mp.get_context("fork" if "fork" in methods else "spawn")
-
-
-def fingerprint_files(
-    paths: Sequence[str],
-    *,
-    cfg: FingerprintConfig,
-    cache_dir: str | None,
-    work_dir: str,
-    workers: int = 1,
-    stream_index: int | StreamRules | None = None,
-    progress: Progress = _noop,
-) -> tuple[list[Fingerprint | None], list[str | None]]:
-    """Decode and fingerprint every path (in worker processes when workers > 1); errors per file."""
-    fps: list[Fingerprint | None] = [None] * len(paths)
-    errors: list[str | None] = [None] * len(paths)
-    jobs = [(i, str(p), cfg, cache_dir, work_dir, stream_for(stream_index, str(p))) for i, p in enumerate(paths)]
-    progress("decode", 0, len(jobs))
-    done = 0
-    if workers <= 1 or len(jobs) <= 1:
-        results = map(_extract_one, jobs)
-        for i, fp, err in results:
-            fps[i], errors[i] = fp, err
-            done += 1
-            progress("decode", done, len(jobs))
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
-            # largest files first: a long take started last would leave the other workers idle at the end
-            futures = [pool.submit(_extract_one, j) for j in sorted(jobs, key=lambda j: -_size(j[1]))]
-            for fut in as_completed(futures):
-                i, fp, err = fut.result()
-                fps[i], errors[i] = fp, err
-                done += 1
-                progress("decode", done, len(jobs))
-    return fps, errors
 
 
 def _lines(fps: list[Fingerprint], fcfg: FingerprintConfig, mcfg: MatchConfig, screen: bool) -> dict:
@@ -160,6 +96,7 @@ def align(
     match: MatchConfig = MatchConfig(),
     verify: VerifyConfig = VerifyConfig(),
     solve_cfg: SolveConfig = SolveConfig(),
+    rescue_cfg: RescueConfig = RescueConfig(),
     workers: int | None = None,
     cache: bool = True,
     cache_dir: str | None = None,
@@ -170,7 +107,7 @@ def align(
     """Place every recording in *paths* on a common timeline (see `syncfp.types` for the conventions).
 
     Files that cannot be used, and clips that match nothing, come back unplaced with a reason.
-    *fingerprinter*: a drop-in for `fingerprint_files` (`cluster.ClusterFingerprinter` decodes on Dask workers).
+    *fingerprinter*: a drop-in for `fingerprint_files` (`runners.cluster.ClusterFingerprinter` decodes on Dask workers).
     *stream_index*: the audio stream of every file (0 = the first), per-file rules (`inputs.parse_stream_rules`),
     or None to choose each multi-stream file's stream by level.
     """
@@ -210,7 +147,7 @@ def align(
                          key=lambda j: (coarse.group[j] < 0, -gfps[j].duration_s, gfps[j].path))
         if lost and len(anchors) > 1:
             progress("rescue", 0, 1)
-            edges += rescue(lost, anchors, gfps, workers=workers, verify_cfg=verify)
+            edges += rescue(lost, anchors, gfps, cfg=rescue_cfg, workers=workers, verify_cfg=verify)
             progress("rescue", 1, 1)
         sol = solve(len(gfps), edges, durations, solve_cfg)
     return _in_input_order(_results(paths, fps, errors, good, verdicts, repeats, sol), order)

@@ -1,8 +1,6 @@
-"""Command line: parse → one API call → rich rendering. The only module that prints.
+"""Command line for multi-camera sync: `align` → progress bars, a rich table and the requested exports.
 
-Exit codes: 0 done; 2 usage error (before any work); 3 done, but some inputs could not be used (each
-reported); 4 an output could not be written (the others still are); 5 the song library is unusable;
-1 unexpected internal error. When several apply, the worst: 4 over 3.
+Registered on the main typer app by `register(app)` (see `syncfp.cli` for the entry point and exit codes).
 """
 
 from __future__ import annotations
@@ -10,7 +8,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
@@ -18,26 +16,19 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import api
-from .cli_usage import Command, is_click_exception
-from .errors import CacheWarning, OutputError, SyncfpError, UsageError
-from .export import ExportOptions, format_for
-from .export import write as export_write
-from .export.jsonout import dumps as json_dumps
-from .fsutil import check_output
-from .inputs import expand, parse_stream_rules
-from .timeline import build as build_timeline
-from .timeline import frames_to_tc, media_offset_s, parse_fps, snap_rate
-from .types import Alignment
+from ..errors import CacheWarning, OutputError, UsageError
+from ..fsutil import check_output
+from ..inputs import expand, parse_stream_rules
+from .usage import Command
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sync multi-camera footage by sound.")
+if TYPE_CHECKING:
+    from ..export import ExportOptions
+    from ..types import Alignment
+
+# The engine, the exporters and their libraries (PyAV, SciPy, OpenTimelineIO) are imported inside the
+# command that needs them, so `syncfp --help` and `--version` start in typer's time, not the engine's.
+
 err = Console(stderr=True)
-
-
-@app.callback()
-def _root() -> None:
-    """Sync multi-camera footage by sound."""
-
 
 def _out_console(stderr: bool) -> Console:
     """Wide enough for the table when output is not a terminal (pipes, CI logs)."""
@@ -65,6 +56,9 @@ class _Bars:
 
 
 def _table(al: Alignment, fps, console: Console) -> None:
+    from ..export.timeline import build as build_timeline
+    from ..export.timeline import frames_to_tc, media_offset_s, snap_rate
+
     tl = build_timeline(al, fps=fps)
     table = Table(title_justify="left", title=f"syncfp: {len(al.clips)} clips, {len(al.groups)} group(s), {float(tl.rate):.3f} fps")
     for col, kw in (("clip", {}), ("group", {"justify": "right"}), ("track", {}), ("start", {}),
@@ -99,7 +93,6 @@ def _audio_note(info) -> str:
     return "; ".join(parts + ([info.downmix] if info.downmix else []))
 
 
-@app.command(cls=Command)
 def align(
     inputs: list[str] = typer.Argument(..., help="Media files, folders (searched recursively) or globs."),
     output: list[str] = typer.Option([], "-o", "--output", help="Write the timeline here (.otio .xml .fcpxml .edl .aaf .rpp .txt .csv .json .html); repeatable."),
@@ -117,6 +110,11 @@ def align(
     cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help="Dask scheduler address: decode on its workers (the cache folder must be shared; docs/scaling.md)."),
 ) -> None:
     """Place every clip on one timeline by its sound and write it for editors and scripts."""
+    from ..export import ExportOptions, format_for
+    from ..export.jsonout import dumps as json_dumps
+    from ..export.timeline import parse_fps
+    from ..sync import api
+
     rate = None
     if fps:
         try:
@@ -135,7 +133,7 @@ def align(
         raise UsageError("no input files")
     lib = None
     if library:  # opened and checked before any decoding: a wrong path must not cost the whole run
-        from .cli_library import open_library_arg
+        from .library import open_library_arg
 
         lib = open_library_arg(library)
     targets = [(o, fmt) for o in output] + ([(report, "html")] if report else [])
@@ -144,7 +142,7 @@ def align(
     bars = _Bars(enabled=not quiet)
     client = fingerprinter = None
     if cluster:  # decoding on the workers; they write the analysis audio where this process reads it
-        from .cluster import ClusterFingerprinter, connect
+        from ..runners.cluster import ClusterFingerprinter, connect
 
         client = connect(cluster)
         fingerprinter = ClusterFingerprinter(client, keep_audio=True)
@@ -162,7 +160,7 @@ def align(
     json_to_stdout = fmt == "json" and not output
     markers = None
     if lib is not None:  # songs heard, as markers on each group's timeline (issue 3)
-        from .cli_library import align_markers
+        from .library import align_markers
 
         markers = align_markers(al, lib, console=None if quiet else _out_console(stderr=json_to_stdout))
     options = ExportOptions(fps=rate, edl_style=edl_style, drift_correction=not no_drift_correction,
@@ -186,6 +184,8 @@ def _write_outputs(al: Alignment, targets: list[tuple[str, Optional[str]]], opti
                    quiet: bool) -> int:
     """Write every requested output, each attempted even when an earlier one fails; the failures, each
     named on stderr in one line, are counted."""
+    from ..export import write as export_write
+
     failed = 0
     for o, ofmt in targets:
         try:
@@ -200,28 +200,6 @@ def _write_outputs(al: Alignment, targets: list[tuple[str, Optional[str]]], opti
     return failed
 
 
-from .cli_library import register as _register_library  # noqa: E402 - song library commands (issue 3)
-
-_register_library(app)
-
-
-def main() -> None:
-    """Entry point: user errors become one line on stderr and an exit code, never a traceback."""
-    try:
-        rc = app(standalone_mode=False)
-        if isinstance(rc, int) and rc:
-            sys.exit(rc)
-    except SyncfpError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        err.print("interrupted")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors (bad option, missing argument, bad value) and the unexpected
-        if is_click_exception(exc):
-            exc.show()
-            sys.exit(exc.exit_code)
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))}", highlight=False)
-        sys.exit(1)
+def register(app: typer.Typer) -> None:
+    """Add the `align` command to the main app."""
+    app.command("align", cls=Command)(align)

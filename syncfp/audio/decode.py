@@ -16,9 +16,9 @@ import numpy as np
 
 import av
 
+from ..errors import MediaError
+from ..types import MediaInfo, StreamChoice
 from .downmix import Downmix
-from .errors import MediaError
-from .types import MediaInfo, StreamChoice
 
 SILENCE_DB = -70.0  # below this a recording holds nothing to match (extract refuses it, the stream choice skips it)
 

@@ -11,8 +11,8 @@ import numpy as np
 import scipy.fft
 from scipy.ndimage import uniform_filter1d
 
-from .config import FingerprintConfig
-from .types import Hashes
+from ..config import FingerprintConfig
+from ..types import Hashes
 
 # Hash bit layout: | f1: 8 | f2: 8 | dt: 6 |, frequencies counted from cfg.fmin_bin.
 F_BITS = 8

@@ -17,14 +17,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import index as index_mod
-from .api import fingerprint_files
-from .config import FingerprintConfig
-from .decode import read_tags
-from .errors import OutputError
-from .library import (LIBRARY_FINGERPRINT, Library, LibraryError, TableWriter, Track, open_library,
+from ..audio.decode import read_tags
+from ..audio.extract import fingerprint_files
+from ..config import FingerprintConfig
+from ..engine import hashtable as index_mod
+from ..errors import OutputError
+from ..types import Hashes
+from .store import (LIBRARY_FINGERPRINT, Library, LibraryError, TableWriter, Track, open_library,
                       remove_stale_temps)
-from .types import Hashes
 
 IndexProgress = Callable[[int, int, float], None]  # tracks done, tracks total, audio-hours done
 MERGE_FRACTION = 0.25  # merge once pending hashes reach this share of the library: amortized linear cost
@@ -175,7 +175,7 @@ def index_files(
     """Add every file not yet in the library at *path* (created if absent); see the module notes.
 
     *exclude*: sha256s to skip as already indexed (a sharded library's other shards); *fingerprinter*:
-    `api.fingerprint_files` or a drop-in with its signature (`cluster.ClusterFingerprinter`)."""
+    `audio.extract.fingerprint_files` or a drop-in with its signature (`runners.cluster.ClusterFingerprinter`)."""
     with WriteLock(path):
         remove_stale_temps(path)
         lib = _open_or_empty(path, cfg)

@@ -7,7 +7,7 @@ import importlib
 
 from typer.core import TyperCommand
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 def click_exception_types() -> tuple[type, ...]:

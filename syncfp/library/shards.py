@@ -22,12 +22,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import index as index_mod
-from .config import FingerprintConfig
-from .fsutil import atomic_write_text
+from ..config import FingerprintConfig
+from ..engine import hashtable as index_mod
+from ..fsutil import atomic_write_text
+from ..types import Hashes
 from .identify import Hits, IdentifyConfig, bucket_cap
-from .library import LIBRARY_FINGERPRINT, Library, LibraryError, TableWriter, Track, open_library
-from .types import Hashes
+from .store import LIBRARY_FINGERPRINT, Library, LibraryError, TableWriter, Track, open_library
 
 MANIFEST = "manifest.json"
 KIND = "syncfp-shards"
@@ -177,7 +177,7 @@ def as_shards(lib: Library | ShardSet, *, parts_fn: PartsFn | None = None) -> Sh
 def index_shards(directory: str, files: Sequence[str], **options):
     """`indexer.index_files` into a new shard of *directory* (created if absent); files already in any
     shard are skipped. A killed run resumes into the same, not yet listed, shard."""
-    from .indexer import IndexReport, WriteLock, index_files
+    from .build import IndexReport, WriteLock, index_files
 
     os.makedirs(directory, exist_ok=True)
     with WriteLock(os.path.join(directory, MANIFEST)):
@@ -237,7 +237,7 @@ def merge_shards(libs: Sequence[Library], path: str) -> Library:
 
 def compact(directory: str, *, target_bytes: int = COMPACT_BYTES) -> tuple[int, int]:
     """Merge runs of consecutive shards while together under *target_bytes*; (shards before, after)."""
-    from .indexer import WriteLock
+    from .build import WriteLock
 
     with WriteLock(os.path.join(directory, MANIFEST)):
         man = _read_manifest(directory)
@@ -267,7 +267,7 @@ def compact(directory: str, *, target_bytes: int = COMPACT_BYTES) -> tuple[int, 
 def remove_from_shards(directory: str, names: Sequence[str]) -> list[Track]:
     """`library remove` on a folder: each shard holding a selected track is rewritten (frames keep their
     places, so the layout of the others is unchanged)."""
-    from .indexer import WriteLock, remove_tracks
+    from .build import WriteLock, remove_tracks
 
     gone: list[Track] = []
     with WriteLock(os.path.join(directory, MANIFEST)):

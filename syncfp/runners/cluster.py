@@ -15,10 +15,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from .config import FingerprintConfig
-from .errors import SyncfpError, UsageError
-from .inputs import stream_for
-from .types import Fingerprint, StreamChoice, StreamRules
+from ..audio.extract import extract_one
+from ..config import FingerprintConfig
+from ..errors import SyncfpError, UsageError
+from ..inputs import stream_for
+from ..library.shards import shard_hits
+from ..library.store import open_library
+from ..types import Fingerprint, StreamChoice, StreamRules
 
 ENV = "SYNCFP_CLUSTER"
 
@@ -45,18 +48,16 @@ def _extract_task(path: str, cfg: FingerprintConfig, cache_dir: str | None, work
                   stream_index: int | StreamChoice | None) -> tuple[Fingerprint | None, str | None]:
     """On a worker: decode + fingerprint *path*. Without *work_dir* the analysis audio stays on the worker
     (deleted) and only the hashes travel back."""
-    from .api import _extract_one
-
     if work_dir is not None:
-        _, fp, err = _extract_one((0, path, cfg, cache_dir, work_dir, stream_index))
+        _, fp, err = extract_one((0, path, cfg, cache_dir, work_dir, stream_index))
         return fp, err
     with tempfile.TemporaryDirectory(prefix="syncfp-worker-") as tmp:
-        _, fp, err = _extract_one((0, path, cfg, None, tmp, stream_index))
+        _, fp, err = extract_one((0, path, cfg, None, tmp, stream_index))
         return (None if fp is None else replace(fp, pcm_path="")), err
 
 
 class ClusterFingerprinter:
-    """`api.fingerprint_files` with the same signature, each file one task on the cluster.
+    """`audio.extract.fingerprint_files` with the same signature, each file one task on the cluster.
 
     *keep_audio* (align): the analysis audio is written to the caller's cache or work folder, which must be
     on a filesystem the workers share at the same path; otherwise only hashes come back.
@@ -98,8 +99,6 @@ _OPEN: dict[tuple[str, int, int], object] = {}
 
 
 def _shard(path: str):
-    from .library import open_library
-
     st = os.stat(path)
     key = (path, st.st_ino, st.st_mtime_ns)
     lib = _OPEN.get(key)
@@ -115,8 +114,6 @@ def _load_task(path: str) -> int:
 
 
 def _lookup_task(path: str, hashes: np.ndarray, cap: float):
-    from .shards import shard_hits
-
     return shard_hits(_shard(path), hashes, cap)
 
 

@@ -17,12 +17,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .cli_usage import Command
-from .errors import UsageError
-from .inputs import expand
-from .library import default_path
-from .shards import MANIFEST, ShardSet, is_sharded, open_any
+from ..errors import UsageError
+from ..inputs import expand
+from .usage import Command
 
+# The library code (numpy, SciPy, PyAV) is imported inside the commands, so `syncfp --help` stays fast.
 err = Console(stderr=True)
 library_app = typer.Typer(no_args_is_help=True, help="Inspect or edit a song library.")
 
@@ -32,6 +31,8 @@ _CLUSTER_HELP = "Dask scheduler address (tcp://host:port): run the work on its w
 
 
 def _lib_path(library: Optional[str]) -> str:
+    from ..library.store import default_path
+
     return os.path.expanduser(library) if library else default_path()
 
 
@@ -59,6 +60,8 @@ def _clock(seconds: float) -> str:
 def _check_new_library(path: str, *, quiet: bool) -> None:
     """A folder that is neither a sharded library nor empty is a typo (`--library ~/Music`), not a place
     to start one: refused. A new sharded library is announced, so a mistyped path does not pass unseen."""
+    from ..library.shards import MANIFEST, is_sharded
+
     if not is_sharded(path):
         return
     names = os.listdir(path) if os.path.isdir(path) else []
@@ -81,9 +84,9 @@ def index(
     """Add tracks to a song library (skips tracks already in it; a killed run resumes); a folder gets a new shard."""
     from contextlib import nullcontext
 
-    from .api import fingerprint_files
-    from .indexer import index_files
-    from .shards import index_shards
+    from ..audio.extract import fingerprint_files
+    from ..library.build import index_files
+    from ..library.shards import index_shards, is_sharded
 
     paths = expand(inputs)
     if not paths:
@@ -102,7 +105,7 @@ def index(
 
     client = None
     if cluster:
-        from .cluster import ClusterFingerprinter, connect
+        from ..runners.cluster import ClusterFingerprinter, connect
 
         client = connect(cluster)
     fingerprinter = ClusterFingerprinter(client) if client else fingerprint_files
@@ -129,6 +132,8 @@ def identify(
     cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help=_CLUSTER_HELP),
 ) -> None:
     """Name the songs in each recording: track, offset into it, score and confidence."""
+    from ..library.shards import open_any
+
     _check_format(fmt)
     paths = expand(queries)
     if not paths:
@@ -136,8 +141,8 @@ def identify(
     lib = open_any(_lib_path(library))
     client = None
     if cluster:  # the shards held by the workers; each lookup fans out to all of them
-        from .cluster import ClusterLookup, connect
-        from .shards import as_shards
+        from ..runners.cluster import ClusterLookup, connect
+        from ..library.shards import as_shards
 
         client = connect(cluster)
         shards = as_shards(lib)
@@ -150,8 +155,8 @@ def identify(
 
 
 def _identify_all(lib, paths: list[str], *, fmt: str, segments: bool, top: int, speed_search: bool) -> None:
-    from .api_identify import identify_paths
-    from .identify import SPEED_SEARCH, IdentifyConfig
+    from ..library.api import identify_paths
+    from ..library.identify import SPEED_SEARCH, IdentifyConfig
 
     speeds = SPEED_SEARCH if speed_search else (1.0,)
     cfg = IdentifyConfig(top=max(1, top), speeds=speeds)
@@ -214,6 +219,8 @@ def info(
     """Counts, audio-hours, size and fingerprint parameters of a library."""
     from dataclasses import asdict
 
+    from ..library.shards import ShardSet, open_any
+
     _check_format(fmt)
     lib = open_any(_lib_path(library), verify=True if verify else None)
     hours = lib.audio_hours
@@ -242,6 +249,8 @@ def list_tracks(
     fmt: str = typer.Option("table", "--format", "-f", help="table or json (one object per track line)."),
 ) -> None:
     """Every track in the library."""
+    from ..library.shards import open_any
+
     _check_format(fmt)
     lib = open_any(_lib_path(library))
     if fmt == "json":
@@ -263,8 +272,8 @@ def remove(
     library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
 ) -> None:
     """Remove tracks from the library."""
-    from .indexer import remove_tracks
-    from .shards import remove_from_shards
+    from ..library.build import remove_tracks
+    from ..library.shards import is_sharded, remove_from_shards
 
     path = _lib_path(library)
     gone = (remove_from_shards if is_sharded(path) else remove_tracks)(path, tracks)
@@ -280,7 +289,7 @@ def compact_cmd(
     target_mb: int = typer.Option(256, "--target-mb", help="Merge consecutive shards while together under this size."),
 ) -> None:
     """Merge a sharded library's small shards (answers stay exactly the same)."""
-    from .shards import compact
+    from ..library.shards import compact, is_sharded
 
     path = _lib_path(library)
     if not is_sharded(path):
@@ -299,12 +308,14 @@ def register(app: typer.Typer) -> None:
 def open_library_arg(library: str):
     """The library named by `--library`, opened and checked (a `LibraryError`, exit 5, when it is missing
     or damaged): `align` calls this before decoding anything."""
+    from ..library.shards import open_any
+
     return open_any(_lib_path(library))
 
 
 def align_markers(al, lib, *, console: Console | None) -> dict:
     """`align --library`: songs heard in each group (group → markers), listed on *console* unless None."""
-    from .api_identify import song_markers
+    from ..library.api import song_markers
 
     markers = song_markers(al, lib)
     if console is not None and markers:

@@ -12,32 +12,20 @@ an edge when most 2-second GCC-PHAT windows (the refinement) agree with it to a 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import scipy.fft
 
-from .config import VerifyConfig
-from .extract import PcmFile, read_window
-from .refine import gcc_phat_z
-from .types import Fingerprint, PairMatch
+from ..audio.extract import PcmFile, read_window
+from ..config import RescueConfig, VerifyConfig
+from ..engine.refine import gcc_phat_z
+from ..types import Fingerprint, PairMatch
 from .verify import verify_pair
 
 ENV_HOP = 80  # samples at 8 kHz: 10 ms envelope frames
 ENV_NFFT = 256
 N_BANDS = 8
-
-
-@dataclass(frozen=True)
-class RescueConfig:
-    """Limits of the rescue search."""
-
-    anchors: int = 3  # longest placed clips each unplaced clip is searched against
-    max_query_s: float = 120.0  # the middle of longer clips is enough
-    min_z: float = 4.0  # envelope correlation peak over its robust spread
-    candidates: int = 4  # lags tried per anchor
-    min_overlap_frames: int = 500  # 5 s of envelope, unless the query is shorter
-    probe_windows: int = 3  # GCC-PHAT windows a candidate must light up before it is verified
 
 
 def onset_envelope(fp: Fingerprint, *, start_s: float = 0.0, dur_s: float | None = None) -> np.ndarray:

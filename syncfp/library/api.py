@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import MediaError
-from .extract import extract
+from ..audio.extract import extract
+from ..errors import MediaError
 from .identify import IdentifyConfig, Match, Segment, identify_audio
-from .library import Library
+from .store import Library
 
 if TYPE_CHECKING:
-    from .timeline import Marker
-    from .types import Alignment
+    from ..export.timeline import Marker
+    from ..types import Alignment
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def song_markers(
 ) -> dict[int, list["Marker"]]:
     """group → songs heard on its timeline: each placed clip's setlist, moved to the clip's position
     (drift applied) and merged where clips overlap (same title, gaps under *merge_gap_s*)."""
-    from .timeline import Marker
+    from ..export.timeline import Marker
 
     spans: dict[int, list[tuple[str, float, float]]] = {}
     placed = [c for c in al.clips if c.group is not None and c.offset_s is not None]

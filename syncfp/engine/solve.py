@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import SolveConfig
-from .types import PairMatch
+from ..config import SolveConfig
+from ..types import PairMatch
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,36 @@
 """media path → `Fingerprint`: stream-decode to an int16 analysis-rate file on disk, fingerprint it in blocks.
 
 The analysis audio goes to disk (cache or temp dir) as it is decoded, so memory stays at one chunk plus the
-compact hashes, and refinement can later read short windows without decoding again.
+compact hashes, and refinement can later read short windows without decoding again. `fingerprint_files`
+runs `extract` over many paths in a local process pool; both products (align and the library) use it.
 """
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 
 import numpy as np
 
+from ..config import FingerprintConfig
+from ..engine.fingerprint import fingerprint_blocks, n_frames_for
+from ..errors import MediaError
+from ..inputs import stream_for
+from ..types import Fingerprint, Hashes, StreamChoice, StreamRules
 from . import cache as cache_mod
-from .config import FingerprintConfig
 from .decode import SILENCE_DB, stream_audio
-from .errors import MediaError
-from .fingerprint import fingerprint_blocks, n_frames_for
-from .types import Fingerprint, Hashes, StreamChoice
 
 MIN_DURATION_S = 1.0  # shorter clips cannot be told apart from chance matches
+
+Progress = Callable[[str, int, int], None]  # stage, done, total
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    pass
 
 
 def extract(
@@ -76,6 +87,65 @@ def extract(
     if key is not None and warning is None and len(fp.hashes):
         cache_mod.save(cache_dir, key, fp)
     return fp
+
+
+def extract_one(args) -> tuple[int, Fingerprint | None, str | None]:
+    i, path, cfg, cache_dir, work_dir, stream_index = args
+    try:
+        return i, extract(path, cfg=cfg, cache_dir=cache_dir, work_dir=work_dir, stream_index=stream_index), None
+    except MediaError as exc:
+        return i, None, exc.reason
+    except MemoryError:
+        return i, None, "out of memory while decoding"
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+        return i, None, f"internal error ({type(exc).__name__}: {str(exc)[:100]})"
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _mp_context():
+    """fork where the platform has it (no re-import of the caller's script), spawn elsewhere."""
+    methods = mp.get_all_start_methods()
+    return mp.get_context("fork" if "fork" in methods else "spawn")
+
+
+def fingerprint_files(
+    paths: Sequence[str],
+    *,
+    cfg: FingerprintConfig,
+    cache_dir: str | None,
+    work_dir: str,
+    workers: int = 1,
+    stream_index: int | StreamRules | None = None,
+    progress: Progress = _noop,
+) -> tuple[list[Fingerprint | None], list[str | None]]:
+    """Decode and fingerprint every path (in worker processes when workers > 1); errors per file."""
+    fps: list[Fingerprint | None] = [None] * len(paths)
+    errors: list[str | None] = [None] * len(paths)
+    jobs = [(i, str(p), cfg, cache_dir, work_dir, stream_for(stream_index, str(p))) for i, p in enumerate(paths)]
+    progress("decode", 0, len(jobs))
+    done = 0
+    if workers <= 1 or len(jobs) <= 1:
+        results = map(extract_one, jobs)
+        for i, fp, err in results:
+            fps[i], errors[i] = fp, err
+            done += 1
+            progress("decode", done, len(jobs))
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
+            # largest files first: a long take started last would leave the other workers idle at the end
+            futures = [pool.submit(extract_one, j) for j in sorted(jobs, key=lambda j: -_size(j[1]))]
+            for fut in as_completed(futures):
+                i, fp, err = fut.result()
+                fps[i], errors[i] = fp, err
+                done += 1
+                progress("decode", done, len(jobs))
+    return fps, errors
 
 
 def _decode_to(out_dir: str, stem: str, path: str, cfg: FingerprintConfig,

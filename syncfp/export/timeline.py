@@ -16,7 +16,7 @@ from fractions import Fraction
 import math
 import os
 
-from .types import Alignment, ClipResult, MediaInfo
+from ..types import Alignment, ClipResult, MediaInfo
 
 STANDARD_RATES = {
     "23.976": Fraction(24000, 1001), "23.98": Fraction(24000, 1001), "24": Fraction(24), "25": Fraction(25),

@@ -1,7 +1,7 @@
 """two analysis-audio windows → their lag to a fraction of a sample, by GCC-PHAT (the timing primitive).
 
 Phase-transform weighting whitens both spectra, so the different EQ and reverb of each device matter
-little; the peak is interpolated to a fraction of a sample. `syncfp.verify` lays these windows over a
+little; the peak is interpolated to a fraction of a sample. `syncfp.sync.verify` lays these windows over a
 pair's overlap to confirm, refine and choose between fingerprint hypotheses.
 """
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .types import Hashes
+from ..types import Hashes
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .config import FingerprintConfig
-from .errors import OutputError, SyncfpError
-from .index import csr_ranges
-from .fsutil import default_file_mode
+from ..config import FingerprintConfig
+from ..engine.hashtable import csr_ranges
+from ..errors import OutputError, SyncfpError
+from ..fsutil import default_file_mode
 
 MAGIC = b"SYNCFPLB"
 FORMAT = 1

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import MatchConfig
-from .index import Index
+from ..config import MatchConfig
+from .hashtable import Index
 
 
 @dataclass(frozen=True)
@@ -251,7 +251,7 @@ def pair_lines(
 
 def to_pair_match(a: int, b: int, line: Line, hop_s: float, cfg: MatchConfig):
     """A fitted line in frames → `PairMatch` in seconds, trusted when it clears the match thresholds."""
-    from .types import PairMatch
+    from ..types import PairMatch
 
     beta = 1.0 + line.slope
     alpha_s = (line.offset - line.slope * line.t_ref) * hop_s  # t_b = alpha + beta * t_a, b's seconds
@@ -266,7 +266,7 @@ def to_pair_match(a: int, b: int, line: Line, hop_s: float, cfg: MatchConfig):
 def alternatives(a: int, b: int, line: Line, hop_s: float, *, min_share: float) -> list:
     """The pair's other candidate lines (a repeat of the music, or chance) with at least *min_share* of the
     best line's support, as untrusted `PairMatch` hypotheses numbered from 1."""
-    from .types import PairMatch
+    from ..types import PairMatch
 
     out = []
     for offset, slope, support in sorted(line.alternatives, key=lambda o: -o[2]):

@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .config import FingerprintConfig
-from .fingerprint import as_float, fingerprint, fingerprint_blocks
-from .index import range_positions
-from .library import Library
-from .types import Hashes
+from ..config import FingerprintConfig
+from ..engine.fingerprint import as_float, fingerprint, fingerprint_blocks
+from ..engine.hashtable import range_positions
+from ..types import Hashes
+from .store import Library
 
 
 
