@@ -16,6 +16,25 @@ _AUDIO_CODEC = {".wav": "pcm_s16le", ".flac": "flac", ".mp3": "libmp3lame", ".mp
                 ".mov": "aac", ".mkv": "aac", ".opus": "libopus"}
 
 
+def encode_audio(out, astream, data: np.ndarray, *, fmt: str, layout: str, rate_hz: int) -> None:
+    """Feed (channels, samples) float audio in [-1, 1] to *astream* frame by frame and mux every packet."""
+    frame_size = astream.codec_context.frame_size or 1024
+    planar = fmt.endswith("p")
+    for s in range(0, data.shape[1], frame_size):
+        block = np.clip(data[:, s : s + frame_size], -1, 1)
+        if fmt.startswith("s16"):
+            block = (block * 32767).astype(np.int16)
+        arr = block if planar else np.ascontiguousarray(block.T).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(arr), format=fmt, layout=layout)
+        frame.sample_rate = rate_hz
+        frame.pts = s
+        frame.time_base = Fraction(1, rate_hz)
+        for packet in astream.encode(frame):
+            out.mux(packet)
+    for packet in astream.encode(None):
+        out.mux(packet)
+
+
 def write(
     path: str,
     x: np.ndarray,
@@ -52,22 +71,8 @@ def write(
             fmt = "s16"
         if codec == "libopus":
             fmt = "flt"
-        frame_size = astream.codec_context.frame_size or 1024
         n = data.shape[1]
-        planar = fmt.endswith("p")
-        for s in range(0, n, frame_size):
-            block = np.clip(data[:, s : s + frame_size], -1, 1)
-            if fmt.startswith("s16"):
-                block = (block * 32767).astype(np.int16)
-            arr = block if planar else np.ascontiguousarray(block.T).reshape(1, -1)
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(arr), format=fmt, layout=layout)
-            frame.sample_rate = rate_hz
-            frame.pts = s
-            frame.time_base = Fraction(1, rate_hz)
-            for packet in astream.encode(frame):
-                out.mux(packet)
-        for packet in astream.encode(None):
-            out.mux(packet)
+        encode_audio(out, astream, data, fmt=fmt, layout=layout, rate_hz=rate_hz)
         if vstream is not None:
             duration = n / rate_hz
             for i in range(int(duration * float(video_fps))):

@@ -13,6 +13,8 @@ import numpy as np
 
 import av
 
+from bench.encode import encode_audio
+
 _FMT = {"pcm_s16le": "s16", "flac": "s16", "libmp3lame": "fltp", "aac": "fltp", "libopus": "flt"}
 
 
@@ -34,22 +36,8 @@ def write(path: str, x: np.ndarray, *, rate_hz: int, codec: str, bitrate: int | 
         astream = out.add_stream(codec, rate=rate_hz, layout=layout)
         if bitrate:
             astream.bit_rate = bitrate
-        frame_size = astream.codec_context.frame_size or 1024
         n = data.shape[1]
-        planar = fmt.endswith("p")
-        for s in range(0, n, frame_size):
-            block = np.clip(data[:, s : s + frame_size], -1, 1)
-            if fmt == "s16":
-                block = (block * 32767).astype(np.int16)
-            arr = block if planar else np.ascontiguousarray(block.T).reshape(1, -1)
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(arr), format=fmt, layout=layout)
-            frame.sample_rate = rate_hz
-            frame.pts = s
-            frame.time_base = Fraction(1, rate_hz)
-            for packet in astream.encode(frame):
-                out.mux(packet)
-        for packet in astream.encode(None):
-            out.mux(packet)
+        encode_audio(out, astream, data, fmt=fmt, layout=layout, rate_hz=rate_hz)
         if vstream is not None:
             img = np.zeros((64, 64, 3), np.uint8)
             for i in range(int(n / rate_hz * float(video_fps))):
