@@ -46,6 +46,13 @@ def _clip(audio, seed: int, start_s: float, length_s: float, path: str, *, snr_d
     return path
 
 
+def _sha256(path: str) -> str:
+    import hashlib
+
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "syncfp", *args], capture_output=True, text=True, timeout=120)
 
@@ -61,8 +68,9 @@ def test_noisy_aac_clips_named_with_offset_and_strangers_unmatched(setup):
     assert [o["query"] for o in lines] == queries
     for (seed, start), o in zip(cases, lines):
         best = o["matches"][0]
-        assert set(best) == {"track", "offset", "score", "confidence"}
-        assert best["track"] == f"Track {seed}"
+        assert set(best) == {"track", "path", "id", "offset", "score", "confidence", "speed"}
+        assert best["track"] == f"Track {seed}" and best["speed"] == 1.0
+        assert best["path"] == str(d / f"track{seed}.m4a") and best["id"] == _sha256(best["path"])
         assert abs(best["offset"] - start) <= 0.05
         assert 0.5 <= best["confidence"] <= 1.0
     assert lines[-1]["matches"] == []
@@ -91,6 +99,8 @@ def test_setlist_of_a_long_recording(setup):
     r = _cli("identify", path, "--library", lib_path, "--segments", "--format", "json")
     obj = json.loads(r.stdout)
     assert [s["track"] for s in obj["segments"]] == ["Track 402", "Track 400"]
+    assert [s["path"] for s in obj["segments"]] == [str(d / "track402.m4a"), str(d / "track400.m4a")]
+    assert [s["id"] for s in obj["segments"]] == [_sha256(s["path"]) for s in obj["segments"]]
 
 
 def test_speed_changed_clip_found_with_speed_search(setup):
@@ -106,6 +116,30 @@ def test_speed_changed_clip_found_with_speed_search(setup):
     assert found.matches and found.matches[0].track == "Track 403"
     assert abs(found.matches[0].offset_s - 8.0) <= 0.1 and found.matches[0].speed == pytest.approx(1.04)
     assert not plain.matches or plain.matches[0].score < found.matches[0].score
+
+
+def test_two_tracks_with_the_same_tags_told_apart(tmp_path):
+    """Two different songs tagged alike: each clip names its own file (path and sha256), the table shows the
+    file names, and `library list` gives every track's path and id."""
+    songs = {s: synth.concert(20.0, rate_hz=RATE, seed=s, tempo_bpm=96 + 3 * (s % 5)) for s in (431, 432)}
+    paths = []
+    for s, y in songs.items():
+        p = str(tmp_path / f"take{s}.m4a")
+        encode.write(p, y, rate_hz=RATE, metadata={"title": "Same Song", "artist": "Same Band"})
+        paths.append(p)
+    lib_path = str(tmp_path / "same.sfp")
+    index_files(lib_path, paths, workers=1)
+    clips = [_clip(songs, s, 6.0, 6.0, str(tmp_path / f"clip{s}.mp4")) for s in songs]
+    r = _cli("identify", *clips, "--library", lib_path, "--format", "json", "--top", "1")
+    assert r.returncode == 0, r.stderr
+    best = [json.loads(line)["matches"][0] for line in r.stdout.splitlines()]
+    assert [b["track"] for b in best] == ["Same Band - Same Song"] * 2
+    assert [b["path"] for b in best] == paths and [b["id"] for b in best] == [_sha256(p) for p in paths]
+    r = _cli("identify", clips[1], "--library", lib_path, "--top", "1")
+    assert r.returncode == 0 and "Same Band - Same Song (take432.m4a)" in r.stdout
+    r = _cli("library", "list", "--library", lib_path, "--format", "json")
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert sorted((o["path"], o["id"]) for o in rows) == sorted((p, _sha256(p)) for p in paths)
 
 
 def test_unreadable_query_is_one_line(setup):

@@ -63,6 +63,8 @@ class Match:
     confidence: float
     track_index: int
     speed: float = 1.0
+    path: str = ""  # the indexed file (display names may collide: two files with the same tags)
+    id: str = ""  # the indexed file's sha256: stable across renames, moves and re-indexing
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class Segment:
     offset_s: float
     score: int
     confidence: float
+    path: str = ""  # as in `Match`
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -243,8 +247,9 @@ def _candidates(
         pos = (tu[sl] >> SHIFT_BITS) + np.round(k / n_shifts) - k / n_shifts
         centre = off[j] - u[i] + float(np.dot(pos, tc[sl]) / max(tc[sl].sum(), 1))
         t = int(trk[j])
-        out.append(Match(track=lib.tracks[t].name, offset_s=float(centre * hop_s), score=int(smooth[i]),
-                         confidence=0.0, track_index=t, speed=speed))
+        tr = lib.tracks[t]
+        out.append(Match(track=tr.name, offset_s=float(centre * hop_s), score=int(smooth[i]), confidence=0.0,
+                         track_index=t, speed=speed, path=tr.path, id=tr.sha256))
     return out
 
 
@@ -435,7 +440,8 @@ def _segments(lib: Library, rows: np.ndarray, cfg: IdentifyConfig) -> list[Segme
         if (end - start) * hop_s < cfg.min_segment_s and windows == 1:
             continue
         trk, off = _tracks(lib, np.array([g]), (start + end) // 2)
-        out.append(Segment(track=lib.tracks[int(trk[0])].name, start_s=start * hop_s, end_s=end * hop_s,
+        tr = lib.tracks[int(trk[0])]
+        out.append(Segment(track=tr.name, start_s=start * hop_s, end_s=end * hop_s,
                            offset_s=(int(off[0]) + start) * hop_s, score=score,
-                           confidence=float(confidence(score, 0, n))))
+                           confidence=float(confidence(score, 0, n)), path=tr.path, id=tr.sha256))
     return out
