@@ -128,7 +128,8 @@ def identify(
     fmt: str = typer.Option("table", "--format", "-f", help="table, or json (one JSON object per query line)."),
     segments: bool = typer.Option(False, "--segments", help="List every track heard, with start and end (setlist)."),
     top: int = typer.Option(5, "--top", help="At most this many matches per query."),
-    speed_search: bool = typer.Option(False, "--speed-search", help="Also find tracks played up to ±5 % fast or slow."),
+    speed_search: bool = typer.Option(False, "--speed-search", help="Try speeds up to ±5 % fast or slow on every "
+                                      "query (by default only when nothing is found at normal speed)."),
     cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help=_CLUSTER_HELP),
 ) -> None:
     """Name the songs in each recording: track, offset into it, score and confidence."""
