@@ -147,7 +147,7 @@ def speed_grid(lib, audio, pos_ids, lib_index, per_cell, rng) -> dict:
     out = {}
     for speed in SPEEDS:
         for name, speeds in (("plain", (1.0,)), ("search", SEARCH)):
-            cfg = IdentifyConfig(min_score=0, min_confidence=0.0, speeds=speeds)
+            cfg = IdentifyConfig(min_score=0, min_confidence=0.0, speeds=speeds, fallback_speeds=())
             ok, lat = 0, []
             for _ in range(per_cell):
                 i = int(rng.choice(pos_ids))

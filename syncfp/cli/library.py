@@ -128,7 +128,8 @@ def identify(
     fmt: str = typer.Option("table", "--format", "-f", help="table, or json (one JSON object per query line)."),
     segments: bool = typer.Option(False, "--segments", help="List every track heard, with start and end (setlist)."),
     top: int = typer.Option(5, "--top", help="At most this many matches per query."),
-    speed_search: bool = typer.Option(False, "--speed-search", help="Also find tracks played up to ±5 % fast or slow."),
+    speed_search: bool = typer.Option(False, "--speed-search", help="Try speeds up to ±5 % fast or slow on every "
+                                      "query (by default only when nothing is found at normal speed)."),
     cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help=_CLUSTER_HELP),
 ) -> None:
     """Name the songs in each recording: track, offset into it, score and confidence."""
@@ -162,30 +163,49 @@ def _identify_all(lib, paths: list[str], *, fmt: str, segments: bool, top: int, 
     cfg = IdentifyConfig(top=max(1, top), speeds=speeds)
     failed = False
     out = _out()
+    label = _labels(lib.tracks)
     for res in identify_paths(lib, paths, cfg=cfg, segments=segments):
         failed |= res.error is not None
         if res.error:
             err.print(f"[red]error:[/red] {escape(str(res.query))}: {escape(str(res.error))}", highlight=False)
         if fmt == "json":
             obj = {"query": res.query, "matches": [
-                {"track": m.track, "offset": _num(m.offset_s, 3), "score": m.score,
-                 "confidence": _num(m.confidence, 4)} for m in res.matches]}
+                {"track": m.track, "path": m.path, "id": m.id, "offset": _num(m.offset_s, 3), "score": m.score,
+                 "confidence": _num(m.confidence, 4), "speed": _num(m.speed, 3)} for m in res.matches]}
             if segments:
                 obj["segments"] = [
-                    {"track": s.track, "start": _num(s.start_s, 3), "end": _num(s.end_s, 3),
-                     "offset": _num(s.offset_s, 3), "score": s.score, "confidence": _num(s.confidence, 4)}
+                    {"track": s.track, "path": s.path, "id": s.id, "start": _num(s.start_s, 3),
+                     "end": _num(s.end_s, 3), "offset": _num(s.offset_s, 3), "score": s.score,
+                     "confidence": _num(s.confidence, 4)}
                     for s in res.segments or []]
             if res.error:
                 obj["error"] = res.error
             sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
             sys.stdout.flush()
         elif not res.error:
-            _print_result(res, segments, out)
+            _print_result(res, segments, out, label)
     if failed:
         raise typer.Exit(3)
 
 
-def _print_result(res, segments: bool, out: Console) -> None:
+def _labels(tracks) -> dict[str, str]:
+    """sha256 → what the table shows for a track: its display name, with its file name (or its path, when
+    the file names are the same too) where another track shows the same name."""
+    from collections import Counter
+
+    names = Counter(t.name for t in tracks)
+    files = Counter((t.name, os.path.basename(t.path)) for t in tracks)
+    out = {}
+    for t in tracks:
+        if names[t.name] < 2:
+            out[t.sha256] = t.name
+        else:
+            f = os.path.basename(t.path)
+            out[t.sha256] = f"{t.name} ({f if files[(t.name, f)] < 2 else t.path})"
+    return out
+
+
+def _print_result(res, segments: bool, out: Console, label: dict[str, str]) -> None:
     name = os.path.basename(res.query)
     if segments:
         if not res.segments:
@@ -195,7 +215,8 @@ def _print_result(res, segments: bool, out: Console) -> None:
         for col in ("start", "end", "track", "from", "score", "confidence"):
             table.add_column(col, justify="left" if col == "track" else "right")
         for s in res.segments:
-            table.add_row(_clock(s.start_s), _clock(s.end_s), escape(s.track), _clock(s.offset_s), str(s.score),
+            table.add_row(_clock(s.start_s), _clock(s.end_s), escape(label.get(s.id, s.track)), _clock(s.offset_s),
+                          str(s.score),
                           f"{s.confidence:.2f}")
         out.print(table)
         return
@@ -206,7 +227,7 @@ def _print_result(res, segments: bool, out: Console) -> None:
     for col in ("track", "offset", "score", "confidence"):
         table.add_column(col, justify="left" if col == "track" else "right")
     for m in res.matches:
-        table.add_row(escape(m.track), _clock(m.offset_s), str(m.score), f"{m.confidence:.2f}")
+        table.add_row(escape(label.get(m.id, m.track)), _clock(m.offset_s), str(m.score), f"{m.confidence:.2f}")
     out.print(table)
 
 
@@ -255,8 +276,9 @@ def list_tracks(
     lib = open_any(_lib_path(library))
     if fmt == "json":
         for t in lib.tracks:
-            sys.stdout.write(json.dumps({"track": t.name, "duration": round(t.duration_s, 3), "hashes": t.n_hashes,
-                                         "sha256": t.sha256, "path": t.path}, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps({"track": t.name, "path": t.path, "id": t.sha256,
+                                         "duration": round(t.duration_s, 3), "hashes": t.n_hashes,
+                                         "sha256": t.sha256}, ensure_ascii=False) + "\n")
         return
     table = Table(title=f"{lib.path}: {len(lib.tracks)} tracks", title_justify="left")
     for col in ("track", "duration", "hashes", "sha256", "path"):

@@ -61,23 +61,23 @@ def song_markers(
     al: "Alignment", lib: Library, *, cfg: IdentifyConfig = IdentifyConfig(), merge_gap_s: float = 2.0
 ) -> dict[int, list["Marker"]]:
     """group → songs heard on its timeline: each placed clip's setlist, moved to the clip's position
-    (drift applied) and merged where clips overlap (same title, gaps under *merge_gap_s*)."""
+    (drift applied) and merged where clips overlap (same file, gaps under *merge_gap_s*)."""
     from ..export.timeline import Marker
 
-    spans: dict[int, list[tuple[str, float, float]]] = {}
+    spans: dict[int, list[tuple[str, str, float, float]]] = {}
     placed = [c for c in al.clips if c.group is not None and c.offset_s is not None]
     for clip, res in zip(placed, identify_paths(lib, [c.path for c in placed], cfg=cfg, segments=True)):
         k = 1.0 / (1.0 + (clip.drift_ppm or 0.0) * 1e-6)  # clip seconds → timeline seconds
         for s in res.segments or []:
-            spans.setdefault(clip.group, []).append((s.track, clip.offset_s + s.start_s * k,
+            spans.setdefault(clip.group, []).append((s.id, s.track, clip.offset_s + s.start_s * k,
                                                      clip.offset_s + s.end_s * k))
     out: dict[int, list[Marker]] = {}
     for group, items in spans.items():
-        merged: list[list] = []
-        for title, a, b in sorted(items, key=lambda x: (x[0], x[1])):
-            if merged and merged[-1][0] == title and a <= merged[-1][2] + merge_gap_s:
-                merged[-1][2] = max(merged[-1][2], b)
+        merged: list[list] = []  # merged by file (id), not title: two files may share their tags
+        for tid, title, a, b in sorted(items, key=lambda x: (x[0], x[2])):
+            if merged and merged[-1][0] == tid and a <= merged[-1][3] + merge_gap_s:
+                merged[-1][3] = max(merged[-1][3], b)
             else:
-                merged.append([title, a, b])
-        out[group] = [Marker(start_s=a, end_s=b, title=t) for t, a, b in sorted(merged, key=lambda m: m[1])]
+                merged.append([tid, title, a, b])
+        out[group] = [Marker(start_s=a, end_s=b, title=t) for _, t, a, b in sorted(merged, key=lambda m: m[2])]
     return out

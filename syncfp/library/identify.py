@@ -4,7 +4,8 @@ Every query hash is looked up once; each hit (query frame t_q, global frame g) v
 g - base - t_q). Votes are counted per (track, offset) with one frame of slack either side; a track's score
 is its best offset's count. The setlist of a long recording reuses the same hits, counted per window of the
 recording, so nothing is decoded twice. Speed-changed audio is found by fingerprinting a few resampled
-copies of the query (`IdentifyConfig.speeds`); each copy is one more lookup.
+copies of the query (`IdentifyConfig.speeds`, and `fallback_speeds` when those find nothing); each copy is
+one more lookup.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from ..types import Hashes
 from .store import Library
 
 
+# Speeds ±5 % in 1 % steps: hashes survive about ±0.5 % of speed error. `--speed-search` tries them all;
+# by default they are tried only when nothing is found at the unchanged speed (`IdentifyConfig.fallback_speeds`).
+SPEED_SEARCH = (1.0, *(round(1 + k / 100, 2) for k in (-1, 1, -2, 2, -3, 3, -4, 4, -5, 5)))
+
 
 @dataclass(frozen=True)
 class IdentifyConfig:
@@ -34,6 +39,9 @@ class IdentifyConfig:
     min_confidence: float = 0.5  # matches below this are not reported
     top: int = 5
     speeds: tuple[float, ...] = (1.0,)  # playback speeds to try (1.03 = played 3 % fast); see SPEED_SEARCH
+    fallback_speeds: tuple[float, ...] = SPEED_SEARCH[1:]  # tried (those not in `speeds`) only when no
+    fallback_below: float = 0.5  # match of `speeds` reaches this confidence: a clip found at its own speed
+    # costs no more, a speed-changed one is found without asking; () turns the fallback off
     shifts: int = 3  # (≤ 4) also fingerprint the query from hop/shifts, 2·hop/shifts, ... samples in: a peak near
     # a frame edge then lands in the library's frame in one of them; their votes are counted together
     long_s: float = 8.0  # queries longer than this use `shifts_long` shifts: they have hashes to spare, and a
@@ -49,10 +57,6 @@ class IdentifyConfig:
     min_segment_s: float = 8.0  # setlist: shorter runs are dropped
 
 
-# `--speed-search`: hashes survive about ±0.5 % of speed error, so ±5 % needs 1 % steps
-SPEED_SEARCH = (1.0, *(round(1 + k / 100, 2) for k in (-1, 1, -2, 2, -3, 3, -4, 4, -5, 5)))
-
-
 @dataclass(frozen=True)
 class Match:
     """A library track heard in the query: the query's first sample is at ``offset_s`` in the track."""
@@ -63,6 +67,8 @@ class Match:
     confidence: float
     track_index: int
     speed: float = 1.0
+    path: str = ""  # the indexed file (display names may collide: two files with the same tags)
+    id: str = ""  # the indexed file's sha256: stable across renames, moves and re-indexing
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,8 @@ class Segment:
     offset_s: float
     score: int
     confidence: float
+    path: str = ""  # as in `Match`
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -243,8 +251,9 @@ def _candidates(
         pos = (tu[sl] >> SHIFT_BITS) + np.round(k / n_shifts) - k / n_shifts
         centre = off[j] - u[i] + float(np.dot(pos, tc[sl]) / max(tc[sl].sum(), 1))
         t = int(trk[j])
-        out.append(Match(track=lib.tracks[t].name, offset_s=float(centre * hop_s), score=int(smooth[i]),
-                         confidence=0.0, track_index=t, speed=speed))
+        tr = lib.tracks[t]
+        out.append(Match(track=tr.name, offset_s=float(centre * hop_s), score=int(smooth[i]), confidence=0.0,
+                         track_index=t, speed=speed, path=tr.path, id=tr.sha256))
     return out
 
 
@@ -338,6 +347,8 @@ def identify_audio(
                                       rows=rows if segments and speed == 1.0 else None, win=win)
         if sure:
             break  # sure at the unchanged speed: more shifts or speeds would not change the answer
+    else:
+        most_hashes = _fallback(lib, x, cfg, found, most_hashes, win=win)
     # rated once, over every pass: each pass's best is a maximum over chance too, so the runner-up is the
     # best other track of any speed (rating each alone let 4 of 700 unknown clips through)
     matches = _rated(_ranked(found, cfg), cfg, most_hashes)
@@ -372,6 +383,21 @@ def _at_speed(
                 m.confidence >= cfg.sure_confidence for m in _rated(_ranked(found, cfg), cfg, most_hashes)):
             return True, most_hashes
     return False, most_hashes
+
+
+def _fallback(
+    lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: dict[int, Match], most_hashes: int, *, win: int
+) -> int:
+    """Look *x* up at `cfg.fallback_speeds` when nothing in *found* reaches `cfg.fallback_below`, until a
+    match is sure; their matches join *found*. Returns the most hashes a rating has counted."""
+    rest = tuple(s for s in cfg.fallback_speeds if s not in cfg.speeds)
+    if not rest or any(m.confidence >= cfg.fallback_below for m in _rated(_ranked(found, cfg), cfg, most_hashes)):
+        return most_hashes
+    for speed, y, n_shifts in _speeds(x, replace(cfg, speeds=rest), lib.cfg.rate_hz):
+        _, most_hashes = _at_speed(lib, y, cfg, speed, n_shifts, found, most_hashes, rows=None, win=win)
+        if any(m.confidence >= cfg.sure_confidence for m in _rated(_ranked(found, cfg), cfg, most_hashes)):
+            break  # the rest could only add chance votes
+    return most_hashes
 
 
 def _ranked(found: dict[int, Match], cfg: IdentifyConfig) -> list[Match]:
@@ -435,7 +461,8 @@ def _segments(lib: Library, rows: np.ndarray, cfg: IdentifyConfig) -> list[Segme
         if (end - start) * hop_s < cfg.min_segment_s and windows == 1:
             continue
         trk, off = _tracks(lib, np.array([g]), (start + end) // 2)
-        out.append(Segment(track=lib.tracks[int(trk[0])].name, start_s=start * hop_s, end_s=end * hop_s,
+        tr = lib.tracks[int(trk[0])]
+        out.append(Segment(track=tr.name, start_s=start * hop_s, end_s=end * hop_s,
                            offset_s=(int(off[0]) + start) * hop_s, score=score,
-                           confidence=float(confidence(score, 0, n))))
+                           confidence=float(confidence(score, 0, n)), path=tr.path, id=tr.sha256))
     return out
