@@ -50,6 +50,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "syncfp", *args], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_noisy_aac_clips_named_with_offset_and_strangers_unmatched(setup):
     d, audio, lib_path = setup
     cases = [(401, 11.37), (403, 17.9), (400, 2.25)]
@@ -70,6 +71,7 @@ def test_noisy_aac_clips_named_with_offset_and_strangers_unmatched(setup):
     assert r.returncode == 0 and "no match" in r.stdout
 
 
+@pytest.mark.slow
 def test_setlist_of_a_long_recording(setup):
     d, audio, lib_path = setup
     rate = RATE
@@ -108,6 +110,7 @@ def test_speed_changed_clip_found_with_speed_search(setup):
     assert not plain.matches or plain.matches[0].score < found.matches[0].score
 
 
+@pytest.mark.slow
 def test_unreadable_query_is_one_line(setup):
     d, _, lib_path = setup
     bad = str(d / "bad.mp3")
@@ -118,6 +121,7 @@ def test_unreadable_query_is_one_line(setup):
     assert json.loads(r.stdout)["matches"] == []
 
 
+@pytest.mark.slow
 def test_align_with_library_marks_songs_on_the_timeline(setup):
     d, audio, lib_path = setup
     concert = np.concatenate([audio[402][int(5 * RATE) : int(25 * RATE)], audio[400][int(3 * RATE) : int(21 * RATE)]])
