@@ -8,7 +8,9 @@ import re
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
 
 from .errors import OutputError, UsageError
 
@@ -115,25 +117,116 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
     if os.path.isfile(target) and looks_like_media(target):
         raise OutputError(f"{path}: is an existing media file; refusing to overwrite it")
-    directory = os.path.dirname(target)
     try:
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".syncfp-", suffix=".part")
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    try:
-        os.chmod(tmp, default_file_mode())  # mkstemp makes 0600; a written timeline is for sharing
-        with os.fdopen(fd, "wb") as fh:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        # mode: mkstemp makes 0600; a written timeline is for sharing
+        with atomic_file(target, mode=default_file_mode(), prefix=".syncfp-") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
     except OSError as exc:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def remove_quietly(path: str) -> None:
+    """Delete *path* if it is there; a file already gone or not removable is no error (temp and stale
+    files are tidied on a best-effort basis, never at the cost of the result)."""
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def fsync_dir(directory: str) -> None:
+    """Flush *directory*'s entries to disk, so a rename into it survives a power cut (best effort)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class PendingFile:
+    """A temp file beside *dest* that `commit` renames over it and `abort` removes: the one write-then-
+    rename protocol, so a crash or an error never leaves half a file at *dest*.
+
+    Use it as a context manager: leaving the block without `commit` (an error) aborts. Raises
+    `OSError` (callers turn it into their own one-line error).
+    """
+
+    def __init__(self, dest: str, *, prefix: str = "", suffix: str = ".part", mode: int | None = None) -> None:
+        self.dest = dest
+        fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(dest)), prefix=prefix, suffix=suffix)
+        self._fd: int | None = fd  # kept open until `handle`, commit or abort: writes go to the file mkstemp made
+        self.done = False
+        if mode is not None:
+            try:
+                os.chmod(self.tmp, mode)
+            except OSError:
+                self.abort()
+                raise
+
+    def handle(self) -> BinaryIO:
+        """The temp file open for writing (once; later opens go by `tmp`)."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            raise ValueError(f"{self.tmp}: handle already taken")
+        return os.fdopen(fd, "wb")
+
+    def _close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def commit(self, *, durable: bool = True, sync_dir: bool = False) -> None:
+        """Rename the temp file over *dest*; *durable* fsyncs its data first, *sync_dir* the directory
+        after (for files whose loss after a crash would cost more than a rebuild). Aborts on failure."""
+        try:
+            self._close()
+            if durable:
+                fd = os.open(self.tmp, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            os.replace(self.tmp, self.dest)
+        except BaseException:
+            self.abort()
+            raise
+        self.done = True
+        if sync_dir:
+            fsync_dir(os.path.dirname(os.path.abspath(self.dest)))
+
+    def abort(self) -> None:
+        """Remove the temp file (no-op after `commit`)."""
+        if not self.done:
+            self._close()
+            remove_quietly(self.tmp)
+            self.done = True
+
+    def __enter__(self) -> PendingFile:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.abort()
+
+
+@contextmanager
+def atomic_file(dest: str, *, durable: bool = True, prefix: str = "", suffix: str = ".part",
+                mode: int | None = None) -> Iterator[BinaryIO]:
+    """A binary file handle whose content replaces *dest* when the block ends cleanly, and is removed when
+    it raises; *durable* fsyncs before the rename (off for caches and scratch audio: a rebuild is cheaper).
+    Special files and symlinks are the caller's business (`atomic_write_bytes` handles them)."""
+    with PendingFile(dest, prefix=prefix, suffix=suffix, mode=mode) as pending:
+        with pending.handle() as fh:
+            yield fh
+            fh.flush()
+            if durable:
+                os.fsync(fh.fileno())
+        pending.commit(durable=False)
 
 
 def default_file_mode() -> int:

@@ -17,6 +17,7 @@ def rel(al, path_a, path_b):
     return by[path_b].offset_s - by[path_a].offset_s
 
 
+@pytest.mark.slow
 def test_formats_rates_channels_within_1ms(tmp_path, master):
     """AAC-in-MP4 (48 kHz stereo + video), MOV (44.1 kHz mono + video), WAV 44.1 kHz, MP3 48 kHz."""
     clips = {
@@ -36,6 +37,7 @@ def test_formats_rates_channels_within_1ms(tmp_path, master):
     assert min(c.offset_s for c in al.clips) == 0.0
 
 
+@pytest.mark.slow
 def test_drift_100ppm_reported_within_10ppm(tmp_path, master):
     ref = make_clip(tmp_path, "rec/long.wav", master, 0.0, 95.0, eq="none", seed=5)
     drifting = make_clip(tmp_path, "cam/drift.mp4", master, 10.0, 80.0, ppm=100.0, seed=6)
@@ -46,6 +48,7 @@ def test_drift_100ppm_reported_within_10ppm(tmp_path, master):
     assert abs(rel(al, ref, drifting) - 10.0) < 0.001
 
 
+@pytest.mark.slow
 def test_chain_is_placed_by_transitivity(tmp_path, master):
     """A and C never overlap; B bridges them. Star alignment against A would lose C."""
     a = make_clip(tmp_path, "a/A.wav", master, 0.0, 30.0, seed=7)
@@ -57,6 +60,7 @@ def test_chain_is_placed_by_transitivity(tmp_path, master):
     assert abs(rel(al, a, b) - 22.0) < 0.001
 
 
+@pytest.mark.slow
 def test_distractor_and_corrupt_file_unplaced(tmp_path, master, other_master):
     a = make_clip(tmp_path, "a/A.wav", master, 0.0, 30.0, seed=10)
     b = make_clip(tmp_path, "b/B.wav", master, 10.0, 30.0, seed=11)
@@ -72,6 +76,7 @@ def test_distractor_and_corrupt_file_unplaced(tmp_path, master, other_master):
     assert by[str(corrupt)].group is None and by[str(corrupt)].error
 
 
+@pytest.mark.slow
 def test_two_events_make_two_groups(tmp_path, master, other_master):
     e1 = [make_clip(tmp_path, "e1/a.wav", master, 0.0, 25.0, seed=13),
           make_clip(tmp_path, "e1/b.wav", master, 15.0, 25.0, seed=14)]
@@ -87,6 +92,7 @@ def test_two_events_make_two_groups(tmp_path, master, other_master):
     assert al.groups == [1, 2]
 
 
+@pytest.mark.slow
 def test_noisy_phone_clip_at_low_snr(tmp_path, master):
     ref = make_clip(tmp_path, "rec/R.wav", master, 0.0, 60.0, eq="none", snr_db=30, seed=17)
     phone = make_clip(tmp_path, "phone/IMG_0001.mp4", master, 30.0, 15.0, eq="phone", snr_db=0,
@@ -95,6 +101,7 @@ def test_noisy_phone_clip_at_low_snr(tmp_path, master):
     assert abs(rel(al, ref, phone) - 30.0) < 0.005
 
 
+@pytest.mark.slow
 def test_loop_is_reported_ambiguous_not_placed(tmp_path):
     """A 30-s loop: every multiple of 30 s fits as well as the truth, so nothing is claimed."""
     import numpy as np
@@ -111,6 +118,7 @@ def test_loop_is_reported_ambiguous_not_placed(tmp_path):
         assert c.group is None and "ambiguous" in c.error
 
 
+@pytest.mark.slow
 def test_result_does_not_depend_on_worker_count():
     """The bundled shoot (a drifting camera, a phone, a recorder, a clip from another event): one worker
     and three give the same groups, offsets, drifts and tracks, though files finish in another order and

@@ -37,6 +37,7 @@ def _by(al):
     return {c.path: c for c in al.clips}
 
 
+@pytest.mark.slow
 def test_repeated_chorus_does_not_pull_a_clip_to_the_wrong_repeat(tmp_path, song):
     """A phone films the second chorus and the start of verse 3: the chorus alone fits three places, the
     verse only one. A clip inside the third chorus alone fits three places equally: it is left out."""
@@ -51,6 +52,7 @@ def test_repeated_chorus_does_not_pull_a_clip_to_the_wrong_repeat(tmp_path, song
     assert by[inside].group is None and "ambiguous" in by[inside].error
 
 
+@pytest.mark.slow
 def test_non_overlapping_loop_clips_are_left_apart(tmp_path):
     """An 8-s loop tiled over a minute, a recorder over all of it, and two 5-s phone clips 20 s apart: each
     fits the recording at every repeat of the loop, so neither is placed, and never with the other."""
@@ -65,6 +67,7 @@ def test_non_overlapping_loop_clips_are_left_apart(tmp_path):
         assert "ambiguous" in by[p].error
 
 
+@pytest.mark.slow
 def test_far_reverberant_phone_at_5db_is_placed_to_1ms(tmp_path, master):
     """A phone at the back of a hall: RT60 2 s, direct sound 8 dB below the reverberation, 5 dB SNR."""
     rec = _write(tmp_path, "ZOOM0003.WAV", master, 0.0, 100.0, eq="none", snr_db=30, seed=7)
@@ -76,6 +79,7 @@ def test_far_reverberant_phone_at_5db_is_placed_to_1ms(tmp_path, master):
     assert by[phone].error_ms is not None and by[phone].error_ms < 1.0
 
 
+@pytest.mark.slow
 def test_four_second_clip_is_placed(tmp_path, master):
     rec = _write(tmp_path, "ZOOM0004.WAV", master, 0.0, 100.0, eq="none", snr_db=30, seed=9)
     short = _write(tmp_path, "IMG_0301.MOV", master, 57.5, 4.0, eq="phone", snr_db=10, reverb_s=0.6, seed=10)
@@ -84,6 +88,7 @@ def test_four_second_clip_is_placed(tmp_path, master):
     assert abs(by[short].offset_s - by[rec].offset_s - 57.5) < 0.001
 
 
+@pytest.mark.slow
 def test_clip_whose_correlation_fails_is_left_out_with_a_reason(tmp_path, master):
     """A tape-like speed wander (the delay drifts ±10 ms within a second or so) keeps the fingerprint's
     32-ms grid matching, but the windows' strong peaks disagree: not placed at the rough offset."""

@@ -39,6 +39,7 @@ def _placed(r: subprocess.CompletedProcess) -> None:
     assert abs(off["rec.wav"] - off["cam.m4a"] - 8.0) < 0.002, off
 
 
+@pytest.mark.slow
 def test_read_only_cache_folder_warns_once_and_aligns(pair, tmp_path):
     """chmod 555; as root (which ignores permission bits) the CLI runs with the two file-permission
     capabilities dropped, as in test_reliability_media."""
@@ -76,6 +77,7 @@ def test_full_cache_warns_once_and_aligns(pair, tmp_path):
         subprocess.run(["umount", cache], capture_output=True)
 
 
+@pytest.mark.slow
 def test_swapped_file_with_same_size_and_mtime_is_read_again(master, tmp_path):
     """A card reader's copy: same name, same size, mtime restored — a different recording."""
     cam = make_clip(tmp_path, "cam.m4a", master, 10.0, 70.0, seed=43)

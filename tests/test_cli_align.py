@@ -39,6 +39,7 @@ def shoot(tmp_path_factory, master, other_master):
     return d, clips
 
 
+@pytest.mark.slow
 def test_cli_json_to_stdout_is_clean_and_complete(shoot, tmp_path):
     d, clips = shoot
     r = run("align", str(d), "--format", "json", "--no-cache")
@@ -57,6 +58,7 @@ def test_cli_json_to_stdout_is_clean_and_complete(shoot, tmp_path):
     assert "broken.mov" in r.stderr  # the table went to stderr, naming the bad file
 
 
+@pytest.mark.slow
 def test_cli_edl_per_track_parsed_back(shoot, tmp_path):
     d, clips = shoot
     out = tmp_path / "out" / "timeline.edl"
@@ -90,6 +92,7 @@ def test_cli_edl_per_track_parsed_back(shoot, tmp_path):
     assert seen == {"GOPR0001.MP4", "C0001.MOV", "ZOOM0001.WAV"}
 
 
+@pytest.mark.slow
 def test_cli_usage_errors_are_one_line(tmp_path):
     r = run("align", str(tmp_path / "nothing-here"), "-o", str(tmp_path / "x.unknown"))
     assert r.returncode == 2
@@ -99,6 +102,7 @@ def test_cli_usage_errors_are_one_line(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr and "banana" in r.stderr
 
 
+@pytest.mark.slow
 def test_cli_all_inputs_bad_still_reports(tmp_path):
     bad = tmp_path / "x.mp4"
     bad.write_bytes(os.urandom(2000))
@@ -110,6 +114,7 @@ def test_cli_all_inputs_bad_still_reports(tmp_path):
     assert "no such file" in by["missing.wav"]["error"]
 
 
+@pytest.mark.slow
 def test_samples_align_to_their_truth():
     """The README's first command: the bundled samples land where scripts/make_samples.py put them."""
     root = os.path.join(os.path.dirname(__file__), "..", "samples")
@@ -129,6 +134,7 @@ def test_samples_align_to_their_truth():
         assert c["drift_ppm"] == pytest.approx(t["drift_ppm"] - truth[ref]["drift_ppm"], abs=10)
 
 
+@pytest.mark.slow
 def test_cli_table_shows_bracketed_names_verbatim(tmp_path):
     """Rich markup must not eat file names: '[red]A.mp4' is a file name."""
     root = os.path.join(os.path.dirname(__file__), "..", "samples")

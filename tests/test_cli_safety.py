@@ -43,6 +43,7 @@ def shoot(tmp_path_factory, master):
 # (1) an output is never an input or an existing media file
 
 
+@pytest.mark.slow
 def test_output_that_is_an_input_is_refused_before_any_work(shoot, tmp_path):
     """`align -q -f json -o *.WAV` (the shell expands the glob to the recording itself)."""
     d, cam, rec, _ = shoot
@@ -54,6 +55,7 @@ def test_output_that_is_an_input_is_refused_before_any_work(shoot, tmp_path):
     assert not (tmp_path / "c").exists() or not os.listdir(tmp_path / "c")  # refused before decoding
 
 
+@pytest.mark.slow
 def test_output_onto_other_media_or_through_a_symlink_to_an_input_is_refused(shoot, tmp_path):
     d, cam, rec, _ = shoot
     other = make_clip(tmp_path, "song.mp3", __import__("numpy").zeros(48000, "float32"), 0.0, 0.5)
@@ -69,6 +71,7 @@ def test_output_onto_other_media_or_through_a_symlink_to_an_input_is_refused(sho
     assert link.is_symlink()
 
 
+@pytest.mark.slow
 def test_symlinked_output_is_followed_not_replaced(shoot, tmp_path):
     d, cam, rec, _ = shoot
     real = tmp_path / "real" / "timeline.csv"
@@ -82,6 +85,7 @@ def test_symlinked_output_is_followed_not_replaced(shoot, tmp_path):
     assert real.read_text().startswith("path,")
 
 
+@pytest.mark.slow
 def test_dev_stdout_and_a_fifo_are_written_in_place(shoot, tmp_path):
     """`-o /dev/stdout` writes to stdout (as root it used to replace the /dev/stdout symlink); a FIFO, as
     `-o >(cmd)` gives, is written through rather than renamed over."""
@@ -106,6 +110,7 @@ def test_dev_stdout_and_a_fifo_are_written_in_place(shoot, tmp_path):
 # (2) every usage error exits 2 with the usage line
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [
     ["align", "--bogus", "x.wav"],            # unknown option
     ["align"],                                # missing argument
@@ -162,6 +167,7 @@ def test_failing_output_does_not_stop_the_others_or_hide_bad_inputs(shoot, tmp_p
 # (12) small items
 
 
+@pytest.mark.slow
 def test_stale_single_edl_removed_when_split_per_track(shoot, tmp_path):
     d, cam, rec, _ = shoot
     stale = tmp_path / "t.edl"

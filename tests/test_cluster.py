@@ -63,6 +63,7 @@ def _same_library(a, b) -> None:
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
 
 
+@pytest.mark.slow
 def test_index_and_identify_through_the_cluster_equal_local(songs, client, tmp_path):
     d, paths, queries, local = songs
     remote = str(tmp_path / "remote.sfp")
@@ -81,6 +82,7 @@ def test_index_and_identify_through_the_cluster_equal_local(songs, client, tmp_p
     assert [r.matches for r in identify_paths(as_shards(shards, parts_fn=lookup), queries)] == ref
 
 
+@pytest.mark.slow
 def test_cli_cluster_option(songs, client, tmp_path):
     d, paths, queries, local = songs
     env = {**os.environ, "SYNCFP_CLUSTER": client.scheduler.address}
@@ -102,6 +104,7 @@ def test_cli_cluster_option(songs, client, tmp_path):
         connect("tcp://127.0.0.1:1", timeout_s=1.0)
 
 
+@pytest.mark.slow
 def test_align_through_the_cluster_equals_local(client, master, tmp_path, monkeypatch):
     from conftest import make_clip
 
@@ -118,6 +121,7 @@ def test_align_through_the_cluster_equals_local(client, master, tmp_path, monkey
         assert a.offset_s == pytest.approx(b.offset_s, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_index_loses_and_duplicates_nothing(songs, tmp_path):
     d, paths, queries, local = songs
     killed = []

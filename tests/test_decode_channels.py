@@ -124,6 +124,7 @@ def test_stream_rules_parse_and_match():
             parse_stream_rules(bad)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext", [".mkv", ".mp4"])
 def test_two_stream_camera_found_automatically(shoot, ext):
     _, rec, cams = shoot
@@ -135,6 +136,7 @@ def test_two_stream_camera_found_automatically(shoot, ext):
     assert clips["rec.wav"]["audio_streams"] == 1 and clips["rec.wav"]["stream_choice"] is None
 
 
+@pytest.mark.slow
 def test_stream_option_per_file_and_lenient(shoot):
     _, rec, cams = shoot
     r, clips = run_align("--stream", "1", rec, cams[".mkv"])  # the recorder has no stream 1: its own is used
@@ -151,6 +153,7 @@ def test_stream_option_per_file_and_lenient(shoot):
     assert r.returncode == 2 and "PATTERN=N" in r.stderr
 
 
+@pytest.mark.slow
 def test_ltc_channel_and_inverted_stereo_are_placed(shoot):
     d, rec, _ = shoot
     r, clips = run_align(rec, str(d / "poly_ltc.wav"), str(d / "inverted.wav"))

@@ -52,6 +52,7 @@ def gappy(tmp_path_factory, master):
     return cam, out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext", [".mp4", ".mkv"])
 def test_dropout_is_decoded_as_silence(gappy, ext):
     _, files = gappy
@@ -62,6 +63,7 @@ def test_dropout_is_decoded_as_silence(gappy, ext):
     assert gap < 1e-3 < np.abs(y[int(12 * 8000) : int(13 * 8000)]).max()
 
 
+@pytest.mark.slow
 def test_clip_with_dropout_placed_without_false_drift(gappy):
     cam, files = gappy
     r = subprocess.run([sys.executable, "-m", "syncfp", "align", "-q", "-f", "json", "--no-cache", cam,

@@ -12,6 +12,7 @@ from pathlib import Path
 import av
 import numpy as np
 import opentimelineio as otio
+import pytest
 
 from bench import encode, synth
 
@@ -50,6 +51,7 @@ def _media(d: Path) -> list[str]:
     return paths
 
 
+@pytest.mark.slow
 def test_cli_writes_otio_fcp7_and_fcpxml_from_real_media(tmp_path: Path) -> None:
     paths = _media(tmp_path)
     out = tmp_path / "out"

@@ -100,6 +100,7 @@ def _video_frames(path: str) -> int:
         return int((end - float(v.start_time * v.time_base)) * RATE + Fraction(1, 10**4))
 
 
+@pytest.mark.slow
 def test_json_gives_audio_and_picture_offsets_and_flags_vfr(shoot: dict) -> None:
     (path,) = _out(shoot, ".json")
     doc = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -32,6 +32,7 @@ def exported(tmp_path_factory, master):
     return paths, out
 
 
+@pytest.mark.slow
 def test_edl_comments_cannot_add_events(exported):
     paths, out = exported
     edls = sorted(out.glob("t*.edl"))

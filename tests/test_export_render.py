@@ -109,6 +109,7 @@ def renders(tmp_path_factory, master) -> dict[str, np.ndarray]:
     return out
 
 
+@pytest.mark.slow
 def test_two_placed_cameras_play_in_sync_in_melts_render_within_1ms(renders: dict[str, np.ndarray]) -> None:
     a, b = renders["camA.mp4"], renders["camB.mp4"]
     lo = float(180 / RATE) + 1.0  # inside both clips

@@ -24,6 +24,7 @@ def test_report_is_self_contained(tmp_path: Path) -> None:
     assert text.count('class="clip"') == 5 and text.count('class="song"') == 2
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver")
 def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     webdriver = pytest.importorskip("selenium.webdriver")

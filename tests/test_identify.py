@@ -57,6 +57,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "syncfp", *args], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_noisy_aac_clips_named_with_offset_and_strangers_unmatched(setup):
     d, audio, lib_path = setup
     cases = [(401, 11.37), (403, 17.9), (400, 2.25)]
@@ -78,6 +79,7 @@ def test_noisy_aac_clips_named_with_offset_and_strangers_unmatched(setup):
     assert r.returncode == 0 and "no match" in r.stdout
 
 
+@pytest.mark.slow
 def test_setlist_of_a_long_recording(setup):
     d, audio, lib_path = setup
     rate = RATE
@@ -118,6 +120,7 @@ def test_speed_changed_clip_found_with_speed_search(setup):
     assert not plain.matches or plain.matches[0].score < found.matches[0].score
 
 
+@pytest.mark.slow
 def test_two_tracks_with_the_same_tags_told_apart(tmp_path):
     """Two different songs tagged alike: each clip names its own file (path and sha256), the table shows the
     file names, and `library list` gives every track's path and id."""
@@ -158,6 +161,7 @@ def test_speed_changed_clip_found_without_a_flag(setup):
     assert best["track"] == "Track 401" and best["speed"] == 1.03 and abs(best["offset"] - 4.0) <= 0.1
 
 
+@pytest.mark.slow
 def test_clip_under_speech_babble_at_0_db_identified(setup, tmp_path):
     """Four talkers (espeak-ng sentences cut into words and re-pitched, as the hard bench makes them; its
     noise babble when espeak-ng is missing) as loud as the music, then a phone's EQ and AAC: named with
@@ -178,6 +182,7 @@ def test_clip_under_speech_babble_at_0_db_identified(setup, tmp_path):
     assert abs(res.matches[0].offset_s - 9.5) <= 0.1
 
 
+@pytest.mark.slow
 def test_unreadable_query_is_one_line(setup):
     d, _, lib_path = setup
     bad = str(d / "bad.mp3")
@@ -188,6 +193,7 @@ def test_unreadable_query_is_one_line(setup):
     assert json.loads(r.stdout)["matches"] == []
 
 
+@pytest.mark.slow
 def test_align_with_library_marks_songs_on_the_timeline(setup):
     d, audio, lib_path = setup
     concert = np.concatenate([audio[402][int(5 * RATE) : int(25 * RATE)], audio[400][int(3 * RATE) : int(21 * RATE)]])

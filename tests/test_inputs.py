@@ -27,6 +27,7 @@ def _video_only(path):
             out.mux(p)
 
 
+@pytest.mark.slow
 def test_bad_inputs_reported_and_good_ones_aligned(tmp_path, master):
     a = make_clip(tmp_path, "good/a.wav", master, 0.0, 30.0, seed=31)
     b = make_clip(tmp_path, "good/b.mp4", master, 12.0, 30.0, seed=32)
@@ -65,6 +66,7 @@ def test_bad_inputs_reported_and_good_ones_aligned(tmp_path, master):
     assert clean.clips[1].offset_s == pytest.approx(by[b].offset_s, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_odd_rates_and_layouts(tmp_path, master):
     ref = make_clip(tmp_path, "r/ref.wav", master, 0.0, 40.0, seed=33)
     low = make_clip(tmp_path, "r/low.wav", master, 10.0, 20.0, rate_hz=8000, seed=34)
@@ -77,6 +79,7 @@ def test_odd_rates_and_layouts(tmp_path, master):
     assert abs(by[multi].offset_s - by[ref].offset_s - 5.0) < 0.001
 
 
+@pytest.mark.slow
 def test_cache_only_decodes_new_files(tmp_path, master, cache_dir):
     a = make_clip(tmp_path, "c/a.wav", master, 0.0, 30.0, seed=36)
     b = make_clip(tmp_path, "c/b.wav", master, 10.0, 30.0, seed=37)

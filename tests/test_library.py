@@ -39,6 +39,7 @@ def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           env={**os.environ, **(env or {})})
 
 
+@pytest.mark.slow
 def test_index_is_incremental_and_names_from_tags(songs, tmp_path):
     lib_path = str(tmp_path / "songs.sfp")
     rep = index_files(lib_path, songs[:2])
@@ -57,6 +58,7 @@ def test_index_is_incremental_and_names_from_tags(songs, tmp_path):
     assert lib.n_postings == sum(t.n_hashes for t in lib.tracks)
 
 
+@pytest.mark.slow
 def test_damaged_library_gives_clear_error(songs, tmp_path):
     lib_path = str(tmp_path / "songs.sfp")
     index_files(lib_path, songs[:1])
@@ -94,6 +96,7 @@ def test_lock_keeps_a_second_writer_out(songs, tmp_path):
     assert not os.path.exists(lib_path)
 
 
+@pytest.mark.slow
 def test_killed_index_run_resumes(tmp_path):
     src = _song(300, 12.0)
     files = []
@@ -118,6 +121,7 @@ def test_killed_index_run_resumes(tmp_path):
     assert f"already indexed {done_before}" in r.stderr.replace("\n", " ") or done_before == 12
 
 
+@pytest.mark.slow
 def test_default_path_and_cli_info(songs, tmp_path):
     lib_path = str(tmp_path / "env.sfp")
     env = {"SYNCFP_LIBRARY": lib_path}

@@ -53,6 +53,7 @@ def test_identical_copies_and_a_contained_clip(tmp_path, music):
     assert min(c.confidence for c in al.clips) > 0.9
 
 
+@pytest.mark.slow
 def test_periodic_loop_is_never_placed_with_certainty(tmp_path):
     loop = synth.concert(30.0, rate_hz=R, seed=43)
     tiled = np.tile(loop, 4)  # 2 minutes of a 30-s loop: every offset k·30 s fits equally well
@@ -89,6 +90,7 @@ def test_speech_aligns_and_unrelated_speech_and_noise_do_not(tmp_path):
         assert by[name].group is None and by[name].error == "no matching audio in any other clip"
 
 
+@pytest.mark.slow
 def test_any_input_order_gives_the_same_result(tmp_path, music):
     """Equal-length copies tie for the reference clip; the answer must not depend on which came first."""
     a = _w(tmp_path, "a.wav", _dev(music[: 40 * R], 5))

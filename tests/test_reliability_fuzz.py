@@ -49,6 +49,7 @@ def _apply(data: bytes, edits) -> bytes:
     return bytes(b)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ext=st.sampled_from([".wav", ".flac", ".mp3", ".mp4", ".mov", ".m4a", ".mkv", ".opus"]),
@@ -61,6 +62,7 @@ def test_decode_survives_damaged_media(seeds, tmp_path, ext, edits):
     assert res.status not in FAILURES, res
 
 
+@pytest.mark.slow
 def test_library_loading_survives_damage():
     res = fuzz_library.run(cases=150, seconds=None, seed=11)
     assert res["inputs"] == 150

@@ -23,11 +23,13 @@ def songs(tmp_path_factory) -> list[str]:
     return kill_index.make_songs(str(tmp_path_factory.mktemp("kill-songs")), n=8, seconds=8.0)
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_loses_nothing(songs):
     res = kill_index.run(runs=1, seed=3, kills=3, songs=songs)
     assert res["failures"] == [], res
 
 
+@pytest.mark.slow
 def test_two_index_processes_on_one_library(songs, tmp_path):
     lib = str(tmp_path / "both.sfp")
     a, b = songs[:5], songs[3:]  # overlapping sets
@@ -46,6 +48,7 @@ def test_two_index_processes_on_one_library(songs, tmp_path):
     assert len(shas) == len(set(shas)) == len(songs)
 
 
+@pytest.mark.slow
 def test_disk_full_fails_cleanly_and_keeps_the_library(songs, tmp_path):
     """A 2 MB tmpfs filled up; where mounting is not allowed, a file-size limit (RLIMIT_FSIZE) instead."""
     d = str(tmp_path / f"small-{uuid.uuid4().hex[:6]}")

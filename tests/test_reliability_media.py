@@ -73,6 +73,7 @@ def _check_bad(name: str, reason: str | None) -> None:
     assert _expected_reason(name) in reason.lower(), (name, reason)
 
 
+@pytest.mark.slow
 def test_align_reports_bad_files_and_good_ones_are_unchanged(corpus):
     good, bad = corpus
     mixed = [p for pair in zip(good, list(bad.values())) for p in pair] + list(bad.values())[len(good):]
@@ -90,6 +91,7 @@ def test_align_reports_bad_files_and_good_ones_are_unchanged(corpus):
     assert "decoding stopped early" in by[good[-1]].warning  # the cut-off camera file is kept, with a note
 
 
+@pytest.mark.slow
 def test_index_reports_bad_files_and_good_ones_are_unchanged(corpus, tmp_path):
     good, bad = corpus
     rep = index_files(str(tmp_path / "mixed.sfp"), [*bad.values(), *good])
@@ -112,6 +114,7 @@ def _cli(*args: str, **kw) -> subprocess.CompletedProcess:
                           **kw)
 
 
+@pytest.mark.slow
 def test_cli_align_one_line_per_bad_file(corpus):
     good, bad = corpus
     r = _cli("align", "-q", "-f", "json", "--no-cache", *good[:3], *bad.values())
@@ -135,6 +138,7 @@ def test_cli_index_one_line_per_bad_file(corpus, tmp_path):
     assert len(open_library(str(tmp_path / "l.sfp")).tracks) == 1
 
 
+@pytest.mark.slow
 def test_unreadable_file(corpus, tmp_path):
     """chmod 000. Root reads anything (CAP_DAC_OVERRIDE), so as root the CLI runs under `setpriv` with the
     two file-permission capabilities dropped: still uid 0, but the permission bits now bite."""

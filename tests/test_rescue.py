@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from conftest import MASTER_RATE, make_clip
 from syncfp.config import FingerprintConfig
@@ -32,6 +33,7 @@ def test_envelope_correlation_is_a_coefficient_per_lag():
             assert abs(c[i] - want) < 1e-5
 
 
+@pytest.mark.slow
 def test_noisy_clip_over_a_quiet_intro_is_rescued_and_a_distractor_is_not(tmp_path, master, other_master):
     """The intro is 12 dB below the rest: unnormalised envelope correlation preferred the loud part."""
     quiet = master.copy()

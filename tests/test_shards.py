@@ -57,6 +57,7 @@ def _results(lib, paths, segments=False):
     return [(r.matches, r.segments) for r in identify_paths(lib, paths, segments=segments)]
 
 
+@pytest.mark.slow
 def test_shards_give_the_merged_librarys_answers(built):
     d, songs, single, shard_dir, queries, concert = built
     shards = open_shards(shard_dir)
@@ -79,6 +80,7 @@ def test_shards_give_the_merged_librarys_answers(built):
     assert _results(merged, queries) == ref
 
 
+@pytest.mark.slow
 def test_shards_skip_known_tracks_and_remove(built, tmp_path):
     d, songs, single, shard_dir, queries, concert = built
     lib_dir = str(tmp_path / "lib")
@@ -99,6 +101,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "syncfp", *args], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_on_a_folder(built, tmp_path):
     d, songs, single, shard_dir, queries, concert = built
     lib_dir = str(tmp_path / "cli-lib") + os.sep

@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict
 from fractions import Fraction
 
 import numpy as np
 
 from ..config import FingerprintConfig
+from ..fsutil import PendingFile, atomic_file
 from ..types import Fingerprint, Hashes, MediaInfo
 
 FORMAT = 4  # 2: MediaInfo.time_reference; 3: stream start times, video length, VFR flag; 4: stream choice, downmix
@@ -51,12 +51,8 @@ def unusable_reason(cache_dir: str) -> str | None:
     None when it can."""
     try:
         os.makedirs(cache_dir, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".part")
-        try:
-            os.write(fd, b"\0" * 4096)
-        finally:
-            os.close(fd)
-            os.remove(tmp)
+        with PendingFile(os.path.join(cache_dir, "probe")) as probe, probe.handle() as fh:
+            fh.write(b"\0" * 4096)  # flushed on close: a full disk raises here; never committed, so removed
     except OSError as exc:
         return exc.strerror or str(exc)
     return None
@@ -108,21 +104,10 @@ def save(cache_dir: str, key: str, fp: Fingerprint) -> None:
         "rate_hz": fp.rate_hz, "rms_db": fp.rms_db, "info": _info_to_json(fp.info),
     }
     try:
-        _atomic(base + ".npy", lambda fh: np.save(fh, packed, allow_pickle=False), cache_dir)
-        _atomic(base + ".json", lambda fh: fh.write(json.dumps(meta).encode()), cache_dir)
+        # not durable: a cache entry lost in a crash is rebuilt, an fsync per entry would cost every run
+        with atomic_file(base + ".npy", durable=False) as fh:
+            np.save(fh, packed, allow_pickle=False)
+        with atomic_file(base + ".json", durable=False) as fh:
+            fh.write(json.dumps(meta).encode())
     except OSError:
         pass
-
-
-def _atomic(dest: str, write, directory: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise

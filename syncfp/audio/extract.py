@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
@@ -19,6 +18,7 @@ import numpy as np
 from ..config import FingerprintConfig
 from ..engine.fingerprint import fingerprint_blocks, n_frames_for
 from ..errors import MediaError
+from ..fsutil import atomic_file, remove_quietly
 from ..inputs import stream_for
 from ..types import Fingerprint, Hashes, StreamChoice, StreamRules
 from . import cache as cache_mod
@@ -70,14 +70,14 @@ def extract(
         info = replace(info, downmix=chunks.mix.note)
     duration = n / cfg.rate_hz
     if n == 0:
-        _remove(pcm_path)
+        remove_quietly(pcm_path)
         raise MediaError(path, "no audio samples decoded")
     if duration < MIN_DURATION_S:
-        _remove(pcm_path)
+        remove_quietly(pcm_path)
         raise MediaError(path, f"too short ({duration:.2f} s of audio; at least {MIN_DURATION_S:g} s needed)")
     rms_db = 10 * np.log10(sumsq / n + 1e-20)
     if rms_db < SILENCE_DB:
-        _remove(pcm_path)
+        remove_quietly(pcm_path)
         raise MediaError(path, f"silent (audio level {rms_db:.0f} dBFS)")
     hashes = fingerprint_blocks(PcmFile(pcm_path), cfg) if hashes else _no_hashes(n, cfg)
     fp = Fingerprint(
@@ -153,17 +153,17 @@ def _decode_to(out_dir: str, stem: str, path: str, cfg: FingerprintConfig,
     """Stream-decode *path* into ``out_dir/stem.pcm``; (pcm path, info, chunk source, samples, sum of squares)."""
     pcm_path = os.path.join(out_dir, stem + ".pcm")
     info, chunks = stream_audio(path, rate_hz=cfg.rate_hz, stream_index=stream_index)
-    n, sumsq = _write_pcm(chunks, pcm_path, out_dir)
+    n, sumsq = _write_pcm(chunks, pcm_path)
     return pcm_path, info, chunks, n, sumsq
 
 
-def _write_pcm(chunks, pcm_path: str, out_dir: str) -> tuple[int, float]:
+def _write_pcm(chunks, pcm_path: str) -> tuple[int, float]:
     """Write chunks as int16 to a temp file renamed into place; return (samples, sum of squares)."""
     n = 0
     sumsq = 0.0
-    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as fh:
+        # not durable: scratch audio, rebuilt from the media when lost
+        with atomic_file(pcm_path, durable=False) as fh:
             for chunk in chunks:
                 if not chunk.size:
                     continue
@@ -174,22 +174,12 @@ def _write_pcm(chunks, pcm_path: str, out_dir: str) -> tuple[int, float]:
                 np.clip(scaled, -32768, 32767, out=scaled)
                 fh.write(scaled.astype(np.int16).tobytes())
                 n += chunk.size
-        os.replace(tmp, pcm_path)
-    except BaseException:
-        _remove(tmp)
-        raise
     finally:
         close = getattr(chunks, "close", None)
         if close:
             close()
     return n, sumsq
 
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass
 
 
 def _no_hashes(n_samples: int, cfg: FingerprintConfig) -> Hashes:

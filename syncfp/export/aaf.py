@@ -4,11 +4,8 @@ exactly when the timeline is; not checked in Avid)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 from ..errors import OutputError
-from ..fsutil import atomic_write_bytes
+from ..fsutil import PendingFile, atomic_write_bytes
 from .common import per_group
 from .otio import to_timeline
 from .timeline import Timeline
@@ -51,20 +48,17 @@ def write(tl: Timeline, path: str, *, options=None) -> list[str]:
     written = []
     for i, (name, group) in enumerate(per_group(path, tl)):
         timeline = to_timeline(tl, group, title=title, with_unplaced=i == 0, uniform_rate=True)
-        # the adapter writes to a path only: write beside the target, then move it in atomically
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(name)), suffix=".aaf")
-        os.close(fd)
+        # the adapter writes to a path only: write a scratch file beside the target (never committed, so
+        # removed on the way out), then move its bytes in with atomic_write_bytes (pipes, links, media guard)
         try:
-            otio.adapters.write_to_file(timeline, tmp, adapter_name="AAF", use_empty_mob_ids=True)
-            set_drop_frame(tmp, tl.drop_frame)
-            with open(tmp, "rb") as fh:
-                atomic_write_bytes(name, fh.read())
+            with PendingFile(name, suffix=".aaf") as scratch:
+                otio.adapters.write_to_file(timeline, scratch.tmp, adapter_name="AAF", use_empty_mob_ids=True)
+                set_drop_frame(scratch.tmp, tl.drop_frame)
+                with open(scratch.tmp, "rb") as fh:
+                    atomic_write_bytes(name, fh.read())
         except OutputError:
             raise
         except Exception as exc:  # noqa: BLE001 - the adapter's own errors become one line
             raise OutputError(f"{name}: AAF export failed ({type(exc).__name__}: {str(exc)[:160]})") from None
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
         written.append(name)
     return written

@@ -5,7 +5,6 @@ Composition only, like `api.align`: the library is opened once for a whole batch
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ import numpy as np
 
 from ..audio.extract import extract
 from ..errors import MediaError
+from ..fsutil import remove_quietly
 from .identify import IdentifyConfig, Match, Segment, identify_audio
 from .store import Library
 
@@ -50,10 +50,7 @@ def identify_paths(
                 matches, segs = identify_audio(lib, pcm, cfg, segments=segments)
                 del pcm
             finally:
-                try:
-                    os.remove(fp.pcm_path)
-                except OSError:
-                    pass
+                remove_quietly(fp.pcm_path)
             yield QueryResult(query=path, matches=matches, duration_s=fp.duration_s, segments=segs)
 
 

@@ -22,6 +22,7 @@ from ..audio.extract import fingerprint_files
 from ..config import FingerprintConfig
 from ..engine import hashtable as index_mod
 from ..errors import OutputError
+from ..fsutil import atomic_file, remove_quietly
 from ..types import Hashes
 from .store import (LIBRARY_FINGERPRINT, Library, LibraryError, TableWriter, Track, open_library,
                       remove_stale_temps)
@@ -88,15 +89,10 @@ def _save_pending(path: str, track: Track, hashes: Hashes) -> None:
     packed = (hashes.hash.astype(np.int64) << 32) | hashes.frame.astype(np.int64)
     for suffix, write in ((".npy", lambda fh: np.save(fh, packed, allow_pickle=False)),
                           (".json", lambda fh: fh.write(json.dumps(asdict(track)).encode()))):
-        fd, tmp = tempfile.mkstemp(dir=d, suffix=".part")
         try:
-            with os.fdopen(fd, "wb") as fh:
+            with atomic_file(os.path.join(d, track.sha256 + suffix)) as fh:
                 write(fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, os.path.join(d, track.sha256 + suffix))
         except OSError as exc:  # disk full, quota: the library file itself is untouched
-            _remove(tmp)
             raise OutputError(f"{path}: cannot save indexing progress ({exc.strerror or exc})") from None
 
 
@@ -105,7 +101,7 @@ def _load_pending(path: str) -> list[tuple[Track, Hashes]]:
     out = []
     for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
         if name.endswith(".part"):  # a temp file of a killed run; we hold the write lock, so it is stale
-            _remove(os.path.join(d, name))
+            remove_quietly(os.path.join(d, name))
         if not name.endswith(".json"):
             continue
         base = os.path.join(d, name[:-5])
@@ -124,10 +120,7 @@ def _clear_pending(path: str, shas: set[str]) -> None:
     d = _pending_dir(path)
     for sha in shas:
         for suffix in (".json", ".npy"):
-            try:
-                os.remove(os.path.join(d, sha + suffix))
-            except OSError:
-                pass
+            remove_quietly(os.path.join(d, sha + suffix))
 
 
 def _open_or_empty(path: str, cfg: FingerprintConfig) -> Library:
@@ -154,16 +147,12 @@ def merge_tracks(lib: Library, new: list[tuple[Track, Hashes]]) -> Library:
     add = index_mod.build([h for _, h in new])
     add_vals = (np.asarray(bases, np.int64)[add.items] + add.frames).astype(np.uint32)
     keys, starts = index_mod.merged_keys(lib.keys, lib.starts, add.keys, add.starts)
-    writer = TableWriter(lib.path, n_postings=int(starts[-1]), n_keys=keys.size)
-    try:
+    with TableWriter(lib.path, n_postings=int(starts[-1]), n_keys=keys.size) as writer:
         writer.array("keys")[:] = keys
         writer.array("starts")[:] = starts
         index_mod.merge_values(keys, starts, [(lib.keys, lib.starts, lib.postings), (add.keys, add.starts, add_vals)],
                                writer.array("postings"))
         writer.commit(cfg=lib.cfg, tracks=tracks, next_base=base)
-    except BaseException:
-        writer.abort()
-        raise
     return open_library(lib.path, cfg=lib.cfg, verify=False)
 
 
@@ -229,7 +218,7 @@ def index_files(
                     staged.append((track, fp.hashes))
                     added.append(f)
                     hours += fp.duration_s / 3600.0
-                    _remove(fp.pcm_path)
+                    remove_quietly(fp.pcm_path)
                 report(min(lo + step, total), total, hours)
                 if sum(len(h) for _, h in staged) >= MERGE_FRACTION * max(lib.n_postings, 1) or lo + step >= total:
                     if staged:
@@ -265,17 +254,13 @@ def remove_tracks(path: str, names: Sequence[str], *, cfg: FingerprintConfig = L
             return (k >= 0) & (v < hi[np.maximum(k, 0)])
 
         keys, starts, vals = index_mod.filter_values(lib.keys, lib.starts, lib.postings, drop)
-        writer = TableWriter(path, n_postings=vals.size, n_keys=keys.size)
-        try:
+        with TableWriter(path, n_postings=vals.size, n_keys=keys.size) as writer:
             writer.array("keys")[:] = keys
             writer.array("starts")[:] = starts
             writer.array("postings")[:] = vals
             gone_sha = {t.sha256 for t in gone}
             writer.commit(cfg=lib.cfg, tracks=[t for t in lib.tracks if t.sha256 not in gone_sha],
                           next_base=lib.next_base)
-        except BaseException:
-            writer.abort()
-            raise
         return gone
 
 
@@ -288,9 +273,3 @@ def _selected(t: Track, names: Sequence[str]) -> bool:
             return True
     return False
 
-
-def _remove(p: str) -> None:
-    try:
-        os.remove(p)
-    except OSError:
-        pass

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..config import FingerprintConfig
 from ..engine import hashtable as index_mod
-from ..fsutil import atomic_write_text
+from ..fsutil import atomic_write_text, remove_quietly
 from ..types import Hashes
 from .identify import Hits, IdentifyConfig, bucket_cap
 from .store import LIBRARY_FINGERPRINT, Library, LibraryError, TableWriter, Track, open_library
@@ -195,7 +195,7 @@ def index_shards(directory: str, files: Sequence[str], **options):
             n_keys = _union_keys(shards)
             _write_manifest(directory, shards, next_id=next_id + 1, n_keys=n_keys)
         else:
-            _remove(shard_path)
+            remove_quietly(shard_path)
             n_keys = current.n_keys if current else 0
             if not has:
                 _write_manifest(directory, [], next_id=next_id, n_keys=0)
@@ -221,17 +221,13 @@ def merge_shards(libs: Sequence[Library], path: str) -> Library:
     keys, starts = libs[0].keys, libs[0].starts
     for s in libs[1:]:
         keys, starts = index_mod.merged_keys(keys, starts, s.keys, s.starts)
-    writer = TableWriter(path, n_postings=int(starts[-1]), n_keys=int(keys.size))
-    try:
+    with TableWriter(path, n_postings=int(starts[-1]), n_keys=int(keys.size)) as writer:
         writer.array("keys")[:] = keys
         writer.array("starts")[:] = starts
         parts = [(s.keys, s.starts, _Displaced(s.postings, int(d))) for s, d in zip(libs, disp)]
         index_mod.merge_values(keys, starts, parts, writer.array("postings"))
         tracks = [replace(t, base=t.base + int(d)) for s, d in zip(libs, disp) for t in s.tracks]
         writer.commit(cfg=libs[0].cfg, tracks=tracks, next_base=int(disp[-1]))
-    except BaseException:
-        writer.abort()
-        raise
     return open_library(path, cfg=libs[0].cfg, verify=False)
 
 
@@ -259,7 +255,7 @@ def compact(directory: str, *, target_bytes: int = COMPACT_BYTES) -> tuple[int, 
             old += [s.path for s in g]
         _write_manifest(directory, out, next_id=next_id, n_keys=cur.n_keys)
         for p in old:  # readers holding them open keep their copy until they close it
-            _remove(p)
+            remove_quietly(p)
             _tidy(p)
     return len(cur.shards), len(out)
 
@@ -284,15 +280,9 @@ def remove_from_shards(directory: str, names: Sequence[str]) -> list[Track]:
 
 def _tidy(shard_path: str) -> None:
     """Drop a shard's writer lock file and empty pending folder (the manifest's lock guards the folder)."""
-    _remove(shard_path + ".lock")
+    remove_quietly(shard_path + ".lock")
     try:
         os.rmdir(shard_path + ".pending")
     except OSError:
         pass
 
-
-def _remove(p: str) -> None:
-    try:
-        os.remove(p)
-    except OSError:
-        pass

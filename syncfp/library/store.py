@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import struct
-import tempfile
 import zlib
 from dataclasses import asdict, dataclass, field
 
@@ -27,7 +26,7 @@ import numpy as np
 from ..config import FingerprintConfig
 from ..engine.hashtable import csr_ranges
 from ..errors import OutputError, SyncfpError
-from ..fsutil import default_file_mode
+from ..fsutil import PendingFile, default_file_mode, remove_quietly
 
 MAGIC = b"SYNCFPLB"
 FORMAT = 1
@@ -251,10 +250,7 @@ def remove_stale_temps(path: str) -> None:
         return
     for name in names:
         if name.startswith(prefix) and name.endswith(".part"):
-            try:
-                os.remove(os.path.join(directory, name))
-            except OSError:
-                pass
+            remove_quietly(os.path.join(directory, name))
 
 
 def _aligned(n: int) -> int:
@@ -262,19 +258,18 @@ def _aligned(n: int) -> int:
 
 
 class TableWriter:
-    """Writes a new library file next to *path*: allocate arrays, fill them, `commit` renames it into place.
+    """Writes a new library file next to *path*: allocate arrays, fill them, `commit` renames it into place
+    (a `PendingFile`); as a context manager, leaving without `commit` aborts.
 
     Arrays are memory-mapped from the temp file, so tables larger than memory can be filled in chunks.
     """
 
     def __init__(self, path: str, *, n_postings: int, n_keys: int) -> None:
         self.path = path
-        directory = os.path.dirname(os.path.abspath(path))
         try:
-            os.makedirs(directory, exist_ok=True)
-            fd, self.tmp = tempfile.mkstemp(dir=directory, prefix=temp_prefix(path), suffix=".part")
-            os.close(fd)
-            os.chmod(self.tmp, default_file_mode())  # not mkstemp's 0600: libraries are shared
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            # mode: not mkstemp's 0600, libraries are shared
+            self.pending = PendingFile(path, prefix=temp_prefix(path), mode=default_file_mode())
         except OSError as exc:
             raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
         self.layout: dict[str, tuple[str, int, int]] = {}
@@ -285,7 +280,7 @@ class TableWriter:
             off = _aligned(off + count * np.dtype(dtype).itemsize)
         self.header_offset = off
         try:
-            with open(self.tmp, "r+b") as fh:
+            with open(self.pending.tmp, "r+b") as fh:
                 if hasattr(os, "posix_fallocate"):
                     # reserve the blocks now: writing a sparse memmap on a full disk would die of SIGBUS
                     os.posix_fallocate(fh.fileno(), 0, off)
@@ -299,7 +294,7 @@ class TableWriter:
         dtype, off, count = self.layout[name]
         if count == 0:
             return np.zeros(0, dtype)
-        return np.memmap(self.tmp, dtype=dtype, mode="r+", offset=off, shape=(count,))
+        return np.memmap(self.pending.tmp, dtype=dtype, mode="r+", offset=off, shape=(count,))
 
     def commit(self, *, cfg: FingerprintConfig, tracks: list[Track], next_base: int) -> None:
         """Checksum the arrays, append the header, fsync and rename over the library."""
@@ -316,34 +311,22 @@ class TableWriter:
         blob = json.dumps(head, separators=(",", ":")).encode()
         prefix = _PREFIX.pack(MAGIC, FORMAT, self.header_offset, len(blob), zlib.crc32(blob))
         try:
-            with open(self.tmp, "r+b") as fh:
+            with open(self.pending.tmp, "r+b") as fh:
                 fh.seek(self.header_offset)
                 fh.write(blob)
                 fh.seek(0)
                 fh.write(prefix.ljust(_PREFIX_SIZE, b"\0"))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(self.tmp, self.path)
-            _fsync_dir(os.path.dirname(os.path.abspath(self.path)))
+            self.pending.commit(sync_dir=True)
         except OSError as exc:
             self.abort()
             raise OutputError(f"{self.path}: cannot write ({exc.strerror or exc})") from None
 
     def abort(self) -> None:
-        try:
-            os.remove(self.tmp)
-        except OSError:
-            pass
+        """Remove the temp file (no-op after `commit`)."""
+        self.pending.abort()
 
+    def __enter__(self) -> TableWriter:
+        return self
 
-def _fsync_dir(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.abort()  # no commit (an error while filling): the library at `path` stays as it was
