@@ -119,9 +119,11 @@ def test_dev_stdout_and_a_fifo_are_written_in_place(shoot, tmp_path):
     ["align", "-weird.wav"],                  # a file name starting with '-'
     ["align", "x.wav", "-f", "nope"],         # our own check: unknown format
     ["align", "x.wav", "-o", "t.unknown"],    # our own check: suffix without a format
+    ["align", "x.wav", "-f", "json", "-o", "t.edl"],  # our own check: --format against the suffix
     ["identify", "x.wav", "-f", "xml"],       # another command's own check
     ["library", "info", "--bogus"],           # a sub-command's unknown option
-], ids=["option", "missing", "value", "command", "dash-name", "format", "suffix", "identify", "library"])
+], ids=["option", "missing", "value", "command", "dash-name", "format", "suffix", "format-vs-suffix",
+       "identify", "library"])
 def test_usage_errors_exit_2_with_the_usage_line(args):
     r = run(*args, timeout=60)
     assert r.returncode == 2, r.stderr
