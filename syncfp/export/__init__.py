@@ -8,28 +8,19 @@ one video track, so the EDL writer writes one file per track.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from fractions import Fraction
+from typing import Protocol
 
 from ..errors import UsageError
 from ..types import Alignment
 from . import audacity, csvout, edl, fcp7, fcpxml, jsonout, otio, reaper, report
-from .timeline import Marker, Timeline, build
+from .options import DEFAULT_OPTIONS, ExportOptions, timeline_for
+from .timeline import Timeline
 
 
-@dataclass(frozen=True)
-class ExportOptions:
-    fps: Fraction | None = None
-    drop_frame: bool | None = None
-    edl_style: str = "cmx"  # or "premiere": no comment lines Premiere misreads
-    drift_correction: bool = True
-    fcpx_multicam: bool = False
-    markers: Mapping[int, Sequence[Marker]] | None = None  # group → songs, seconds on its timeline
-    title: str = "syncfp"
+class Writer(Protocol):
+    def __call__(self, tl: Timeline, path: str, *, options: ExportOptions = ...) -> list[str]: ...
 
 
-Writer = Callable[..., list[str]]
 WRITERS: dict[str, Writer] = {
     "otio": otio.write, "fcp7": fcp7.write, "fcpxml": fcpxml.write, "edl": edl.write, "json": jsonout.write,
     "csv": csvout.write, "audacity": audacity.write, "rpp": reaper.write, "html": report.write,
@@ -65,12 +56,6 @@ def format_for(path: str, fmt: str | None) -> str:
     return SUFFIXES[suffix]
 
 
-def timeline_for(alignment: Alignment, options: ExportOptions = ExportOptions()) -> Timeline:
-    """The timeline every writer draws from, built with the export options."""
-    return build(alignment, fps=options.fps, drop_frame=options.drop_frame,
-                 drift_correction=options.drift_correction, markers=options.markers)
-
-
-def write(alignment: Alignment, path: str, *, fmt: str | None = None, options: ExportOptions = ExportOptions()) -> list[str]:
+def write(alignment: Alignment, path: str, *, fmt: str | None = None, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
     """Write *alignment* to *path* in the chosen format; returns the files written."""
     return WRITERS[format_for(path, fmt)](timeline_for(alignment, options), path, options=options)

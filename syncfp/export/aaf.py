@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..errors import OutputError
 from ..fsutil import PendingFile, atomic_write_bytes
 from .common import per_group
+from .options import DEFAULT_OPTIONS, ExportOptions
 from .otio import to_timeline
 from .timeline import Timeline
 
@@ -41,10 +42,10 @@ def set_drop_frame(path: str, drop: bool) -> int:
     return n
 
 
-def write(tl: Timeline, path: str, *, options=None) -> list[str]:
+def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
     import opentimelineio as otio
 
-    title = getattr(options, "title", "syncfp")
+    title = options.title
     written = []
     for i, (name, group) in enumerate(per_group(path, tl)):
         timeline = to_timeline(tl, group, title=title, with_unplaced=i == 0, uniform_rate=True)

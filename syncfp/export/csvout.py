@@ -7,6 +7,7 @@ import io
 
 from ..fsutil import atomic_write_text
 from .jsonout import to_dict
+from .options import DEFAULT_OPTIONS, ExportOptions
 from .timeline import Timeline
 
 COLUMNS = ("path", "group", "track", "offset", "subframe", "record_frame", "record_timecode", "duration",
@@ -23,6 +24,6 @@ def to_csv(tl: Timeline) -> str:
     return buf.getvalue()
 
 
-def write(tl: Timeline, path: str, *, options=None) -> list[str]:
+def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
     atomic_write_text(path, to_csv(tl))
     return [path]

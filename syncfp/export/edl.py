@@ -17,6 +17,7 @@ import re
 
 from ..fsutil import atomic_write_text
 from .common import one_line
+from .options import DEFAULT_OPTIONS, ExportOptions
 from .timeline import GroupTimeline, Timeline, TimelineClip, Track, snap_rate, tc_to_frames
 
 
@@ -153,9 +154,9 @@ def file_names(path: str, tl: Timeline) -> list[tuple[str, GroupTimeline, Track]
     return out
 
 
-def write(tl: Timeline, path: str, *, options=None) -> list[str]:
-    style = getattr(options, "edl_style", "cmx")
-    base = getattr(options, "title", "syncfp")
+def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+    style = options.edl_style
+    base = options.title
     written: list[str] = []
     reels = reel_names(tl)
     for i, (name, g, t) in enumerate(file_names(path, tl)):

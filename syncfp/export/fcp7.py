@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 from .common import file_url, ntsc, sequence_name, write_per_group
+from .options import DEFAULT_OPTIONS, ExportOptions
 from .timeline import (GroupTimeline, Timeline, TimelineClip, Track, frames_to_tc, media_length_s, snap_rate,
                         whole_frames)
 
@@ -187,6 +188,6 @@ def to_xml(tl: Timeline, group: GroupTimeline | None, *, title: str = "syncfp", 
     return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write(tl: Timeline, path: str, *, options=None) -> list[str]:
-    title = getattr(options, "title", "syncfp")
+def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+    title = options.title
     return write_per_group(path, tl, lambda group, first: to_xml(tl, group, title=title, with_unplaced=first))

@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from ..fsutil import atomic_write_text
 from .common import file_url, sequence_name
+from .options import DEFAULT_OPTIONS, ExportOptions
 from .timeline import GroupTimeline, Timeline, TimelineClip, media_length_s, snap_rate, whole_frames
 
 VERSION = "1.9"
@@ -201,7 +202,7 @@ def to_xml(tl: Timeline, *, title: str = "syncfp", multicam: bool = False) -> st
             + ET.tostring(doc.root, encoding="unicode") + "\n")
 
 
-def write(tl: Timeline, path: str, *, options=None) -> list[str]:
-    text = to_xml(tl, title=getattr(options, "title", "syncfp"), multicam=getattr(options, "fcpx_multicam", False))
+def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+    text = to_xml(tl, title=options.title, multicam=options.fcpx_multicam)
     atomic_write_text(path, text)
     return [path]

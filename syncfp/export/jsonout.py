@@ -7,6 +7,7 @@ from typing import Any
 
 from ..fsutil import atomic_write_text
 from ..types import Alignment
+from .options import DEFAULT_OPTIONS, ExportOptions, timeline_for
 from .timeline import Timeline, TimelineClip, picture_offset_s, picture_shift_s, source_start_s
 
 SCHEMA_VERSION = 1
@@ -16,12 +17,8 @@ def _r(x: float | None, nd: int) -> float | None:
     return None if x is None else round(float(x), nd)
 
 
-def _timeline(obj: Alignment | Timeline, options) -> Timeline:
-    if isinstance(obj, Timeline):
-        return obj
-    from . import ExportOptions, timeline_for  # noqa: PLC0415 - the package imports this module
-
-    return timeline_for(obj, options or ExportOptions())
+def _timeline(obj: Alignment | Timeline, options: ExportOptions) -> Timeline:
+    return obj if isinstance(obj, Timeline) else timeline_for(obj, options)
 
 
 def placed_by_path(tl: Timeline) -> dict[str, TimelineClip]:
@@ -36,7 +33,7 @@ def source_timecode(c, tl: Timeline) -> str | None:
     return None if start is None else tl.tc(round(start * tl.rate))
 
 
-def to_dict(obj: Alignment | Timeline, *, options=None) -> dict[str, Any]:
+def to_dict(obj: Alignment | Timeline, *, options: ExportOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
     """Plain dict; clips in input order, numbers rounded to what is meaningful (µs, 0.01 ppm)."""
     tl = _timeline(obj, options)
     placed = placed_by_path(tl)
@@ -90,10 +87,10 @@ def to_dict(obj: Alignment | Timeline, *, options=None) -> dict[str, Any]:
     }
 
 
-def dumps(obj: Alignment | Timeline, *, options=None) -> str:
+def dumps(obj: Alignment | Timeline, *, options: ExportOptions = DEFAULT_OPTIONS) -> str:
     return json.dumps(to_dict(obj, options=options), indent=2, ensure_ascii=False) + "\n"
 
 
-def write(tl: Timeline, path: str, *, options=None) -> list[str]:
+def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
     atomic_write_text(path, dumps(tl, options=options))
     return [path]

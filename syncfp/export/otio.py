@@ -12,6 +12,7 @@ from fractions import Fraction
 import opentimelineio as otio
 
 from .common import file_url, sequence_name, write_per_group
+from .options import DEFAULT_OPTIONS, ExportOptions
 from .timeline import GroupTimeline, Timeline, TimelineClip, Track, media_length_s, snap_rate, whole_frames
 
 
@@ -106,7 +107,7 @@ def write_to_string(tl: Timeline, group: GroupTimeline | None, *, title: str = "
                                          "otio_json")
 
 
-def write(tl: Timeline, path: str, *, options=None) -> list[str]:
-    title = getattr(options, "title", "syncfp")
+def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+    title = options.title
     return write_per_group(
         path, tl, lambda group, first: write_to_string(tl, group, title=title, with_unplaced=first))

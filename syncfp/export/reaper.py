@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from .common import one_line, write_per_group
+from .options import DEFAULT_OPTIONS, ExportOptions
 from .timeline import GroupTimeline, Timeline, TimelineClip, media_length_s, media_offset_s
 
 _SOURCE_TYPES = {".wav": "WAVE", ".bwf": "WAVE", ".flac": "FLAC", ".mp3": "MP3", ".ogg": "VORBIS",
@@ -71,5 +72,5 @@ def to_rpp(tl: Timeline, group: GroupTimeline | None, *, with_unplaced: bool = T
     return "\n".join(lines) + "\n"
 
 
-def write(tl: Timeline, path: str, *, options=None) -> list[str]:
+def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
     return write_per_group(path, tl, lambda group, first: to_rpp(tl, group, with_unplaced=first))

@@ -8,6 +8,7 @@ import os
 
 from ..fsutil import atomic_write_text
 from .jsonout import to_dict
+from .options import DEFAULT_OPTIONS, ExportOptions
 from .timeline import GroupTimeline, Timeline
 
 WIDTH, LABEL_W, ROW_H, TOP = 1100, 150, 34, 46
@@ -128,6 +129,6 @@ def to_html(tl: Timeline, *, title: str = "syncfp") -> str:
     return "\n".join(parts)
 
 
-def write(tl: Timeline, path: str, *, options=None) -> list[str]:
-    atomic_write_text(path, to_html(tl, title=getattr(options, "title", "syncfp")))
+def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+    atomic_write_text(path, to_html(tl, title=options.title))
     return [path]
