@@ -35,6 +35,19 @@ def encode_audio(out, astream, data: np.ndarray, *, fmt: str, layout: str, rate_
         out.mux(packet)
 
 
+def encode_video(out, vstream, frames: int, fps: Fraction) -> None:
+    """*frames* small flat frames whose grey level steps each frame (cheap picture for a real video stream)."""
+    for i in range(frames):
+        img = np.full((64, 64, 3), (i * 7) % 255, np.uint8)
+        vf = av.VideoFrame.from_ndarray(img, format="rgb24")
+        vf.pts = i
+        vf.time_base = 1 / fps
+        for packet in vstream.encode(vf):
+            out.mux(packet)
+    for packet in vstream.encode(None):
+        out.mux(packet)
+
+
 def write(
     path: str,
     x: np.ndarray,
@@ -74,13 +87,4 @@ def write(
         n = data.shape[1]
         encode_audio(out, astream, data, fmt=fmt, layout=layout, rate_hz=rate_hz)
         if vstream is not None:
-            duration = n / rate_hz
-            for i in range(int(duration * float(video_fps))):
-                img = np.full((64, 64, 3), (i * 7) % 255, np.uint8)
-                vf = av.VideoFrame.from_ndarray(img, format="rgb24")
-                vf.pts = i
-                vf.time_base = 1 / Fraction(video_fps)
-                for packet in vstream.encode(vf):
-                    out.mux(packet)
-            for packet in vstream.encode(None):
-                out.mux(packet)
+            encode_video(out, vstream, int(n / rate_hz * float(video_fps)), Fraction(video_fps))

@@ -13,7 +13,7 @@ import numpy as np
 
 import av
 
-from bench.encode import encode_audio
+from bench.encode import encode_audio, encode_video
 
 _FMT = {"pcm_s16le": "s16", "flac": "s16", "libmp3lame": "fltp", "aac": "fltp", "libopus": "flt"}
 
@@ -39,14 +39,5 @@ def write(path: str, x: np.ndarray, *, rate_hz: int, codec: str, bitrate: int | 
         n = data.shape[1]
         encode_audio(out, astream, data, fmt=fmt, layout=layout, rate_hz=rate_hz)
         if vstream is not None:
-            img = np.zeros((64, 64, 3), np.uint8)
-            for i in range(int(n / rate_hz * float(video_fps))):
-                img[:] = (i * 7) % 255
-                vf = av.VideoFrame.from_ndarray(img, format="rgb24")
-                vf.pts = i
-                vf.time_base = 1 / Fraction(video_fps)
-                for packet in vstream.encode(vf):
-                    out.mux(packet)
-            for packet in vstream.encode(None):
-                out.mux(packet)
+            encode_video(out, vstream, int(n / rate_hz * float(video_fps)), Fraction(video_fps))
     os.replace(tmp, path)
