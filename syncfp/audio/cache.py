@@ -58,6 +58,23 @@ def unusable_reason(cache_dir: str) -> str | None:
     return None
 
 
+def fallback_note(cache_dir: str, pcm_paths: list[str]) -> str | None:
+    """What to tell the user when some analysis audio landed outside *cache_dir* (`extract` decodes into
+    the work folder when the cache cannot take a file), or None when everything was cached."""
+    inside = os.path.join(os.path.realpath(cache_dir), "")
+    missed = sum(1 for p in pcm_paths if p and not os.path.realpath(p).startswith(inside))
+    if not missed:
+        return None
+    try:
+        st = os.statvfs(cache_dir)
+        full = st.f_bavail * st.f_frsize < (1 << 20)
+    except OSError:
+        full = True
+    reason = "no space left on device" if full else "writing to it failed"
+    return (f"fingerprint cache {cache_dir} could not take {missed} file(s) ({reason}); they were decoded into "
+            "a temporary folder and will be decoded again next time")
+
+
 def _info_to_json(info: MediaInfo) -> dict:
     d = asdict(info)
     d["fps"] = None if info.fps is None else f"{info.fps.numerator}/{info.fps.denominator}"

@@ -154,26 +154,10 @@ def align(
 
 
 def _warn_cache_fallback(cdir: str | None, fps: list[Fingerprint | None]) -> None:
-    """One warning when some files could not be cached (the cache filled up or turned read-only midway:
-    `extract` then decoded them into the work folder)."""
-    if cdir is None:
-        return
-    inside = os.path.join(os.path.realpath(cdir), "")
-    missed = sum(1 for f in fps if f is not None and f.pcm_path
-                 and not os.path.realpath(f.pcm_path).startswith(inside))
-    if missed:
-        reason = "no space left on device" if _free_bytes(cdir) < (1 << 20) else "writing to it failed"
-        warnings.warn(f"fingerprint cache {cdir} could not take {missed} file(s) ({reason}); they were "
-                      "decoded into a temporary folder and will be decoded again next time", CacheWarning,
-                      stacklevel=3)
-
-
-def _free_bytes(path: str) -> int:
-    try:
-        st = os.statvfs(path)
-    except OSError:
-        return 0
-    return st.f_bavail * st.f_frsize
+    """One warning when the cache filled up or turned read-only midway (see `cache.fallback_note`)."""
+    note = None if cdir is None else cache_mod.fallback_note(cdir, [f.pcm_path for f in fps if f is not None])
+    if note:
+        warnings.warn(note, CacheWarning, stacklevel=3)
 
 
 def _verify_all(pairs: list[list[PairMatch]], gfps: list[Fingerprint], cfg: VerifyConfig, workers: int,
