@@ -5,7 +5,6 @@ Registered on the main typer app by `register(app)` (see `syncfp.cli` for the en
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -94,20 +93,6 @@ def _audio_note(info) -> str:
     return "; ".join(parts + ([info.downmix] if info.downmix else []))
 
 
-_SAME_KIND = {(".xml", "fcpxml")}  # suffix → --format pairs that are the same kind of file
-
-
-def _check_suffix(path: str, fmt: str | None) -> None:
-    """Refuse `-f json -o t.edl`: a timeline file whose suffix names another format would mislead every
-    reader (and the user) about what is inside."""
-    from ..export import SUFFIXES
-
-    suffix = os.path.splitext(path)[1].lower()
-    if fmt and suffix in SUFFIXES and SUFFIXES[suffix] != fmt and (suffix, fmt) not in _SAME_KIND:
-        raise UsageError(f"{path}: --format {fmt} would write {fmt} into a {suffix} file (read as "
-                         f"{SUFFIXES[suffix]}); drop --format or change the suffix")
-
-
 def align(
     inputs: list[str] = typer.Argument(..., help="Media files, folders (searched recursively) or globs."),
     output: list[str] = typer.Option([], "-o", "--output", help="Write the timeline here (.otio .xml .fcpxml .edl .aaf .rpp .txt .csv .json .html); repeatable."),
@@ -140,7 +125,6 @@ def align(
         format_for("x", fmt)  # raises the usage error listing the known formats
     for o in output:
         format_for(o, fmt)
-        _check_suffix(o, fmt)
     if edl_style not in ("cmx", "premiere"):
         raise UsageError(f"--edl-style must be cmx or premiere, not {edl_style!r}")
     streams = parse_stream_rules(stream)

@@ -42,6 +42,9 @@ except ImportError:  # pragma: no cover
 AAF_HINT = "writing AAF needs OpenTimelineIO's AAF adapter: pip install 'syncfp[aaf]' (or: pip install otio-aaf-adapter)"
 
 
+_SAME_KIND = {(".xml", "fcpxml")}  # suffix → --format pairs that hold the same kind of file
+
+
 def format_for(path: str, fmt: str | None) -> str:
     """The format to write *path* in: --format if given, else by suffix."""
     suffix = os.path.splitext(path)[1].lower()
@@ -50,6 +53,10 @@ def format_for(path: str, fmt: str | None) -> str:
     if fmt:
         if fmt not in WRITERS:
             raise UsageError(f"unknown format {fmt!r} (known: {', '.join(sorted(WRITERS))})")
+        # `-f json -o t.edl` would put JSON inside an .edl: every reader (and the user) would be misled
+        if suffix in SUFFIXES and SUFFIXES[suffix] != fmt and (suffix, fmt) not in _SAME_KIND:
+            raise UsageError(f"{path}: --format {fmt} would write {fmt} into a {suffix} file (read as "
+                             f"{SUFFIXES[suffix]}); drop --format or change the suffix")
         return fmt
     if suffix not in SUFFIXES:
         raise UsageError(f"{path}: cannot tell the format from the suffix; use --format ({', '.join(sorted(WRITERS))})")
