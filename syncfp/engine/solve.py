@@ -29,6 +29,17 @@ class Solution:
     k_std: np.ndarray  # float64[n]: standard error of log k (≈ relative rate), NaN for unplaced
 
 
+def _mid(e: PairMatch, durations_s: list[float]) -> float:
+    """The middle of edge *e*'s overlap in a's clock: where its offset was measured.
+
+    Offsets are stated at b's first sample, which may lie minutes from the overlap; a clock-rate error
+    there becomes a position error. Residuals and position equations are taken at the overlap's middle,
+    so a long recording's edge is judged where its audio actually lined up."""
+    lo = max(0.0, e.offset_s)
+    hi = min(durations_s[e.a], e.offset_s + durations_s[e.b] / e.rate)
+    return 0.5 * (lo + hi) if hi > lo else lo
+
+
 def _find(parent: list[int], i: int) -> int:
     while parent[i] != i:
         parent[i] = parent[parent[i]]
@@ -98,7 +109,7 @@ def _consensus_tree(n: int, edges: list[PairMatch], durations_s: list[float], cf
         best, best_vote = None, -1.0
         for f in bundle:
             s_f, c_f = _transform(f, side_b, k, x)
-            vote = sum(_score(g) for g in bundle if abs(_predict_residual(g, s_f, c_f, side_b, k, x)) <= _merge_tol(
+            vote = sum(_score(g) for g in bundle if abs(_predict_residual(g, s_f, c_f, side_b, k, x, durations_s)) <= _merge_tol(
                 g, f, side_b, x, cfg))
             if vote > best_vote + 1e-12:
                 best, best_vote = f, vote
@@ -156,12 +167,14 @@ def _transform(f: PairMatch, side_b: set, k: list, x: list) -> tuple[float, floa
     return s, xb - s * x[node]
 
 
-def _predict_residual(g: PairMatch, s: float, c: float, side_b: set, k: list, x: list) -> float:
-    """How far g's own measurement is from the placement (s, c) of side b."""
+def _predict_residual(g: PairMatch, s: float, c: float, side_b: set, k: list, x: list,
+                      durations_s: list[float]) -> float:
+    """How far g's own measurement is from the placement (s, c) of side b, at g's overlap."""
     ka = s * k[g.a] if g.a in side_b else k[g.a]
+    kb = s * k[g.b] if g.b in side_b else k[g.b]
     xa = c + s * x[g.a] if g.a in side_b else x[g.a]
     xb = c + s * x[g.b] if g.b in side_b else x[g.b]
-    return xb - xa - g.offset_s * ka
+    return xb - xa - g.offset_s * ka + _mid(g, durations_s) * (kb * g.rate - ka)
 
 
 def _merge_tol(g: PairMatch, f: PairMatch, side_b: set, x: list, cfg: SolveConfig) -> float:
@@ -180,7 +193,7 @@ def _agreement(n: int, tree: list[PairMatch], edges: list[PairMatch], durations_
         ref = max(nodes, key=lambda i: (durations_s[i], -i))
         k, x = _propagate(nodes, ref, [e for e in tree if e.a in members])
         comp = [e for e in edges if e.a in members and e.b in members]
-        for e, r in zip(comp, _residuals(comp, k, x)):
+        for e, r in zip(comp, _residuals(comp, k, x, durations_s)):
             if abs(r) <= _tolerance(e, cfg):
                 total += _score(e)
             else:
@@ -244,19 +257,22 @@ def _lstsq(nodes: list[int], ref: int, edges: list[PairMatch], values: np.ndarra
     return out, out_std
 
 
-def _solve_component(nodes: list[int], ref: int, edges: list[PairMatch]):
-    """Rates (log k) then positions by weighted least squares over *edges* inside one component."""
+def _solve_component(nodes: list[int], ref: int, edges: list[PairMatch], durations_s: list[float]):
+    """Rates (log k) then positions by weighted least squares over *edges* inside one component; each
+    position equation holds at its edge's overlap (`_mid`), with the solved rates carrying it to b's start."""
     w = np.array([e.weight for e in edges], float)
     wr = 1.0 / np.array([max(e.rate_error, 1e-7) for e in edges]) ** 2
     logk, logk_std = _lstsq(nodes, ref, edges, -np.log([e.rate for e in edges]), wr)
     k = {v: float(np.exp(lk)) for v, lk in logk.items()}
-    meas = np.array([e.offset_s * k[e.a] for e in edges])
+    meas = np.array([e.offset_s * k[e.a] - _mid(e, durations_s) * (k[e.b] * e.rate - k[e.a]) for e in edges])
     x, std = _lstsq(nodes, ref, edges, meas, w)
     return k, x, std, logk_std
 
 
-def _residuals(edges: list[PairMatch], k: dict, x: dict) -> np.ndarray:
-    return np.array([x[e.b] - x[e.a] - e.offset_s * k[e.a] for e in edges])
+def _residuals(edges: list[PairMatch], k: dict, x: dict, durations_s: list[float]) -> np.ndarray:
+    """Each edge's disagreement with positions *x* and clock factors *k*, at its overlap (`_mid`)."""
+    return np.array([x[e.b] - x[e.a] - e.offset_s * k[e.a] + _mid(e, durations_s) * (k[e.b] * e.rate - k[e.a])
+                     for e in edges])
 
 
 def solve(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveConfig = SolveConfig()) -> Solution:
@@ -273,7 +289,7 @@ def solve(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveCo
             comp_edges = [e for e in kept if e.a in members]
             ref = max(nodes, key=lambda i: (durations_s[i], -i))
             k, x = _propagate(nodes, ref, [e for e in tree if e.a in members])
-            res = _residuals(comp_edges, k, x)
+            res = _residuals(comp_edges, k, x, durations_s)
             good = [e for e, r in zip(comp_edges, res) if abs(r) <= _tolerance(e, cfg)]
             bad = [e for e, r in zip(comp_edges, res) if abs(r) > _tolerance(e, cfg)]
             if bad:
@@ -294,7 +310,7 @@ def solve(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveCo
         members = set(nodes)
         comp_edges = [e for e in kept if e.a in members]
         ref = max(nodes, key=lambda i: (durations_s[i], -i))
-        k, x, s, ks = _solve_component(nodes, ref, comp_edges)
+        k, x, s, ks = _solve_component(nodes, ref, comp_edges, durations_s)
         start = min(x.values())
         for v in nodes:
             group[v], pos[v], kk[v], std[v], refs[v], kstd[v] = g, x[v] - start, k[v], s[v], ref, ks[v]

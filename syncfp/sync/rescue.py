@@ -21,7 +21,7 @@ from ..audio.extract import PcmFile, read_window
 from ..config import RescueConfig, VerifyConfig
 from ..engine.refine import gcc_phat_z
 from ..types import Fingerprint, PairMatch
-from .verify import verify_pair
+from .verify import check_hypothesis, verify_pair
 
 ENV_HOP = 80  # samples at 8 kHz: 10 ms envelope frames
 ENV_NFFT = 256
@@ -175,23 +175,57 @@ def _rescue_one(q: int, anchors: list[int], envs: dict, fps: list[Fingerprint], 
         if anchor is None or a == q:
             continue
         c, lag0 = _xcorr(envq, anchor, cfg.min_overlap_frames)
-        hyps = []
+        offsets = []  # position of q's first sample in a's time, per candidate that lights up
         for i, z in _peaks(c, cfg.candidates, guard=100):
             if z < cfg.min_z:
                 break
-            offset = (i + lag0) * ENV_HOP / fq.rate_hz - q_start  # position of q's first sample in a's time
+            offset = (i + lag0) * ENV_HOP / fq.rate_hz - q_start
             if _probe(fps[a], fq, offset, cfg, vcfg):
-                lo, hi = (a, q) if a < q else (q, a)
-                hyps.append(PairMatch(a=lo, b=hi, offset_s=offset if a < q else -offset, rate=1.0, support=0,
-                                      z=z, ratio=1.0, trusted=False, hypothesis=len(hyps)))
-        if not hyps:
+                offsets.append((offset, z))
+        if not offsets:
             continue
+        lo, hi = (a, q) if a < q else (q, a)
+        hyps = [PairMatch(a=lo, b=hi, offset_s=o if a < q else -o, rate=1.0, support=0, z=z, ratio=1.0,
+                          trusted=False, hypothesis=h) for h, (o, z) in enumerate(offsets)]
         verdict = verify_pair(hyps, fps[hyps[0].a], fps[hyps[0].b], vcfg)
         if verdict.ambiguous:
             return None
         if verdict.edge is not None:
+            if _repeated(verdict.edge, a, q, anchor, envq.shape[1], q_start, fps, cfg, vcfg):
+                return None
             return replace(verdict.edge, support=4 * verdict.edge.windows, ratio=2.0)
     return None
+
+
+def _repeats(anchor: _Anchor, start: int, length: int, cfg: RescueConfig) -> list[int]:
+    """Frame shifts at which the anchor's own envelope over [start, start + length) recurs in the anchor
+    (a loop, a repeated chorus), strongest first; the stretch's own place is left out."""
+    lo, hi = max(0, start), min(anchor.frames, start + length)
+    if hi - lo < 200:
+        return []
+    c, lag0 = _xcorr(anchor.env[:, lo:hi], anchor, cfg.min_overlap_frames)
+    return [i + lag0 - lo for i, z in _peaks(c, cfg.candidates + 1, guard=100)
+            if z >= cfg.min_z and abs(i + lag0 - lo) > 100]
+
+
+def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q_start: float,
+              fps: list[Fingerprint], cfg: RescueConfig, vcfg: VerifyConfig) -> bool:
+    """Does the query also fit where the anchor repeats the stretch the edge put it on?
+
+    The envelope's own candidates miss a repeat that scored a little lower; a loop or a chorus then
+    verifies at one of its places only because the others were never tried. Such an edge is dropped."""
+    fq = fps[q]
+    offset = edge.offset_s if edge.a == a else -edge.offset_s * edge.rate  # q's start in a's time
+    start = int(round((offset + q_start) * fq.rate_hz / ENV_HOP))
+    for shift in _repeats(anchor, start, q_frames, cfg):
+        rival = replace(edge, offset_s=edge.offset_s + (shift if edge.a == a else -shift) * ENV_HOP / fq.rate_hz,
+                        refined=False, error_s=None, trusted=False)
+        if not _probe(fps[a], fq, offset + shift * ENV_HOP / fq.rate_hz, cfg, vcfg):
+            continue
+        ev = check_hypothesis(rival, fps[rival.a], fps[rival.b], vcfg)
+        if ev.ok and ev.confirmed >= 0.5 * edge.windows:
+            return True
+    return False
 
 
 def _probe(fa: Fingerprint, fq: Fingerprint, offset_s: float, cfg: RescueConfig, vcfg: VerifyConfig) -> bool:
