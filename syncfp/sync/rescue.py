@@ -21,7 +21,7 @@ from ..audio.extract import PcmFile, read_window
 from ..config import RescueConfig, VerifyConfig
 from ..engine.refine import gcc_phat_z
 from ..types import Fingerprint, PairMatch
-from .verify import check_hypothesis, verify_pair
+from .verify import verify_pair
 
 ENV_HOP = 80  # samples at 8 kHz: 10 ms envelope frames
 ENV_NFFT = 256
@@ -210,22 +210,25 @@ def _repeats(anchor: _Anchor, start: int, length: int, cfg: RescueConfig) -> lis
 
 def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q_start: float,
               fps: list[Fingerprint], cfg: RescueConfig, vcfg: VerifyConfig) -> bool:
-    """Does the query also fit where the anchor repeats the stretch the edge put it on?
+    """Does the query fit as well where the anchor repeats the stretch the edge put it on?
 
     The envelope's own candidates miss a repeat that scored a little lower; a loop or a chorus then
-    verifies at one of its places only because the others were never tried. Such an edge is dropped."""
+    verifies at one of its places only because the others were never tried. The edge stands only if it
+    still wins when those places compete with it (`verify_pair`); a tie or a rival that wins drops it."""
     fq = fps[q]
     offset = edge.offset_s if edge.a == a else -edge.offset_s * edge.rate  # q's start in a's time
     start = int(round((offset + q_start) * fq.rate_hz / ENV_HOP))
+    base = replace(edge, refined=False, error_s=None, trusted=False, windows=0, tried=0, hypothesis=0)
+    rivals = []
     for shift in _repeats(anchor, start, q_frames, cfg):
-        rival = replace(edge, offset_s=edge.offset_s + (shift if edge.a == a else -shift) * ENV_HOP / fq.rate_hz,
-                        refined=False, error_s=None, trusted=False)
-        if not _probe(fps[a], fq, offset + shift * ENV_HOP / fq.rate_hz, cfg, vcfg):
-            continue
-        ev = check_hypothesis(rival, fps[rival.a], fps[rival.b], vcfg)
-        if ev.ok and ev.confirmed >= 0.5 * edge.windows:
-            return True
-    return False
+        shift_s = shift * ENV_HOP / fq.rate_hz
+        if _probe(fps[a], fq, offset + shift_s, cfg, vcfg):
+            rivals.append(replace(base, offset_s=edge.offset_s + (shift_s if edge.a == a else -shift_s),
+                                  hypothesis=len(rivals) + 1))
+    if not rivals:
+        return False
+    verdict = verify_pair([base, *rivals], fps[edge.a], fps[edge.b], vcfg)
+    return verdict.edge is None or abs(verdict.edge.offset_s - edge.offset_s) > vcfg.same_offset_s
 
 
 def _probe(fa: Fingerprint, fq: Fingerprint, offset_s: float, cfg: RescueConfig, vcfg: VerifyConfig) -> bool:

@@ -238,6 +238,31 @@ def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Verify
     return Evidence(edge=edge, ok=True, tried=tried, z_sum=float(z[keep].sum()))
 
 
+RECENTRE_SEARCH_S = 0.25  # a reverberant phone's landmarks can sit 100-200 ms from the direct sound
+
+
+def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig, stride: int) -> Evidence:
+    """`check_hypothesis`, and when it fails, once more around the line that windows searched over a wider
+    range agree on: a reverberant recording's spectral peaks build up late, so its fingerprint offset can
+    miss the direct sound by more than the normal search. The decision is still the normal check's."""
+    ev = check_hypothesis(h, fa, fb, cfg, stride=stride)
+    if ev.ok:
+        return ev
+    wide = replace(cfg, search_s=RECENTRE_SEARCH_S)
+    idx, w = _grid(h, fa.duration_s, fb.duration_s, wide, stride)
+    wins = _windows(fa, fb, h, idx, cfg.short_window_s / 2, w, wide)
+    if wins is None:
+        return ev
+    keep, alpha, beta, _ = _consensus(wins.ta, wins.tb, wins.z, cfg)
+    if keep.sum() < cfg.min_windows:
+        return ev
+    moved = replace(h, offset_s=float(-alpha / beta), rate=float(beta))
+    if abs(moved.offset_s - h.offset_s) <= cfg.search_s:
+        return ev  # the normal search already covered that line
+    again = check_hypothesis(moved, fa, fb, cfg, stride=stride)
+    return again if again.ok else ev
+
+
 def _stack_at(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, v: float) -> np.ndarray:
     """Sum over windows of each curve at index base + u + v·dt (rounded; 0 outside), for every u."""
     idx = np.rint(base[:, None] + u[None, :] + v * dt[:, None]).astype(np.int64)
@@ -386,7 +411,7 @@ def verify_pair(hyps: list[PairMatch], fa: Fingerprint, fb: Fingerprint,
         return PairVerdict(v.b, v.a, v.edge and _flip(v.edge), tuple(sorted(-o for o in v.ambiguous)), flipped)
     a, b = hyps[0].a, hyps[0].b
     stride = _stride(hyps, fa.duration_s, fb.duration_s, cfg)
-    evs = [check_hypothesis(h, fa, fb, cfg, stride=stride) for h in hyps]
+    evs = [_check_or_recentre(h, fa, fb, cfg, stride) for h in hyps]
     ok = sorted((ev for ev in evs if ev.ok), key=lambda ev: (ev.stacked, -ev.confirmed, -ev.z_sum))
     if ok and not ok[0].stacked:  # a stacked line is weaker evidence than windows that stand alone: it
         # only ties them when the hashes found it nearly as strong (a repeat), not as a chance line
