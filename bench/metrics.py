@@ -124,8 +124,11 @@ def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = No
         if g is not None:
             ok_group = e is not None and major[g] == e and g in mains[e]
             m = err_ms.get(f) if ok_group else None
+            # within its own group: a clip of a split-off group can still sit right among its group-mates
+            r = err_ms.get(f) if e is not None and major[g] == e else None
             calib.append({"file": f, "stated_ms": p.get("error_ms"), "confidence": p.get("confidence"),
-                          "err_ms": m, "correct": m is not None and abs(m) <= 1.0})
+                          "err_ms": m, "correct": m is not None and abs(m) <= 1.0,
+                          "right_in_group": r is not None and abs(r) <= 1.0})
         stated = {"stated_ms": p.get("error_ms"), "conf": p.get("confidence")} if g is not None else {}
         if e is None:
             res["distractors"] += 1
@@ -183,7 +186,9 @@ def calibration(calib: list[dict]) -> dict:
                 "err_median": float(np.median(errs)) if errs else None,
                 "err_p95": float(np.percentile(errs, 95)) if errs else None,
                 "err_max": float(np.max(errs)) if errs else None,
-                "share_correct": sum(r["correct"] for r in rows) / len(rows) if rows else None}
+                "share_correct": sum(r["correct"] for r in rows) / len(rows) if rows else None,
+                "share_right_in_group": (sum(r.get("right_in_group", r["correct"]) for r in rows) / len(rows)
+                                         if rows else None)}
     by_err: dict[str, list[dict]] = {lab: [] for _, lab in STATED_BINS + [(None, "none stated")]}
     by_conf: dict[str, list[dict]] = {lab: [] for _, lab in CONF_BINS + [(None, "none stated")]}
     for r in calib:

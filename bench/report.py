@@ -84,7 +84,10 @@ def print_calibration(cal: dict) -> None:
     for lab, r in cal["by_stated_error"].items():
         print(f"| {lab} | {r['n']} | {r['wrong_group']} | {_f(r['err_median'], '{:.3f}')} | {_f(r['err_p95'], '{:.3f}')} "
               f"| {_f(r['err_max'], '{:.3f}')} | {_f(100 * r['share_correct'], '{:.0f} %')} |")
-    print("\nby confidence (correct = right group and ≤ 1 ms):\n")
-    print("| confidence | clips | wrong group | share correct |\n| --- | --- | --- | --- |")
+    print("\nby confidence (correct = right group and ≤ 1 ms; right in its group = ≤ 1 ms from its own group-mates,"
+          " so a clip of a group split off its event still counts):\n")
+    print("| confidence | clips | wrong group | share correct | share right in its group |\n| --- | --- | --- | --- | --- |")
     for lab, r in cal["by_confidence"].items():
-        print(f"| {lab} | {r['n']} | {r['wrong_group']} | {_f(100 * r['share_correct'], '{:.0f} %')} |")
+        rig = r.get("share_right_in_group")
+        print(f"| {lab} | {r['n']} | {r['wrong_group']} | {_f(100 * r['share_correct'], '{:.0f} %')} "
+              f"| {_f(None if rig is None else 100 * rig, '{:.0f} %')} |")
