@@ -263,6 +263,30 @@ def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Veri
     return again if again.ok else ev
 
 
+def _stack_best(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, vs: np.ndarray,
+                chunk: int = 32) -> tuple[float, float, int]:
+    """(peak, rate offset v, index into u) of the best `_stack_at` row over every v in *vs*: the same sums,
+    gathered for a block of rates at once from zero-padded curves instead of one rate at a time."""
+    w, size = curves.shape
+    shifts = np.rint(base[None, :] + vs[:, None] * dt[None, :]).astype(np.int64)  # (V, W)
+    lo = int(min(0, shifts.min() + int(u[0])))
+    hi = int(max(size, shifts.max() + int(u[-1]) + 1))
+    padded = np.zeros((w, hi - lo))
+    padded[:, -lo: -lo + size] = curves
+    flat = padded.ravel()
+    rows_off = (np.arange(w) * (hi - lo) - lo)[None, :, None]
+    ui = u.astype(np.int64)[None, None, :]
+    best = (-np.inf, 0.0, 0)
+    for c0 in range(0, vs.size, chunk):
+        idx = rows_off + shifts[c0:c0 + chunk, :, None] + ui  # (v, W, U)
+        rows = flat[idx].sum(axis=1)
+        k = int(np.argmax(rows))
+        r, i = divmod(k, rows.shape[1])
+        if rows[r, i] > best[0]:
+            best = (float(rows[r, i]), float(vs[c0 + r]), int(i))
+    return best
+
+
 def _stack_at(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, v: float) -> np.ndarray:
     """Sum over windows of each curve at index base + u + v·dt (rounded; 0 outside), for every u."""
     idx = np.rint(base[:, None] + u[None, :] + v * dt[:, None]).astype(np.int64)
@@ -302,18 +326,9 @@ def _stacked(e: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig) -> Evid
     lo_v, hi_v = 1.0 - cfg.max_drift - beta_h, 1.0 + cfg.max_drift - beta_h
     dv = max(0.5 / (span * rate), (hi_v - lo_v) / 400)
     vs = np.arange(np.ceil(lo_v / dv), np.floor(hi_v / dv) + 1) * dv
-    best = (-np.inf, 0.0, 0)
-    for v in vs:
-        row = _stack_at(curves, base, dt, u, v)
-        i = int(np.argmax(row))
-        if row[i] > best[0]:
-            best = (float(row[i]), float(v), i)
-    for v in best[1] + np.linspace(-dv, dv, 9):  # finer rate around the winner
-        row = _stack_at(curves, base, dt, u, v)
-        i = int(np.argmax(row))
-        if row[i] > best[0]:
-            best = (float(row[i]), float(v), i)
-    peak, v, i = best
+    best = _stack_best(curves, base, dt, u, vs)
+    finer = _stack_best(curves, base, dt, u, best[1] + np.linspace(-dv, dv, 9))  # around the winner
+    peak, v, i = finer if finer[0] > best[0] else best
     if peak / np.sqrt(w) < cfg.stack_z:
         return None
     row = _stack_at(curves, base, dt, u, v)
