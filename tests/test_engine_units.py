@@ -174,3 +174,44 @@ def test_pair_screen_keeps_every_usable_edge(music8k):
                           if e.support >= mc.min_support and e.z >= mc.min_z}
     assert usable[True] == usable[False]
     assert sum(t for *_, t in usable[True]) >= 4  # the overlapping music clips, and the two halves of other
+
+
+def _fp_on_disk(x, name, tmp_path):
+    """A Fingerprint whose analysis audio is on disk (int16), as verification reads it."""
+    p = tmp_path / f"{name}.pcm"
+    np.clip(x * 32767, -32768, 32767).astype(np.int16).tofile(p)
+    fp = _fp(x, name)
+    return Fingerprint(fp.path, fp.info, fp.hashes, fp.duration_s, str(p), 8000, -20.0)
+
+
+def test_verify_recentres_a_fingerprint_offset_far_from_the_direct_sound(music8k, tmp_path):
+    """A reverberant phone's landmarks build up late: its fingerprint line can sit 150 ms from the true
+    lag, outside the normal ±60 ms search. The check alone fails there; verify_pair finds the line
+    that windows searched more widely agree on and confirms it to well under a millisecond."""
+    from syncfp.config import VerifyConfig
+    from syncfp.sync.verify import check_hypothesis, verify_pair
+
+    rng = np.random.default_rng(5)
+    a = music8k[: 8000 * 60]
+    b = music8k[8000 * 20 : 8000 * 50] + 0.05 * rng.standard_normal(8000 * 30).astype(np.float32)
+    fa, fb = _fp_on_disk(a, "a", tmp_path), _fp_on_disk(b, "b", tmp_path)
+    h = PairMatch(a=0, b=1, offset_s=20.15, rate=1.0, support=20, z=10.0, ratio=2.0, trusted=False)
+    assert not check_hypothesis(h, fa, fb, VerifyConfig()).ok
+    v = verify_pair([h], fa, fb, VerifyConfig())
+    assert v.edge is not None and v.edge.offset_s == pytest.approx(20.0, abs=0.001)
+
+
+def test_solve_judges_an_edge_at_its_overlap_not_at_the_far_clip_start():
+    """A 20-s clip (0) against a 1000-s recording (1) that started 900 s earlier: the overlap is too short
+    to measure the clock rate, so the edge's rate is 100 ppm off. Its offset is right where the audio
+    lined up, but extrapolated to the long clip's start it is 90 ms off; judged there, the edge would be
+    thrown out as inconsistent with clip 2, which overlaps both."""
+    e01 = PairMatch(a=0, b=1, offset_s=10 - 910 / 1.0001, rate=1.0001, support=40, z=20.0, ratio=3.0,
+                    trusted=True, refined=True, error_s=1e-4, rate_error=1e-3)
+    e02 = PairMatch(a=0, b=2, offset_s=5.0, rate=1.0, support=40, z=20.0, ratio=3.0, trusted=True,
+                    refined=True, error_s=1e-4, rate_error=1e-5)
+    e12 = PairMatch(a=1, b=2, offset_s=905.0, rate=1.0, support=400, z=50.0, ratio=9.0, trusted=True,
+                    refined=True, error_s=1e-4, rate_error=1e-6)
+    sol = solve(3, [e01, e02, e12], [20.0, 1000.0, 30.0])
+    assert not sol.rejected
+    assert sol.position_s == pytest.approx([900.0, 0.0, 905.0], abs=5e-4)

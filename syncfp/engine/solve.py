@@ -40,6 +40,13 @@ def _mid(e: PairMatch, durations_s: list[float]) -> float:
     return 0.5 * (lo + hi) if hi > lo else lo
 
 
+def _predicted_gap(e: PairMatch, k_a: float, k_b: float, m: float) -> float:
+    """x_b - x_a that edge *e* implies at a's clip time *m*: a's sample there sits at x_a + k_a·m on the
+    timeline, and the sample of b that the edge pairs with it, (m - offset)·rate, at x_b + k_b·(m - offset)·rate.
+    Where k_b·rate = k_a (the clocks agree with the edge) this is offset·k_a for any m."""
+    return k_a * m - k_b * e.rate * (m - e.offset_s)
+
+
 def _find(parent: list[int], i: int) -> int:
     while parent[i] != i:
         parent[i] = parent[parent[i]]
@@ -174,7 +181,7 @@ def _predict_residual(g: PairMatch, s: float, c: float, side_b: set, k: list, x:
     kb = s * k[g.b] if g.b in side_b else k[g.b]
     xa = c + s * x[g.a] if g.a in side_b else x[g.a]
     xb = c + s * x[g.b] if g.b in side_b else x[g.b]
-    return xb - xa - g.offset_s * ka + _mid(g, durations_s) * (kb * g.rate - ka)
+    return xb - xa - _predicted_gap(g, ka, kb, _mid(g, durations_s))
 
 
 def _merge_tol(g: PairMatch, f: PairMatch, side_b: set, x: list, cfg: SolveConfig) -> float:
@@ -264,15 +271,14 @@ def _solve_component(nodes: list[int], ref: int, edges: list[PairMatch], duratio
     wr = 1.0 / np.array([max(e.rate_error, 1e-7) for e in edges]) ** 2
     logk, logk_std = _lstsq(nodes, ref, edges, -np.log([e.rate for e in edges]), wr)
     k = {v: float(np.exp(lk)) for v, lk in logk.items()}
-    meas = np.array([e.offset_s * k[e.a] - _mid(e, durations_s) * (k[e.b] * e.rate - k[e.a]) for e in edges])
+    meas = np.array([_predicted_gap(e, k[e.a], k[e.b], _mid(e, durations_s)) for e in edges])
     x, std = _lstsq(nodes, ref, edges, meas, w)
     return k, x, std, logk_std
 
 
 def _residuals(edges: list[PairMatch], k: dict, x: dict, durations_s: list[float]) -> np.ndarray:
     """Each edge's disagreement with positions *x* and clock factors *k*, at its overlap (`_mid`)."""
-    return np.array([x[e.b] - x[e.a] - e.offset_s * k[e.a] + _mid(e, durations_s) * (k[e.b] * e.rate - k[e.a])
-                     for e in edges])
+    return np.array([x[e.b] - x[e.a] - _predicted_gap(e, k[e.a], k[e.b], _mid(e, durations_s)) for e in edges])
 
 
 def solve(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveConfig = SolveConfig()) -> Solution:
