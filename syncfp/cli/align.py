@@ -36,7 +36,7 @@ def _out_console(stderr: bool) -> Console:
     return c if c.is_terminal else Console(stderr=stderr, width=160)
 
 _STAGES = {"decode": "Decoding + fingerprinting", "match": "Matching all pairs", "refine": "Refining offsets",
-           "rescue": "Correlating unmatched clips"}
+           "repeats": "Testing musical repeats", "rescue": "Correlating unmatched clips"}
 
 
 class _Bars:

@@ -20,7 +20,7 @@ from ..engine import match as match_mod
 from ..engine.solve import select_for_refinement, solve
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
-from .rescue import rescue
+from .rescue import repeat_rivals, rescue
 from .tracks import assign
 from .verify import PairVerdict, verify_pair
 
@@ -137,6 +137,9 @@ def align(
         durations = [f.duration_s for f in gfps]
         pairs = select_for_refinement(len(gfps), [h[0] for h in hyps.values()], per_clip=3)
         verdicts = _verify_all([hyps[(e.a, e.b)] for e in pairs], gfps, verify, workers, progress)
+        progress("repeats", 0, 1)
+        verdicts = _veto_repeats(verdicts, gfps, rescue_cfg, verify, workers)
+        progress("repeats", 1, 1)
         repeats = _repeat_ambiguous(verdicts, durations)
         edges = [v.edge for v in verdicts if v.edge is not None and v.a not in repeats and v.b not in repeats]
         coarse = solve(len(gfps), edges, durations, solve_cfg)
@@ -171,6 +174,19 @@ def _verify_all(pairs: list[list[PairMatch]], gfps: list[Fingerprint], cfg: Veri
             fut.result()
             progress("refine", j + 1, len(pairs))
     return [f.result() for f in futures]
+
+
+def _veto_repeats(verdicts: list[PairVerdict], gfps: list[Fingerprint], rcfg: RescueConfig, vcfg: VerifyConfig,
+                  workers: int) -> list[PairVerdict]:
+    """Verdicts whose edge ties with a place where the longer clip repeats the matched stretch (a loop, a
+    chorus) become ambiguous: the hashes often propose only one of the repeat's places."""
+    idx = [k for k, v in enumerate(verdicts) if v.edge is not None]
+    rivals = repeat_rivals([verdicts[k].edge for k in idx], gfps, cfg=rcfg, verify_cfg=vcfg, workers=workers)
+    out = list(verdicts)
+    for k, offs in zip(idx, rivals):
+        if offs:
+            out[k] = replace(verdicts[k], edge=None, ambiguous=offs)
+    return out
 
 
 def _repeat_ambiguous(verdicts: list[PairVerdict], durations: list[float]) -> dict[int, str]:

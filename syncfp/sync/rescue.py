@@ -192,9 +192,12 @@ def _rescue_one(q: int, anchors: list[int], envs: dict, fps: list[Fingerprint], 
             return None
         if verdict.edge is not None:
             if _repeated(verdict.edge, a, q, anchor, envq.shape[1], q_start, fps, cfg, vcfg):
-                return None
+                return None  # it fits as well where the anchor repeats itself
             return replace(verdict.edge, support=4 * verdict.edge.windows, ratio=2.0)
     return None
+
+
+REPEAT_MIN_FRAMES = 100  # envelope frames (1 s): shifts nearer than this are the stretch's own peak
 
 
 def _repeats(anchor: _Anchor, start: int, length: int, cfg: RescueConfig) -> list[int]:
@@ -205,16 +208,18 @@ def _repeats(anchor: _Anchor, start: int, length: int, cfg: RescueConfig) -> lis
         return []
     c, lag0 = _xcorr(anchor.env[:, lo:hi], anchor, cfg.min_overlap_frames)
     return [i + lag0 - lo for i, z in _peaks(c, cfg.candidates + 1, guard=100)
-            if z >= cfg.min_z and abs(i + lag0 - lo) > 100]
+            if z >= cfg.min_z and abs(i + lag0 - lo) > REPEAT_MIN_FRAMES]
 
 
 def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q_start: float,
-              fps: list[Fingerprint], cfg: RescueConfig, vcfg: VerifyConfig) -> bool:
-    """Does the query fit as well where the anchor repeats the stretch the edge put it on?
+              fps: list[Fingerprint], cfg: RescueConfig, vcfg: VerifyConfig) -> tuple[float, ...]:
+    """The offsets (edge's convention) where the query fits as well as the edge puts it, or () when the
+    edge stands: places where the anchor repeats the stretch the edge matched, tested against the edge.
 
-    The envelope's own candidates miss a repeat that scored a little lower; a loop or a chorus then
-    verifies at one of its places only because the others were never tried. The edge stands only if it
-    still wins when those places compete with it (`verify_pair`); a tie or a rival that wins drops it."""
+    Candidates from the envelope or the hashes miss a repeat that scored a little lower; a loop or a
+    chorus then verifies at one of its places only because the others were never tried. The edge stands
+    only if it still wins when those places compete with it (`verify_pair`); otherwise the tying (or
+    winning) offsets come back and the pair is ambiguous."""
     fq = fps[q]
     offset = edge.offset_s if edge.a == a else -edge.offset_s * edge.rate  # q's start in a's time
     start = int(round((offset + q_start) * fq.rate_hz / ENV_HOP))
@@ -223,12 +228,46 @@ def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q
     for shift in _repeats(anchor, start, q_frames, cfg):
         shift_s = shift * ENV_HOP / fq.rate_hz
         if _probe(fps[a], fq, offset + shift_s, cfg, vcfg):
+            # no hash hits back a rival: a line only the stacked windows find does not tie windows that
+            # confirm on their own (see `verify_pair`)
             rivals.append(replace(base, offset_s=edge.offset_s + (shift_s if edge.a == a else -shift_s),
-                                  hypothesis=len(rivals) + 1))
+                                  support=0, z=0.0, hypothesis=len(rivals) + 1))
     if not rivals:
-        return False
+        return ()
     verdict = verify_pair([base, *rivals], fps[edge.a], fps[edge.b], vcfg)
-    return verdict.edge is None or abs(verdict.edge.offset_s - edge.offset_s) > vcfg.same_offset_s
+    # the rivals lie a second or more away (`_repeats`): anything nearer is the edge's own line, refined
+    # on other windows (a reflection can move it by a few ms), not a repeat
+    same = 0.5 * REPEAT_MIN_FRAMES * ENV_HOP / fq.rate_hz
+    if verdict.edge is not None and abs(verdict.edge.offset_s - edge.offset_s) <= same:
+        return ()
+    offs = verdict.ambiguous or (edge.offset_s, verdict.edge.offset_s if verdict.edge else edge.offset_s)
+    if max(offs) - min(offs) <= same:
+        return ()
+    return tuple(sorted(offs))
+
+
+def repeat_rivals(edges: list[PairMatch], fps: list[Fingerprint], *, cfg: RescueConfig = RescueConfig(),
+                  verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1) -> list[tuple[float, ...]]:
+    """Per verified edge: the offsets it ties with where the longer clip repeats the matched stretch
+    (`_repeated`), or () when it stands. Envelopes are computed once per longer clip."""
+    longer = [(e.a, e.b) if fps[e.a].duration_s >= fps[e.b].duration_s else (e.b, e.a) for e in edges]
+    frames = int(cfg.max_query_s * 100) + 1
+
+    def anchor(a: int) -> _Anchor | None:
+        env = onset_envelope(fps[a])
+        return _Anchor(env, frames) if env.shape[1] >= 200 else None
+
+    def one(k: int) -> tuple[float, ...]:
+        a, q = longer[k]
+        if envs[a] is None:
+            return ()
+        q_frames = min(frames - 1, int(fps[q].duration_s * 100))
+        return _repeated(edges[k], a, q, envs[a], q_frames, 0.0, fps, cfg, verify_cfg)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        used = sorted({a for a, _ in longer})
+        envs = dict(zip(used, pool.map(anchor, used)))
+        return list(pool.map(one, range(len(edges))))
 
 
 def _probe(fa: Fingerprint, fq: Fingerprint, offset_s: float, cfg: RescueConfig, vcfg: VerifyConfig) -> bool:
