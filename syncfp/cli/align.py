@@ -114,6 +114,7 @@ def align(
     from ..export.jsonout import dumps as json_dumps
     from ..export.timeline import parse_fps
     from ..sync import api
+    from ..types import ClipStatus
 
     rate = None
     if fps:
@@ -167,7 +168,7 @@ def align(
                             fcpx_multicam=fcpx_multicam, markers=markers)
     if not quiet:
         _table(al, rate, _out_console(stderr=json_to_stdout))
-    unusable = [c for c in al.clips if c.group is None and c.duration_s == 0.0]
+    unusable = [c for c in al.clips if c.status is ClipStatus.UNUSABLE]
     if quiet:  # the table names them otherwise; one line each, whatever else is silenced or fails later
         for c in unusable:
             err.print(f"[red]skipped[/red] {escape(c.path)}: {escape(c.error or '')}", highlight=False, soft_wrap=True)

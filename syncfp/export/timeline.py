@@ -17,7 +17,7 @@ import math
 import os
 
 from ..lanes import first_fit, lane_names
-from ..types import Alignment, ClipResult, MediaInfo
+from ..types import Alignment, ClipResult, ClipStatus, MediaInfo
 
 STANDARD_RATES = {
     "23.976": Fraction(24000, 1001), "23.98": Fraction(24000, 1001), "24": Fraction(24), "25": Fraction(25),
@@ -324,7 +324,7 @@ def build(
     unplaced = [c for c in alignment.clips if c.group is None]
     laid, at = [], 0
     for c in unplaced:
-        if c.duration_s > 0:
+        if c.status is ClipStatus.UNPLACED:  # an unusable clip has no length to lay
             tc = place(c, rate, record_frame=at, drift_correction=False)
             laid.append(tc)
             at = tc.record_end
