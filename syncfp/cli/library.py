@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..config import SPEED_SEARCH, IdentifyConfig
 from ..errors import UsageError
 from ..inputs import expand
 from .usage import Command
@@ -127,7 +128,7 @@ def identify(
     library: Optional[str] = typer.Option(None, "--library", "-l", help=_LIB_HELP),
     fmt: str = typer.Option("table", "--format", "-f", help="table, or json (one JSON object per query line)."),
     segments: bool = typer.Option(False, "--segments", help="List every track heard, with start and end (setlist)."),
-    top: int = typer.Option(5, "--top", help="At most this many matches per query."),
+    top: int = typer.Option(IdentifyConfig.top, "--top", help="At most this many matches per query."),
     speed_search: bool = typer.Option(False, "--speed-search", help="Try speeds up to ±5 % fast or slow on every "
                                       "query (by default only when nothing is found at normal speed)."),
     cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help=_CLUSTER_HELP),
@@ -157,9 +158,8 @@ def identify(
 
 def _identify_all(lib, paths: list[str], *, fmt: str, segments: bool, top: int, speed_search: bool) -> None:
     from ..library.api import identify_paths
-    from ..library.identify import SPEED_SEARCH, IdentifyConfig
 
-    speeds = SPEED_SEARCH if speed_search else (1.0,)
+    speeds = SPEED_SEARCH if speed_search else IdentifyConfig.speeds
     cfg = IdentifyConfig(top=max(1, top), speeds=speeds)
     failed = False
     out = _out()
