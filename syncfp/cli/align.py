@@ -13,12 +13,9 @@ from typing import TYPE_CHECKING, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..errors import CacheWarning, OutputError, UsageError
-from ..fsutil import check_output
-from ..inputs import expand, parse_stream_rules
 from .usage import Command
 
 if TYPE_CHECKING:
@@ -26,7 +23,8 @@ if TYPE_CHECKING:
     from ..types import Alignment
 
 # The engine, the exporters and their libraries (PyAV, SciPy, OpenTimelineIO) are imported inside the
-# command that needs them, so `syncfp --help` and `--version` start in typer's time, not the engine's.
+# command that needs them, so `syncfp --help` and `--version` start in typer's time, not the engine's; so
+# are rich's progress bars and the package's own dataclass modules (types, config: ~10 ms each to build).
 
 err = Console(stderr=True)
 
@@ -43,6 +41,8 @@ class _Bars:
     """Progress callback drawing one rich bar per stage on stderr."""
 
     def __init__(self, enabled: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=err, transient=False, disable=not enabled,
@@ -113,6 +113,8 @@ def align(
     from ..export import ExportOptions, format_for
     from ..export.jsonout import dumps as json_dumps
     from ..export.timeline import parse_fps
+    from ..fsutil import check_output
+    from ..inputs import expand, parse_stream_rules
     from ..sync import api
     from ..types import ClipStatus
 
