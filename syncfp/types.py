@@ -137,7 +137,8 @@ class ClipStatus(str, Enum):
 
 @dataclass(frozen=True)
 class ClipResult:
-    """Where one input landed. ``group``/``offset_s`` are None for an unplaced clip, ``error`` says why."""
+    """Where one input landed. ``group``/``offset_s`` are None for an unplaced clip, ``error`` says why;
+    `status` tells placed, unplaced and unusable (nothing read) apart."""
 
     path: str
     duration_s: float
