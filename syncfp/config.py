@@ -1,4 +1,5 @@
-"""Frozen parameter sets for fingerprinting, matching and refinement; a digest names a fingerprint set."""
+"""Frozen parameter sets for fingerprinting, matching, verification, the solve, the rescue and song
+identification; a digest names a fingerprint set."""
 
 from __future__ import annotations
 
@@ -104,3 +105,38 @@ class RescueConfig:
     candidates: int = 4  # lags tried per anchor
     min_overlap_frames: int = 500  # 5 s of envelope, unless the query is shorter
     probe_windows: int = 3  # GCC-PHAT windows a candidate must light up before it is verified
+
+
+# Speeds ±5 % in 1 % steps: hashes survive about ±0.5 % of speed error. `--speed-search` tries them all;
+# by default they are tried only when nothing is found at the unchanged speed (`IdentifyConfig.fallback_speeds`).
+SPEED_SEARCH = (1.0, *(round(1 + k / 100, 2) for k in (-1, 1, -2, 2, -3, 3, -4, 4, -5, 5)))
+
+
+@dataclass(frozen=True)
+class IdentifyConfig:
+    """Query-side parameters (the library fixes the fingerprint parameters)."""
+
+    query_fan_out: int = 6  # a superset of the library's pairs (fan-out 5): a noise peak between a pair is tolerated
+    query_density: float = 1.0  # query peaks per second, as a multiple of the library's
+    max_bucket_factor: float = 8.0  # skip hashes with more postings than this × the mean (or 32): the few
+    # most frequent hashes (silence, hum) hold many postings and say little
+    min_score: int = 7  # aligned hits a match needs (chance alone rarely reaches this; see docs/library.md)
+    min_confidence: float = 0.5  # matches below this are not reported
+    top: int = 5
+    speeds: tuple[float, ...] = (1.0,)  # playback speeds to try (1.03 = played 3 % fast); see SPEED_SEARCH
+    fallback_speeds: tuple[float, ...] = SPEED_SEARCH[1:]  # tried (those not in `speeds`) only when no
+    fallback_below: float = 0.5  # match of `speeds` reaches this confidence: a clip found at its own speed
+    # costs no more, a speed-changed one is found without asking; () turns the fallback off
+    shifts: int = 3  # (≤ 4) also fingerprint the query from hop/shifts, 2·hop/shifts, ... samples in: a peak near
+    # a frame edge then lands in the library's frame in one of them; their votes are counted together
+    long_s: float = 8.0  # queries longer than this use `shifts_long` shifts: they have hashes to spare, and a
+    shifts_long: int = 2  # shift costs a whole lookup (~20 ms for 10 s at 500 audio-hours)
+    short_s: float = 3.0  # queries up to this long are fingerprinted `short_density`× as densely, paired with
+    short_density: float = 2.0  # `short_fan_out` targets: a 1-2 s clip has few hashes to lose, and a dense
+    short_fan_out: int = 8  # query is cheap at that length (no gain measured at 5 or 10 s)
+    noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their
+    # bin's level in the query (its noise floor) as well; None: rank them as the library does
+    sure_confidence: float = 0.999  # a match this sure after `sure_after` shifts at the unchanged speed
+    sure_after: int = 2  # ends the search: more shifts or speeds would cost as much again each
+    window_s: float = 8.0  # setlist: the recording is scored per window of this length
+    min_segment_s: float = 8.0  # setlist: shorter runs are dropped

@@ -15,6 +15,7 @@ Sign conventions, defined once here and tested:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -126,9 +127,18 @@ class PairMatch:
         return float(self.support)
 
 
+class ClipStatus(str, Enum):
+    """What became of one input clip (`ClipResult.status`)."""
+
+    PLACED = "placed"  # on its group's timeline: group, track and offset_s are set
+    UNPLACED = "unplaced"  # read and fingerprinted, but left off every timeline: error says why
+    UNUSABLE = "unusable"  # no audio could be read (missing, not media, silent, …): error says why
+
+
 @dataclass(frozen=True)
 class ClipResult:
-    """Where one input landed. ``group``/``offset_s`` are None for an unplaced clip, ``error`` says why."""
+    """Where one input landed. ``group``/``offset_s`` are None for an unplaced clip, ``error`` says why;
+    `status` tells placed, unplaced and unusable (nothing read) apart."""
 
     path: str
     duration_s: float
@@ -141,6 +151,13 @@ class ClipResult:
     error: str | None = None
     warning: str | None = None
     info: MediaInfo | None = None
+
+    @property
+    def status(self) -> ClipStatus:
+        """Placed when it has a group; else unusable when no audio was read (no duration), else unplaced."""
+        if self.group is not None:
+            return ClipStatus.PLACED
+        return ClipStatus.UNPLACED if self.duration_s > 0 else ClipStatus.UNUSABLE
 
 
 @dataclass(frozen=True)

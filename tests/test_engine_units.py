@@ -215,3 +215,14 @@ def test_solve_judges_an_edge_at_its_overlap_not_at_the_far_clip_start():
     sol = solve(3, [e01, e02, e12], [20.0, 1000.0, 30.0])
     assert not sol.rejected
     assert sol.position_s == pytest.approx([900.0, 0.0, 905.0], abs=5e-4)
+
+
+def test_clip_status_names_the_three_outcomes():
+    """Placed (a group), unplaced (read, no usable match) and unusable (no audio read) — one property, so
+    no caller tests ``duration_s == 0.0`` itself; the JSON keeps its fields (no status key added)."""
+    from syncfp.types import ClipResult, ClipStatus
+
+    assert ClipResult("a.wav", 10.0, 1, "rec", 0.0).status is ClipStatus.PLACED
+    assert ClipResult("b.wav", 10.0, error="no matching audio in any other clip").status is ClipStatus.UNPLACED
+    assert ClipResult("c.txt", 0.0, error="not a media file").status is ClipStatus.UNUSABLE
+    assert ClipStatus.UNUSABLE == "unusable"

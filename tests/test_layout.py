@@ -12,7 +12,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "syncfp"
 
-# layer → layers it may import (itself included); "root" is types, config, errors, fsutil, inputs
+# layer → layers it may import (itself included); "root" is types, config, errors, fsutil, inputs, lanes
 ALLOWED: dict[str, set[str]] = {
     "root": {"root"},
     "engine": {"root", "engine"},

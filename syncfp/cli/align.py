@@ -13,12 +13,9 @@ from typing import TYPE_CHECKING, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..errors import CacheWarning, OutputError, UsageError
-from ..fsutil import check_output
-from ..inputs import expand, parse_stream_rules
 from .usage import Command
 
 if TYPE_CHECKING:
@@ -26,7 +23,8 @@ if TYPE_CHECKING:
     from ..types import Alignment
 
 # The engine, the exporters and their libraries (PyAV, SciPy, OpenTimelineIO) are imported inside the
-# command that needs them, so `syncfp --help` and `--version` start in typer's time, not the engine's.
+# command that needs them, so `syncfp --help` and `--version` start in typer's time, not the engine's; so
+# are rich's progress bars and the package's own dataclass modules (types, config: ~10 ms each to build).
 
 err = Console(stderr=True)
 
@@ -43,6 +41,8 @@ class _Bars:
     """Progress callback drawing one rich bar per stage on stderr."""
 
     def __init__(self, enabled: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=err, transient=False, disable=not enabled,
@@ -113,7 +113,10 @@ def align(
     from ..export import ExportOptions, format_for
     from ..export.jsonout import dumps as json_dumps
     from ..export.timeline import parse_fps
+    from ..fsutil import check_output
+    from ..inputs import expand, parse_stream_rules
     from ..sync import api
+    from ..types import ClipStatus
 
     rate = None
     if fps:
@@ -167,7 +170,7 @@ def align(
                             fcpx_multicam=fcpx_multicam, markers=markers)
     if not quiet:
         _table(al, rate, _out_console(stderr=json_to_stdout))
-    unusable = [c for c in al.clips if c.group is None and c.duration_s == 0.0]
+    unusable = [c for c in al.clips if c.status is ClipStatus.UNUSABLE]
     if quiet:  # the table names them otherwise; one line each, whatever else is silenced or fails later
         for c in unusable:
             err.print(f"[red]skipped[/red] {escape(c.path)}: {escape(c.error or '')}", highlight=False, soft_wrap=True)

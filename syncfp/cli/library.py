@@ -14,14 +14,14 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..errors import UsageError
-from ..inputs import expand
 from .usage import Command
 
-# The library code (numpy, SciPy, PyAV) is imported inside the commands, so `syncfp --help` stays fast.
+# The library code (numpy, SciPy, PyAV), rich's progress bars and the package's dataclass modules are
+# imported inside the commands, so `syncfp --help` stays fast (the defaults written here are held to the
+# config's by tests/test_cli_defaults.py).
 err = Console(stderr=True)
 library_app = typer.Typer(no_args_is_help=True, help="Inspect or edit a song library.")
 
@@ -85,6 +85,7 @@ def index(
     from contextlib import nullcontext
 
     from ..audio.extract import fingerprint_files
+    from ..inputs import expand
     from ..library.build import index_files
     from ..library.shards import index_shards, is_sharded
 
@@ -95,6 +96,8 @@ def index(
         raise UsageError("--workers must be at least 1")
     path = _lib_path(library)
     _check_new_library(path, quiet=quiet)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     bar = Progress(TextColumn("Indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("tracks"),
                    TextColumn("{task.fields[hours]:.2f} audio-h"), TimeElapsedColumn(),
                    console=err, disable=quiet)
@@ -133,6 +136,7 @@ def identify(
     cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help=_CLUSTER_HELP),
 ) -> None:
     """Name the songs in each recording: track, offset into it, score and confidence."""
+    from ..inputs import expand
     from ..library.shards import open_any
 
     _check_format(fmt)
@@ -156,10 +160,10 @@ def identify(
 
 
 def _identify_all(lib, paths: list[str], *, fmt: str, segments: bool, top: int, speed_search: bool) -> None:
+    from ..config import SPEED_SEARCH, IdentifyConfig
     from ..library.api import identify_paths
-    from ..library.identify import SPEED_SEARCH, IdentifyConfig
 
-    speeds = SPEED_SEARCH if speed_search else (1.0,)
+    speeds = SPEED_SEARCH if speed_search else IdentifyConfig.speeds
     cfg = IdentifyConfig(top=max(1, top), speeds=speeds)
     failed = False
     out = _out()

@@ -16,7 +16,8 @@ from fractions import Fraction
 import math
 import os
 
-from ..types import Alignment, ClipResult, MediaInfo
+from ..lanes import first_fit, lane_names
+from ..types import Alignment, ClipResult, ClipStatus, MediaInfo
 
 STANDARD_RATES = {
     "23.976": Fraction(24000, 1001), "23.98": Fraction(24000, 1001), "24": Fraction(24), "25": Fraction(25),
@@ -268,26 +269,20 @@ def place(clip: ClipResult, rate: Fraction, *, record_frame: int, drift_correcti
     return TimelineClip(clip, record_frame, dur, round(start * rate), sub, speed, src_frames, start)
 
 
-def _lanes(name: str, clips: list[TimelineClip]) -> list[Track]:
-    """Split one device's clips into non-overlapping tracks; a one-frame rounding overlap is trimmed."""
-    lanes: list[list[TimelineClip]] = []
-    for tc in sorted(clips, key=lambda t: (t.record_frame, t.clip.path)):
-        for lane in lanes:
-            prev = lane[-1]
-            over = prev.record_end - tc.record_frame
-            if over <= 0:
-                lane.append(tc)
-                break
-            if over == 1 and prev.duration_frames > 1:
-                lane[-1] = replace(prev, duration_frames=prev.duration_frames - 1)
-                lane.append(tc)
-                break
-        else:
-            lanes.append([tc])
-    return [
-        Track(name if i == 0 else f"{name}-{i + 1}", lane, any(t.has_video for t in lane))
-        for i, lane in enumerate(lanes)
-    ]
+def _lanes(name: str, clips: list[TimelineClip], *, taken: set[str]) -> list[Track]:
+    """Split one track's clips into non-overlapping lanes (first fit); a one-frame rounding overlap is
+    trimmed off the earlier clip unless it is that clip's only frame. Extra lanes are named apart from
+    every name in *taken*."""
+    order = sorted(clips, key=lambda t: (t.record_frame, t.clip.path))
+    lane = first_fit((t.record_frame, t.record_end - (1 if t.duration_frames > 1 else 0)) for t in order)
+    lanes: list[list[TimelineClip]] = [[] for _ in range(max(lane) + 1)]
+    for tc, i in zip(order, lane):
+        if lanes[i] and lanes[i][-1].record_end > tc.record_frame:
+            prev = lanes[i][-1]
+            lanes[i][-1] = replace(prev, duration_frames=prev.duration_frames - 1)
+        lanes[i].append(tc)
+    return [Track(n, ln, any(t.has_video for t in ln))
+            for n, ln in zip(lane_names(name, len(lanes), taken=taken), lanes)]
 
 
 def build(
@@ -310,13 +305,15 @@ def build(
         )
     drop_frame = bool(drop_frame) and is_drop_frame_rate(rate)
     groups: list[GroupTimeline] = []
+    names = {c.track or "A" for c in alignment.clips if c.group is not None}
     for g in alignment.groups:
         by_track: dict[str, list[TimelineClip]] = {}
         for c in alignment.clips:
             if c.group == g:
                 tc = place(c, rate, record_frame=round(media_offset_s(c) * rate), drift_correction=drift_correction)
                 by_track.setdefault(c.track or "A", []).append(tc)
-        tracks = [lane for name, cl in by_track.items() for lane in _lanes(name, cl)]
+        taken = set(names)  # a lane split here never takes a name the alignment gave a track
+        tracks = [lane for name, cl in by_track.items() for lane in _lanes(name, cl, taken=taken)]
         # video tracks first, then by first appearance on the timeline
         tracks.sort(key=lambda t: (not t.has_video, t.clips[0].record_frame, t.name))
         marks = [
@@ -327,7 +324,7 @@ def build(
     unplaced = [c for c in alignment.clips if c.group is None]
     laid, at = [], 0
     for c in unplaced:
-        if c.duration_s > 0:
+        if c.status is ClipStatus.UNPLACED:  # an unusable clip has no length to lay
             tc = place(c, rate, record_frame=at, drift_correction=False)
             laid.append(tc)
             at = tc.record_end

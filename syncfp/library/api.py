@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..audio.extract import extract
+from ..config import IdentifyConfig
 from ..errors import MediaError
 from ..fsutil import remove_quietly
-from .identify import IdentifyConfig, Match, Segment, identify_audio
+from .identify import Match, Segment, identify_audio
 from .store import Library
 
 if TYPE_CHECKING:

@@ -11,50 +11,15 @@ one more lookup.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from ..config import FingerprintConfig
+from ..config import SPEED_SEARCH, FingerprintConfig, IdentifyConfig  # noqa: F401 (SPEED_SEARCH: re-exported)
 from ..engine.fingerprint import as_float, fingerprint, fingerprint_blocks
 from ..engine.hashtable import range_positions
 from ..types import Hashes
 from .store import Library
-
-
-# Speeds ±5 % in 1 % steps: hashes survive about ±0.5 % of speed error. `--speed-search` tries them all;
-# by default they are tried only when nothing is found at the unchanged speed (`IdentifyConfig.fallback_speeds`).
-SPEED_SEARCH = (1.0, *(round(1 + k / 100, 2) for k in (-1, 1, -2, 2, -3, 3, -4, 4, -5, 5)))
-
-
-@dataclass(frozen=True)
-class IdentifyConfig:
-    """Query-side parameters (the library fixes the fingerprint parameters)."""
-
-    query_fan_out: int = 6  # a superset of the library's pairs (fan-out 5): a noise peak between a pair is tolerated
-    query_density: float = 1.0  # query peaks per second, as a multiple of the library's
-    max_bucket_factor: float = 8.0  # skip hashes with more postings than this × the mean (or 32): the few
-    # most frequent hashes (silence, hum) hold many postings and say little
-    min_score: int = 7  # aligned hits a match needs (chance alone rarely reaches this; see docs/library.md)
-    min_confidence: float = 0.5  # matches below this are not reported
-    top: int = 5
-    speeds: tuple[float, ...] = (1.0,)  # playback speeds to try (1.03 = played 3 % fast); see SPEED_SEARCH
-    fallback_speeds: tuple[float, ...] = SPEED_SEARCH[1:]  # tried (those not in `speeds`) only when no
-    fallback_below: float = 0.5  # match of `speeds` reaches this confidence: a clip found at its own speed
-    # costs no more, a speed-changed one is found without asking; () turns the fallback off
-    shifts: int = 3  # (≤ 4) also fingerprint the query from hop/shifts, 2·hop/shifts, ... samples in: a peak near
-    # a frame edge then lands in the library's frame in one of them; their votes are counted together
-    long_s: float = 8.0  # queries longer than this use `shifts_long` shifts: they have hashes to spare, and a
-    shifts_long: int = 2  # shift costs a whole lookup (~20 ms for 10 s at 500 audio-hours)
-    short_s: float = 3.0  # queries up to this long are fingerprinted `short_density`× as densely, paired with
-    short_density: float = 2.0  # `short_fan_out` targets: a 1-2 s clip has few hashes to lose, and a dense
-    short_fan_out: int = 8  # query is cheap at that length (no gain measured at 5 or 10 s)
-    noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their
-    # bin's level in the query (its noise floor) as well; None: rank them as the library does
-    sure_confidence: float = 0.999  # a match this sure after `sure_after` shifts at the unchanged speed
-    sure_after: int = 2  # ends the search: more shifts or speeds would cost as much again each
-    window_s: float = 8.0  # setlist: the recording is scored per window of this length
-    min_segment_s: float = 8.0  # setlist: shorter runs are dropped
 
 
 @dataclass(frozen=True)
@@ -294,7 +259,7 @@ def block_hits(lib: Library, y: np.ndarray, cfg: IdentifyConfig, *, block_s: flo
 
 def _one_pass(
     lib: Library, y: np.ndarray, cfg: IdentifyConfig, *, shift: tuple[int, int],
-    rows: list[np.ndarray] | None, win: int
+    rows: list[WindowBests] | None, win: int
 ) -> tuple[np.ndarray | tuple[np.ndarray, np.ndarray], int]:
     """Fingerprint and look up *y* once, as shift ``k`` of ``n``: its tagged votes (`_tag`; a clip's raw
     votes, a long recording's tallies summed over its blocks) and number of hashes (setlist rows
@@ -335,7 +300,7 @@ def identify_audio(
     fingerprint is found in another, and their votes add up at the true offset, where chance votes do not.
     """
     found: dict[int, Match] = {}
-    rows: list[np.ndarray] = []
+    rows: list[WindowBests] = []
     rate = lib.cfg.rate_hz
     if x.shape[0] <= cfg.short_s * rate:
         cfg = replace(cfg, query_density=max(cfg.query_density, cfg.short_density),
@@ -352,13 +317,13 @@ def identify_audio(
     # rated once, over every pass: each pass's best is a maximum over chance too, so the runner-up is the
     # best other track of any speed (rating each alone let 4 of 700 unknown clips through)
     matches = _rated(_ranked(found, cfg), cfg, most_hashes)
-    segs = _segments(lib, np.concatenate(rows) if rows else np.zeros((0, 6), np.int64), cfg) if segments else None
+    segs = _segments(lib, WindowBests.concat(rows), cfg) if segments else None
     return matches, segs
 
 
 def _at_speed(
     lib: Library, y: np.ndarray, cfg: IdentifyConfig, speed: float, n_shifts: int, found: dict[int, Match],
-    most_hashes: int, *, rows: list[np.ndarray] | None, win: int
+    most_hashes: int, *, rows: list[WindowBests] | None, win: int
 ) -> tuple[bool, int]:
     """Look *y* up shift by shift, the shifts' votes counted together; each track's best match goes into
     *found*. Returns whether a match is sure (unchanged speed, after `sure_after` shifts or the last) and
@@ -424,11 +389,39 @@ def _resample(x: np.ndarray, speed: float) -> np.ndarray:
     return resample_poly(as_float(x), fr.numerator, fr.denominator).astype(np.float32)
 
 
-def _window_bests(h: Hits, cfg: IdentifyConfig, win: int) -> np.ndarray:
-    """Per window of the recording, its best global offset: rows (window, offset, score, first and last
-    query frame of its hits, hits)."""
+@dataclass(frozen=True)
+class WindowBests:
+    """Setlist evidence of a long recording: per window (of `IdentifyConfig.window_s`) with a strong enough
+    offset, its best global offset. Parallel int64 arrays, one entry per window; windows with no offset
+    reaching `min_score` have no entry (there is no "unusable" row)."""
+
+    window: np.ndarray  # window number: query frame // frames per window
+    offset: np.ndarray  # global library frame of the query's first frame (`Hits.goff`)
+    score: np.ndarray  # votes at that offset, with ±1 frame of slack (`_smooth`)
+    first_frame: np.ndarray  # query frame of the window's first hit within ±1 frame of the offset
+    last_frame: np.ndarray  # … and of its last
+    hits: np.ndarray  # hits within ±1 frame of the offset
+
+    def __len__(self) -> int:
+        return int(self.window.size)
+
+    @classmethod
+    def concat(cls, parts: list[WindowBests]) -> WindowBests:
+        """One table of several blocks' (or none: empty)."""
+        names = [f.name for f in fields(cls)]
+        return cls(**{n: np.concatenate([getattr(p, n) for p in parts]) if parts else np.zeros(0, np.int64)
+                      for n in names})
+
+    def by_window(self) -> WindowBests:
+        """The same entries in window order (stable: blocks' entries of one window keep their order)."""
+        order = np.argsort(self.window, kind="stable")
+        return WindowBests(**{f.name: getattr(self, f.name)[order] for f in fields(self)})
+
+
+def _window_bests(h: Hits, cfg: IdentifyConfig, win: int) -> WindowBests:
+    """Per window of the recording (*win* query frames), its best global offset (see `WindowBests`)."""
     if h.goff.size == 0:
-        return np.zeros((0, 6), np.int64)
+        return WindowBests.concat([])
     w = h.t_q.astype(np.int64) // win
     key = (w << 41) + (h.goff.astype(np.int64) + (1 << 40))  # |global offset| < 2^33: library frames ± query frames
     u, c = _count(key)
@@ -437,18 +430,27 @@ def _window_bests(h: Hits, cfg: IdentifyConfig, win: int) -> np.ndarray:
     strong = np.flatnonzero(smooth >= cfg.min_score)
     order = strong[np.lexsort((-smooth[strong], uw[strong]))]
     best = order[np.concatenate([[True], uw[order][1:] != uw[order][:-1]])] if order.size else order
-    out = np.zeros((best.size, 6), np.int64)
-    for r, i in enumerate(best):
-        on = (w == uw[i]) & (np.abs(h.goff - ug[i]) <= 1)
-        out[r] = (uw[i], ug[i], smooth[i], h.t_q[on].min(), h.t_q[on].max(), on.sum())
-    return out
+    if best.size == 0:
+        return WindowBests.concat([])
+    bw, bg = uw[best], ug[best]  # windows ascending, each once
+    row = np.minimum(np.searchsorted(bw, w), bw.size - 1)  # each hit's window's entry, if it has one
+    on = (bw[row] == w) & (np.abs(h.goff.astype(np.int64) - bg[row]) <= 1)
+    row, t_q = row[on], h.t_q[on].astype(np.int64)
+    first = np.full(best.size, np.iinfo(np.int64).max)
+    last = np.full(best.size, np.iinfo(np.int64).min)
+    np.minimum.at(first, row, t_q)  # every entry has hits: its own offset's
+    np.maximum.at(last, row, t_q)
+    return WindowBests(window=bw, offset=bg, score=smooth[best].astype(np.int64), first_frame=first,
+                       last_frame=last, hits=np.bincount(row, minlength=best.size).astype(np.int64))
 
 
-def _segments(lib: Library, rows: np.ndarray, cfg: IdentifyConfig) -> list[Segment]:
+def _segments(lib: Library, rows: WindowBests, cfg: IdentifyConfig) -> list[Segment]:
     """Consecutive windows with the same global offset (±2 frames, gaps of ≤ 1 window) → segments."""
     hop_s = lib.cfg.hop_s
     segs: list[list[int]] = []  # [offset, last window, score, first frame, last frame, hits, windows]
-    for wi, g, score, t0, t1, n in rows[np.argsort(rows[:, 0], kind="stable")] if rows.size else []:
+    b = rows.by_window()
+    for wi, g, score, t0, t1, n in zip(b.window.tolist(), b.offset.tolist(), b.score.tolist(),
+                                       b.first_frame.tolist(), b.last_frame.tolist(), b.hits.tolist()):
         last = segs[-1] if segs else None
         if last and abs(last[0] - g) <= 2 and wi - last[1] <= 2:
             last[1:] = [int(wi), last[2] + int(score), last[3], max(last[4], int(t1)), last[5] + int(n), last[6] + 1]

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..config import FingerprintConfig
+from ..config import FingerprintConfig, IdentifyConfig
 from ..engine import hashtable as index_mod
 from ..fsutil import atomic_write_text, remove_quietly
 from ..types import Hashes
-from .identify import Hits, IdentifyConfig, bucket_cap
+from .identify import Hits, bucket_cap
 from .store import LIBRARY_FINGERPRINT, Library, LibraryError, TableWriter, Track, open_library
 
 MANIFEST = "manifest.json"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import re
 
+from ..lanes import first_fit, lane_names
+
 _TRAILING_NUMBER = re.compile(r"^(.*?)[ _\-.]*\(?\d+\)?$")
 
 
@@ -30,24 +32,22 @@ def assign(
     """Map clip id → track name for (id, path, device_tag, group, start_s, end_s) of placed clips.
 
     Clips of one device share a track unless they overlap in time (then the device gets extra tracks,
-    filled greedily); names are short, unique and stable for the same inputs.
+    filled first-fit by `lanes.first_fit` with 1 ms of slack); names are short, unique and stable for the
+    same inputs.
     """
     by_device: dict[str, list[tuple[int, int, float, float]]] = {}
     for cid, path, tag, group, start, end in clips:
         by_device.setdefault(device_key(path, tag), []).append((cid, group, start, end))
     short = _short_names(sorted(by_device))
+    taken = set(short.values())  # a device's extra lanes never take another device's name
     out: dict[int, str] = {}
     for dev in sorted(by_device):
-        lanes: list[dict[int, float]] = []  # per lane: group → end time of its last clip
-        for cid, group, start, end in sorted(by_device[dev], key=lambda c: (c[1], c[2], c[0])):
-            for i, lane in enumerate(lanes):
-                if lane.get(group, float("-inf")) <= start + 1e-3:
-                    lane[group] = end
-                    break
-            else:
-                lanes.append({group: end})
-                i = len(lanes) - 1
-            out[cid] = short[dev] if i == 0 else f"{short[dev]}-{i + 1}"
+        mine = sorted(by_device[dev], key=lambda c: (c[1], c[2], c[0]))
+        lane: list[int] = []
+        for group in dict.fromkeys(c[1] for c in mine):  # each group fills the device's lanes afresh
+            lane += first_fit([(c[2], c[3]) for c in mine if c[1] == group], tolerance=1e-3)
+        names = lane_names(short[dev], max(lane) + 1, taken=taken)
+        out.update((c[0], names[i]) for c, i in zip(mine, lane))
     return out
 
 
