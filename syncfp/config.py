@@ -93,6 +93,9 @@ class VerifyConfig:
     max_alt_share: float = 0.5  # ...or a rival explains less than this share of what the winner does
     same_offset_s: float = 0.002  # hypotheses closer than this are the same line
     alt_support: float = 0.25  # fingerprint alternatives tested when their support is this share of the best
+    recentre_search_s: float = 0.25  # a failed hypothesis is searched once more this wide: a reverberant
+    # phone's landmarks can sit 100-200 ms from the direct sound
+    stack_prescreen: float = 0.6  # share of `stack_z` every 4th rate must reach before all rates are searched
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class RescueConfig:
     candidates: int = 4  # lags tried per anchor
     min_overlap_frames: int = 500  # 5 s of envelope, unless the query is shorter
     probe_windows: int = 3  # GCC-PHAT windows a candidate must light up before it is verified
+    repeat_min_s: float = 1.0  # an envelope repeat nearer than this is the stretch's own peak, not a repeat
 
 
 # Speeds ±5 % in 1 % steps: hashes survive about ±0.5 % of speed error. `--speed-search` tries them all;

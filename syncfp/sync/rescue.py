@@ -23,6 +23,7 @@ from ..engine.refine import gcc_phat_z
 from ..types import Fingerprint, PairMatch
 from .verify import verify_pair
 
+ENV_RATE = 8000  # the analysis rate the envelope's hop is counted in
 ENV_HOP = 80  # samples at 8 kHz: 10 ms envelope frames
 ENV_NFFT = 256
 N_BANDS = 8
@@ -197,9 +198,6 @@ def _rescue_one(q: int, anchors: list[int], envs: dict, fps: list[Fingerprint], 
     return None
 
 
-REPEAT_MIN_FRAMES = 100  # envelope frames (1 s): shifts nearer than this are the stretch's own peak
-
-
 def _repeats(anchor: _Anchor, start: int, length: int, cfg: RescueConfig) -> list[int]:
     """Frame shifts at which the anchor's own envelope over [start, start + length) recurs in the anchor
     (a loop, a repeated chorus), strongest first; the stretch's own place is left out."""
@@ -208,7 +206,7 @@ def _repeats(anchor: _Anchor, start: int, length: int, cfg: RescueConfig) -> lis
         return []
     c, lag0 = _xcorr(anchor.env[:, lo:hi], anchor, cfg.min_overlap_frames)
     return [i + lag0 - lo for i, z in _peaks(c, cfg.candidates + 1, guard=100)
-            if z >= cfg.min_z and abs(i + lag0 - lo) > REPEAT_MIN_FRAMES]
+            if z >= cfg.min_z and abs(i + lag0 - lo) * ENV_HOP > cfg.repeat_min_s * ENV_RATE]
 
 
 def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q_start: float,
@@ -237,7 +235,7 @@ def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q
     verdict = verify_pair([base, *rivals], fps[edge.a], fps[edge.b], vcfg)
     # the rivals lie a second or more away (`_repeats`): anything nearer is the edge's own line, refined
     # on other windows (a reflection can move it by a few ms), not a repeat
-    same = 0.5 * REPEAT_MIN_FRAMES * ENV_HOP / fq.rate_hz
+    same = 0.5 * cfg.repeat_min_s
     if verdict.edge is not None and abs(verdict.edge.offset_s - edge.offset_s) <= same:
         return ()
     offs = verdict.ambiguous or (edge.offset_s, verdict.edge.offset_s if verdict.edge else edge.offset_s)

@@ -238,9 +238,6 @@ def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Verify
     return Evidence(edge=edge, ok=True, tried=tried, z_sum=float(z[keep].sum()))
 
 
-RECENTRE_SEARCH_S = 0.25  # a reverberant phone's landmarks can sit 100-200 ms from the direct sound
-
-
 def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig, stride: int) -> Evidence:
     """`check_hypothesis`, and when it fails, once more around the line that windows searched over a wider
     range agree on: a reverberant recording's spectral peaks build up late, so its fingerprint offset can
@@ -248,7 +245,7 @@ def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Veri
     ev = check_hypothesis(h, fa, fb, cfg, stride=stride)
     if ev.ok:
         return ev
-    wide = replace(cfg, search_s=RECENTRE_SEARCH_S)
+    wide = replace(cfg, search_s=cfg.recentre_search_s)
     idx, w = _grid(h, fa.duration_s, fb.duration_s, wide, stride)
     wins = _windows(fa, fb, h, idx, cfg.short_window_s / 2, w, wide)
     if wins is None:
@@ -261,9 +258,6 @@ def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Veri
         return ev  # the normal search already covered that line
     again = check_hypothesis(moved, fa, fb, cfg, stride=stride)
     return again if again.ok else ev
-
-
-STACK_PRESCREEN = 0.6  # share of `stack_z` the coarse rate grid must reach before the full search
 
 
 def _stack_best(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, vs: np.ndarray,
@@ -331,7 +325,7 @@ def _stacked(e: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig) -> Evid
     vs = np.arange(np.ceil(lo_v / dv), np.floor(hi_v / dv) + 1) * dv
     # most stacked checks fail: every 4th rate first (a line between them loses at most a couple of
     # samples at the far windows), and the full search only when that comes near the threshold
-    if _stack_best(curves, base, dt, u, vs[::4])[0] / np.sqrt(w) < STACK_PRESCREEN * cfg.stack_z:
+    if _stack_best(curves, base, dt, u, vs[::4])[0] / np.sqrt(w) < cfg.stack_prescreen * cfg.stack_z:
         return None
     best = _stack_best(curves, base, dt, u, vs)
     finer = _stack_best(curves, base, dt, u, best[1] + np.linspace(-dv, dv, 9))  # around the winner
