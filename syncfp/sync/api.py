@@ -66,6 +66,8 @@ def match_hypotheses(
 
 PARTIAL_COVER = 0.5  # an overlap holding less than this share of the shorter clip is a partial one
 PAIR_GROUP_CONFIDENCE = 0.5  # at most this for the two clips of a two-clip group (no cycle checks them)
+FULL_SHARE = 0.8  # an edge confirmed by fewer of its windows than this share...
+PART_SHARE_CONFIDENCE = 0.75  # ...says at most this
 
 
 def _overlap_s(offset_s: float, dur_a: float, dur_b: float, rate: float = 1.0) -> float:
@@ -84,8 +86,13 @@ def _edge_confidence(e: PairMatch, durations: list[float]) -> float:
 
     Three confirming windows are rarely chance and each further one halves the doubt; but an overlap at
     the clips' ends (under half of the shorter clip) is where a repeated passage fits as well as the
-    truth, since nothing outside it can contradict it, so such an edge says at most 0.5."""
+    truth, since nothing outside it can contradict it, so such an edge says at most 0.5. An edge that most
+    of its windows do not confirm (a repeat matched in part of the overlap looks like that, and so does a
+    noisy true edge) says at most 0.75: on the hard bench's tune split, clips whose best edge confirmed
+    under 80 % of its windows were right 9 times in 13, against 35 in 36 above."""
     c = 1.0 - 0.5 ** max(e.windows - 2, 0)
+    if e.tried and e.windows < FULL_SHARE * e.tried:
+        c = min(c, PART_SHARE_CONFIDENCE)
     return float(min(c, 0.5) if _cover(e, durations) < PARTIAL_COVER else c)
 
 
