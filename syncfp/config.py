@@ -95,6 +95,7 @@ class VerifyConfig:
     alt_support: float = 0.25  # fingerprint alternatives tested when their support is this share of the best
     recentre_search_s: float = 0.25  # a failed hypothesis is searched once more this wide: a reverberant
     # phone's landmarks can sit 100-200 ms from the direct sound
+    recentre_min_support: int = 8  # hash lines weaker than this are re-centred for nothing (chance lines)
     stack_prescreen: float = 0.6  # share of `stack_z` every 4th rate must reach before all rates are searched
 
 

@@ -243,7 +243,7 @@ def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Veri
     range agree on: a reverberant recording's spectral peaks build up late, so its fingerprint offset can
     miss the direct sound by more than the normal search. The decision is still the normal check's."""
     ev = check_hypothesis(h, fa, fb, cfg, stride=stride)
-    if ev.ok:
+    if ev.ok or h.support < cfg.recentre_min_support:
         return ev
     wide = replace(cfg, search_s=cfg.recentre_search_s)
     idx, w = _grid(h, fa.duration_s, fb.duration_s, wide, stride)
