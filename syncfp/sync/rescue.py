@@ -249,7 +249,8 @@ def repeat_rivals(edges: list[PairMatch], fps: list[Fingerprint], *, cfg: Rescue
     """Per verified edge: the offsets it ties with where the longer clip repeats the matched stretch
     (`_repeated`), or () when it stands. Envelopes are computed once per longer clip."""
     longer = [(e.a, e.b) if fps[e.a].duration_s >= fps[e.b].duration_s else (e.b, e.a) for e in edges]
-    frames = int(cfg.max_query_s * 100) + 1
+    fps_env = ENV_RATE // ENV_HOP  # envelope frames per second
+    frames = int(cfg.max_query_s * fps_env) + 1
 
     def anchor(a: int) -> _Anchor | None:
         env = onset_envelope(fps[a])
@@ -259,7 +260,7 @@ def repeat_rivals(edges: list[PairMatch], fps: list[Fingerprint], *, cfg: Rescue
         a, q = longer[k]
         if envs[a] is None:
             return ()
-        q_frames = min(frames - 1, int(fps[q].duration_s * 100))
+        q_frames = min(frames - 1, int(fps[q].duration_s * fps_env))
         return _repeated(edges[k], a, q, envs[a], q_frames, 0.0, fps, cfg, verify_cfg)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
