@@ -33,6 +33,7 @@ KINDS = {
     "band/loop": ("warzone2100-music", "supertux-data", "xmoto-data", "neverball-data"),
 }
 MIN_TRACK_S = 20.0
+SPEECH_LEAD_S = 4  # s of talk generated before a clip and dropped
 ROOM_PRE_S = 2.0  # music before the clip that the room's tail carries into it (≥ the longest RT60)
 
 
@@ -106,10 +107,15 @@ class Degrader:
         return self._pool
 
     def speech(self, n: int, rng: np.random.Generator, talkers: int) -> np.ndarray:
-        """Unit-RMS babble of *talkers* re-pitched espeak-ng voices, levels spread over 8 dB."""
+        """Unit-RMS babble of *talkers* re-pitched espeak-ng voices, levels spread over 8 dB.
+
+        `_talker` starts each voice 0-3 s into its buffer; the clip is the tail of a longer one, so people
+        are already talking when it starts (else short clips would hold seconds of music alone)."""
+        lead = SPEECH_LEAD_S * self.rate_hz
         out = np.zeros(n, np.float32)
         for _ in range(talkers):
-            t = concert._talker(n, self.pool, rng, rate_hz=self.rate_hz, busy=float(rng.uniform(0.5, 1.0)))
+            t = concert._talker(n + lead, self.pool, rng, rate_hz=self.rate_hz,
+                                busy=float(rng.uniform(0.5, 1.0)))[lead:]
             out += t * np.float32(10 ** (rng.uniform(-8, 0) / 20) / (np.std(t) + 1e-9))
         return out / np.float32(np.std(out) + 1e-9)
 
