@@ -131,9 +131,15 @@ class Degrader:
     def room(self, x: np.ndarray, pre: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """*x* as heard far away in a reverberant room; *pre* is the music just before it."""
         rt60, drr = float(rng.uniform(0.5, 2.0)), float(rng.uniform(-6.0, 4.0))
-        # room_ir splits its tail at 4 kHz: design at 48 kHz, bring to our rate (direct sound stays at 0)
-        h = concert.room_ir(rng, rt60_s=rt60, drr_db=drr, rate_hz=concert.RATE)
-        h = resample_poly(h, self.rate_hz, concert.RATE) * (concert.RATE / self.rate_hz)
+        # room_ir splits its tail at 4 kHz: design at 48 kHz and bring the reflections and tail to our rate;
+        # the direct sound is put back as one sample at 0 and the rest scaled to the DRR at this rate
+        # (resampling the 48 kHz impulse would spread the direct sound and count it as reverberation)
+        h48 = concert.room_ir(rng, rt60_s=rt60, drr_db=drr, rate_hz=concert.RATE)
+        h48[0] = 0.0
+        h = resample_poly(h48, self.rate_hz, concert.RATE)
+        h[0] = 0.0
+        h *= np.sqrt(10 ** (-drr / 10) / (np.sum(h**2) + 1e-20))
+        h[0] = 1.0
         self.rooms.append({"rt60_s": rt60, "drr_db": drr, "drr_at_rate_db": concert.drr_of(h)})
         y = oaconvolve(np.concatenate([pre, x]).astype(np.float64), h)[pre.size : pre.size + x.size]
         return y.astype(np.float32)
