@@ -18,7 +18,6 @@ same bucket skew), then measures latency, size and peak RSS in a fresh process.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import resource
@@ -32,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench import encode, synth  # noqa: E402
+from bench import synth  # noqa: E402
 from bench.identify_conditions import KINDS, ROOM_PRE_S, Degrader, sources  # noqa: E402
 from syncfp.audio.decode import probe, stream_audio  # noqa: E402
 from syncfp.library.identify import SPEED_SEARCH, IdentifyConfig, identify_audio  # noqa: E402

@@ -1,4 +1,4 @@
-"""Music sources and query degradations for `bench.identify`: installed packages → (path, kind); clip → degraded clip.
+"""Music and query degradations for `bench.identify`: installed packages → (path, kind); clip → degraded clip.
 
 Music of two kinds, read where Debian installed it (never copied): *orchestral* (`wesnoth-1.16-music`) and
 *band/loop* game music (`warzone2100-music`, `supertux-data`, `xmoto-data`, `neverball-data`), found with
