@@ -108,7 +108,7 @@ def grid(lib, audio, pos_ids, neg_ids, lib_index, per_cell, rng, work, *, kinds:
                 n = per_cell if kind == "pos" else max(per_cell // 3, 4)
                 for m in music:
                     mine = [i for i in ids if kinds[i] == m]
-                    for _ in range(n):
+                    for _ in range(n if mine else 0):  # a kind of one track has no unknown songs
                         i = int(rng.choice(mine))
                         x = audio[i]
                         start = float(rng.uniform(0, x.size / RATE - dur))
