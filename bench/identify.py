@@ -1,11 +1,15 @@
 """Song identification benchmark: real music → library → query grid, false positives, speed, size, scale.
 
     python bench/identify.py [--per-cell 30] [--scale-hours 500] [--out results.json]
+        [--conditions clean,speech0,...] [--durations 1,5,10] [--max-hours-per-package 1.0] [--no-speed]
 
-Music: Debian `wesnoth-1.16-music` read where it is installed (never copied); synthesized songs when absent.
-One track in five is never indexed: its clips are the negative queries. Queries are cut at random from the
-decoded (8 kHz) tracks and degraded: white, pink or babble noise at an SNR over the clip, or reverb + phone EQ +
-AAC at 32 kb/s.
+Music of two kinds (`bench.identify_conditions`): orchestral (Debian `wesnoth-1.16-music`) and band/loop
+game music (`warzone2100-music`, `supertux-data`, `xmoto-data`, `neverball-data`), read where installed
+(never copied); synthesized songs for a kind none of whose packages is installed. Within each kind one track
+in five is never indexed: its clips are the negative queries. Every cell has *per-cell* clips of each kind.
+Queries are cut at random from the decoded (8 kHz) tracks and degraded (`identify_conditions.Degrader`):
+white, pink or synthetic babble noise, espeak-ng speech babble or a distant crowd at an SNR over the clip, a
+far reverberant room (alone or with a crowd at +5 dB), or reverb + phone EQ + AAC at 32 kb/s.
 A query is right when the top match is its track with the offset within 0.1 s. The scale run adds
 synthetic tracks made of hashes drawn from the real library's (f1, Δf, Δt) statistics (cheap to make,
 same bucket skew), then measures latency, size and peak RSS in a fresh process.
@@ -14,7 +18,6 @@ same bucket skew), then measures latency, size and peak RSS in a fresh process.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import resource
@@ -28,7 +31,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench import encode, synth  # noqa: E402
+from bench import synth  # noqa: E402
+from bench.identify_conditions import KINDS, ROOM_PRE_S, Degrader, sources  # noqa: E402
 from syncfp.audio.decode import probe, stream_audio  # noqa: E402
 from syncfp.library.identify import SPEED_SEARCH, IdentifyConfig, identify_audio  # noqa: E402
 from syncfp.library.build import index_files, merge_tracks  # noqa: E402
@@ -36,32 +40,17 @@ from syncfp.library.store import Track, open_library  # noqa: E402
 from syncfp.types import Hashes  # noqa: E402
 
 RATE = 8000
-MUSIC = "/usr/share/games/wesnoth/*/data/core/music/*.ogg"
 DURATIONS = (1, 2, 3, 5, 10)
 # white noise is what audfprint's published 0 dB anchors use; pink puts its power where orchestral music is
 # (much harder); babble is a crowd. 10 dB and 0 dB are the issue's target SNRs.
+# speech (espeak-ng talkers), crowd (distant, low-passed + pink floor) and room (RT60 0.5-2 s, DRR -6…+4 dB)
+# are issue 12's conditions.
 CONDITIONS = ("clean", "white10", "white0", "pink15", "pink10", "pink5", "pink0", "pink-5", "babble15", "babble10",
-              "babble5", "babble0", "babble-5", "reverb+phone+aac")
+              "babble5", "babble0", "babble-5", "reverb+phone+aac",
+              "speech+15", "speech+5", "speech0", "speech-5", "crowd+5", "crowd0", "crowd-5", "room", "room+crowd5")
 SPEEDS = (0.95, 0.97, 0.99, 1.0, 1.01, 1.03, 1.05)
 SEARCH = SPEED_SEARCH  # `identify --speed-search`
 RAW = IdentifyConfig(min_score=0, min_confidence=0.0)  # record everything; thresholds applied afterwards
-
-
-def sources(work: str) -> tuple[list[str], str]:
-    paths = sorted(glob.glob(MUSIC))
-    paths = [p for p in paths if _duration(p) >= 20.0]
-    if paths:
-        return paths, "wesnoth-1.16-music"
-    out = []
-    for i in range(20):  # fallback: synthesized songs, encoded like real releases
-        p = os.path.join(work, f"synth{i:02d}.mp3")
-        encode.write(p, synth.concert(150.0, rate_hz=22050, seed=500 + i, tempo_bpm=90 + 3 * i), rate_hz=22050)
-        out.append(p)
-    return out, "synthesized (wesnoth-1.16-music not installed)"
-
-
-def _duration(path: str) -> float:
-    return probe(path).duration_s
 
 
 def decode(path: str) -> np.ndarray:
@@ -70,23 +59,8 @@ def decode(path: str) -> np.ndarray:
 
 
 def degrade(x: np.ndarray, cond: str, rng: np.random.Generator, work: str) -> np.ndarray:
-    seed = int(rng.integers(1 << 30))
-    if cond == "clean":
-        return x
-    kind = cond.rstrip("-0123456789")
-    if kind in ("white", "pink", "babble"):
-        snr = float(cond[len(kind):])
-        if kind == "white":
-            noise = np.random.default_rng(seed).standard_normal(x.size).astype(np.float32)
-        elif kind == "pink":
-            noise = synth.pink_noise(x.size, seed=seed)
-        else:
-            noise = synth.babble(x.size, rate_hz=RATE, seed=seed)
-        return (x + noise * np.std(x) * 10 ** (-snr / 20)).astype(np.float32)
-    y = synth.device(x, rate_hz=RATE, seed=seed, snr_db=None, eq="phone", reverb_s=0.6)
-    path = os.path.join(work, "q.m4a")
-    encode.write(path, y, rate_hz=RATE, bitrate=32000)
-    return decode(path)[: x.size]
+    """The first session's signature (no pre-roll): *x* degraded by *cond*."""
+    return Degrader(work, rate_hz=RATE)(x, cond, rng)
 
 
 def stretch(x: np.ndarray, speed: float) -> np.ndarray:
@@ -120,27 +94,37 @@ def correct(r: dict, min_conf: float) -> bool:
     return reported(r, min_conf) and r["top"] == r["truth"] and r["off_err"] is not None and r["off_err"] <= 0.1
 
 
-def grid(lib, audio, pos_ids, neg_ids, lib_index, per_cell, rng, work) -> dict:
+def grid(lib, audio, pos_ids, neg_ids, lib_index, per_cell, rng, work, *, kinds: dict[int, str],
+         conditions=CONDITIONS, durations=DURATIONS, degrader: Degrader | None = None) -> dict:
+    """*per_cell* positive clips of each music kind per condition × duration, a third as many negatives."""
+    deg = degrader or Degrader(work, rate_hz=RATE)
+    music = sorted(set(kinds.values()))
     recs: dict[str, list] = {}
     lat10 = []
-    for dur in DURATIONS:
-        for cond in CONDITIONS:
+    for dur in durations:
+        for cond in conditions:
+            t_cell = time.perf_counter()
             for kind, ids in (("pos", pos_ids), ("neg", neg_ids)):
                 n = per_cell if kind == "pos" else max(per_cell // 3, 4)
-                for _ in range(n):
-                    i = int(rng.choice(ids))
-                    x = audio[i]
-                    start = float(rng.uniform(0, x.size / RATE - dur))
-                    q = x[int(start * RATE) : int(start * RATE) + dur * RATE]
-                    q = degrade(q, cond, rng, work)
-                    t0 = time.perf_counter()
-                    matches, hits = identify_audio(lib, q, RAW)
-                    dt = time.perf_counter() - t0
-                    if dur == 10:
-                        lat10.append(dt)
-                    truth = lib_index.get(i) if kind == "pos" else None
-                    recs.setdefault(f"{kind}|{dur}|{cond}", []).append(record(matches, truth, start, hits))
-    return {"records": recs, "latency10_s": lat10}
+                for m in music:
+                    mine = [i for i in ids if kinds[i] == m]
+                    for _ in range(n if mine else 0):  # a kind of one track has no unknown songs
+                        i = int(rng.choice(mine))
+                        x = audio[i]
+                        start = float(rng.uniform(0, x.size / RATE - dur))
+                        a = int(start * RATE)
+                        q = deg(x[a : a + dur * RATE], cond, rng, pre=x[max(0, a - int(ROOM_PRE_S * RATE)) : a])
+                        t0 = time.perf_counter()
+                        matches, hits = identify_audio(lib, q, RAW)
+                        dt = time.perf_counter() - t0
+                        if dur == 10:
+                            lat10.append(dt)
+                        truth = lib_index.get(i) if kind == "pos" else None
+                        r = record(matches, truth, start, hits)
+                        r["music"], r["latency_s"] = m, dt
+                        recs.setdefault(f"{kind}|{dur}|{cond}", []).append(r)
+            print(f"[grid] {dur} s {cond}: {time.perf_counter() - t_cell:.1f} s", file=sys.stderr, flush=True)
+    return {"records": recs, "latency10_s": lat10, "speech_pool": deg.pool_kind, "rooms": deg.rooms}
 
 
 def speed_grid(lib, audio, pos_ids, lib_index, per_cell, rng) -> dict:
@@ -272,18 +256,34 @@ def track_right(r: dict, min_conf: float) -> bool:
     return reported(r, min_conf) and r["top"] == r["truth"]
 
 
-def summarize(recs: dict, min_conf: float) -> dict:
-    table, track, fp, neg = {}, {}, 0, 0
+def summarize(recs: dict, min_conf: float, music: str | None = None) -> dict:
+    """Top-1 % per condition × duration (only *music*'s clips when given), false positives, offsets right."""
+    table, track, fp, neg, right_track, right_off = {}, {}, 0, 0, 0, 0
     for cell, rs in recs.items():
         kind, dur, cond = cell.split("|")
+        rs = [r for r in rs if music is None or r.get("music") == music]
+        if not rs:
+            continue
         if kind == "pos":
             table.setdefault(cond, {})[dur] = round(100 * np.mean([correct(r, min_conf) for r in rs]), 1)
             track.setdefault(cond, {})[dur] = round(100 * np.mean([track_right(r, min_conf) for r in rs]), 1)
+            right_track += sum(track_right(r, min_conf) for r in rs)
+            right_off += sum(correct(r, min_conf) for r in rs)
         else:
             neg += len(rs)
             fp += sum(reported(r, min_conf) for r in rs)
     return {"top1_percent": table, "track_top1_percent": track,
-            "false_positive_percent": round(100 * fp / max(neg, 1), 2), "negative_queries": neg}
+            "false_positive_percent": round(100 * fp / max(neg, 1), 2), "false_positives": fp,
+            "negative_queries": neg, "right_track_answers": right_track,
+            "offset_right_percent": round(100 * right_off / max(right_track, 1), 1)}
+
+
+def by_duration(summary: dict, conditions=None) -> dict[str, float]:
+    """Top-1 % per duration, averaged over *conditions* (all in *summary* when None); cells weigh equally."""
+    t = summary["top1_percent"]
+    conds = [c for c in (conditions or t) if c in t]
+    durs = sorted({d for c in conds for d in t[c]}, key=int)
+    return {d: round(float(np.mean([t[c][d] for c in conds if d in t[c]])), 1) for d in durs}
 
 
 def reliability(recs: dict) -> list[dict]:
@@ -298,30 +298,51 @@ def reliability(recs: dict) -> list[dict]:
     return out
 
 
+def _table(rows: dict, durs: list[str], first: str = "condition") -> list[str]:
+    out = [f"| {first} | " + " | ".join(f"{d} s" for d in durs) + " |", "| --- |" + " ---: |" * len(durs)]
+    for name, row in rows.items():
+        out.append(f"| {name} | " + " | ".join("–" if d not in row else f"{row[d]:.0f}" for d in durs) + " |")
+    return out
+
+
 def markdown(res: dict) -> str:
     """The results as the Markdown tables of docs/benchmarks.md."""
     g, out = res["grid"], []
-    durs = [str(d) for d in DURATIONS]
-    out.append("| condition | " + " | ".join(f"{d} s" for d in durs) + " |")
-    out.append("| --- |" + " ---: |" * len(durs))
-    for cond, row in g["top1_percent"].items():
-        out.append(f"| {cond} | " + " | ".join(f"{row[d]:.0f}" for d in durs) + " |")
+    durs = sorted({d for row in g["top1_percent"].values() for d in row}, key=int)
+    out.append("Top-1, right track with offset within 0.1 s, both kinds of music pooled, %:")
     out.append("")
-    out.append("Right track at any offset (a repeat of the passage counts), %:")
+    out += _table(g["top1_percent"], durs)
     out.append("")
-    out.append("| condition | " + " | ".join(f"{d} s" for d in durs) + " |")
-    out.append("| --- |" + " ---: |" * len(durs))
-    for cond, row in g["track_top1_percent"].items():
-        out.append(f"| {cond} | " + " | ".join(f"{row[d]:.0f}" for d in durs) + " |")
+    out.append("Right track at any offset (a repeat of the passage counts), pooled, %:")
     out.append("")
-    out.append(f"False positives: {g['false_positive_percent']:.2f} % of {g['negative_queries']} queries from "
-               f"{res['tracks_negative']} tracks never indexed.")
+    out += _table(g["track_top1_percent"], durs)
+    for m, gm in res.get("grid_by_music", {}).items():
+        out.append("")
+        out.append(f"Top-1 with offset, {m} only ({res['music'].get(m, '')}), %:")
+        out.append("")
+        out += _table(gm["top1_percent"], durs)
+    out.append("")
+    out.append("Mean over conditions, by duration (top-1 with offset, %):")
+    out.append("")
+    rows = {"all conditions, pooled": by_duration(g)}
+    rows.update({f"all conditions, {m}": by_duration(gm) for m, gm in res.get("grid_by_music", {}).items()})
+    out += _table(rows, durs, "set")
+    out.append("")
+    fps = "; ".join(f"{m} {gm['false_positives']} of {gm['negative_queries']}"
+                    for m, gm in res.get("grid_by_music", {}).items())
+    out.append(f"False positives: {g['false_positives']} of {g['negative_queries']} queries "
+               f"({g['false_positive_percent']:.2f} %) from {res['tracks_negative']} tracks never indexed ({fps}).")
+    out.append(f"Offsets within 0.1 s: {g['offset_right_percent']:.1f} % of {g['right_track_answers']} reported "
+               f"right-track answers. Median 10-s query {res['latency10_ms']['median']:.0f} ms "
+               f"(p95 {res['latency10_ms']['p95']:.0f} ms).")
     out.append("")
     out.append("| confidence | top matches | right |")
     out.append("| --- | ---: | ---: |")
     for b in res.get("confidence_reliability", []):
         out.append(f"| {b['confidence']} | {b['n']} | {b['right_percent']} % |")
     out.append("")
+    if "speed" not in res:
+        return "\n".join(out) + "\n"
     out.append("| speed | plain top-1 | plain ms | `--speed-search` top-1 | search ms |")
     out.append("| --- | ---: | ---: | ---: | ---: |")
     for sp in SPEEDS:
@@ -349,21 +370,39 @@ def markdown(res: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--per-cell", type=int, default=30)
+    ap.add_argument("--per-cell", type=int, default=30, help="positive clips per cell and music kind")
     ap.add_argument("--scale-hours", type=float, default=500.0)
     ap.add_argument("--out", default="identify-results.json")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--conditions", default=",".join(CONDITIONS), help="comma-separated subset of the grid")
+    ap.add_argument("--durations", default=",".join(map(str, DURATIONS)))
+    ap.add_argument("--kinds", default=",".join(KINDS), help="music kinds: " + ", ".join(KINDS))
+    ap.add_argument("--max-hours-per-package", type=float, default=0.0,
+                    help="take at most this many hours of each package (0: all)")
+    ap.add_argument("--no-speed", action="store_true", help="skip the speed table")
     ap.add_argument("--scale-child", nargs=2)
     a = ap.parse_args()
     if a.scale_child:
         scale_child(*a.scale_child)
         return
+    conditions = [c for c in a.conditions.split(",") if c]
+    unknown = set(conditions) - set(CONDITIONS)
+    if unknown:
+        ap.error(f"unknown conditions: {sorted(unknown)}")
+    durations = [int(d) for d in a.durations.split(",") if d]
     rng = np.random.default_rng(a.seed)
     work = tempfile.mkdtemp(prefix="syncfp-bench-identify-")
+    t_run = time.perf_counter()
     try:
-        paths, source = sources(work)
-        neg_ids = list(range(2, len(paths), 5))
+        tracks, music = sources(work, kinds=tuple(a.kinds.split(",")), max_hours_per_package=a.max_hours_per_package)
+        paths = [p for p, _ in tracks]
+        kinds = {i: k for i, (_, k) in enumerate(tracks)}
+        neg_ids = []
+        for m in music:  # one in five of each kind never indexed
+            mine = [i for i in range(len(paths)) if kinds[i] == m]
+            neg_ids += mine[2::5] or mine[-1:] * (len(mine) > 1)  # tiny sets: still one unknown
         pos_ids = [i for i in range(len(paths)) if i not in neg_ids]
+        source = "; ".join(f"{m}: {d}" for m, d in music.items())
         lib_path = os.path.join(work, "bench.sfp")
         t0 = time.perf_counter()
         cpu0 = time.process_time()
@@ -374,20 +413,30 @@ def main() -> None:
         lib_index = {i: by_sha[os.path.abspath(paths[i])] for i in pos_ids}
         audio = {i: decode(p) for i, p in enumerate(paths)}
         hours = lib.audio_hours
+        print(f"[setup] {len(pos_ids)} indexed ({hours:.2f} h), {len(neg_ids)} never indexed; "
+              f"{time.perf_counter() - t_run:.0f} s", file=sys.stderr, flush=True)
         res = {
-            "source": source, "tracks_indexed": len(lib.tracks), "tracks_negative": len(neg_ids),
+            "source": source, "music": music, "conditions": conditions, "durations": durations,
+            "tracks_indexed": len(lib.tracks), "tracks_negative": len(neg_ids),
+            "tracks_by_music": {m: {"indexed": sum(kinds[i] == m for i in pos_ids),
+                                    "never_indexed": sum(kinds[i] == m for i in neg_ids)} for m in music},
             "audio_hours": hours, "index_x_realtime_wall": hours * 3600 / build_wall,
             "index_x_realtime_cpu": hours * 3600 / build_cpu, "library_bytes": lib.file_bytes,
             "bytes_per_audio_hour": lib.file_bytes / hours, "postings_bytes_per_audio_hour": 4 * lib.n_postings / hours,
             "hashes_per_s": lib.n_postings / (hours * 3600),
         }
-        g = grid(lib, audio, pos_ids, neg_ids, lib_index, a.per_cell, rng, work)
-        res["latency10_ms"] = {"median": 1000 * float(np.median(g["latency10_s"])),
-                               "p95": 1000 * float(np.percentile(g["latency10_s"], 95))}
+        g = grid(lib, audio, pos_ids, neg_ids, lib_index, a.per_cell, rng, work, kinds=kinds,
+                 conditions=conditions, durations=durations)
+        lat10 = g["latency10_s"] or [float("nan")]
+        res["latency10_ms"] = {"median": 1000 * float(np.median(lat10)),
+                               "p95": 1000 * float(np.percentile(lat10, 95))}
+        res["speech_pool"], res["rooms"] = g["speech_pool"], g["rooms"]
         res["grid"] = summarize(g["records"], IdentifyConfig().min_confidence)
+        res["grid_by_music"] = {m: summarize(g["records"], IdentifyConfig().min_confidence, m) for m in music}
         res["confidence_reliability"] = reliability(g["records"])
         res["raw_records"] = g["records"]
-        res["speed"] = speed_grid(lib, audio, pos_ids, lib_index, max(a.per_cell // 2, 10), rng)
+        if not a.no_speed:
+            res["speed"] = speed_grid(lib, audio, pos_ids, lib_index, max(a.per_cell // 2, 10), rng)
         res["peak_rss_mb_main"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if a.scale_hours > 0:
             qs, meta = {}, []
@@ -405,9 +454,10 @@ def main() -> None:
             np.savez(qpath, meta=json.dumps(meta), **qs)
             sc = scale(lib_path, a.scale_hours, qpath, rng)
             res["scale"] = sc
+        res["wall_s"] = time.perf_counter() - t_run
         with open(a.out, "w") as fh:
             json.dump(res, fh, indent=1)
-        shown = {k: v for k, v in res.items() if k != "raw_records"}
+        shown = {k: v for k, v in res.items() if k not in ("raw_records", "rooms")}
         print(json.dumps(shown, indent=1))
         print(markdown(res))
     finally:
