@@ -139,6 +139,8 @@ class IdentifyConfig:
     short_s: float = 3.0  # queries up to this long are fingerprinted `short_density`× as densely, paired with
     short_density: float = 2.0  # `short_fan_out` targets: a 1-2 s clip has few hashes to lose, and a dense
     short_fan_out: int = 8  # query is cheap at that length (no gain measured at 5 or 10 s)
+    dense_density: float = 3.0  # when nothing is found, the query is looked up once more this densely
+    # (speech harmonics win a sparse query's peaks); 1.0 turns it off
     noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their
     # bin's level in the query (its noise floor) as well; None: rank them as the library does
     sure_confidence: float = 0.999  # a match this sure after `sure_after` shifts at the unchanged speed
