@@ -362,7 +362,8 @@ def _dense(
         return most_hashes
     dense = replace(cfg, query_density=cfg.dense_density)
     for speed, y, n_shifts in _speeds(x, replace(dense, speeds=(1.0,)), lib.cfg.rate_hz):
-        _, most_hashes = _at_speed(lib, y, dense, speed, n_shifts, found, most_hashes, rows=None, win=win)
+        n = min(n_shifts, cfg.dense_shifts)  # a dense query has hashes to spare: fewer shifts, less cost
+        _, most_hashes = _at_speed(lib, y, dense, speed, n, found, most_hashes, rows=None, win=win)
     return most_hashes
 
 
