@@ -29,14 +29,18 @@ class Solution:
     k_std: np.ndarray  # float64[n]: standard error of log k (≈ relative rate), NaN for unplaced
 
 
+def overlap_span(offset_s: float, dur_a: float, dur_b: float, rate: float = 1.0) -> tuple[float, float]:
+    """(start, end) in a's clock of what two clips share when b starts *offset_s* after a (end < start: none)."""
+    return max(0.0, offset_s), min(dur_a, offset_s + dur_b / rate)
+
+
 def _mid(e: PairMatch, durations_s: list[float]) -> float:
     """The middle of edge *e*'s overlap in a's clock: where its offset was measured.
 
     Offsets are stated at b's first sample, which may lie minutes from the overlap; a clock-rate error
     there becomes a position error. Residuals and position equations are taken at the overlap's middle,
     so a long recording's edge is judged where its audio actually lined up."""
-    lo = max(0.0, e.offset_s)
-    hi = min(durations_s[e.a], e.offset_s + durations_s[e.b] / e.rate)
+    lo, hi = overlap_span(e.offset_s, durations_s[e.a], durations_s[e.b], e.rate)
     return 0.5 * (lo + hi) if hi > lo else lo
 
 

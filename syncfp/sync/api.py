@@ -17,7 +17,7 @@ from ..audio.extract import Progress, fingerprint_files
 from ..config import FingerprintConfig, MatchConfig, RescueConfig, SolveConfig, VerifyConfig
 from ..engine import hashtable as index_mod
 from ..engine import match as match_mod
-from ..engine.solve import select_for_refinement, solve
+from ..engine.solve import overlap_span, select_for_refinement, solve
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
 from .rescue import repeat_rivals, rescue
@@ -72,7 +72,8 @@ PART_SHARE_CONFIDENCE = 0.75  # ...says at most this
 
 def _overlap_s(offset_s: float, dur_a: float, dur_b: float, rate: float = 1.0) -> float:
     """Seconds (a's clock) two clips share when b starts *offset_s* after a (negative: none)."""
-    return min(dur_a, offset_s + dur_b / rate) - max(0.0, offset_s)
+    lo, hi = overlap_span(offset_s, dur_a, dur_b, rate)
+    return hi - lo
 
 
 def _cover(e: PairMatch, durations: list[float]) -> float:

@@ -260,10 +260,11 @@ def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Veri
     return again if again.ok else ev
 
 
-def _stack_best(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, vs: np.ndarray,
-                chunk: int = 32) -> tuple[float, float, int]:
-    """(peak, rate offset v, index into u) of the best `_stack_at` row over every v in *vs*: the same sums,
-    gathered for a block of rates at once from zero-padded curves instead of one rate at a time."""
+def _stack_rows(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, vs: np.ndarray,
+                chunk: int = 32):
+    """Yield (first v's index, rows) for blocks of rates in *vs*: rows[r, j] is the sum over windows of each
+    curve at index base + u[j] + vs[r]·dt (rounded; 0 outside the curve). One gather per block of rates from
+    zero-padded curves, not one per rate."""
     w, size = curves.shape
     shifts = np.rint(base[None, :] + vs[:, None] * dt[None, :]).astype(np.int64)  # (V, W)
     lo = int(min(0, shifts.min() + int(u[0])))
@@ -272,24 +273,25 @@ def _stack_best(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndar
     padded[:, -lo: -lo + size] = curves
     flat = padded.ravel()
     rows_off = (np.arange(w) * (hi - lo) - lo)[None, :, None]
-    ui = u.astype(np.int64)[None, None, :]
-    best = (-np.inf, 0.0, 0)
+    ui = np.rint(u).astype(np.int64)[None, None, :]
     for c0 in range(0, vs.size, chunk):
-        idx = rows_off + shifts[c0:c0 + chunk, :, None] + ui  # (v, W, U)
-        rows = flat[idx].sum(axis=1)
-        k = int(np.argmax(rows))
-        r, i = divmod(k, rows.shape[1])
+        yield c0, flat[rows_off + shifts[c0:c0 + chunk, :, None] + ui].sum(axis=1)
+
+
+def _stack_best(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray,
+                vs: np.ndarray) -> tuple[float, float, int]:
+    """(peak, rate offset v, index into u) of the best stacked row over every v in *vs* (the first on a tie)."""
+    best = (-np.inf, 0.0, 0)
+    for c0, rows in _stack_rows(curves, base, dt, u, vs):
+        r, i = divmod(int(np.argmax(rows)), rows.shape[1])
         if rows[r, i] > best[0]:
             best = (float(rows[r, i]), float(vs[c0 + r]), int(i))
     return best
 
 
 def _stack_at(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, v: float) -> np.ndarray:
-    """Sum over windows of each curve at index base + u + v·dt (rounded; 0 outside), for every u."""
-    idx = np.rint(base[:, None] + u[None, :] + v * dt[:, None]).astype(np.int64)
-    ok = (idx >= 0) & (idx < curves.shape[1])
-    vals = np.take_along_axis(curves, np.clip(idx, 0, curves.shape[1] - 1), axis=1)
-    return np.where(ok, vals, 0.0).sum(axis=0)
+    """The stacked row at one rate offset *v* (see `_stack_rows`)."""
+    return next(_stack_rows(curves, base, dt, u, np.array([v])))[1][0]
 
 
 def _stacked(e: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig) -> Evidence | None:
