@@ -351,18 +351,22 @@ def _at_speed(
     return False, most_hashes
 
 
+def _reportable(found: dict[int, Match], cfg: IdentifyConfig, most_hashes: int) -> bool:
+    """Does a match in *found* already reach `cfg.fallback_below` (so no second look is needed)?"""
+    return any(m.confidence >= cfg.fallback_below for m in _rated(_ranked(found, cfg), cfg, most_hashes))
+
+
 def _dense(
     lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: dict[int, Match], most_hashes: int, *, win: int
 ) -> int:
     """Look *x* up once more with `cfg.dense_density`× the query peaks when nothing in *found* reaches
     `cfg.fallback_below`. Speech over the music puts sharp harmonics in the music's own band, which win
     the fixed peak budget; more query peaks keep the music's peaks in. Clean queries never pay for it."""
-    if cfg.dense_density <= cfg.query_density or any(
-            m.confidence >= cfg.fallback_below for m in _rated(_ranked(found, cfg), cfg, most_hashes)):
+    if cfg.dense_density <= cfg.query_density or _reportable(found, cfg, most_hashes):
         return most_hashes
     dense = replace(cfg, query_density=cfg.dense_density)
     for speed, y, n_shifts in _speeds(x, replace(dense, speeds=(1.0,)), lib.cfg.rate_hz):
-        n = min(n_shifts, cfg.dense_shifts)  # a dense query has hashes to spare: fewer shifts, less cost
+        n = min(n_shifts, cfg.dense_shifts)  # each shift is a whole lookup (1 measured and not kept)
         _, most_hashes = _at_speed(lib, y, dense, speed, n, found, most_hashes, rows=None, win=win)
     return most_hashes
 
@@ -373,7 +377,7 @@ def _fallback(
     """Look *x* up at `cfg.fallback_speeds` when nothing in *found* reaches `cfg.fallback_below`, until a
     match is sure; their matches join *found*. Returns the most hashes a rating has counted."""
     rest = tuple(s for s in cfg.fallback_speeds if s not in cfg.speeds)
-    if not rest or any(m.confidence >= cfg.fallback_below for m in _rated(_ranked(found, cfg), cfg, most_hashes)):
+    if not rest or _reportable(found, cfg, most_hashes):
         return most_hashes
     for speed, y, n_shifts in _speeds(x, replace(cfg, speeds=rest), lib.cfg.rate_hz):
         _, most_hashes = _at_speed(lib, y, cfg, speed, n_shifts, found, most_hashes, rows=None, win=win)
