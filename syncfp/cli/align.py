@@ -34,7 +34,8 @@ def _out_console(stderr: bool) -> Console:
     return c if c.is_terminal else Console(stderr=stderr, width=160)
 
 _STAGES = {"decode": "Decoding + fingerprinting", "match": "Matching all pairs", "refine": "Refining offsets",
-           "repeats": "Testing musical repeats", "rescue": "Correlating unmatched clips"}
+           "repeats": "Testing musical repeats", "rescue": "Correlating unmatched clips",
+           "clocks": "Searching near recording clocks"}
 
 
 class _Bars:

@@ -21,6 +21,7 @@ from ..engine.solve import overlap_span, select_for_refinement, solve
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
 from .rescue import repeat_rivals, rescue
+from .stamps import contradicted, timed_search
 from .tracks import assign
 from .verify import PairVerdict, verify_pair
 
@@ -161,7 +162,35 @@ def align(
             edges += rescue(lost, anchors, gfps, cfg=rescue_cfg, workers=workers, verify_cfg=verify)
             progress("rescue", 1, 1)
         sol = solve(len(gfps), edges, durations, solve_cfg)
+        sol = _timed_rounds(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, progress)
     return _in_input_order(_results(paths, fps, errors, good, verdicts, repeats, sol), order)
+
+
+def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], solve_cfg: SolveConfig,
+                  rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, progress: Progress):
+    """Recording clocks (file names, tags; `sync.stamps`): weak edges that put a clip where its clock says
+    it cannot be are dropped, then clips still unplaced (repeat-ambiguous ones too: a clock seconds off
+    cannot confuse a repeat a verse away) and clips of smaller groups are searched near where their clock
+    puts them; a clip placed this way can be the partner of another in the next round."""
+    weak = [_edge_confidence(e, durations) < CORE_CONFIDENCE for e in edges]
+    drop = set(contradicted(sol, edges, weak, gfps))
+    if drop:
+        edges[:] = [e for i, e in enumerate(edges) if i not in drop]
+        sol = solve(len(gfps), edges, durations, solve_cfg)
+    for r in range(rcfg.timed_rounds):
+        sizes = Counter(int(g) for g in sol.group if g >= 0)
+        top = max(sizes.values(), default=0)
+        movable = [j for j in range(len(gfps)) if sol.group[j] < 0 or sizes[int(sol.group[j])] < top]
+        if not movable:
+            break
+        progress("clocks", r, rcfg.timed_rounds)
+        found = timed_search(movable, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers)
+        if not found:
+            break
+        edges += found
+        sol = solve(len(gfps), edges, durations, solve_cfg)
+    progress("clocks", rcfg.timed_rounds, rcfg.timed_rounds)
+    return sol
 
 
 def _warn_cache_fallback(cdir: str | None, fps: list[Fingerprint | None]) -> None:
@@ -244,14 +273,57 @@ def _drift(sol, j: int) -> float | None:
     return float((1.0 / sol.k[j] - 1.0) * 1e6)
 
 
+CORE_CONFIDENCE = 0.8  # edges at least this sure hold a group's core together
+
+
+def _clip_confidence(n: int, sol, durations: list[float]) -> np.ndarray:
+    """0..1 per clip: its surest edge, but no surer than the weakest link on its best path to its group's
+    core (the largest set of clips joined by edges of at least `CORE_CONFIDENCE`).
+
+    Two clips tied to each other by many windows are sure of each other, not of where their pair sits in
+    the group when one partial edge is all that joins them to it (a repeat fits such an edge as well)."""
+    edges = [(e.a, e.b, _edge_confidence(e, durations)) for e in sol.inliers]
+    own = np.zeros(n)
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b, c in edges:
+        own[a], own[b] = max(own[a], c), max(own[b], c)
+        if c >= CORE_CONFIDENCE:
+            parent[root(a)] = root(b)
+    cores: dict[tuple[int, int], list[int]] = {}
+    for j in range(n):
+        if sol.group[j] >= 0:
+            cores.setdefault((int(sol.group[j]), root(j)), []).append(j)
+    main: dict[int, list[int]] = {}
+    for (g, _), members in cores.items():  # the biggest core of each group, longest audio on a tie
+        if g not in main or (len(members), sum(durations[j] for j in members)) > (
+                len(main[g]), sum(durations[j] for j in main[g])):
+            main[g] = members
+    path = np.zeros(n)
+    for members in main.values():
+        path[members] = own[members]
+    for _ in range(n):  # widest path from the core: relax until nothing improves
+        changed = False
+        for a, b, c in edges:
+            for u, v in ((a, b), (b, a)):
+                w = min(path[u], c)
+                if w > path[v]:
+                    path[v], changed = w, True
+        if not changed:
+            break
+    return np.minimum(own, path)
+
+
 def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dict[int, str], sol) -> Alignment:
     n = len(good)
     durations = [fps[i].duration_s for i in good]
-    conf = np.zeros(n)
-    for e in sol.inliers:  # a clip is as sure as its surest edge (independent edges are rarely independent)
-        c = _edge_confidence(e, durations)
-        conf[e.a] = max(conf[e.a], c)
-        conf[e.b] = max(conf[e.b], c)
+    conf = _clip_confidence(n, sol, durations)
     # a group of two has no cycle to confirm its one edge; on the hard bench none of 12 such clips was
     # right (a repeat, a split, another concert), against 55 % in larger groups
     sizes = Counter(int(g) for g in sol.group if g >= 0)

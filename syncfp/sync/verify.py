@@ -260,6 +260,34 @@ def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Veri
     return again if again.ok else ev
 
 
+def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig, search_s: float) -> Evidence | None:
+    """The line within ±*search_s* of hypothesis *h* that the windows agree on, confirmed by the normal
+    check (`check_hypothesis`), or None: no line, a failed check, or a second line as well supported
+    within the range (a loop or a repeat closer than the prior can tell apart).
+
+    For a prior that already narrows an offset to seconds (a recording's clock), where no fingerprint line
+    exists: at this width the ≥ 3 windows agreeing to `agree_s` stay as rare by chance as in the normal
+    check, while a far phone's windows, each too weak to stand out of a whole recording, do."""
+    if fb.duration_s < fa.duration_s:  # windows on the shorter clip, as `verify_pair` lays them
+        ev = search_near(_flip(h), fb, fa, cfg, search_s)
+        return None if ev is None else replace(ev, edge=_flip(ev.edge))
+    stride = _stride([h], fa.duration_s, fb.duration_s, cfg)
+    idx, w = _grid(h, fa.duration_s, fb.duration_s, cfg, stride)
+    wins = _windows(fa, fb, h, idx, cfg.short_window_s / 2, w, replace(cfg, search_s=search_s))
+    if wins is None:
+        return None
+    keep, alpha, beta, _ = _consensus(wins.ta, wins.tb, wins.z, cfg)
+    if keep.sum() < cfg.min_windows:
+        return None
+    rest = ~keep
+    other, alpha2, beta2, _ = _consensus(wins.ta[rest], wins.tb[rest], wins.z[rest], cfg)
+    if other.sum() >= max(cfg.min_windows, 0.5 * keep.sum()):
+        return None
+    moved = replace(h, offset_s=float(-alpha / beta), rate=float(beta))
+    ev = check_hypothesis(moved, fa, fb, cfg, stride=stride)
+    return ev if ev.ok else None
+
+
 def _stack_rows(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, vs: np.ndarray,
                 chunk: int = 32):
     """Yield (first v's index, rows) for blocks of rates in *vs*: rows[r, j] is the sum over windows of each

@@ -1,0 +1,198 @@
+"""When each recording started by its device's clock (file name or container tag), and the search that uses
+it: clips nothing else placed are looked for only within seconds of where their clock puts them.
+
+A far phone in a crowd is often confirmed by GCC-PHAT windows at its true offset (the ±60 ms check
+`verify` runs) while nothing proposes that offset: its landmark hashes are at chance, and a search over a
+whole recording's millions of lags buries its window peaks under chance ones. Phones name their files by
+the minute and second they started (``VID_20260612_210148.mp4``, ``PXL_20260612_210148123.mp4``, OBS's
+``2026-06-12 21-01-48.mkv``) and MP4/MOV carry a ``creation_time``; each group's placed clips show what
+those clocks say against the timeline (a camera's clock may be minutes off, but by one constant), so a lost
+clip's position is known to a few seconds and a search that narrow is as specific as the normal check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+import numpy as np
+
+from ..config import RescueConfig, VerifyConfig
+from ..types import Fingerprint, MediaInfo, PairMatch
+from .tracks import device_key
+from .verify import search_near
+
+# date and time of day in a file name: 20260612_210148[123], 20260612-210148, 2026-06-12 21-01-48, 2026-06-12_21.01.48
+_NAME = re.compile(
+    r"(?<!\d)(20\d\d)-?(\d\d)-?(\d\d)[ _T-](\d\d)[-.:]?(\d\d)[-.:]?(\d\d)(\d{3})?(?!\d)"
+)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A recording's start by its own clock: POSIX seconds (a name's local time is read as if UTC; the
+    offsets learned per device absorb the zone) and where it came from ("name" or "tag")."""
+
+    t: float
+    source: str
+
+
+def stamp_of(path: str, info: MediaInfo | None) -> Stamp | None:
+    """The start time a file's name states (to the second or millisecond), else its ``creation_time`` tag."""
+    base = re.split(r"[\\/]", path)[-1]
+    m = _NAME.search(base)
+    if m:
+        y, mo, d, hh, mm, ss, ms = m.groups()
+        try:
+            t = datetime(int(y), int(mo), int(d), int(hh), int(mm), int(ss), tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            t = None
+        if t is not None:
+            return Stamp(t + (int(ms) / 1000 if ms else 0.0), "name")
+    tag = info.creation_time if info is not None else None
+    if tag:
+        try:
+            dt = datetime.fromisoformat(tag.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+        if dt.year > 1980:  # 1904/1970 epochs: an unset clock
+            return Stamp(dt.timestamp(), "tag")
+    return None
+
+
+AGREE_S = 1.5  # clock readings of one timeline zero that agree to this are one reading
+
+
+def _agreed(values: list[float]) -> float | None:
+    """The median of the largest set of *values* within `AGREE_S` of each other, if it holds at least two
+    and at least half of them: one misplaced clip (or a clock reset between takes) must not move it."""
+    v = np.sort(np.asarray(values, float))
+    if v.size < 2:
+        return None
+    hi = np.searchsorted(v, v + AGREE_S, side="right")
+    i = int(np.argmax(hi - np.arange(v.size)))
+    n = int(hi[i] - i)
+    return float(np.median(v[i : hi[i]])) if n >= 2 and 2 * n >= v.size else None
+
+
+def _clock_origins(sol, stamps: list[Stamp | None], devices: list[str]) -> dict[tuple[int, str], float]:
+    """Per (group, device) and per (group, stamp source): the timeline's zero as those clocks read it
+    (stamp − position over the placed clips that have a stamp), where at least two clips agree on it."""
+    readings: dict[tuple[int, str], list[float]] = {}
+    for j, st in enumerate(stamps):
+        if st is None or sol.group[j] < 0:
+            continue
+        g, o = int(sol.group[j]), st.t - float(sol.position_s[j])
+        readings.setdefault((g, "device:" + devices[j]), []).append(o)
+        readings.setdefault((g, "source:" + st.source), []).append(o)
+    return {k: o for k, v in readings.items() if (o := _agreed(v)) is not None}
+
+
+def _sizes(sol) -> dict[int, int]:
+    g = sol.group[sol.group >= 0]
+    return dict(zip(*np.unique(g, return_counts=True))) if g.size else {}
+
+
+def timed_hypotheses(
+    clips: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], cfg: RescueConfig
+) -> list[tuple[int, int, float]]:
+    """(partner, clip, offset of the clip in the partner's clock) worth a narrow search, at most
+    `timed_partners` per clip, placed partners first, then by overlap (≥ `timed_min_overlap_s`). An
+    unplaced clip may go anywhere; a placed one only into a bigger group (that is how split groups join).
+
+    Two readings of where a clip lies: another clip's stamp from the same kind of clock (phones keep
+    network time: their names agree to a second), and a group's timeline zero as the clip's device (or,
+    failing that, its kind of clock) reads it, learned from the group's placed clips (a camera's clock may
+    be off by minutes, but by one constant)."""
+    stamps = [stamp_of(f.path, f.info) for f in fps]
+    devices = [device_key(f.path, f.info.device if f.info else None) for f in fps]
+    origins = _clock_origins(sol, stamps, devices)
+    size = _sizes(sol)
+    out = []
+    for q in clips:
+        st = stamps[q]
+        if st is None:
+            continue
+        gq = int(sol.group[q])
+        into = [g for g in size if gq < 0 or size[g] > size[gq]]
+        cands: dict[tuple[int, int], tuple[bool, float, int, float]] = {}
+
+        def add(p: int, off: float, k_p: float = 1.0) -> None:
+            ov = min(off + durations[q], k_p * durations[p]) - max(off, 0.0)
+            key = (p, int(round(off)))
+            if ov >= cfg.timed_min_overlap_s and key not in cands:
+                cands[key] = (bool(sol.group[p] >= 0), ov, p, off / k_p)
+
+        for p, sp in enumerate(stamps):
+            if (p != q and sp is not None and sp.source == st.source  # one device's clips never overlap
+                    and (int(sol.group[p]) in into or (gq < 0 and sol.group[p] < 0))):
+                add(p, st.t - sp.t)
+        for g in into:
+            origin = origins.get((g, "device:" + devices[q]), origins.get((g, "source:" + st.source)))
+            if origin is None:
+                continue
+            for p in np.flatnonzero(sol.group == g):
+                add(int(p), st.t - origin - float(sol.position_s[p]), float(sol.k[p]))
+        for placed, ov, p, off in sorted(cands.values(), reverse=True)[: cfg.timed_partners]:
+            out.append((p, q, off))
+    return out
+
+
+def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Fingerprint]) -> list[int]:
+    """Indices of *weak* edges that hold a clip where its clock says it cannot be: more than
+    `CONTRADICTS_S` from where its group's agreed clock reading puts it, while the other end does not
+    (it agrees, or has no clock).
+
+    A stamp cannot place a clip to a millisecond, but it rules out a repeat a verse away; a weak edge (one
+    partial overlap) is exactly how such a repeat gets in."""
+    stamps = [stamp_of(f.path, f.info) for f in fps]
+    devices = [device_key(f.path, f.info.device if f.info else None) for f in fps]
+    origins = _clock_origins(sol, stamps, devices)
+
+    def off(j: int) -> bool | None:
+        st, g = stamps[j], int(sol.group[j])
+        if st is None or g < 0:
+            return None
+        origin = origins.get((g, "device:" + devices[j]), origins.get((g, "source:" + st.source)))
+        return None if origin is None else abs(st.t - float(sol.position_s[j]) - origin) > CONTRADICTS_S
+
+    bad = []
+    for i, (e, w) in enumerate(zip(edges, weak)):
+        ends = (off(e.a), off(e.b))
+        if w and True in ends and ends != (True, True):
+            bad.append(i)
+    return bad
+
+
+CONTRADICTS_S = 10.0  # a clock reading this far from its group's agreed one is not clock error
+
+
+def timed_search(
+    lost: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], *, cfg: RescueConfig = RescueConfig(),
+    verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1,
+) -> list[PairMatch]:
+    """Verified edges for *lost* (unplaced clips, and clips of groups that a bigger one may absorb) from a
+    search within `timed_search_s` of where their stamps put them (`verify.search_near`): at most one edge
+    per clip, from the first partner that confirms it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    by_clip: dict[int, list[tuple[int, float]]] = {}
+    for p, q, off in timed_hypotheses(lost, fps, sol, durations, cfg):
+        by_clip.setdefault(q, []).append((p, off))
+
+    def one(q: int) -> PairMatch | None:
+        for p, off in by_clip[q]:
+            a, b = (p, q) if p < q else (q, p)
+            h = PairMatch(a=a, b=b, offset_s=off if a == p else -off, rate=1.0, support=0, z=0.0, ratio=1.0,
+                          trusted=False)
+            ev = search_near(h, fps[a], fps[b], verify_cfg, cfg.timed_search_s)
+            if ev is not None:
+                return replace(ev.edge, support=4 * ev.edge.windows, ratio=2.0)
+        return None
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return [e for e in pool.map(one, sorted(by_clip)) if e is not None]

@@ -1,0 +1,80 @@
+"""Recording clocks (`sync.stamps`): start times read from names and tags, and the narrow search they allow
+for a clip that no fingerprint line or envelope proposes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import make_clip
+from syncfp.config import MatchConfig, RescueConfig
+from syncfp.sync.stamps import _agreed, stamp_of
+from syncfp.types import MediaInfo
+
+
+def _t(*args) -> float:
+    return datetime(*args, tzinfo=timezone.utc).timestamp()
+
+
+def _info(tag: str | None) -> MediaInfo:
+    return MediaInfo(path="x", duration_s=1.0, sample_rate_hz=48000, channels=1, codec="aac", creation_time=tag)
+
+
+@pytest.mark.parametrize("name, want", [
+    ("VID_20260612_210148.mp4", _t(2026, 6, 12, 21, 1, 48)),
+    ("PXL_20260612_210148123.mp4", _t(2026, 6, 12, 21, 1, 48) + 0.123),
+    ("2026-06-12 21-03-41.mkv", _t(2026, 6, 12, 21, 3, 41)),
+    ("Audio_20260612_230016.flac", _t(2026, 6, 12, 23, 0, 16)),
+    ("cam/IMG_20260612_070809.jpg.mov", _t(2026, 6, 12, 7, 8, 9)),
+])
+def test_start_time_from_the_file_name(name, want):
+    st = stamp_of(name, _info("2020-01-01T00:00:00Z"))
+    assert st is not None and st.source == "name" and abs(st.t - want) < 1e-6
+
+
+def test_tag_when_the_name_has_no_time_and_nothing_from_an_unset_clock():
+    st = stamp_of("IMG_2455.MOV", _info("2026-06-12T21:01:48.000000Z"))
+    assert st is not None and st.source == "tag" and st.t == _t(2026, 6, 12, 21, 1, 48)
+    assert stamp_of("IMG_2455.MOV", _info("1970-01-01T00:00:00Z")) is None
+    assert stamp_of("IMG_2455.MOV", _info(None)) is None
+    assert stamp_of("C0001.MP4", _info("not a date")) is None
+    assert stamp_of("VID_20261399_250000.mp4", _info(None)) is None  # no such day: not a time
+    assert stamp_of("GX012475.MP4", None) is None
+
+
+def test_a_clock_reading_needs_two_clips_that_agree():
+    assert _agreed([10.0]) is None  # one clip could be the misplaced one
+    assert _agreed([10.0, 10.4, 99.0]) == pytest.approx(10.2)
+    assert _agreed([10.0, 50.0]) is None
+    assert _agreed([10.0, 50.0, 50.5, 51.0, 90.0]) == pytest.approx(50.5)
+
+
+@pytest.mark.slow
+def test_a_clip_nothing_else_finds_is_placed_near_its_clock_and_only_there(tmp_path, master):
+    """Hash lines and the envelope rescue are switched off: only the stamps in the names can propose the
+    offset. Right names → placed to 1 ms; no times in the names, or a clock 30 s off → left unplaced."""
+    import syncfp
+
+    off = MatchConfig(min_support=10**9)  # no fingerprint line is ever trusted
+    no_rescue = RescueConfig(anchors=0)
+    cam = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
+    phone = make_clip(tmp_path, "t/VID_20260612_210031.mp4", master, 36.2, 20.0, eq="phone", snr_db=3,
+                      reverb_s=0.8, ppm=40, seed=2)
+
+    def run(paths):
+        return syncfp.align(paths, match=off, rescue_cfg=no_rescue, cache=False, workers=1)
+
+    al = run([cam, phone])
+    a, b = al.clips
+    assert a.group == b.group is not None
+    assert abs((b.offset_s - a.offset_s) - 31.2) < 0.001
+    assert b.error_ms is not None and b.error_ms < 1.0
+
+    plain = [shutil.copy(p, os.path.join(tmp_path, n)) for p, n in ((cam, "cam.mp4"), (phone, "phone.mp4"))]
+    assert all(c.group is None for c in run(plain).clips)
+
+    wrong = shutil.copy(phone, os.path.join(tmp_path, "t", "VID_20260612_210101.mp4"))  # 30 s late clock
+    assert all(c.group is None for c in run([cam, wrong]).clips)
