@@ -37,6 +37,7 @@ from bench import synth
 from . import concert
 from .concert import RATE, Band
 from .hard_encode import write as write_media
+from . import clocks
 from .music import decode_mono
 
 SPLIT_SEED = {"tune": 1, "heldout": 101}
@@ -454,7 +455,7 @@ def render(name: str, split: str, workdir: str, *, quick: bool = False, workers:
             old = json.load(f)
         if old.get("plan") == json.loads(json.dumps(doc)) and old.get("render_version") == RENDER_VERSION and all(
                 os.path.exists(os.path.join(media, c["file"])) for c in old["clips"]):
-            return old, media
+            return clocks.stamp(old, media, WALL_ORIGIN_S), media
     os.makedirs(media, exist_ok=True)
     t0 = time.perf_counter()
     pool, babble_kind = concert.espeak_pool(workdir, SPLIT_SEED[split])
@@ -476,7 +477,7 @@ def render(name: str, split: str, workdir: str, *, quick: bool = False, workers:
     with open(truth_path + ".tmp", "w") as f:
         json.dump(truth, f, indent=1)
     os.replace(truth_path + ".tmp", truth_path)
-    return truth, media
+    return clocks.stamp(truth, media, WALL_ORIGIN_S), media
 
 
 # ------------------------------------------------------------------------------------------- truth check

@@ -80,15 +80,17 @@ def _agreed(values: list[float]) -> float | None:
 
 
 def _clock_origins(sol, stamps: list[Stamp | None], devices: list[str]) -> dict[tuple[int, str], float]:
-    """Per (group, device) and per (group, stamp source): the timeline's zero as those clocks read it
-    (stamp − position over the placed clips that have a stamp), where at least two clips agree on it."""
+    """Per (group, device), and per group for the network clocks that name files: the timeline's zero as
+    those clocks read it (stamp − position over the placed clips), where at least two clips agree on it.
+    Tags are read per device only: a camera's hand-set clock may be minutes off every other one."""
     readings: dict[tuple[int, str], list[float]] = {}
     for j, st in enumerate(stamps):
         if st is None or sol.group[j] < 0:
             continue
         g, o = int(sol.group[j]), st.t - float(sol.position_s[j])
         readings.setdefault((g, "device:" + devices[j]), []).append(o)
-        readings.setdefault((g, "source:" + st.source), []).append(o)
+        if st.source == "name":  # names come from network clocks; a tag may be a hand-set camera clock
+            readings.setdefault((g, "source:name"), []).append(o)
     return {k: o for k, v in readings.items() if (o := _agreed(v)) is not None}
 
 
@@ -128,7 +130,8 @@ def timed_hypotheses(
                 cands[key] = (bool(sol.group[p] >= 0), ov, p, off / k_p)
 
         for p, sp in enumerate(stamps):
-            if (p != q and sp is not None and sp.source == st.source  # one device's clips never overlap
+            same_clock = sp is not None and (sp.source == st.source == "name" or devices[p] == devices[q])
+            if (p != q and same_clock  # (one device's clips never overlap: the overlap test drops those)
                     and (int(sol.group[p]) in into or (gq < 0 and sol.group[p] < 0))):
                 add(p, st.t - sp.t)
         for g in into:
