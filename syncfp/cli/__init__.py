@@ -19,9 +19,9 @@ from rich.markup import escape
 from ..errors import SyncfpError
 from . import align as align_cmd
 from . import library as library_cmd
-from .usage import is_click_exception
+from .usage import Group, is_click_exception
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sync multi-camera footage by sound.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sync multi-camera footage by sound.", cls=Group)
 err = Console(stderr=True)
 
 

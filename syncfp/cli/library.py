@@ -17,13 +17,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import UsageError
-from .usage import Command
+from .usage import Command, Group
 
 # The library code (numpy, SciPy, PyAV), rich's progress bars and the package's dataclass modules are
 # imported inside the commands, so `syncfp --help` stays fast (the defaults written here are held to the
 # config's by tests/test_cli_defaults.py).
 err = Console(stderr=True)
-library_app = typer.Typer(no_args_is_help=True, help="Inspect or edit a song library.")
+library_app = typer.Typer(no_args_is_help=True, help="Inspect or edit a song library.", cls=Group)
 
 _LIB_HELP = ("Library file, or a folder of shards (ending in /; default: $SYNCFP_LIBRARY, else the platform "
              "data dir).")
