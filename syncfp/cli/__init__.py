@@ -13,16 +13,15 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from ..errors import SyncfpError
 from . import align as align_cmd
 from . import library as library_cmd
+from .console import LazyConsole, escape
 from .usage import Group, is_click_exception
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sync multi-camera footage by sound.", cls=Group)
-err = Console(stderr=True)
+err = LazyConsole(stderr=True)
 
 
 def _version(value: bool) -> None:
