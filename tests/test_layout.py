@@ -177,3 +177,19 @@ def test_identify_command_loads_nothing_heavy(tmp_path):
     match = json.loads(answer)["matches"][0]
     assert match["path"].endswith("song.wav") and abs(match["offset"] - 9.0) < 0.05
     assert loaded == ""
+
+
+def test_help_is_plain_text_without_rich():
+    """`syncfp --help` and a command's `--help` are click's plain text: typer's rich renderer (rich.markdown,
+    markdown_it, pygments) doubled their time (docs/benchmarks.md, "Start-up")."""
+    code = ("import sys\n"
+            "from syncfp.cli import main\n"
+            "for argv in (['syncfp', '--help'], ['syncfp', 'identify', '--help']):\n"
+            "    sys.argv = argv\n"
+            "    try:\n        main()\n    except SystemExit as exc:\n        assert not exc.code, exc.code\n"
+            "print('LOADED', ','.join(m for m in sorted(sys.modules) if m.split('.')[0] in ('rich', 'markdown_it', "
+            "'pygments', 'pydantic') or m == 'typer.rich_utils'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Usage: syncfp [OPTIONS] COMMAND" in out.stdout and "--library" in out.stdout
+    assert out.stdout.rstrip().endswith("LOADED")

@@ -20,7 +20,10 @@ from . import library as library_cmd
 from .console import LazyConsole, escape
 from .usage import Group, is_click_exception
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sync multi-camera footage by sound.", cls=Group)
+# Plain-text help (click's layout, as wide as the terminal up to 120 columns): typer's rich renderer (rich.markdown,
+# markdown_it, pygments) doubled the time of `syncfp --help` (docs/benchmarks.md, "Start-up").
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sync multi-camera footage by sound.", cls=Group,
+                  rich_markup_mode=None, context_settings={"max_content_width": 120})
 err = LazyConsole(stderr=True)
 
 

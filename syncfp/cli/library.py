@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 # package's dataclass modules are imported inside the commands, so `syncfp --help` stays fast (the defaults written here are held to the
 # config's by tests/test_cli_defaults.py).
 err = LazyConsole(stderr=True)
-library_app = typer.Typer(no_args_is_help=True, help="Inspect or edit a song library.", cls=Group)
+library_app = typer.Typer(no_args_is_help=True, help="Inspect or edit a song library.", cls=Group,
+                          rich_markup_mode=None)  # plain-text help, as the main app's
 
 _LIB_HELP = ("Library file, or a folder of shards (ending in /; default: $SYNCFP_LIBRARY, else the platform "
              "data dir).")
