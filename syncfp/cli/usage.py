@@ -1,10 +1,12 @@
 """Usage errors for the command line: ours and typer's (its own click or a vendored copy) → exit 2 with
-the command's usage line, never "internal error"; plain str/int/list[str] values converted without pydantic."""
+the command's usage line, never "internal error"; plain str/int/bool/list[str] option values converted
+without typer's pydantic layer."""
 
 from __future__ import annotations
 
 import importlib
 import re
+from functools import lru_cache
 
 from typer.core import TyperCommand, TyperGroup
 
@@ -35,6 +37,30 @@ def is_click_exception(exc: BaseException) -> bool:
 _PLAIN_INT = re.compile(r"[+-]?[0-9]+")
 
 
+@lru_cache(maxsize=1)
+def _plain_class() -> type | None:
+    """typer's `RuntimeParam` subclass that converts plain values itself; None for a typer without one."""
+    try:
+        from typer._coercion import RuntimeParam, build_runtime_param
+    except ImportError:
+        return None
+
+    class Plain(RuntimeParam):
+        def _coerce_value(self, value, param, ctx):  # noqa: ANN001, ANN202 - typer's signature
+            ann = self.annotation
+            if ann is str and isinstance(value, str):
+                return str(value)
+            if ann in (int, bool) and type(value) is ann:
+                return value
+            if ann is int and isinstance(value, str) and _PLAIN_INT.fullmatch(value):
+                return int(value)
+            if ann == list[str] and isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+                return [str(v) for v in value]
+            return build_runtime_param(param.type_descriptor)._coerce_value(value, param=param, ctx=ctx)  # typer's
+
+    return Plain
+
+
 def plain_coercion(param) -> bool:  # noqa: ANN001 - a typer parameter
     """Give a typer parameter of type str, int, bool or list[str] (no parser, bounds or file type) a
     converter that needs no pydantic; True when it did.
@@ -46,31 +72,14 @@ def plain_coercion(param) -> bool:  # noqa: ANN001 - a typer parameter
     typer's own converter, so its results and error messages stay typer's. A typer without this machinery
     (older, or changed) is left alone."""
     desc = getattr(param, "type_descriptor", None)
-    if desc is None or getattr(param, "_runtime_param", False) is not None:
-        return False
-    try:
-        from typer._coercion import RuntimeParam, build_runtime_param
-    except ImportError:
+    plain = _plain_class()
+    if desc is None or plain is None or getattr(param, "_runtime_param", False) is not None:
         return False
     info = desc.parameter_info
     if desc.file_annotation is not None or getattr(info, "parser", None) is not None or any(
             getattr(info, k, None) is not None for k in ("min", "max")) or desc.annotation not in (str, int, bool, list[str]):
         return False
-
-    class _Plain(RuntimeParam):
-        def _coerce_value(self, value, param, ctx):  # noqa: ANN001, ANN202 - typer's signature
-            ann = self.annotation
-            if ann is str and isinstance(value, str):
-                return str(value)
-            if ann in (int, bool) and type(value) is ann:
-                return value
-            if ann is int and isinstance(value, str) and _PLAIN_INT.fullmatch(value):
-                return int(value)
-            if ann == list[str] and isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-                return [str(v) for v in value]
-            return build_runtime_param(desc)._coerce_value(value, param=param, ctx=ctx)  # typer's own
-
-    param._runtime_param = _Plain(parameter_info=info, annotation=desc.annotation)
+    param._runtime_param = plain(parameter_info=info, annotation=desc.annotation)
     return True
 
 
@@ -89,8 +98,8 @@ class Group(TyperGroup):
 
 class Command(TyperCommand):
     """A typer command whose `UsageError`s (unknown format, no inputs, an output that is an input…) are
-    shown like typer's own: usage line, help hint, one-line reason, exit 2; its str, int and list[str]
-    values are converted without importing pydantic (`plain_coercion`)."""
+    shown like typer's own: usage line, help hint, one-line reason, exit 2; its str, int, bool and
+    list[str] values are converted without importing pydantic (`plain_coercion`)."""
 
     def parse_args(self, ctx, args):  # noqa: ANN001, ANN201 - click's signature
         _plain_params(self, ctx)
