@@ -96,3 +96,47 @@ def test_compact_target_is_the_shards_default():
 def test_every_config_is_a_frozen_dataclass():
     for cls in (FingerprintConfig, MatchConfig, VerifyConfig, SolveConfig, RescueConfig, IdentifyConfig):
         assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
+
+
+def _all_params():
+    """Every typer parameter of every command and group (with click's --help option)."""
+    from typer.core import TyperGroup
+
+    root = typer.main.get_command(app)
+    todo, out = [root], []
+    while todo:
+        cmd = todo.pop()
+        out += [(cmd.name, p) for p in cmd.get_params(typer.Context(cmd))]
+        if isinstance(cmd, TyperGroup):
+            todo += list(cmd.commands.values())
+    return out
+
+
+def test_plain_coercion_gives_typers_values_and_errors():
+    """`usage.plain_coercion` (options converted without importing pydantic) returns exactly what typer's
+    own pydantic converter returns, and for values it does not handle, typer's own error."""
+    pytest = __import__("pytest")
+    coercion = pytest.importorskip("typer._coercion")
+    from syncfp.cli.usage import plain_coercion
+
+    samples = {str: ["a", "", " x ", "\udcff.wav", "-", "5"], int: [5, 0, "5", "007", "+5", "-3", "12345678901234567890",
+               " 5", "5.0", "1_000", "x", "", "٣"], bool: [True, False], list[str]: [("a", "b"), [], ["\udcff"], ("5",)]}
+    seen = set()
+    for cmd, param in _all_params():
+        desc = param.type_descriptor
+        param._runtime_param = None
+        if not plain_coercion(param):
+            continue
+        seen.add(desc.annotation if desc.annotation != list[str] else "list")
+        theirs = coercion.build_runtime_param(desc)
+        ctx = typer.Context(typer.main.get_command(app))
+        for value in samples[desc.annotation] + [param.default]:
+            results = []
+            for conv in (param._runtime_param, theirs):
+                try:
+                    results.append(("ok", conv.coerce(value, param=param, ctx=ctx)))
+                except Exception as exc:  # noqa: BLE001 - the error itself is compared
+                    results.append(("error", type(exc).__name__, str(exc)))
+            assert results[0] == results[1] and type(results[0][-1]) is type(results[1][-1]), (cmd, param.name, value)
+        param._runtime_param = None
+    assert seen == {str, int, bool, "list"}

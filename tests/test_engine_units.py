@@ -49,6 +49,48 @@ def test_int16_memmap_input_matches_float(music8k, tmp_path):
     assert np.array_equal(a.hash, b.hash)
 
 
+def _bits(a: np.ndarray) -> bytes:
+    return np.ascontiguousarray(a).tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_spectral_rfft_is_scipys_bit_for_bit(dtype):
+    """`spectral.rfft` (SciPy's pocketfft loaded without scipy.fft) gives scipy.fft.rfft's every bit; numpy.fft
+    would not (it transforms float32 in float64)."""
+    import scipy.fft
+
+    from syncfp.engine import spectral
+
+    rng = np.random.default_rng(5)
+    for shape in [(1, 512), (300, 512), (17, 256), (9, 1000), (512,)]:
+        x = (rng.standard_normal(shape) * 10 ** rng.uniform(-3, 3)).astype(dtype)
+        ours, theirs = spectral.rfft(x, axis=-1), scipy.fft.rfft(x, axis=-1)
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape and _bits(ours) == _bits(theirs)
+    y = rng.standard_normal((512, 40)).astype(dtype)
+    assert _bits(spectral.rfft(y, axis=0)) == _bits(scipy.fft.rfft(y, axis=0))
+
+
+def test_spectral_running_mean_is_ndimages_bit_for_bit():
+    """`spectral.running_mean` follows ndimage's uniform_filter1d operation for operation: equal bits for
+    any size, either axis, float32 and float64, values far apart in magnitude (where a different order of
+    additions would round differently)."""
+    from scipy.ndimage import uniform_filter1d
+
+    from syncfp.engine import spectral
+
+    rng = np.random.default_rng(6)
+    cases = [((2100, 245), 31, 0), ((2100, 245), 93, 0), ((245, 400), 31, 1), ((5, 245), 31, 0), ((1, 7), 31, 0),
+             ((40, 3), 4, 0), ((40, 3), 1, 0), ((3, 7), 200, 0), ((1000,), 12, 0)]
+    for dtype in (np.float32, np.float64):
+        for shape, size, axis in cases:
+            x = (rng.standard_normal(shape) * 10 ** rng.uniform(-3, 5)).astype(dtype)
+            x[rng.random(shape) < 0.02] *= 1e7
+            ours = spectral.running_mean(x, size, axis=axis)
+            theirs = uniform_filter1d(x, size=size, axis=axis, mode="nearest")
+            assert ours.dtype == theirs.dtype and ours.shape == theirs.shape and _bits(ours) == _bits(theirs), \
+                (dtype, shape, size, axis)
+
+
 def test_index_lookup():
     h1 = Hashes(np.array([5, 3, 5], np.uint32), np.array([0, 1, 2], np.int32), 3)
     h2 = Hashes(np.array([3, 9], np.uint32), np.array([7, 8], np.int32), 9)

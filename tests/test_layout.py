@@ -140,3 +140,56 @@ def test_package_root_is_lazy():
 def test_version_option():
     out = subprocess.run([sys.executable, "-m", "syncfp", "--version"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip().startswith("syncfp ")
+
+
+# what a cold `syncfp identify -f json` must not import (docs/benchmarks.md, "Start-up"): SciPy's fft and
+# ndimage with its array-API layer (~0.2-0.3 s; the fingerprint uses engine/spectral.py), pydantic (typer's
+# converter, ~0.1 s; cli/usage.plain_coercion), rich (nothing to show in JSON; cli/console.py), numpy.ma
+# (np.unique's first call), the process pool, typer's rich help, the exporters and the align product
+IDENTIFY_MUST_NOT_LOAD = ("scipy", "pydantic", "rich", "numpy.ma", "multiprocessing", "concurrent.futures",
+                          "typer.rich_utils", "opentimelineio", "syncfp.export", "syncfp.sync", "syncfp.runners")
+
+
+def test_identify_command_loads_nothing_heavy(tmp_path):
+    """A real `syncfp identify clip.wav --library lib.sfp -f json`, run whole in a fresh interpreter, names
+    the song and leaves every module of `IDENTIFY_MUST_NOT_LOAD` unimported."""
+    import json
+
+    import soundfile as sf
+
+    from bench.synth import concert
+    from syncfp.library.build import index_files
+
+    song = concert(24.0, rate_hz=8000, seed=7)
+    sf.write(tmp_path / "song.wav", song, 8000)
+    sf.write(tmp_path / "clip.wav", song[8000 * 9 : 8000 * 17], 8000)
+    lib = str(tmp_path / "lib.sfp")
+    index_files(lib, [str(tmp_path / "song.wav")], workers=1)
+    code = ("import sys\n"
+            "from syncfp.cli import main\n"
+            f"sys.argv = ['syncfp', 'identify', {str(tmp_path / 'clip.wav')!r}, '--library', {lib!r}, '-f', 'json']\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            f"heavy = {IDENTIFY_MUST_NOT_LOAD!r}\n"
+            "print(','.join(m for m in sorted(sys.modules) if any(m == h or m.startswith(h + '.') for h in heavy)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    answer, loaded = out.stdout.split("\n")[:2]
+    match = json.loads(answer)["matches"][0]
+    assert match["path"].endswith("song.wav") and abs(match["offset"] - 9.0) < 0.05
+    assert loaded == ""
+
+
+def test_help_is_plain_text_without_rich():
+    """`syncfp --help` and a command's `--help` are click's plain text: typer's rich renderer (rich.markdown,
+    markdown_it, pygments) doubled their time (docs/benchmarks.md, "Start-up")."""
+    code = ("import sys\n"
+            "from syncfp.cli import main\n"
+            "for argv in (['syncfp', '--help'], ['syncfp', 'identify', '--help']):\n"
+            "    sys.argv = argv\n"
+            "    try:\n        main()\n    except SystemExit as exc:\n        assert not exc.code, exc.code\n"
+            "print('LOADED', ','.join(m for m in sorted(sys.modules) if m.split('.')[0] in ('rich', 'markdown_it', "
+            "'pygments', 'pydantic') or m == 'typer.rich_utils'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Usage: syncfp [OPTIONS] COMMAND" in out.stdout and "--library" in out.stdout
+    assert out.stdout.rstrip().endswith("LOADED")

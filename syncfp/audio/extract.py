@@ -7,10 +7,8 @@ runs `extract` over many paths in a local process pool; both products (align and
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 
 import numpy as np
@@ -110,6 +108,8 @@ def _size(path: str) -> int:
 
 def _mp_context():
     """fork where the platform has it (no re-import of the caller's script), spawn elsewhere."""
+    import multiprocessing as mp  # here, not at the top: a one-file `identify` never starts a pool
+
     methods = mp.get_all_start_methods()
     return mp.get_context("fork" if "fork" in methods else "spawn")
 
@@ -137,6 +137,8 @@ def fingerprint_files(
             done += 1
             progress("decode", done, len(jobs))
     else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
         with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
             # largest files first: a long take started last would leave the other workers idle at the end
             futures = [pool.submit(extract_one, j) for j in sorted(jobs, key=lambda j: -_size(j[1]))]

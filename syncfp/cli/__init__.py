@@ -13,16 +13,18 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from ..errors import SyncfpError
 from . import align as align_cmd
 from . import library as library_cmd
-from .usage import is_click_exception
+from .console import LazyConsole, escape
+from .usage import Group, is_click_exception
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sync multi-camera footage by sound.")
-err = Console(stderr=True)
+# Plain-text help (click's layout, as wide as the terminal up to 120 columns): typer's rich renderer (rich.markdown,
+# markdown_it, pygments) doubled the time of `syncfp --help` (docs/benchmarks.md, "Start-up").
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sync multi-camera footage by sound.", cls=Group,
+                  rich_markup_mode=None, context_settings={"max_content_width": 120})
+err = LazyConsole(stderr=True)
 
 
 def _version(value: bool) -> None:

@@ -11,27 +11,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from ..errors import CacheWarning, OutputError, UsageError
+from .console import LazyConsole, escape, make_console
 from .usage import Command
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..export import ExportOptions
     from ..types import Alignment
 
 # The engine, the exporters and their libraries (PyAV, SciPy, OpenTimelineIO) are imported inside the
 # command that needs them, so `syncfp --help` and `--version` start in typer's time, not the engine's; so
-# are rich's progress bars and the package's own dataclass modules (types, config: ~10 ms each to build).
+# are rich (consoles, tables, bars: `console.py`) and the package's own dataclass modules (types, config:
+# ~10 ms each to build).
 
-err = Console(stderr=True)
+err = LazyConsole(stderr=True)
 
 def _out_console(stderr: bool) -> Console:
     """Wide enough for the table when output is not a terminal (pipes, CI logs)."""
-    c = Console(stderr=stderr)
-    return c if c.is_terminal else Console(stderr=stderr, width=160)
+    return make_console(stderr=stderr)
 
 _STAGES = {"decode": "Decoding + fingerprinting", "match": "Matching all pairs", "refine": "Refining offsets",
            "repeats": "Testing musical repeats", "rescue": "Correlating unmatched clips",
@@ -46,7 +46,7 @@ class _Bars:
 
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err, transient=False, disable=not enabled,
+            console=err.console, transient=False, disable=not enabled,
         )
         self.tasks: dict[str, int] = {}
 
@@ -57,6 +57,8 @@ class _Bars:
 
 
 def _table(al: Alignment, fps, console: Console) -> None:
+    from rich.table import Table
+
     from ..export.timeline import build as build_timeline
     from ..export.timeline import frames_to_tc, media_offset_s, snap_rate
 

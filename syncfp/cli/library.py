@@ -9,21 +9,23 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from ..errors import UsageError
-from .usage import Command
+from .console import LazyConsole, escape, make_console
+from .usage import Command, Group
 
-# The library code (numpy, SciPy, PyAV), rich's progress bars and the package's dataclass modules are
-# imported inside the commands, so `syncfp --help` stays fast (the defaults written here are held to the
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# The library code (numpy, SciPy, PyAV), rich (consoles, tables, progress bars: `console.py`) and the
+# package's dataclass modules are imported inside the commands, so `syncfp --help` stays fast (the defaults written here are held to the
 # config's by tests/test_cli_defaults.py).
-err = Console(stderr=True)
-library_app = typer.Typer(no_args_is_help=True, help="Inspect or edit a song library.")
+err = LazyConsole(stderr=True)
+library_app = typer.Typer(no_args_is_help=True, help="Inspect or edit a song library.", cls=Group,
+                          rich_markup_mode=None)  # plain-text help, as the main app's
 
 _LIB_HELP = ("Library file, or a folder of shards (ending in /; default: $SYNCFP_LIBRARY, else the platform "
              "data dir).")
@@ -42,8 +44,7 @@ def _check_format(fmt: str) -> None:
 
 
 def _out() -> Console:
-    c = Console()
-    return c if c.is_terminal else Console(width=160)
+    return make_console()
 
 
 def _num(x: float, digits: int) -> float:
@@ -100,7 +101,7 @@ def index(
 
     bar = Progress(TextColumn("Indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("tracks"),
                    TextColumn("{task.fields[hours]:.2f} audio-h"), TimeElapsedColumn(),
-                   console=err, disable=quiet)
+                   console=err.console, disable=quiet)
     task = bar.add_task("index", total=1, hours=0.0)
 
     def progress(done: int, total: int, hours: float) -> None:
@@ -166,7 +167,7 @@ def _identify_all(lib, paths: list[str], *, fmt: str, segments: bool, top: int, 
     speeds = SPEED_SEARCH if speed_search else IdentifyConfig.speeds
     cfg = IdentifyConfig(top=max(1, top), speeds=speeds)
     failed = False
-    out = _out()
+    out = _out() if fmt != "json" else None  # JSON Lines need no rich
     label = _labels(lib.tracks)
     for res in identify_paths(lib, paths, cfg=cfg, segments=segments):
         failed |= res.error is not None
@@ -210,6 +211,8 @@ def _labels(tracks) -> dict[str, str]:
 
 
 def _print_result(res, segments: bool, out: Console, label: dict[str, str]) -> None:
+    from rich.table import Table
+
     name = os.path.basename(res.query)
     if segments:
         if not res.segments:
@@ -260,6 +263,8 @@ def info(
     if fmt == "json":
         sys.stdout.write(json.dumps(data) + "\n")
         return
+    from rich.table import Table
+
     table = Table(title=lib.path, title_justify="left", show_header=False)
     for k, v in data.items():
         if k != "fingerprint":
@@ -284,6 +289,8 @@ def list_tracks(
                                          "duration": round(t.duration_s, 3), "hashes": t.n_hashes,
                                          "sha256": t.sha256}, ensure_ascii=False) + "\n")
         return
+    from rich.table import Table
+
     table = Table(title=f"{lib.path}: {len(lib.tracks)} tracks", title_justify="left")
     for col in ("track", "duration", "hashes", "sha256", "path"):
         table.add_column(col, justify="right" if col in ("duration", "hashes") else "left")
@@ -345,6 +352,8 @@ def align_markers(al, lib, *, console: Console | None) -> dict:
 
     markers = song_markers(al, lib)
     if console is not None and markers:
+        from rich.table import Table
+
         table = Table(title="songs heard", title_justify="left")
         for col in ("group", "start", "end", "song"):
             table.add_column(col, justify="left" if col == "song" else "right")
