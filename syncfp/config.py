@@ -111,9 +111,9 @@ class RescueConfig:
     probe_windows: int = 3  # GCC-PHAT windows a candidate must light up before it is verified
     repeat_min_s: float = 1.0  # an envelope repeat nearer than this is the stretch's own peak, not a repeat
     timed_search_s: float = 2.5  # a clip's recording clock (name, tag) puts it within this of its place...
-    timed_partners: int = 3  # ...beside at most this many placed clips (longest overlap first)...
+    timed_partners: int = 8  # ...beside at most this many placed clips (longest overlap first)...
     timed_min_overlap_s: float = 3.0  # ...that it overlaps by at least this there
-    timed_rounds: int = 2  # clips placed by their clock become partners of others in the next round
+    timed_rounds: int = 4  # clips placed by their clock become partners of others in the next round
 
 
 # Speeds ±5 % in 1 % steps: hashes survive about ±0.5 % of speed error. `--speed-search` tries them all;

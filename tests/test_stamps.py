@@ -45,8 +45,8 @@ def test_tag_when_the_name_has_no_time_and_nothing_from_an_unset_clock():
     assert stamp_of("GX012475.MP4", None) is None
 
 
-def test_a_clock_reading_needs_two_clips_that_agree():
-    assert _agreed([10.0]) is None  # one clip could be the misplaced one
+def test_a_clock_reading_is_the_agreeing_majority_or_the_only_one():
+    assert _agreed([10.0]) == 10.0  # alone it can only send the search to a place that holds nothing
     assert _agreed([10.0, 10.4, 99.0]) == pytest.approx(10.2)
     assert _agreed([10.0, 50.0]) is None
     assert _agreed([10.0, 50.0, 50.5, 51.0, 90.0]) == pytest.approx(50.5)

@@ -69,10 +69,12 @@ AGREE_S = 1.5  # clock readings of one timeline zero that agree to this are one 
 
 def _agreed(values: list[float]) -> float | None:
     """The median of the largest set of *values* within `AGREE_S` of each other, if it holds at least two
-    and at least half of them: one misplaced clip (or a clock reset between takes) must not move it."""
+    and at least half of them (one misplaced clip, or a clock reset between takes, must not move it), or
+    the one value there is: a wrong single reading only makes the narrow search find nothing (or, at a
+    repeat within its range, a second line, which it refuses), and it cannot outvote anything."""
     v = np.sort(np.asarray(values, float))
-    if v.size < 2:
-        return None
+    if v.size == 1:
+        return float(v[0])
     hi = np.searchsorted(v, v + AGREE_S, side="right")
     i = int(np.argmax(hi - np.arange(v.size)))
     n = int(hi[i] - i)
