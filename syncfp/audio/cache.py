@@ -24,7 +24,7 @@ from ..fsutil import PendingFile, atomic_file
 from ..types import Fingerprint, Hashes, MediaInfo
 
 FORMAT = 5  # 2: MediaInfo.time_reference; 3: stream start times, video length, VFR flag; 4: stream choice, downmix;
-# 5: timestamp jitter no longer decoded as dropouts (an Ogg/Vorbis file decoded up to 2 % long before)
+# 5: timestamp jitter no longer decoded as dropouts (Ogg/Vorbis decoded up to 7 % long before)
 
 
 def default_dir() -> str:
