@@ -23,7 +23,8 @@ from ..config import FingerprintConfig
 from ..fsutil import PendingFile, atomic_file
 from ..types import Fingerprint, Hashes, MediaInfo
 
-FORMAT = 4  # 2: MediaInfo.time_reference; 3: stream start times, video length, VFR flag; 4: stream choice, downmix
+FORMAT = 5  # 2: MediaInfo.time_reference; 3: stream start times, video length, VFR flag; 4: stream choice, downmix;
+# 5: timestamp jitter no longer decoded as dropouts (Ogg/Vorbis decoded up to 7 % long before)
 
 
 def default_dir() -> str:

@@ -420,12 +420,10 @@ class _Chunks:
             if final:
                 yield from emit(resampler.push(None))
 
-        next_s: float | None = None  # where the next frame should start, in seconds
         tb_s = float(self._stream.time_base or 0)
         try:
             # the container's own demux+decode loop runs in Cython: no Python per packet
-            for frame in self._container.decode(self._stream):
-                gap_s, next_s = _gap(frame, tb_s, next_s)
+            for frame, gap_s in _settled(self._container.decode(self._stream), tb_s):
                 if gap_s and resampler is not None and resampler.rate_in == frame.sample_rate:
                     # a dropout in the recording: its time is kept as silence, or everything after it
                     # would sit early by the gap (a false drift, a false "repeat")
@@ -467,19 +465,48 @@ MAX_GAP_S = 60.0  # a longer jump is a timestamp discontinuity (joined files, a 
 MIN_GAP_S = 0.010  # under a frame of jitter: rounding in the muxer, not lost audio
 
 
-def _gap(frame, tb_s: float, next_s: float | None) -> tuple[float, float | None]:
-    """(seconds of audio missing before *frame*, where the frame after it should start), with *tb_s* the
-    stream's time base in seconds: a gap is a forward jump of the timestamps between MIN_GAP_S and
-    MAX_GAP_S; frames without timestamps have none. Floats, not Fractions: this runs once per frame."""
+def _jump(frame, tb_s: float, next_s: float | None) -> tuple[float, float | None]:
+    """(how far *frame* starts after where the previous frame ended, in seconds: > 0 a forward jump, < 0 a
+    backward one; where the frame after it should start), with *tb_s* the stream's time base in seconds.
+    Frames without timestamps jump by 0. Floats, not Fractions: this runs once per frame."""
     pts = frame.pts
     if pts is None or not tb_s:
         return 0.0, None
     start = pts * tb_s
-    end = start + frame.samples / frame.sample_rate
-    if next_s is None:
-        return 0.0, end
-    gap = start - next_s
-    return (gap if MIN_GAP_S <= gap <= MAX_GAP_S else 0.0), end
+    return (0.0 if next_s is None else start - next_s), start + frame.samples / frame.sample_rate
+
+
+def _settle(gap_s: float, next_jump_s: float) -> float:
+    """Seconds of dropout before a frame that jumped forward by *gap_s*, once the frame after it jumped by
+    *next_jump_s*: a backward jump takes the forward one back, wholly (jitter: nothing is missing) or in
+    part (the rest is missing); otherwise the whole jump is a dropout."""
+    if next_jump_s <= -MIN_GAP_S:
+        gap_s += next_jump_s
+    return gap_s if gap_s >= MIN_GAP_S else 0.0
+
+
+def _settled(frames: Iterator, tb_s: float) -> Iterator[tuple]:
+    """Decoded frames → (frame, seconds of dropout before it). A forward jump of the timestamps between
+    MIN_GAP_S and MAX_GAP_S is a dropout unless the next frame jumps back: an Ogg/Vorbis demuxer stamps the
+    frame at a long-to-short block switch 448 samples late and the next one on time (docs/reliability.md).
+    So a frame after a forward jump is held until the next one arrives; at most one frame is held."""
+    held, held_gap_s, next_s = None, 0.0, None
+    try:
+        for frame in frames:
+            jump_s, next_s = _jump(frame, tb_s, next_s)
+            if held is not None:
+                yield held, _settle(held_gap_s, jump_s)
+                held = None
+            if MIN_GAP_S <= jump_s <= MAX_GAP_S:
+                held, held_gap_s = frame, jump_s
+            else:
+                yield frame, 0.0
+    except av.error.FFmpegError:  # a truncated file: the held frame was decoded, keep it
+        if held is not None:
+            yield held, held_gap_s
+        raise
+    if held is not None:  # nothing came after it to take the jump back
+        yield held, held_gap_s
 
 
 def read_tags(path: str) -> dict[str, str]:
