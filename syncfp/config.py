@@ -114,6 +114,8 @@ class RescueConfig:
     timed_partners: int = 8  # ...beside at most this many placed clips (longest overlap first)...
     timed_min_overlap_s: float = 3.0  # ...that it overlaps by at least this there
     timed_rounds: int = 4  # clips placed by their clock become partners of others in the next round
+    timed_agree_s: float = 1.5  # clock readings of one timeline zero this close are one reading
+    timed_contradicts_s: float = 10.0  # a clip this far from its group's agreed reading: not clock error
 
 
 # Speeds ±5 % in 1 % steps: hashes survive about ±0.5 % of speed error. `--speed-search` tries them all;

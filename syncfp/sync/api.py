@@ -173,7 +173,7 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
     cannot confuse a repeat a verse away) and clips of smaller groups are searched near where their clock
     puts them; a clip placed this way can be the partner of another in the next round."""
     weak = [_edge_confidence(e, durations) < CORE_CONFIDENCE for e in edges]
-    drop = set(contradicted(sol, edges, weak, gfps))
+    drop = set(contradicted(sol, edges, weak, gfps, rcfg))
     if drop:
         edges[:] = [e for i, e in enumerate(edges) if i not in drop]
         sol = solve(len(gfps), edges, durations, solve_cfg)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
@@ -64,24 +65,21 @@ def stamp_of(path: str, info: MediaInfo | None) -> Stamp | None:
     return None
 
 
-AGREE_S = 1.5  # clock readings of one timeline zero that agree to this are one reading
-
-
-def _agreed(values: list[float]) -> float | None:
-    """The median of the largest set of *values* within `AGREE_S` of each other, if it holds at least two
+def _agreed(values: list[float], agree_s: float = RescueConfig.timed_agree_s) -> float | None:
+    """The median of the largest set of *values* within *agree_s* of each other, if it holds at least two
     and at least half of them (one misplaced clip, or a clock reset between takes, must not move it), or
     the one value there is: a wrong single reading only makes the narrow search find nothing (or, at a
     repeat within its range, a second line, which it refuses), and it cannot outvote anything."""
     v = np.sort(np.asarray(values, float))
     if v.size == 1:
         return float(v[0])
-    hi = np.searchsorted(v, v + AGREE_S, side="right")
+    hi = np.searchsorted(v, v + agree_s, side="right")
     i = int(np.argmax(hi - np.arange(v.size)))
     n = int(hi[i] - i)
     return float(np.median(v[i : hi[i]])) if n >= 2 and 2 * n >= v.size else None
 
 
-def _clock_origins(sol, stamps: list[Stamp | None], devices: list[str]) -> dict[tuple[int, str], float]:
+def _clock_origins(sol, stamps: list[Stamp | None], devices: list[str], agree_s: float) -> dict[tuple[int, str], float]:
     """Per (group, device), and per group for the network clocks that name files: the timeline's zero as
     those clocks read it (stamp − position over the placed clips), where at least two clips agree on it.
     Tags are read per device only: a camera's hand-set clock may be minutes off every other one."""
@@ -93,7 +91,7 @@ def _clock_origins(sol, stamps: list[Stamp | None], devices: list[str]) -> dict[
         readings.setdefault((g, "device:" + devices[j]), []).append(o)
         if st.source == "name":  # names come from network clocks; a tag may be a hand-set camera clock
             readings.setdefault((g, "source:name"), []).append(o)
-    return {k: o for k, v in readings.items() if (o := _agreed(v)) is not None}
+    return {k: o for k, v in readings.items() if (o := _agreed(v, agree_s)) is not None}
 
 
 def _sizes(sol) -> dict[int, int]:
@@ -114,7 +112,7 @@ def timed_hypotheses(
     be off by minutes, but by one constant)."""
     stamps = [stamp_of(f.path, f.info) for f in fps]
     devices = [device_key(f.path, f.info.device if f.info else None) for f in fps]
-    origins = _clock_origins(sol, stamps, devices)
+    origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
     size = _sizes(sol)
     out = []
     for q in clips:
@@ -147,23 +145,24 @@ def timed_hypotheses(
     return out
 
 
-def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Fingerprint]) -> list[int]:
+def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Fingerprint],
+                 cfg: RescueConfig = RescueConfig()) -> list[int]:
     """Indices of *weak* edges that hold a clip where its clock says it cannot be: more than
-    `CONTRADICTS_S` from where its group's agreed clock reading puts it, while the other end does not
+    `timed_contradicts_s` from where its group's agreed clock reading puts it, while the other end does not
     (it agrees, or has no clock).
 
     A stamp cannot place a clip to a millisecond, but it rules out a repeat a verse away; a weak edge (one
     partial overlap) is exactly how such a repeat gets in."""
     stamps = [stamp_of(f.path, f.info) for f in fps]
     devices = [device_key(f.path, f.info.device if f.info else None) for f in fps]
-    origins = _clock_origins(sol, stamps, devices)
+    origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
 
     def off(j: int) -> bool | None:
         st, g = stamps[j], int(sol.group[j])
         if st is None or g < 0:
             return None
         origin = origins.get((g, "device:" + devices[j]), origins.get((g, "source:" + st.source)))
-        return None if origin is None else abs(st.t - float(sol.position_s[j]) - origin) > CONTRADICTS_S
+        return None if origin is None else abs(st.t - float(sol.position_s[j]) - origin) > cfg.timed_contradicts_s
 
     bad = []
     for i, (e, w) in enumerate(zip(edges, weak)):
@@ -173,8 +172,6 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
     return bad
 
 
-CONTRADICTS_S = 10.0  # a clock reading this far from its group's agreed one is not clock error
-
 
 def timed_search(
     lost: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], *, cfg: RescueConfig = RescueConfig(),
@@ -183,8 +180,6 @@ def timed_search(
     """Verified edges for *lost* (unplaced clips, and clips of groups that a bigger one may absorb) from a
     search within `timed_search_s` of where their stamps put them (`verify.search_near`): at most one edge
     per clip, from the first partner that confirms it."""
-    from concurrent.futures import ThreadPoolExecutor
-
     by_clip: dict[int, list[tuple[int, float]]] = {}
     for p, q, off in timed_hypotheses(lost, fps, sol, durations, cfg):
         by_clip.setdefault(q, []).append((p, off))
