@@ -18,6 +18,7 @@ from ..config import FingerprintConfig, MatchConfig, RescueConfig, SolveConfig, 
 from ..engine import hashtable as index_mod
 from ..engine import match as match_mod
 from ..engine.solve import overlap_span, select_for_refinement, solve
+from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
 from .rescue import repeat_rivals, rescue
@@ -33,8 +34,7 @@ def _lines(fps: list[Fingerprint], fcfg: FingerprintConfig, mcfg: MatchConfig, s
     idx = index_mod.build([f.hashes for f in fps])
     n_frames = [f.hashes.n_frames for f in fps]
     seg_frames = max(1, int(round(mcfg.segment_s / fcfg.hop_s)))
-    cells = match_mod.join_all_pairs(idx, len(fps), max(n_frames) + 1, mcfg, seg_frames)
-    return match_mod.pair_lines(cells, n_frames, mcfg, seg_frames, screen=screen)
+    return stream_lines(idx, n_frames, mcfg, seg_frames, screen=screen)
 
 
 def match_all(

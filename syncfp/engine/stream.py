@@ -1,0 +1,114 @@
+"""`Index` of all clips → every clip pair's fitted `Line`, joined one bounded chunk of postings at a time.
+
+A hit pairs an *anchor* posting with a later posting of the same bucket (items a < b, `match.join_anchors`),
+so every hit belongs to exactly one anchor, and the anchor's clip is the pair's *a*. Walking the anchors in
+(clip, segment of its time) order, a chunk of at most *max_pairs* candidate hits completes the cells of
+every pair whose anchor clip it finishes: those pairs are fitted at once (`match.pair_lines`) and their
+cells dropped. A clip too big for one chunk is cut between segments, and only its cells are carried to the
+next chunk (a cell is keyed by a's segment, so none is ever split). Memory is then bounded by the chunk and
+one clip's carried cells instead of every co-occurring hash pair of the batch, and the answer is the
+one-chunk join's, pair for pair and bit for bit (`tests/test_stream.py`): the same cells reach the same fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import MatchConfig
+from .hashtable import Index
+from .match import Cells, Line, join_anchors, later_in_bucket, pair_lines, usable_postings
+
+MAX_PAIRS = 1 << 22  # candidate hits per chunk: ~100 bytes each at the join's peak, so ~0.4 GB a chunk
+ONE_CHUNK = 1 << 62  # as *max_pairs*: the whole batch in one join (the reference the tests compare with)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The join's anchors in (clip, segment) order and where the chunks start and end."""
+
+    anchors: np.ndarray  # int64[m], usable postings sorted by (item, segment)
+    cuts: np.ndarray  # int64[c + 1]: chunk i holds anchors[cuts[i]:cuts[i + 1]]
+    pairs: np.ndarray  # int64[c]: candidate hits per chunk (pairs with another posting of its bucket)
+
+    @property
+    def total_pairs(self) -> int:
+        return int(self.pairs.sum())
+
+
+def plan(index: Index, *, n_frames: list[int], cfg: MatchConfig, seg_frames: int, max_pairs: int) -> Plan:
+    """Chunks of at most *max_pairs* candidate hits, cut between clips where one fits, else between
+    segments of the one clip (a single segment over the budget is still one chunk)."""
+    pos = usable_postings(index, cfg)
+    n_seg = (max(n_frames) + 1) // seg_frames + 1 if n_frames else 1
+    rank = index.items[pos].astype(np.int64) * n_seg + index.frames[pos] // seg_frames
+    order = np.argsort(rank, kind="stable")
+    pos, rank = pos[order], rank[order]
+    del order
+    cum = np.cumsum(later_in_bucket(index, pos))
+    item = rank // n_seg
+    item_edges = np.flatnonzero(item[1:] != item[:-1]) + 1
+    rank_edges = np.flatnonzero(rank[1:] != rank[:-1]) + 1
+    cuts = [0]
+    while cuts[-1] < pos.size:
+        p = cuts[-1]
+        q = int(np.searchsorted(cum, (cum[p - 1] if p else 0) + max_pairs, side="right"))
+        if q < pos.size:  # end at a clip's edge; one clip over the budget is cut between its segments
+            q = _last_edge(item_edges, q) if _last_edge(item_edges, q) > p else _last_edge(rank_edges, q)
+            if q <= p:  # one segment over the budget stays whole
+                i = int(np.searchsorted(rank_edges, p, side="right"))
+                q = int(rank_edges[i]) if i < rank_edges.size else pos.size
+        cuts.append(min(q, pos.size))
+    cuts_a = np.asarray(cuts, np.int64)
+    ends = np.concatenate([[0], cum])[cuts_a]
+    return Plan(anchors=pos, cuts=cuts_a, pairs=np.diff(ends))
+
+
+def _last_edge(edges: np.ndarray, q: int) -> int:
+    """The last of the sorted *edges* at or before *q* (0 when none is)."""
+    i = int(np.searchsorted(edges, q, side="right"))
+    return int(edges[i - 1]) if i else 0
+
+
+def stream_lines(
+    index: Index, n_frames: list[int], cfg: MatchConfig, seg_frames: int, *, screen: bool = True,
+    max_pairs: int = MAX_PAIRS, progress: Callable[[int, int], None] | None = None,
+) -> dict[tuple[int, int], Line]:
+    """Every clip pair's fitted line (as `match.pair_lines` over the whole batch's cells), joined a chunk of
+    at most *max_pairs* candidate hits at a time; *progress* gets (candidate hits done, total) per chunk."""
+    pl = plan(index, n_frames=n_frames, cfg=cfg, seg_frames=seg_frames, max_pairs=max_pairs)
+    n_items, max_frames = len(n_frames), (max(n_frames) + 1 if n_frames else 1)
+    lines: dict[tuple[int, int], Line] = {}
+    carry: Cells | None = None
+    done = 0
+    for c in range(pl.cuts.size - 1):
+        anchors = pl.anchors[pl.cuts[c] : pl.cuts[c + 1]]
+        first, last = int(index.items[anchors[0]]), int(index.items[anchors[-1]])
+        cells = join_anchors(index, anchors, n_items=n_items, max_frames=max_frames, seg_frames=seg_frames,
+                             row0=first, n_rows=last - first + 1)
+        if carry is not None:
+            cells = _concat(carry, cells, n_items)
+        nxt = pl.cuts[c + 1]
+        finished = last if nxt >= pl.anchors.size or index.items[pl.anchors[nxt]] != last else last - 1
+        cut = int(np.searchsorted(cells.a, finished, side="right"))
+        carry = _take(cells, slice(cut, None)) if cut < cells.a.size else None
+        lines.update(pair_lines(_take(cells, slice(0, cut)), n_frames, cfg, seg_frames, screen=screen))
+        done += int(pl.pairs[c])
+        if progress is not None:
+            progress(done, pl.total_pairs)
+    return lines
+
+
+def _take(cells: Cells, sel: slice) -> Cells:
+    """The cells in *sel* (a slice of the pair-sorted arrays)."""
+    return Cells(cells.a[sel], cells.b[sel], cells.seg[sel], cells.dt[sel], cells.count[sel])
+
+
+def _concat(before: Cells, after: Cells, n_items: int) -> Cells:
+    """Carried cells then a chunk's, back in (pair, segment, dt) order: a carried clip's segments all come
+    before the chunk's, so a stable sort by pair is enough."""
+    parts = [np.concatenate([getattr(before, f), getattr(after, f)]) for f in ("a", "b", "seg", "dt", "count")]
+    order = np.argsort(parts[0].astype(np.int64) * n_items + parts[1], kind="stable")
+    return Cells(*(p[order] for p in parts))

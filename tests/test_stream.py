@@ -1,0 +1,116 @@
+"""The streamed pair join (`engine.stream`) gives the one-chunk join's lines exactly, whatever the chunk size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from syncfp.config import FingerprintConfig, MatchConfig
+from syncfp.engine import hashtable as index_mod
+from syncfp.engine.match import join_anchors, usable_postings
+from syncfp.engine.stream import ONE_CHUNK, plan, stream_lines
+from syncfp.types import Hashes
+
+from conftest import make_clip
+
+SEG = 4  # frames per segment in the handmade index: long clips span many segments
+
+
+def _handmade(seed: int = 0) -> tuple[index_mod.Index, list[int]]:
+    """Five items sharing one 'song' of hashes at known offsets (one drifting), plus random hashes from a
+    small alphabet so buckets collide a lot; item 0 is long, so a small chunk must cut it."""
+    rng = np.random.default_rng(seed)
+    song_h = rng.integers(0, 400, 600).astype(np.uint32)
+    song_t = np.sort(rng.integers(0, 300, 600))
+    items, n_frames = [], []
+    for start, length, rate in [(0, 300, 1.0), (40, 120, 1.0), (100, 150, 1.002), (200, 90, 1.0), (0, 60, 1.0)]:
+        keep = (song_t >= start) & (song_t < start + length)
+        t = np.round((song_t[keep] - start) * rate).astype(np.int32)
+        noise_t = rng.integers(0, length, length // 2).astype(np.int32)
+        h = np.concatenate([song_h[keep], rng.integers(0, 400, noise_t.size).astype(np.uint32)])
+        items.append(Hashes(h, np.concatenate([t, noise_t]), length + 1))
+        n_frames.append(length + 1)
+    return index_mod.build(items), n_frames
+
+
+def _as_tuples(lines: dict) -> dict:
+    return {k: (v.offset, v.slope, v.t_ref, v.slope_step, v.support, v.second, v.hits, v.z, v.alternatives)
+            for k, v in lines.items()}
+
+
+def test_plan_covers_every_anchor_once_within_the_budget():
+    idx, n_frames = _handmade()
+    mc = MatchConfig(min_support=3, min_z=0.0)
+    pl = plan(idx, n_frames=n_frames, cfg=mc, seg_frames=SEG, max_pairs=60)
+    assert np.array_equal(np.sort(pl.anchors), usable_postings(idx, mc))
+    assert pl.cuts[0] == 0 and pl.cuts[-1] == pl.anchors.size and np.all(np.diff(pl.cuts) > 0)
+    segs = idx.items[pl.anchors].astype(np.int64) * 10**6 + idx.frames[pl.anchors] // SEG
+    for c in range(pl.cuts.size - 1):  # over the budget only when one (clip, segment) cell holds more
+        s, e = pl.cuts[c], pl.cuts[c + 1]
+        assert pl.pairs[c] <= 60 or segs[s] == segs[e - 1]
+    firsts = idx.items[pl.anchors[pl.cuts[:-1]]]
+    assert np.any(firsts[1:] == idx.items[pl.anchors[pl.cuts[1:-1] - 1]])  # some clip is cut mid-way
+
+
+@pytest.mark.parametrize("max_pairs", [1, 7, 60, 500])
+def test_streamed_lines_equal_one_chunk_on_a_handmade_index(max_pairs):
+    idx, n_frames = _handmade()
+    mc = MatchConfig(min_support=3, min_z=0.0)
+    for screen in (True, False):
+        ref = stream_lines(idx, n_frames, mc, SEG, screen=screen, max_pairs=ONE_CHUNK)
+        got = stream_lines(idx, n_frames, mc, SEG, screen=screen, max_pairs=max_pairs)
+        assert len(ref) >= 4
+        assert _as_tuples(got) == _as_tuples(ref)
+
+
+def test_one_chunk_join_is_every_bucket_with_itself():
+    """The join's cells are every cross-item pair of postings of a usable bucket, counted by brute force."""
+    idx, n_frames = _handmade(seed=1)
+    mc = MatchConfig()
+    max_frames = max(n_frames) + 1
+    cells = join_anchors(idx, usable_postings(idx, mc), n_items=len(n_frames), max_frames=max_frames, seg_frames=SEG)
+    want: dict[tuple[int, int, int, int], int] = {}
+    for k in range(idx.keys.size):
+        s, e = idx.starts[k], idx.starts[k + 1]
+        if not 2 <= e - s <= mc.max_bucket:
+            continue
+        for i in range(s, e):
+            for j in range(i + 1, e):
+                if idx.items[i] != idx.items[j]:
+                    key = (int(idx.items[i]), int(idx.items[j]), int(idx.frames[i]) // SEG,
+                           int(idx.frames[j]) - int(idx.frames[i]))
+                    want[key] = want.get(key, 0) + 1
+    got = {(int(a), int(b), int(s), int(d)): int(c)
+           for a, b, s, d, c in zip(cells.a, cells.b, cells.seg, cells.dt, cells.count)}
+    assert got == want
+
+
+@pytest.mark.slow
+def test_streamed_lines_equal_one_chunk_on_encoded_media(master, other_master, tmp_path):
+    """A mid-size batch of real encoded clips (two events, phones, a drifting camera, every codec): chunks of
+    a few thousand candidate hits, with long clips cut mid-way, give every pair's lines exactly."""
+    from syncfp.audio.extract import fingerprint_files
+
+    specs = []
+    for i, (start, length) in enumerate([(0, 95), (3, 40), (30, 50), (55, 40), (70, 25), (10, 12), (42, 8)]):
+        specs.append((f"e1/c{i}.{['m4a', 'mp3', 'flac', 'wav'][i % 4]}", master, start, length, 40.0 * i))
+    for i, (start, length) in enumerate([(0, 58), (5, 20), (25, 30), (40, 15)]):
+        specs.append((f"e2/p{i}.{['m4a', 'mp3'][i % 2]}", other_master, start, length, -60.0 * i))
+    paths = [make_clip(tmp_path, name, m, s, n, ppm=ppm, snr_db=10.0 + i, seed=i, eq="phone",
+                       reverb_s=0.05, rate_hz=16000)
+             for i, (name, m, s, n, ppm) in enumerate(specs)]
+    fcfg, mc = FingerprintConfig(), MatchConfig()
+    fps, errors = fingerprint_files(paths, cfg=fcfg, cache_dir=None, work_dir=str(tmp_path), workers=2)
+    assert not any(errors)
+    idx = index_mod.build([f.hashes for f in fps])
+    n_frames = [f.hashes.n_frames for f in fps]
+    seg = max(1, int(round(mc.segment_s / fcfg.hop_s)))
+    one = plan(idx, n_frames=n_frames, cfg=mc, seg_frames=seg, max_pairs=ONE_CHUNK)
+    small = max(1, one.total_pairs // 40)
+    many = plan(idx, n_frames=n_frames, cfg=mc, seg_frames=seg, max_pairs=small)
+    assert many.cuts.size > 30
+    for screen in (True, False):
+        ref = stream_lines(idx, n_frames, mc, seg, screen=screen, max_pairs=ONE_CHUNK)
+        got = stream_lines(idx, n_frames, mc, seg, screen=screen, max_pairs=small)
+        assert len(ref) >= 8
+        assert _as_tuples(got) == _as_tuples(ref)
