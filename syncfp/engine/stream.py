@@ -44,32 +44,22 @@ def plan(index: Index, *, n_frames: list[int], cfg: MatchConfig, seg_frames: int
     pos = usable_postings(index, cfg)
     n_seg = (max(n_frames) + 1) // seg_frames + 1 if n_frames else 1
     rank = index.items[pos].astype(np.int64) * n_seg + index.frames[pos] // seg_frames
-    order = np.argsort(rank, kind="stable")
-    pos, rank = pos[order], rank[order]
-    del order
-    cum = np.cumsum(later_in_bucket(index, pos))
-    item = rank // n_seg
-    item_edges = np.flatnonzero(item[1:] != item[:-1]) + 1
-    rank_edges = np.flatnonzero(rank[1:] != rank[:-1]) + 1
+    n_rank = max(len(n_frames), 1) * n_seg
+    load = np.cumsum(np.bincount(rank, weights=later_in_bucket(index, pos), minlength=n_rank))
+    first = np.concatenate([[0], np.cumsum(np.bincount(rank, minlength=n_rank))])  # of each rank's anchors
+    pos = pos[np.argsort(rank, kind="stable")]
+    del rank
     cuts = [0]
-    while cuts[-1] < pos.size:
+    while cuts[-1] < n_rank:
         p = cuts[-1]
-        q = int(np.searchsorted(cum, (cum[p - 1] if p else 0) + max_pairs, side="right"))
-        if q < pos.size:  # end at a clip's edge; one clip over the budget is cut between its segments
-            q = _last_edge(item_edges, q) if _last_edge(item_edges, q) > p else _last_edge(rank_edges, q)
-            if q <= p:  # one segment over the budget stays whole
-                i = int(np.searchsorted(rank_edges, p, side="right"))
-                q = int(rank_edges[i]) if i < rank_edges.size else pos.size
-        cuts.append(min(q, pos.size))
-    cuts_a = np.asarray(cuts, np.int64)
-    ends = np.concatenate([[0], cum])[cuts_a]
-    return Plan(anchors=pos, cuts=cuts_a, pairs=np.diff(ends))
-
-
-def _last_edge(edges: np.ndarray, q: int) -> int:
-    """The last of the sorted *edges* at or before *q* (0 when none is)."""
-    i = int(np.searchsorted(edges, q, side="right"))
-    return int(edges[i - 1]) if i else 0
+        q = int(np.searchsorted(load, (load[p - 1] if p else 0.0) + max_pairs, side="right"))
+        if q < n_rank:  # end at a clip's edge; one clip over the budget is cut between its segments
+            edge = q // n_seg * n_seg
+            q = edge if edge > p else max(q, p + 1)  # one segment over the budget stays whole
+        cuts.append(q)
+    cuts_n = np.unique(first[np.asarray(cuts)])  # empty chunks merged away
+    done = np.concatenate([[0.0], load])[np.searchsorted(first, cuts_n, side="right") - 1]
+    return Plan(anchors=pos, cuts=cuts_n, pairs=np.diff(done).astype(np.int64))
 
 
 def stream_lines(
