@@ -67,12 +67,11 @@ def stream_lines(
     max_pairs: int = MAX_PAIRS, progress: Callable[[int, int], None] | None = None,
 ) -> dict[tuple[int, int], Line]:
     """Every clip pair's fitted line (as `match.pair_lines` over the whole batch's cells), joined a chunk of
-    at most *max_pairs* candidate hits at a time; *progress* gets (candidate hits done, total) per chunk."""
+    at most *max_pairs* candidate hits at a time; *progress* gets (chunks done, chunks) after each."""
     pl = plan(index, n_frames=n_frames, cfg=cfg, seg_frames=seg_frames, max_pairs=max_pairs)
     n_items, max_frames = len(n_frames), (max(n_frames) + 1 if n_frames else 1)
     lines: dict[tuple[int, int], Line] = {}
     carry: Cells | None = None
-    done = 0
     for c in range(pl.cuts.size - 1):
         anchors = pl.anchors[pl.cuts[c] : pl.cuts[c + 1]]
         first, last = int(index.items[anchors[0]]), int(index.items[anchors[-1]])
@@ -85,9 +84,8 @@ def stream_lines(
         cut = int(np.searchsorted(cells.a, finished, side="right"))
         carry = _take(cells, slice(cut, None)) if cut < cells.a.size else None
         lines.update(pair_lines(_take(cells, slice(0, cut)), n_frames, cfg, seg_frames, screen=screen))
-        done += int(pl.pairs[c])
         if progress is not None:
-            progress(done, pl.total_pairs)
+            progress(c + 1, pl.cuts.size - 1)
     return lines
 
 
