@@ -8,7 +8,7 @@ import pytest
 from syncfp.config import FingerprintConfig, MatchConfig
 from syncfp.engine import hashtable as index_mod
 from syncfp.engine.match import join_anchors, usable_postings
-from syncfp.engine.stream import ONE_CHUNK, plan, stream_lines
+from syncfp.engine.stream import ONE_CHUNK, clip_groups, plan, run_chunks, stream_lines
 from syncfp.types import Hashes
 
 from conftest import make_clip
@@ -85,12 +85,13 @@ def test_one_chunk_join_is_every_bucket_with_itself():
     assert got == want
 
 
-@pytest.mark.slow
-def test_streamed_lines_equal_one_chunk_on_encoded_media(master, other_master, tmp_path):
-    """A mid-size batch of real encoded clips (two events, phones, a drifting camera, every codec): chunks of
-    a few thousand candidate hits, with long clips cut mid-way, give every pair's lines exactly."""
+@pytest.fixture(scope="module")
+def encoded_batch(master, other_master, tmp_path_factory):
+    """A mid-size batch of real encoded clips (two events, phones, drifting devices, every codec) → its hash
+    table, frame counts and segment length."""
     from syncfp.audio.extract import fingerprint_files
 
+    tmp_path = tmp_path_factory.mktemp("stream")
     specs = []
     for i, (start, length) in enumerate([(0, 95), (3, 40), (30, 50), (55, 40), (70, 25), (10, 12), (42, 8)]):
         specs.append((f"e1/c{i}.{['m4a', 'mp3', 'flac', 'wav'][i % 4]}", master, start, length, 40.0 * i))
@@ -103,8 +104,14 @@ def test_streamed_lines_equal_one_chunk_on_encoded_media(master, other_master, t
     fps, errors = fingerprint_files(paths, cfg=fcfg, cache_dir=None, work_dir=str(tmp_path), workers=2)
     assert not any(errors)
     idx = index_mod.build([f.hashes for f in fps])
-    n_frames = [f.hashes.n_frames for f in fps]
-    seg = max(1, int(round(mc.segment_s / fcfg.hop_s)))
+    return idx, [f.hashes.n_frames for f in fps], max(1, int(round(mc.segment_s / fcfg.hop_s)))
+
+
+@pytest.mark.slow
+def test_streamed_lines_equal_one_chunk_on_encoded_media(encoded_batch):
+    """Chunks of a few thousand candidate hits, with long clips cut mid-way, give every pair's lines exactly."""
+    idx, n_frames, seg = encoded_batch
+    mc = MatchConfig()
     one = plan(idx, n_frames=n_frames, cfg=mc, seg_frames=seg, max_pairs=ONE_CHUNK)
     small = max(1, one.total_pairs // 40)
     many = plan(idx, n_frames=n_frames, cfg=mc, seg_frames=seg, max_pairs=small)
@@ -114,3 +121,36 @@ def test_streamed_lines_equal_one_chunk_on_encoded_media(master, other_master, t
         got = stream_lines(idx, n_frames, mc, seg, screen=screen, max_pairs=small)
         assert len(ref) >= 8
         assert _as_tuples(got) == _as_tuples(ref)
+
+
+def test_clip_groups_start_at_clip_edges_and_cover_every_chunk():
+    idx, n_frames = _handmade()
+    mc = MatchConfig(min_support=3, min_z=0.0)
+    pl = plan(idx, n_frames=n_frames, cfg=mc, seg_frames=SEG, max_pairs=7)
+    groups = clip_groups(idx, pl, 3)
+    assert [c for g in groups for c in g] == list(range(pl.cuts.size - 1)) and len(groups) >= 2
+    for g in groups[1:]:  # the chunk before a group ends a clip: nothing is carried into the group
+        assert idx.items[pl.anchors[pl.cuts[g.start] - 1]] != idx.items[pl.anchors[pl.cuts[g.start]]]
+    ref = stream_lines(idx, n_frames, mc, SEG, max_pairs=ONE_CHUNK)
+    merged = {}
+    for g in groups:
+        merged.update(run_chunks(idx, pl, n_frames, mc, SEG, screen=True, chunks=g))
+    assert _as_tuples(merged) == _as_tuples(ref)
+
+
+@pytest.mark.slow
+def test_cluster_join_equals_local_on_a_local_cluster(encoded_batch):
+    """`--cluster`'s pair join on a 2-worker LocalCluster: the same lines as the local streamed join."""
+    distributed = pytest.importorskip("distributed")
+    from syncfp.runners.cluster import ClusterMatcher
+
+    idx, n_frames, seg = encoded_batch
+    mc = MatchConfig()
+    small = max(1, plan(idx, n_frames=n_frames, cfg=mc, seg_frames=seg, max_pairs=ONE_CHUNK).total_pairs // 40)
+    ref = stream_lines(idx, n_frames, mc, seg, max_pairs=small)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=":0", silence_logs=50) as cluster, distributed.Client(cluster) as client:
+        seen = []
+        got = ClusterMatcher(client)(idx, n_frames, mc, seg, max_pairs=small, progress=lambda d, t: seen.append(t))
+    assert len(seen) >= 4
+    assert _as_tuples(got) == _as_tuples(ref)

@@ -109,7 +109,7 @@ def align(
     report: Optional[str] = typer.Option(None, "--report", help="Also write a self-contained HTML picture of the timeline here."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table."),
     library: Optional[str] = typer.Option(None, "--library", help="Mark the songs of this library (`syncfp index`) heard on each timeline."),
-    cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help="Dask scheduler address: decode on its workers (the cache folder must be shared; docs/scaling.md)."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help="Dask scheduler address: decode and join pairs on its workers (the cache folder must be shared; docs/scaling.md)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many files and audio-hours the run would read and about how much memory it would need (from the files' headers; nothing is decoded or written)."),
 ) -> None:
     """Place every clip on one timeline by its sound and write it for editors and scripts."""
@@ -154,17 +154,18 @@ def align(
     for o, _ in targets:  # never write over an input, the library or any existing media file
         check_output(o, protected=[*paths, *([lib.path] if lib is not None else [])])
     bars = _Bars(enabled=not quiet)
-    client = fingerprinter = None
-    if cluster:  # decoding on the workers; they write the analysis audio where this process reads it
-        from ..runners.cluster import ClusterFingerprinter, connect
+    client = fingerprinter = matcher = None
+    if cluster:  # decoding and the pair join on the workers; they write the analysis audio where this process reads it
+        from ..runners.cluster import ClusterFingerprinter, ClusterMatcher, connect
 
         client = connect(cluster)
         fingerprinter = ClusterFingerprinter(client, keep_audio=True)
+        matcher = ClusterMatcher(client)
     try:
         with bars.progress, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CacheWarning)
             al = api.align(paths, workers=workers or None, cache=not no_cache, stream_index=streams, progress=bars,
-                           fingerprinter=fingerprinter)
+                           fingerprinter=fingerprinter, matcher=matcher)
     finally:
         if client is not None:
             client.close()

@@ -69,10 +69,20 @@ def stream_lines(
     """Every clip pair's fitted line (as `match.pair_lines` over the whole batch's cells), joined a chunk of
     at most *max_pairs* candidate hits at a time; *progress* gets (chunks done, chunks) after each."""
     pl = plan(index, n_frames=n_frames, cfg=cfg, seg_frames=seg_frames, max_pairs=max_pairs)
+    return run_chunks(index, pl, n_frames, cfg, seg_frames, screen=screen, chunks=range(pl.cuts.size - 1),
+                      progress=progress)
+
+
+def run_chunks(
+    index: Index, pl: Plan, n_frames: list[int], cfg: MatchConfig, seg_frames: int, *, screen: bool,
+    chunks: range, progress: Callable[[int, int], None] | None = None,
+) -> dict[tuple[int, int], Line]:
+    """The lines of every pair anchored in *chunks* of *pl*, a range that starts and ends at clips' edges
+    (all of them, or one of `clip_groups`): ranges share no pair, so they can run anywhere and merge."""
     n_items, max_frames = len(n_frames), (max(n_frames) + 1 if n_frames else 1)
     lines: dict[tuple[int, int], Line] = {}
     carry: Cells | None = None
-    for c in range(pl.cuts.size - 1):
+    for c in chunks:
         anchors = pl.anchors[pl.cuts[c] : pl.cuts[c + 1]]
         first, last = int(index.items[anchors[0]]), int(index.items[anchors[-1]])
         cells = join_anchors(index, anchors, n_items=n_items, max_frames=max_frames, seg_frames=seg_frames,
@@ -85,8 +95,24 @@ def stream_lines(
         carry = _take(cells, slice(cut, None)) if cut < cells.a.size else None
         lines.update(pair_lines(_take(cells, slice(0, cut)), n_frames, cfg, seg_frames, screen=screen))
         if progress is not None:
-            progress(c + 1, pl.cuts.size - 1)
+            progress(c + 1 - chunks.start, len(chunks))
     return lines
+
+
+def clip_groups(index: Index, pl: Plan, n_groups: int) -> list[range]:
+    """Up to *n_groups* consecutive ranges of chunks with about equal candidate hits, each starting where a
+    clip starts (no clip's cells are carried from one range into the next): the tasks of a distributed join."""
+    n = pl.cuts.size - 1
+    if n <= 0:
+        return []
+    firsts = index.items[pl.anchors[pl.cuts[:-1]]]
+    lasts = index.items[pl.anchors[pl.cuts[1:] - 1]]
+    edges = np.flatnonzero(np.concatenate([[True], firsts[1:] != lasts[:-1]]))  # chunks that start a clip
+    done = np.concatenate([[0], np.cumsum(pl.pairs)])
+    want = done[-1] * np.arange(1, n_groups) / n_groups
+    starts = np.unique(np.concatenate([[0], edges[np.minimum(np.searchsorted(done[edges], want), edges.size - 1)]]))
+    stops = np.concatenate([starts[1:], [n]])
+    return [range(int(a), int(b)) for a, b in zip(starts, stops) if b > a]
 
 
 def _take(cells: Cells, sel: slice) -> Cells:
