@@ -8,7 +8,7 @@ import pytest
 from syncfp.config import FingerprintConfig, MatchConfig
 from syncfp.engine import hashtable as index_mod
 from syncfp.engine.match import join_anchors, usable_postings
-from syncfp.engine.stream import ONE_CHUNK, clip_groups, plan, run_chunks, stream_lines
+from syncfp.engine.stream import ONE_CHUNK, chunk_groups, plan, run_chunks, stream_lines
 from syncfp.types import Hashes
 
 from conftest import make_clip
@@ -38,18 +38,24 @@ def _as_tuples(lines: dict) -> dict:
             for k, v in lines.items()}
 
 
-def test_plan_covers_every_anchor_once_within_the_budget():
+def test_plan_covers_every_hit_once_within_the_budget():
+    """Chunks are runs of whole clips within the budget, or one clip with a range of partner clips; their
+    anchors and partner ranges cover every (anchor, partner clip) exactly once."""
     idx, n_frames = _handmade()
     mc = MatchConfig(min_support=3, min_z=0.0)
     pl = plan(idx, n_frames=n_frames, cfg=mc, seg_frames=SEG, max_pairs=60)
     assert np.array_equal(np.sort(pl.anchors), usable_postings(idx, mc))
-    assert pl.cuts[0] == 0 and pl.cuts[-1] == pl.anchors.size and np.all(np.diff(pl.cuts) > 0)
-    segs = idx.items[pl.anchors].astype(np.int64) * 10**6 + idx.frames[pl.anchors] // SEG
-    for c in range(pl.cuts.size - 1):  # over the budget only when one (clip, segment) cell holds more
-        s, e = pl.cuts[c], pl.cuts[c + 1]
-        assert pl.pairs[c] <= 60 or segs[s] == segs[e - 1]
-    firsts = idx.items[pl.anchors[pl.cuts[:-1]]]
-    assert np.any(firsts[1:] == idx.items[pl.anchors[pl.cuts[1:-1] - 1]])  # some clip is cut mid-way
+    n = len(n_frames)
+    seen = np.zeros((pl.anchors.size, n), int)
+    for (s, e), (lo, hi), pairs in zip(pl.spans, pl.partners, pl.pairs):
+        seen[s:e, lo:hi] += 1
+        clips = set(idx.items[pl.anchors[s:e]].tolist())
+        assert pairs <= 60 or len(clips) == 1
+    assert np.all(seen[:, 1:].sum(axis=1) >= 1)
+    a = idx.items[pl.anchors]
+    for i in range(pl.anchors.size):  # every later clip exactly once per anchor
+        assert np.all(seen[i, a[i] + 1 :] == 1)
+    assert any(hi - lo < n for lo, hi in pl.partners)  # some clip's partners are split
 
 
 @pytest.mark.parametrize("max_pairs", [1, 7, 60, 500])
@@ -109,13 +115,13 @@ def encoded_batch(master, other_master, tmp_path_factory):
 
 @pytest.mark.slow
 def test_streamed_lines_equal_one_chunk_on_encoded_media(encoded_batch):
-    """Chunks of a few thousand candidate hits, with long clips cut mid-way, give every pair's lines exactly."""
+    """Chunks of a few thousand candidate hits, long clips' partners split, give every pair's lines exactly."""
     idx, n_frames, seg = encoded_batch
     mc = MatchConfig()
     one = plan(idx, n_frames=n_frames, cfg=mc, seg_frames=seg, max_pairs=ONE_CHUNK)
     small = max(1, one.total_pairs // 40)
     many = plan(idx, n_frames=n_frames, cfg=mc, seg_frames=seg, max_pairs=small)
-    assert many.cuts.size > 30
+    assert many.pairs.size > 30 and any(hi - lo < len(n_frames) for lo, hi in many.partners)
     for screen in (True, False):
         ref = stream_lines(idx, n_frames, mc, seg, screen=screen, max_pairs=ONE_CHUNK)
         got = stream_lines(idx, n_frames, mc, seg, screen=screen, max_pairs=small)
@@ -123,17 +129,15 @@ def test_streamed_lines_equal_one_chunk_on_encoded_media(encoded_batch):
         assert _as_tuples(got) == _as_tuples(ref)
 
 
-def test_clip_groups_start_at_clip_edges_and_cover_every_chunk():
+def test_chunk_groups_cover_every_chunk_and_merge_to_the_same_lines():
     idx, n_frames = _handmade()
     mc = MatchConfig(min_support=3, min_z=0.0)
     pl = plan(idx, n_frames=n_frames, cfg=mc, seg_frames=SEG, max_pairs=7)
-    groups = clip_groups(idx, pl, 3)
-    assert [c for g in groups for c in g] == list(range(pl.cuts.size - 1)) and len(groups) >= 2
-    for g in groups[1:]:  # the chunk before a group ends a clip: nothing is carried into the group
-        assert idx.items[pl.anchors[pl.cuts[g.start] - 1]] != idx.items[pl.anchors[pl.cuts[g.start]]]
+    groups = chunk_groups(pl, 3)
+    assert [c for g in groups for c in g] == list(range(pl.pairs.size)) and len(groups) >= 2
     ref = stream_lines(idx, n_frames, mc, SEG, max_pairs=ONE_CHUNK)
     merged = {}
-    for g in groups:
+    for g in reversed(groups):
         merged.update(run_chunks(idx, pl, n_frames, mc, SEG, screen=True, chunks=g))
     assert _as_tuples(merged) == _as_tuples(ref)
 

@@ -56,28 +56,47 @@ def later_in_bucket(index: Index, pos: np.ndarray) -> np.ndarray:
     return index.starts[np.searchsorted(index.starts, pos, side="right")] - pos - 1
 
 
+def _first_item_at_least(items: np.ndarray, lo: np.ndarray, hi: np.ndarray, value: int) -> np.ndarray:
+    """Per range [lo, hi) of item-sorted postings (inside one bucket), the first position whose item is
+    >= *value* (hi when none): a vectorized bisection, log2(bucket size) numpy passes."""
+    lo, hi = lo.copy(), hi.copy()
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) // 2
+        right = active & (items[np.minimum(mid, items.size - 1)] < value)
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(active & ~right, mid, hi)
+
+
 def join_anchors(
     index: Index, anchors: np.ndarray, *, n_items: int, max_frames: int, seg_frames: int, row0: int = 0,
-    n_rows: int | None = None,
+    n_rows: int | None = None, partners: tuple[int, int] | None = None,
 ) -> Cells:
-    """Pair each posting in *anchors* with every later posting of its bucket (items a < b), counting hits
-    per (pair, segment of a's time, dt) cell. Every hit has exactly one anchor (its earlier posting), so
-    joins over disjoint anchor sets give disjoint hits; the anchors' items lie in [row0, row0 + n_rows)."""
+    """Pair each posting in *anchors* with every later posting of its bucket (items a < b), or only those of
+    items in *partners* = [lo, hi), counting hits per (pair, segment of a's time, dt) cell. Every hit has
+    exactly one anchor (its earlier posting) and one partner item, so joins over disjoint anchor sets or
+    partner ranges give disjoint hits; the anchors' items lie in [row0, row0 + n_rows)."""
     n_rows = n_items - row0 if n_rows is None else n_rows
     n_seg = max_frames // seg_frames + 1
     n_dt = 2 * max_frames + 1
     if float(n_rows) * n_items * n_seg * n_dt >= 2**62:
         raise ValueError("too many or too long clips for one pairwise join")
     idx = np.asarray(anchors, np.int64)
-    remaining = later_in_bucket(index, idx)
+    start = idx + 1
+    stop = start + later_in_bucket(index, idx)
+    if partners is not None:  # a bucket's postings are sorted by item: its partners in range are contiguous
+        start, stop = (_first_item_at_least(index.items, start, stop, v) for v in partners)
+    remaining = stop - start  # idx pairs with start, start + 1, ... start + remaining - 1
     keys_parts, count_parts = [], []
-    k = 1
+    k = 0
     while idx.size:
-        live = remaining >= k
-        idx, remaining = idx[live], remaining[live]
+        live = remaining > k
+        idx, start, remaining = idx[live], start[live], remaining[live]
         if not idx.size:
             break
-        j = idx + k
+        j = start + k
         ia, ib = index.items[idx], index.items[j]
         diff = ia != ib  # sorted by item inside a bucket, so ia <= ib
         if diff.any():

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..audio.extract import extract_one
 from ..config import FingerprintConfig, MatchConfig
-from ..engine.stream import MAX_PAIRS, clip_groups, plan, run_chunks
+from ..engine.stream import MAX_PAIRS, chunk_groups, plan, run_chunks
 from ..errors import SyncfpError, UsageError
 from ..inputs import stream_for
 from ..library.shards import shard_hits
@@ -101,8 +101,8 @@ def _match_task(index, pl, n_frames: list[int], cfg: MatchConfig, seg_frames: in
 
 
 class ClusterMatcher:
-    """`engine.stream.stream_lines` with the same signature, its chunks split at clips' edges into tasks
-    (`clip_groups`, *tasks_per_worker* per worker): the hash table and the plan go to every worker once,
+    """`engine.stream.stream_lines` with the same signature, its chunks grouped into tasks of about equal
+    work (`chunk_groups`, *tasks_per_worker* per worker): the hash table and the plan go to every worker once,
     only each pair's fitted line (a few numbers) comes back; the solve stays here."""
 
     def __init__(self, client, *, tasks_per_worker: int = 4) -> None:
@@ -114,7 +114,7 @@ class ClusterMatcher:
 
         pl = plan(index, n_frames=n_frames, cfg=cfg, seg_frames=seg_frames, max_pairs=max_pairs)
         n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
-        groups = clip_groups(index, pl, n_workers * self.tasks_per_worker)
+        groups = chunk_groups(pl, n_workers * self.tasks_per_worker)
         idx_f, pl_f = self.client.scatter([index, pl], broadcast=True)
         futures = [self.client.submit(_match_task, idx_f, pl_f, n_frames, cfg, seg_frames, screen, g.start, g.stop,
                                       pure=False) for g in groups]
