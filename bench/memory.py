@@ -61,11 +61,11 @@ _LAUNCHER = (
 )
 
 
-def measure(cmd: list[str], env: dict) -> dict:
+def measure(cmd: list[str], env: dict, cwd: str | None = None) -> dict:
     """Peak RSS (MB, the largest process), wall and CPU seconds (all processes) and exit code of *cmd*."""
     t0 = time.monotonic()
     out = subprocess.run([sys.executable, "-c", _LAUNCHER, *cmd], capture_output=True, text=True, env=env,
-                         check=True).stdout.split()
+                         check=True, cwd=cwd).stdout.split()
     return {"peak_rss_mb": int(out[0]) / 1024.0, "wall_s": time.monotonic() - t0, "cpu_s": float(out[2]),
             "exit": int(out[1])}
 

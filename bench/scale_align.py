@@ -1,7 +1,7 @@
 """Align a festival in one run: up to 10 events / ~500 clips / ~50 audio-hours, rendered cheaply; wall, CPU,
 peak RSS and accuracy of `syncfp align` at several batch sizes.
 
-    python bench/scale_align.py --hours 5,12 [--workdir DIR] [--src DIR] [--json OUT] [--plot PNG]
+    python bench/scale_align.py --hours 5,12 [--workdir DIR] [--src DIR] [--cluster 2] [--json OUT] [--plot PNG]
 
 **Events.** Every track of the five Debian game-music packages of the hard bench (`bench.concert.PACKAGES`,
 read in place, never copied) is dealt to one of 10 events (longest first, to the shortest programme), so
@@ -18,7 +18,10 @@ so the sizes are nested and each event is rendered once (`--workdir`, reused by 
 **Measured.** `python -m syncfp align <event folders> -f json --no-cache -j 2` in its own process (cold:
 decoding included), started by `bench.memory.measure`: wall, CPU-s of the process and its workers, peak
 RSS of the largest of them. Scored with `bench.metrics.score` against the rendered truth. `--src DIR` runs
-the syncfp of another checkout (e.g. the commit before a change) on the same media.
+the syncfp of another checkout (e.g. the commit before a change) on the same media. `--cluster 2` starts a
+fresh `distributed.LocalCluster` of 2 worker processes per size and passes `--cluster` to align: decoding
+and the pair join run on the workers; peak RSS is then the largest of the client and the workers, CPU-s
+includes the workers'.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+import av
 import numpy as np
 from scipy.signal import butter, oaconvolve, sosfiltfilt
 
@@ -69,7 +73,10 @@ def _song(src: str) -> np.ndarray:
     """One song at RATE, from a track or a seeded synthesized stand-in."""
     if src.startswith("synth:"):
         return synth.concert(240.0, rate_hz=RATE, seed=int(src[6:]))
-    return decode_mono(src, rate_hz=RATE)
+    try:
+        return decode_mono(src, rate_hz=RATE)
+    except av.error.FFmpegError:  # one packaged track has a packet FFmpeg refuses: left out of its event
+        return np.zeros(0, np.float32)
 
 
 def _bed(seed: int, seconds: float = 20.0) -> np.ndarray:
@@ -183,13 +190,38 @@ def batch(workdir: str, hours: float, events: list[dict]) -> tuple[list[dict], f
     return out, total / 3600
 
 
-def run(workdir: str, evs: list[dict], *, src: str | None, workers: int, label: str) -> dict:
-    """Align the events' folders in one cold `syncfp align` process; measurements and accuracy."""
+def _worker_usage(client) -> tuple[float, float]:
+    """(largest peak RSS in MB, summed CPU-s) of the cluster's worker processes so far."""
+    import resource
+
+    def usage() -> tuple[float, float]:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_maxrss / 1024.0, r.ru_utime + r.ru_stime
+
+    got = list(client.run(usage).values())
+    return max(g[0] for g in got), sum(g[1] for g in got)
+
+
+def run(workdir: str, evs: list[dict], *, src: str | None, workers: int, label: str, cluster: int = 0) -> dict:
+    """Align the events' folders in one cold `syncfp align` process (with *cluster* > 0: a fresh LocalCluster
+    of that many one-thread worker processes does the decoding and the pair join); measurements, accuracy."""
     out_json = os.path.join(workdir, f"out-{label}.json")
-    env = {**os.environ, "PYTHONPATH": src or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    src = src or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": src}
     dirs = [os.path.join(workdir, "media", f"e{ev['event']:02d}") for ev in evs]
     cmd = [sys.executable, "-m", "syncfp", "align", *dirs, "-o", out_json, "-q", "--no-cache", "-j", str(workers)]
-    m = measure(cmd, env)
+    if cluster:
+        import distributed
+
+        with distributed.LocalCluster(n_workers=cluster, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                      dashboard_address=":0", silence_logs=50) as lc, distributed.Client(lc) as client:
+            cpu0 = _worker_usage(client)[1]
+            m = measure([*cmd, "--cluster", lc.scheduler_address], env, cwd=src)
+            rss, cpu1 = _worker_usage(client)
+        m = {**m, "client_rss_mb": m["peak_rss_mb"], "peak_rss_mb": max(m["peak_rss_mb"], rss),
+             "cpu_s": m["cpu_s"] + cpu1 - cpu0}
+    else:
+        m = measure(cmd, env, cwd=src)  # `-m` puts the working folder first on the path
     got = json.load(open(out_json))
     media = os.path.join(workdir, "media")
     preds = {os.path.relpath(c["path"], media): {"group": c["group"], "offset_s": c["offset"],
@@ -233,6 +265,7 @@ def main() -> None:
     ap.add_argument("--src", help="run the syncfp of this checkout (PYTHONPATH) instead of this one")
     ap.add_argument("--label", default="local")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--cluster", type=int, default=0, help="run on a LocalCluster of this many workers")
     ap.add_argument("--render-workers", type=int, default=2)
     ap.add_argument("--json", help="append the rows to this JSON file")
     ap.add_argument("--plot", help="plot every row of --json into this PNG")
@@ -251,7 +284,7 @@ def main() -> None:
         evs, hours = batch(a.workdir, h, events)
         r = {"label": a.label, "target_h": h, "hours": round(hours, 2), "events": len(evs),
              "files": sum(len(ev["clips"]) for ev in evs),
-             **run(a.workdir, evs, src=a.src, workers=a.workers, label=f"{a.label}-{h:g}")}
+             **run(a.workdir, evs, src=a.src, workers=a.workers, label=f"{a.label}-{h:g}", cluster=a.cluster)}
         print(json.dumps(r), flush=True)
         rows.append(r)
         if a.json:
