@@ -242,12 +242,12 @@ def plot(rows: list[dict], path: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
-    for label in dict.fromkeys(r["label"] for r in rows):
+    for i, label in enumerate(dict.fromkeys(r["label"] for r in rows)):
         rs = sorted((r for r in rows if r["label"] == label), key=lambda r: r["hours"])
-        h = [r["hours"] for r in rs]
-        ax[0].plot(h, [r["wall_s"] for r in rs], "o-", label=f"{label}: wall")
-        ax[0].plot(h, [r["cpu_s"] for r in rs], "s--", label=f"{label}: CPU")
-        ax[1].plot(h, [r["peak_rss_mb"] / 1024 for r in rs], "o-", label=label)
+        h, c = [r["hours"] for r in rs], f"C{i}"
+        ax[0].plot(h, [r["wall_s"] for r in rs], "o-", color=c, label=f"{label}: wall")
+        ax[0].plot(h, [r["cpu_s"] for r in rs], "s--", color=c, label=f"{label}: CPU")
+        ax[1].plot(h, [r["peak_rss_mb"] / 1024 for r in rs], "o-", color=c, label=label)
     ax[0].set(xlabel="audio-hours in the batch", ylabel="seconds", title="time")
     ax[1].set(xlabel="audio-hours in the batch", ylabel="GB", title="peak RSS (largest process)")
     ax[1].axhline(4.0, color="grey", lw=0.8, ls=":")

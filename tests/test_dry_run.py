@@ -7,10 +7,13 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import make_clip
 from syncfp.sync.estimate import BASE_MB, MB_PER_AUDIO_HOUR, estimate
 
 
+@pytest.mark.slow
 def test_dry_run_counts_files_hours_and_memory(tmp_path, master):
     a = make_clip(tmp_path, "a.m4a", master, 0.0, 30.0, rate_hz=16000, reverb_s=0.0)
     b = make_clip(tmp_path, "b.flac", master, 10.0, 60.0, rate_hz=16000, reverb_s=0.0)

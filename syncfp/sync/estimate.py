@@ -13,8 +13,8 @@ from ..errors import MediaError
 # bench/scale_align.py at 5-50 audio-hours (docs/benchmarks.md, "align at festival scale"). The base holds
 # the interpreter, its imports and the bounded chunk of the pair join (`engine.stream.MAX_PAIRS`); the
 # slope the fingerprints, the hash table and the join's plan, which grow with the audio.
-BASE_MB = 380.0
-MB_PER_AUDIO_HOUR = 46.0
+BASE_MB = 490.0
+MB_PER_AUDIO_HOUR = 27.0
 
 
 @dataclass(frozen=True)
