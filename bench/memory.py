@@ -51,20 +51,29 @@ def write_long(path: str, seconds: float, *, tile_s: float = 180.0, seed: int = 
 
 # A fork inherits its parent's RSS high-water mark (it survives exec), so the command is started by a
 # small, fresh launcher rather than by this process, which holds the synthesized tile.
+# wait4's usage covers the command and every descendant it waited for: ru_maxrss is the largest of them
+# (the main process or one worker), the CPU times are their sum.
 _LAUNCHER = (
     "import os, subprocess, sys\n"
     "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
     "_, status, usage = os.wait4(p.pid, 0)\n"
-    "print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))\n"
+    "print(usage.ru_maxrss, os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime)\n"
 )
+
+
+def measure(cmd: list[str], env: dict, cwd: str | None = None) -> dict:
+    """Peak RSS (MB, the largest process), wall and CPU seconds (all processes) and exit code of *cmd*."""
+    t0 = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", _LAUNCHER, *cmd], capture_output=True, text=True, env=env,
+                         check=True, cwd=cwd).stdout.split()
+    return {"peak_rss_mb": int(out[0]) / 1024.0, "wall_s": time.monotonic() - t0, "cpu_s": float(out[2]),
+            "exit": int(out[1])}
 
 
 def peak_rss(cmd: list[str], env: dict) -> tuple[float, float, int]:
     """(peak RSS in MB, wall seconds, exit code) of *cmd*."""
-    t0 = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", _LAUNCHER, *cmd], capture_output=True, text=True, env=env,
-                         check=True).stdout.split()
-    return int(out[0]) / 1024.0, time.monotonic() - t0, int(out[1])
+    m = measure(cmd, env)
+    return m["peak_rss_mb"], m["wall_s"], m["exit"]
 
 
 def main() -> None:

@@ -42,10 +42,12 @@ class _Bars:
     """Progress callback drawing one rich bar per stage on stderr."""
 
     def __init__(self, enabled: bool) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
 
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("eta"), TimeRemainingColumn(),
             console=err.console, transient=False, disable=not enabled,
         )
         self.tasks: dict[str, int] = {}
@@ -110,7 +112,8 @@ def align(
     report: Optional[str] = typer.Option(None, "--report", help="Also write a self-contained HTML picture of the timeline here."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table."),
     library: Optional[str] = typer.Option(None, "--library", help="Mark the songs of this library (`syncfp index`) heard on each timeline."),
-    cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help="Dask scheduler address: decode on its workers (the cache folder must be shared; docs/scaling.md)."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help="Dask scheduler address: decode and join pairs on its workers (the cache folder must be shared; docs/scaling.md)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many files and audio-hours the run would read and about how much memory it would need (from the files' headers; nothing is decoded or written)."),
 ) -> None:
     """Place every clip on one timeline by its sound and write it for editors and scripts."""
     from ..export import ExportOptions, format_for
@@ -137,6 +140,14 @@ def align(
     paths = sorted(expand(inputs))  # clips in path order: the same files in any order give the same output
     if not paths:
         raise UsageError("no input files")
+    if dry_run:
+        from ..sync.estimate import estimate
+
+        est = estimate(paths)
+        bad = f" ({est.unreadable} unreadable)" if est.unreadable else ""
+        print(f"{est.files} files{bad}, {est.audio_hours:.2f} audio-hours: about {est.peak_mb / 1024:.1f} GB of "
+              f"memory at the peak")
+        return
     lib = None
     if library:  # opened and checked before any decoding: a wrong path must not cost the whole run
         from .library import open_library_arg
@@ -146,17 +157,18 @@ def align(
     for o, _ in targets:  # never write over an input, the library or any existing media file
         check_output(o, protected=[*paths, *([lib.path] if lib is not None else [])])
     bars = _Bars(enabled=not quiet)
-    client = fingerprinter = None
-    if cluster:  # decoding on the workers; they write the analysis audio where this process reads it
-        from ..runners.cluster import ClusterFingerprinter, connect
+    client = fingerprinter = matcher = None
+    if cluster:  # decoding and the pair join on the workers; they write the analysis audio where this process reads it
+        from ..runners.cluster import ClusterFingerprinter, ClusterMatcher, connect
 
         client = connect(cluster)
         fingerprinter = ClusterFingerprinter(client, keep_audio=True)
+        matcher = ClusterMatcher(client)
     try:
         with bars.progress, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CacheWarning)
             al = api.align(paths, workers=workers or None, cache=not no_cache, stream_index=streams, progress=bars,
-                           fingerprinter=fingerprinter)
+                           fingerprinter=fingerprinter, matcher=matcher)
     finally:
         if client is not None:
             client.close()

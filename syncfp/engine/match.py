@@ -1,6 +1,7 @@
 """`Index` of all clips → `PairMatch` per clip pair, from offset histograms that tolerate clock drift.
 
-Every bucket of the shared hash table is joined with itself at once, giving hits (pair, t_a, t_b). Hits are
+Each posting of the shared hash table is paired with the later postings of its bucket, giving hits (pair,
+t_a, t_b); `engine.stream` runs this join a bounded chunk of postings at a time. Hits are
 counted per (pair, segment of a's time, t_b - t_a); a line t_b - t_a = offset + rate·t_a is then found per
 pair by a Hough search over rates within ±max_drift_ppm. Counting per segment keeps a 1000 ppm drift
 inside one bin; the line fit turns the segments' evidence back into one offset and one rate.
@@ -42,31 +43,64 @@ class Line:
     alternatives: tuple[tuple[float, float, int], ...] = ()  # (offset, slope, support) of other lines
 
 
-def join_all_pairs(index: Index, n_items: int, max_frames: int, cfg: MatchConfig, seg_frames: int) -> Cells:
-    """Join every bucket with itself (items a < b), counting hits per (pair, segment, dt) cell."""
+def usable_postings(index: Index, cfg: MatchConfig) -> np.ndarray:
+    """Positions of the postings a join pairs: those of buckets holding 2 to `max_bucket` postings (bigger
+    buckets are hum, silence and clicks, judged over the whole batch so a chunked join filters the same)."""
     sizes = index.bucket_sizes()
-    ok_bucket = (sizes >= 2) & (sizes <= cfg.max_bucket)
+    return np.flatnonzero(np.repeat((sizes >= 2) & (sizes <= cfg.max_bucket), sizes))
+
+
+def later_in_bucket(index: Index, pos: np.ndarray) -> np.ndarray:
+    """How many postings follow each of *pos* in its bucket: the candidate hits it anchors."""
+    pos = np.asarray(pos, np.int64)
+    return index.starts[np.searchsorted(index.starts, pos, side="right")] - pos - 1
+
+
+def _first_item_at_least(items: np.ndarray, lo: np.ndarray, hi: np.ndarray, value: int) -> np.ndarray:
+    """Per range [lo, hi) of item-sorted postings (inside one bucket), the first position whose item is
+    >= *value* (hi when none): a vectorized bisection, log2(bucket size) numpy passes."""
+    lo, hi = lo.copy(), hi.copy()
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) // 2
+        right = active & (items[np.minimum(mid, items.size - 1)] < value)
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(active & ~right, mid, hi)
+
+
+def join_anchors(
+    index: Index, anchors: np.ndarray, *, n_items: int, max_frames: int, seg_frames: int, row0: int = 0,
+    n_rows: int | None = None, partners: tuple[int, int] | None = None,
+) -> Cells:
+    """Pair each posting in *anchors* with every later posting of its bucket (items a < b), or only those of
+    items in *partners* = [lo, hi), counting hits per (pair, segment of a's time, dt) cell. Every hit has
+    exactly one anchor (its earlier posting) and one partner item, so joins over disjoint anchor sets or
+    partner ranges give disjoint hits; the anchors' items lie in [row0, row0 + n_rows)."""
+    n_rows = n_items - row0 if n_rows is None else n_rows
     n_seg = max_frames // seg_frames + 1
     n_dt = 2 * max_frames + 1
-    if float(n_items) ** 2 * n_seg * n_dt >= 2**62:
+    if float(n_rows) * n_items * n_seg * n_dt >= 2**62:
         raise ValueError("too many or too long clips for one pairwise join")
-    # positions within each bucket for postings of usable buckets
-    elem_bucket = np.repeat(np.arange(sizes.size), sizes)
-    keep = ok_bucket[elem_bucket]
-    idx = np.flatnonzero(keep)
-    remaining = (index.starts[elem_bucket[idx] + 1] - idx - 1).astype(np.int64)  # later postings in bucket
+    idx = np.asarray(anchors, np.int64)
+    start = idx + 1
+    stop = start + later_in_bucket(index, idx)
+    if partners is not None:  # a bucket's postings are sorted by item: its partners in range are contiguous
+        start, stop = (_first_item_at_least(index.items, start, stop, v) for v in partners)
+    remaining = stop - start  # idx pairs with start, start + 1, ... start + remaining - 1
     keys_parts, count_parts = [], []
-    k = 1
+    k = 0
     while idx.size:
-        live = remaining >= k
-        idx, remaining = idx[live], remaining[live]
+        live = remaining > k
+        idx, start, remaining = idx[live], start[live], remaining[live]
         if not idx.size:
             break
-        j = idx + k
+        j = start + k
         ia, ib = index.items[idx], index.items[j]
         diff = ia != ib  # sorted by item inside a bucket, so ia <= ib
         if diff.any():
-            ia, ib = ia[diff].astype(np.int64), ib[diff].astype(np.int64)
+            ia, ib = ia[diff].astype(np.int64) - row0, ib[diff].astype(np.int64)
             ta, tb = index.frames[idx[diff]].astype(np.int64), index.frames[j[diff]].astype(np.int64)
             key = ((ia * n_items + ib) * n_seg + ta // seg_frames) * n_dt + (tb - ta + max_frames)
             u, c = np.unique(key, return_counts=True)
@@ -78,8 +112,10 @@ def join_all_pairs(index: Index, n_items: int, max_frames: int, cfg: MatchConfig
         return Cells(z, z, z, z, np.zeros(0, np.int64))
     keys = np.concatenate(keys_parts)
     counts = np.concatenate(count_parts)
+    del keys_parts, count_parts
     order = np.argsort(keys, kind="stable")
     keys, counts = keys[order], counts[order]
+    del order
     first = np.concatenate([[True], keys[1:] != keys[:-1]])
     starts = np.flatnonzero(first)
     keys, counts = keys[starts], np.add.reduceat(counts, starts)
@@ -88,7 +124,7 @@ def join_all_pairs(index: Index, n_items: int, max_frames: int, cfg: MatchConfig
     seg = rest % n_seg
     pair = rest // n_seg
     return Cells(
-        a=(pair // n_items).astype(np.int32), b=(pair % n_items).astype(np.int32),
+        a=(pair // n_items + row0).astype(np.int32), b=(pair % n_items).astype(np.int32),
         seg=seg.astype(np.int32), dt=dt.astype(np.int32), count=counts,
     )
 

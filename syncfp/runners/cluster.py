@@ -16,7 +16,8 @@ from dataclasses import replace
 import numpy as np
 
 from ..audio.extract import extract_one
-from ..config import FingerprintConfig
+from ..config import FingerprintConfig, MatchConfig
+from ..engine.stream import MAX_PAIRS, chunk_groups, plan, run_chunks
 from ..errors import SyncfpError, UsageError
 from ..inputs import stream_for
 from ..library.shards import shard_hits
@@ -91,6 +92,40 @@ class ClusterFingerprinter:
             done += 1
             progress("decode", done, len(paths))
         return fps, errors
+
+
+def _match_task(index, pl, n_frames: list[int], cfg: MatchConfig, seg_frames: int, screen: bool, start: int,
+                stop: int) -> dict:
+    """One range of the streamed join's chunks on a worker → the fitted lines of its pairs."""
+    return run_chunks(index, pl, n_frames, cfg, seg_frames, screen=screen, chunks=range(start, stop))
+
+
+class ClusterMatcher:
+    """`engine.stream.stream_lines` with the same signature, its chunks grouped into tasks of about equal
+    work (`chunk_groups`, *tasks_per_worker* per worker): the hash table and the plan go to every worker once,
+    only each pair's fitted line (a few numbers) comes back; the solve stays here."""
+
+    def __init__(self, client, *, tasks_per_worker: int = 4) -> None:
+        self.client, self.tasks_per_worker = client, tasks_per_worker
+
+    def __call__(self, index, n_frames: list[int], cfg: MatchConfig, seg_frames: int, *, screen: bool = True,
+                 max_pairs: int = MAX_PAIRS, progress=None) -> dict:
+        from distributed import as_completed
+
+        pl = plan(index, n_frames=n_frames, cfg=cfg, seg_frames=seg_frames, max_pairs=max_pairs)
+        n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        groups = chunk_groups(pl, n_workers * self.tasks_per_worker)
+        idx_f, pl_f = self.client.scatter([index, pl], broadcast=True)
+        futures = [self.client.submit(_match_task, idx_f, pl_f, n_frames, cfg, seg_frames, screen, g.start, g.stop,
+                                      pure=False) for g in groups]
+        lines: dict = {}
+        done = 0
+        for fut in as_completed(futures, loop=self.client.loop):
+            lines.update(fut.result())
+            done += 1
+            if progress is not None:
+                progress(done, len(futures))
+        return lines
 
 
 # Worker side: shards a worker has opened stay mapped for later queries (per worker process, keyed by the

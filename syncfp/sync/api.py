@@ -18,6 +18,7 @@ from ..config import FingerprintConfig, MatchConfig, RescueConfig, SolveConfig, 
 from ..engine import hashtable as index_mod
 from ..engine import match as match_mod
 from ..engine.solve import overlap_span, select_for_refinement, solve
+from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
 from .rescue import repeat_rivals, rescue
@@ -29,13 +30,15 @@ def _noop(stage: str, done: int, total: int) -> None:
     pass
 
 
-def _lines(fps: list[Fingerprint], fcfg: FingerprintConfig, mcfg: MatchConfig, screen: bool) -> dict:
-    """Every clip pair's fitted lines (best and alternatives) from one shared hash table."""
+def _lines(fps: list[Fingerprint], fcfg: FingerprintConfig, mcfg: MatchConfig, screen: bool,
+           progress: Progress = _noop, matcher: Callable | None = None) -> dict:
+    """Every clip pair's fitted lines (best and alternatives) from one shared hash table, joined in bounded
+    chunks (progress: "match", chunks done, chunks) here or by *matcher* (`runners.cluster.ClusterMatcher`)."""
     idx = index_mod.build([f.hashes for f in fps])
     n_frames = [f.hashes.n_frames for f in fps]
     seg_frames = max(1, int(round(mcfg.segment_s / fcfg.hop_s)))
-    cells = match_mod.join_all_pairs(idx, len(fps), max(n_frames) + 1, mcfg, seg_frames)
-    return match_mod.pair_lines(cells, n_frames, mcfg, seg_frames, screen=screen)
+    return (matcher or stream_lines)(idx, n_frames, mcfg, seg_frames, screen=screen,
+                        progress=lambda done, total: progress("match", done, total))
 
 
 def match_all(
@@ -50,7 +53,8 @@ def match_all(
 
 
 def match_hypotheses(
-    fps: list[Fingerprint], *, fcfg: FingerprintConfig, mcfg: MatchConfig, vcfg: VerifyConfig
+    fps: list[Fingerprint], *, fcfg: FingerprintConfig, mcfg: MatchConfig, vcfg: VerifyConfig,
+    progress: Progress = _noop, matcher: Callable | None = None,
 ) -> dict[tuple[int, int], list[PairMatch]]:
     """Per clip pair whose best line stands above chance: that line and the pair's other candidate lines
     (musical repeats), all of them hypotheses for `verify` to test. The best-vs-second ratio no longer
@@ -58,7 +62,7 @@ def match_hypotheses(
     if len(fps) < 2:
         return {}
     out: dict[tuple[int, int], list[PairMatch]] = {}
-    for (a, b), ln in sorted(_lines(fps, fcfg, mcfg, True).items()):
+    for (a, b), ln in sorted(_lines(fps, fcfg, mcfg, True, progress, matcher).items()):
         best = match_mod.to_pair_match(a, b, ln, fcfg.hop_s, mcfg)
         if best.support >= mcfg.min_support and best.z >= mcfg.min_z:
             out[(a, b)] = [best, *match_mod.alternatives(a, b, ln, fcfg.hop_s, min_share=vcfg.alt_support)]
@@ -112,11 +116,13 @@ def align(
     stream_index: int | StreamRules | None = None,
     progress: Progress | None = None,
     fingerprinter: Callable | None = None,
+    matcher: Callable | None = None,
 ) -> Alignment:
     """Place every recording in *paths* on a common timeline (see `syncfp.types` for the conventions).
 
     Files that cannot be used, and clips that match nothing, come back unplaced with a reason.
-    *fingerprinter*: a drop-in for `fingerprint_files` (`runners.cluster.ClusterFingerprinter` decodes on Dask workers).
+    *fingerprinter*: a drop-in for `fingerprint_files` (`runners.cluster.ClusterFingerprinter` decodes on Dask workers),
+    *matcher* one for `engine.stream.stream_lines` (`runners.cluster.ClusterMatcher` joins pairs on them).
     *stream_index*: the audio stream of every file (0 = the first), per-file rules (`inputs.parse_stream_rules`),
     or None to choose each multi-stream file's stream by level.
     """
@@ -141,7 +147,8 @@ def align(
         good = [i for i, f in enumerate(fps) if f is not None]
         gfps = [fps[i] for i in good]
         progress("match", 0, 1)
-        hyps = match_hypotheses(gfps, fcfg=fingerprint, mcfg=match, vcfg=verify)
+        hyps = match_hypotheses(gfps, fcfg=fingerprint, mcfg=match, vcfg=verify, progress=progress,
+                                matcher=matcher)
         progress("match", 1, 1)
         durations = [f.duration_s for f in gfps]
         pairs = select_for_refinement(len(gfps), [h[0] for h in hyps.values()], per_clip=3)
