@@ -58,15 +58,20 @@ def test_plan_covers_every_hit_once_within_the_budget():
     assert any(hi - lo < n for lo, hi in pl.partners)  # some clip's partners are split
 
 
+def _assert_same_lines(idx, n_frames, mc, seg, max_pairs, *, min_lines):
+    """Streamed in chunks of *max_pairs* or in one: the same lines, screened or not."""
+    for screen in (True, False):
+        ref = stream_lines(idx, n_frames, mc, seg, screen=screen, max_pairs=ONE_CHUNK)
+        got = stream_lines(idx, n_frames, mc, seg, screen=screen, max_pairs=max_pairs)
+        assert len(ref) >= min_lines
+        assert _as_tuples(got) == _as_tuples(ref)
+
+
 @pytest.mark.parametrize("max_pairs", [1, 7, 60, 500])
 def test_streamed_lines_equal_one_chunk_on_a_handmade_index(max_pairs):
     idx, n_frames = _handmade()
     mc = MatchConfig(min_support=3, min_z=0.0)
-    for screen in (True, False):
-        ref = stream_lines(idx, n_frames, mc, SEG, screen=screen, max_pairs=ONE_CHUNK)
-        got = stream_lines(idx, n_frames, mc, SEG, screen=screen, max_pairs=max_pairs)
-        assert len(ref) >= 4
-        assert _as_tuples(got) == _as_tuples(ref)
+    _assert_same_lines(idx, n_frames, mc, SEG, max_pairs, min_lines=4)
 
 
 def test_one_chunk_join_is_every_bucket_with_itself():
@@ -122,11 +127,7 @@ def test_streamed_lines_equal_one_chunk_on_encoded_media(encoded_batch):
     small = max(1, one.total_pairs // 40)
     many = plan(idx, n_frames=n_frames, cfg=mc, seg_frames=seg, max_pairs=small)
     assert many.pairs.size > 30 and any(hi - lo < len(n_frames) for lo, hi in many.partners)
-    for screen in (True, False):
-        ref = stream_lines(idx, n_frames, mc, seg, screen=screen, max_pairs=ONE_CHUNK)
-        got = stream_lines(idx, n_frames, mc, seg, screen=screen, max_pairs=small)
-        assert len(ref) >= 8
-        assert _as_tuples(got) == _as_tuples(ref)
+    _assert_same_lines(idx, n_frames, mc, seg, small, min_lines=8)
 
 
 def test_chunk_groups_cover_every_chunk_and_merge_to_the_same_lines():

@@ -238,6 +238,19 @@ def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Verify
     return Evidence(edge=edge, ok=True, tried=tried, z_sum=float(z[keep].sum()))
 
 
+def _wide_line(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig, stride: int, search_s: float,
+               *, grid_cfg: VerifyConfig):
+    """(windows, mask of those agreeing, alpha, beta) of the line that windows searched ±*search_s* around
+    *h* agree on (`_consensus`), or None when fewer than `min_windows` agree. *grid_cfg* lays the windows
+    (a wider search shrinks the span they may start in)."""
+    idx, w = _grid(h, fa.duration_s, fb.duration_s, grid_cfg, stride)
+    wins = _windows(fa, fb, h, idx, cfg.short_window_s / 2, w, replace(cfg, search_s=search_s))
+    if wins is None:
+        return None
+    keep, alpha, beta, _ = _consensus(wins.ta, wins.tb, wins.z, cfg)
+    return None if keep.sum() < cfg.min_windows else (wins, keep, alpha, beta)
+
+
 def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig, stride: int) -> Evidence:
     """`check_hypothesis`, and when it fails, once more around the line that windows searched over a wider
     range agree on: a reverberant recording's spectral peaks build up late, so its fingerprint offset can
@@ -246,13 +259,10 @@ def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Veri
     if ev.ok or h.support < cfg.recentre_min_support:
         return ev
     wide = replace(cfg, search_s=cfg.recentre_search_s)
-    idx, w = _grid(h, fa.duration_s, fb.duration_s, wide, stride)
-    wins = _windows(fa, fb, h, idx, cfg.short_window_s / 2, w, wide)
-    if wins is None:
+    found = _wide_line(h, fa, fb, cfg, stride, cfg.recentre_search_s, grid_cfg=wide)
+    if found is None:
         return ev
-    keep, alpha, beta, _ = _consensus(wins.ta, wins.tb, wins.z, cfg)
-    if keep.sum() < cfg.min_windows:
-        return ev
+    _, _, alpha, beta = found
     moved = replace(h, offset_s=float(-alpha / beta), rate=float(beta))
     if abs(moved.offset_s - h.offset_s) <= cfg.search_s:
         return ev  # the normal search already covered that line
@@ -267,20 +277,18 @@ def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfi
 
     For a prior that already narrows an offset to seconds (a recording's clock), where no fingerprint line
     exists: at this width the ≥ 3 windows agreeing to `agree_s` stay as rare by chance as in the normal
-    check, while a far phone's windows, each too weak to stand out of a whole recording, do."""
+    check, while a far phone's windows, each too weak to stand out of a whole recording, do. Unlike the
+    re-centring, the windows keep the normal span: a short clip would lose seconds of them to the range."""
     if fb.duration_s < fa.duration_s:  # windows on the shorter clip, as `verify_pair` lays them
         ev = search_near(_flip(h), fb, fa, cfg, search_s)
         return None if ev is None else replace(ev, edge=_flip(ev.edge))
     stride = _stride([h], fa.duration_s, fb.duration_s, cfg)
-    idx, w = _grid(h, fa.duration_s, fb.duration_s, cfg, stride)
-    wins = _windows(fa, fb, h, idx, cfg.short_window_s / 2, w, replace(cfg, search_s=search_s))
-    if wins is None:
+    found = _wide_line(h, fa, fb, cfg, stride, search_s, grid_cfg=cfg)
+    if found is None:
         return None
-    keep, alpha, beta, _ = _consensus(wins.ta, wins.tb, wins.z, cfg)
-    if keep.sum() < cfg.min_windows:
-        return None
+    wins, keep, alpha, beta = found
     rest = ~keep
-    other, alpha2, beta2, _ = _consensus(wins.ta[rest], wins.tb[rest], wins.z[rest], cfg)
+    other = _consensus(wins.ta[rest], wins.tb[rest], wins.z[rest], cfg)[0]
     if other.sum() >= max(cfg.min_windows, 0.5 * keep.sum()):
         return None
     moved = replace(h, offset_s=float(-alpha / beta), rate=float(beta))
