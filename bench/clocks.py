@@ -1,8 +1,11 @@
 """Recording clocks for the hard bench: the `creation_time` tags real devices write, with their real errors.
 
-Names already carry the start time for Android, Pixel, the FLAC recorder app and OBS (the phone's network
-clock; the bench's names have no clock error beyond whole seconds, see docs/benchmarks.md). This step adds
-the container tag where real devices write one, remuxing (packets copied, decoded audio bit-identical):
+Names carry the start time for Android, Pixel, the FLAC recorder app and OBS. Version 1 rendered them
+exact (wall time of the first sample, whole seconds); version 2 renames those files so the name comes
+from the same clock as the device's tag (its network-clock error) and is taken when the user tapped
+record, 0.15-0.9 s before the first sample arrives (a real phone's start-up latency, new per clip). This
+step also adds the container tag where real devices write one, remuxing (packets copied, decoded audio
+bit-identical):
 
 - iPhone video and voice memos: the start in UTC (the names are local time, UTC+2 here), network clock off
   by a few hundred ms, whole seconds; one iPhone in four lost its tags on the way (a messenger transfer).
@@ -23,7 +26,8 @@ from datetime import datetime, timedelta, timezone
 import av
 import numpy as np
 
-CLOCK_VERSION = 1
+CLOCK_VERSION = 2
+NAMED = ("android", "pixel", "android_flac", "laptop_obs")  # presets whose names carry the start
 UTC_OFFSET_S = 2 * 3600  # the concert's local time zone (names are local)
 DAY = datetime(2026, 6, 12, tzinfo=timezone.utc)
 
@@ -56,10 +60,43 @@ def _remux(path: str, tag: str) -> None:
     os.replace(tmp, path)
 
 
+def _rename(truth: dict, media: str, wall_origin_s: float) -> None:
+    """Version 2: name-timed files renamed to their device clock's reading at the tap (see the module doc)."""
+    devs = {d["name"]: d for d in truth["devices"]}
+    taken = {c["file"].lower() for c in truth["clips"]}
+    for c in truth["clips"]:
+        dev = devs.get(c.get("device"))
+        if dev is None or dev["preset"] not in NAMED:
+            continue
+        _, err = _device_clock(dev)
+        r = np.random.default_rng(c["seed"] + 11)
+        latency = float(r.uniform(0.15, 0.9))
+        local = wall_origin_s + c["wall_start_s"] + 2 * (dev["event"] or 0) * 3600 + err - latency
+        hh, mm, ss = int(local // 3600) % 24, int(local % 3600 // 60), int(local % 60)
+        base = dev["pattern"].format(n=0, date="20260612", time=f"{hh:02d}{mm:02d}{ss:02d}",
+                                     ms=int(local % 1 * 1000), dash="2026-06-12", tdash=f"{hh:02d}-{mm:02d}-{ss:02d}")
+        name, k = base + dev["ext"], 1
+        while name.lower() in taken and name != c["file"]:
+            k += 1
+            name = f"{base}_{k}{dev['ext']}"
+        if name != c["file"]:
+            os.replace(os.path.join(media, c["file"]), os.path.join(media, name))
+            taken.discard(c["file"].lower())
+            taken.add(name.lower())
+            c["file"] = name
+        c["name_clock"] = {"error_s": round(err, 3), "latency_s": round(latency, 3)}
+
+
 def stamp(truth: dict, media: str, wall_origin_s: float) -> dict:
-    """Write the tags of every clip in *truth* (rendered into *media*) once; returns the updated truth."""
-    if truth.get("clock_version") == CLOCK_VERSION:
+    """Write the tags of every clip in *truth* (rendered into *media*) once, and rename name-timed files
+    (version 2); returns the updated truth."""
+    version = truth.get("clock_version", 0)
+    if version == CLOCK_VERSION:
         return truth
+    if version < 2:
+        _rename(truth, media, wall_origin_s)
+    if version >= 1:
+        return _save(truth, media)
     devs = {d["name"]: d for d in truth["devices"]}
     for c in truth["clips"]:
         dev = devs.get(c.get("device"))
@@ -77,6 +114,10 @@ def stamp(truth: dict, media: str, wall_origin_s: float) -> dict:
             tag = t.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
             _remux(os.path.join(media, c["file"]), tag)
         c["clock"] = {"tag": tag, "rule": rule, "error_s": round(err, 3)}
+    return _save(truth, media)
+
+
+def _save(truth: dict, media: str) -> dict:
     truth["clock_version"] = CLOCK_VERSION
     path = os.path.join(media, "truth.json")
     with open(path + ".tmp", "w") as f:

@@ -7,12 +7,14 @@ import os
 import shutil
 from datetime import datetime, timezone
 
+import numpy as np
 import pytest
 
 from conftest import make_clip
 from syncfp.config import MatchConfig, RescueConfig
-from syncfp.sync.stamps import _agreed, stamp_of
-from syncfp.types import MediaInfo
+from syncfp.engine.solve import solve
+from syncfp.sync.stamps import _agreed, contradicted, stamp_of
+from syncfp.types import Fingerprint, Hashes, MediaInfo, PairMatch
 
 
 def _t(*args) -> float:
@@ -78,3 +80,25 @@ def test_a_clip_nothing_else_finds_is_placed_near_its_clock_and_only_there(tmp_p
 
     wrong = shutil.copy(phone, os.path.join(tmp_path, "t", "VID_20260612_210101.mp4"))  # 30 s late clock
     assert all(c.group is None for c in run([cam, wrong]).clips)
+
+
+def _fp(path: str, dur: float, tag: str | None) -> Fingerprint:
+    empty = Hashes(hash=np.zeros(0, np.uint32), frame=np.zeros(0, np.int32), n_frames=0)
+    return Fingerprint(path=path, info=_info(tag), hashes=empty, duration_s=dur, pcm_path="", rate_hz=8000,
+                       rms_db=-20.0)
+
+
+def _edge(a: int, b: int, off: float) -> PairMatch:
+    return PairMatch(a=a, b=b, offset_s=off, rate=1.0, support=8, z=9.0, ratio=1.1, trusted=True)
+
+
+def test_a_weak_edge_between_two_takes_of_one_camera_that_their_clock_denies_is_dropped():
+    """C2070 then C2071, 167 s apart by the camera's (minutes-off, hand-set) clock: a weak edge that makes
+    them overlap (a repeat 80 s away) is dropped; the same edge at the clock's distance, or strong, stays.
+    Two phones' network-timed names are one clock too; a camera and a phone are not."""
+    fps = [_fp("f/C2070.MP4", 152.0, "2026-06-12T21:04:55Z"), _fp("f/C2071.MP4", 264.0, "2026-06-12T21:07:42Z"),
+           _fp("f/VID_20260612_210100.mp4", 100.0, None), _fp("f/VID_20260612_210300.mp4", 100.0, None)]
+    sol = solve(4, [], [f.duration_s for f in fps])  # nothing placed: no group clock readings to consult
+    edges = [_edge(0, 1, 87.5), _edge(0, 1, 166.6), _edge(2, 3, 40.0), _edge(2, 3, 121.0), _edge(0, 2, 900.0)]
+    assert contradicted(sol, edges, [True] * 5, fps) == [0, 2]
+    assert contradicted(sol, edges, [False] * 5, fps) == []

@@ -149,7 +149,8 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
                  cfg: RescueConfig = RescueConfig()) -> list[int]:
     """Indices of *weak* edges that hold a clip where its clock says it cannot be: more than
     `timed_contradicts_s` from where its group's agreed clock reading puts it, while the other end does not
-    (it agrees, or has no clock).
+    (it agrees, or has no clock); or more than that from where the other end's reading of the same clock
+    puts it (two takes of one camera, two phones' network-timed names), which needs no group to agree.
 
     A stamp cannot place a clip to a millisecond, but it rules out a repeat a verse away; a weak edge (one
     partial overlap) is exactly how such a repeat gets in."""
@@ -164,10 +165,19 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
         origin = origins.get((g, "device:" + devices[j]), origins.get((g, "source:" + st.source)))
         return None if origin is None else abs(st.t - float(sol.position_s[j]) - origin) > cfg.timed_contradicts_s
 
+    def apart(e: PairMatch) -> bool:
+        """Both ends read one clock (one device, or network-timed names) and it disagrees with the edge."""
+        sa, sb = stamps[e.a], stamps[e.b]
+        if sa is None or sb is None or not (sa.source == sb.source == "name" or devices[e.a] == devices[e.b]):
+            return False
+        d = sb.t - sa.t  # starts by the clock; a device that stamps the end reads d - (dur_b - dur_a) instead
+        ends = d - (fps[e.b].duration_s - fps[e.a].duration_s)
+        return min(abs(e.offset_s - d), abs(e.offset_s - ends)) > cfg.timed_contradicts_s
+
     bad = []
     for i, (e, w) in enumerate(zip(edges, weak)):
         ends = (off(e.a), off(e.b))
-        if w and True in ends and ends != (True, True):
+        if w and ((True in ends and ends != (True, True)) or apart(e)):
             bad.append(i)
     return bad
 
