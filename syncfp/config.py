@@ -116,6 +116,8 @@ class RescueConfig:
     timed_rounds: int = 4  # clips placed by their clock become partners of others in the next round
     timed_agree_s: float = 1.5  # clock readings of one timeline zero this close are one reading
     timed_contradicts_s: float = 10.0  # a clip this far from its group's agreed reading: not clock error
+    timed_stack_z: float = 8.5  # the windows summed over the clock's ±range: chance reaches ~5.5 (max 7.5 in
+    # 111 wrong priors on the hard tune split); a repeat 12 s away reached 9.7, hence `stack_second` as well
 
 
 # Speeds ±5 % in 1 % steps: hashes survive about ±0.5 % of speed error. `--speed-search` tries them all;

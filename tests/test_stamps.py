@@ -102,3 +102,24 @@ def test_a_weak_edge_between_two_takes_of_one_camera_that_their_clock_denies_is_
     edges = [_edge(0, 1, 87.5), _edge(0, 1, 166.6), _edge(2, 3, 40.0), _edge(2, 3, 121.0), _edge(0, 2, 900.0)]
     assert contradicted(sol, edges, [True] * 5, fps) == [0, 2]
     assert contradicted(sol, edges, [False] * 5, fps) == []
+
+
+@pytest.mark.slow
+def test_windows_too_weak_alone_are_summed_over_the_clocks_range(tmp_path, master):
+    """A phone at -18 dB SNR in a 2.5-s reverb: no three GCC-PHAT windows agree anywhere in the clock's
+    ±2.5 s, but their curves summed along one line stand far above chance there (hashes and envelope
+    rescue off, as above). Placed to 1 ms; with the summed search switched off, left unplaced."""
+    import syncfp
+
+    off = MatchConfig(min_support=10**9)
+    cam = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
+    phone = make_clip(tmp_path, "t/VID_20260612_210031.mp4", master, 36.2, 20.0, eq="phone", snr_db=-18,
+                      reverb_s=2.5, ppm=40, seed=3)
+
+    def run(stack_z: float):
+        cfg = RescueConfig(anchors=0, timed_stack_z=stack_z)
+        return syncfp.align([cam, phone], match=off, rescue_cfg=cfg, cache=False, workers=1).clips
+
+    a, b = run(RescueConfig().timed_stack_z)
+    assert a.group == b.group is not None and abs((b.offset_s - a.offset_s) - 31.2) < 0.001
+    assert all(c.group is None for c in run(float("inf")))

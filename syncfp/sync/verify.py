@@ -243,12 +243,18 @@ def _wide_line(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig
     """(windows, mask of those agreeing, alpha, beta) of the line that windows searched ±*search_s* around
     *h* agree on (`_consensus`), or None when fewer than `min_windows` agree. *grid_cfg* lays the windows
     (a wider search shrinks the span they may start in)."""
-    idx, w = _grid(h, fa.duration_s, fb.duration_s, grid_cfg, stride)
-    wins = _windows(fa, fb, h, idx, cfg.short_window_s / 2, w, replace(cfg, search_s=search_s))
+    wins = _wide_windows(h, fa, fb, cfg, stride, search_s, grid_cfg)
     if wins is None:
         return None
     keep, alpha, beta, _ = _consensus(wins.ta, wins.tb, wins.z, cfg)
     return None if keep.sum() < cfg.min_windows else (wins, keep, alpha, beta)
+
+
+def _wide_windows(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig, stride: int, search_s: float,
+                  grid_cfg: VerifyConfig) -> _Windows | None:
+    """The windows of hypothesis *h* laid by *grid_cfg*, each searched ±*search_s*."""
+    idx, w = _grid(h, fa.duration_s, fb.duration_s, grid_cfg, stride)
+    return _windows(fa, fb, h, idx, cfg.short_window_s / 2, w, replace(cfg, search_s=search_s))
 
 
 def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig, stride: int) -> Evidence:
@@ -270,7 +276,8 @@ def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Veri
     return again if again.ok else ev
 
 
-def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig, search_s: float) -> Evidence | None:
+def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig, search_s: float,
+                stack_z: float | None = None) -> Evidence | None:
     """The line within ±*search_s* of hypothesis *h* that the windows agree on, confirmed by the normal
     check (`check_hypothesis`), or None: no line, a failed check, or a second line as well supported
     within the range (a loop or a repeat closer than the prior can tell apart).
@@ -280,20 +287,72 @@ def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfi
     check, while a far phone's windows, each too weak to stand out of a whole recording, do. Unlike the
     re-centring, the windows keep the normal span: a short clip would lose seconds of them to the range."""
     if fb.duration_s < fa.duration_s:  # windows on the shorter clip, as `verify_pair` lays them
-        ev = search_near(_flip(h), fb, fa, cfg, search_s)
+        ev = search_near(_flip(h), fb, fa, cfg, search_s, stack_z)
         return None if ev is None else replace(ev, edge=_flip(ev.edge))
     stride = _stride([h], fa.duration_s, fb.duration_s, cfg)
-    found = _wide_line(h, fa, fb, cfg, stride, search_s, grid_cfg=cfg)
-    if found is None:
+    wins = _wide_windows(h, fa, fb, cfg, stride, search_s, cfg)
+    if wins is None:
         return None
-    wins, keep, alpha, beta = found
-    rest = ~keep
-    other = _consensus(wins.ta[rest], wins.tb[rest], wins.z[rest], cfg)[0]
-    if other.sum() >= max(cfg.min_windows, 0.5 * keep.sum()):
+    keep, alpha, beta, _ = _consensus(wins.ta, wins.tb, wins.z, cfg)
+    if keep.sum() >= cfg.min_windows:
+        rest = ~keep
+        other = _consensus(wins.ta[rest], wins.tb[rest], wins.z[rest], cfg)[0]
+        if other.sum() >= max(cfg.min_windows, 0.5 * keep.sum()):
+            return None
+        moved = replace(h, offset_s=float(-alpha / beta), rate=float(beta))
+    elif stack_z is None or (moved := _stacked_wide(h, wins, fa.rate_hz, cfg, search_s, stack_z)) is None:
         return None
-    moved = replace(h, offset_s=float(-alpha / beta), rate=float(beta))
     ev = check_hypothesis(moved, fa, fb, cfg, stride=stride)
     return ev if ev.ok else None
+
+
+WIDE_POOL = 8  # samples per bin of the wide stacked search (1 ms at 8 kHz); the normal check refines it
+
+
+def _stacked_wide(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search_s: float,
+                  stack_z: float) -> PairMatch | None:
+    """The line the windows' curves, summed, agree on within ±*search_s* of *h*, where no three windows do
+    alone (each far phone window too weak to stand out of seconds of lags), or None.
+
+    As `_stacked`, on curves max-pooled to 1-ms bins and standardised per window (pooling raises chance
+    values), so a search 40 times wider costs about as much; the peak must reach *stack_z* (calibrated for
+    this width) with no second lag at `stack_second` of it (a beat or a loop a second away)."""
+    w = len(wins.geoms)
+    if w < cfg.min_windows:
+        return None
+    size = max(g[0].size for g in wins.geoms) // WIDE_POOL * WIDE_POOL
+    curves = np.zeros((w, size))
+    for r, g in enumerate(wins.geoms):
+        c = np.maximum(g[0][:size], -3.0)
+        curves[r, : c.size] = c
+    pooled = curves.reshape(w, -1, WIDE_POOL).max(axis=2)
+    pooled = (pooled - np.median(pooled, axis=1, keepdims=True)) / (pooled.std(axis=1, keepdims=True) + 1e-9)
+    ta = wins.ta
+    tm = float(ta.mean())
+    tb_pred = -h.offset_s * h.rate + h.rate * ta
+    b0 = np.array([g[1] for g in wins.geoms])
+    st = np.array([g[2] for g in wins.geoms])
+    half = np.array([g[3] for g in wins.geoms])
+    base = ((tb_pred - b0) / st - half) * rate / WIDE_POOL  # the hypothesis's own line, in bins
+    dt = (ta - tm) * rate / WIDE_POOL
+    reach = int(round(search_s * rate / WIDE_POOL))
+    u = np.arange(-reach, reach + 1, dtype=np.float64)
+    span = max(float(np.abs(ta - tm).max()), 1e-3)
+    lo_v, hi_v = 1.0 - cfg.max_drift - h.rate, 1.0 + cfg.max_drift - h.rate
+    dv = max(0.5 / (span * rate / WIDE_POOL), (hi_v - lo_v) / 400)
+    vs = np.arange(np.ceil(lo_v / dv), np.floor(hi_v / dv) + 1) * dv
+    peak, v, i = _stack_best(pooled, base, dt, u, vs)
+    if peak / np.sqrt(w) < stack_z:
+        return None
+    row = _stack_at(pooled, base, dt, u, v)
+    other = row.copy()
+    other[max(0, i - 2): i + 3] = -np.inf
+    if other.max() >= cfg.stack_second * peak:
+        return None
+    idx = (base + u[i] + v * dt) * WIDE_POOL + WIDE_POOL / 2  # sample index of the line in each curve
+    tb_line = b0 + st * (idx / rate + half)
+    beta, alpha = np.polyfit(ta, tb_line, 1) if np.ptp(ta) > 0 else (h.rate, float(tb_line[0] - h.rate * ta[0]))
+    return replace(h, offset_s=float(-alpha / beta), rate=float(beta))
 
 
 def _stack_rows(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, vs: np.ndarray,
