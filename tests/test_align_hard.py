@@ -3,6 +3,8 @@ audio the correlation cannot confirm. Real encoded media with known offsets; pla
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,20 @@ def test_clip_whose_correlation_fails_is_left_out_with_a_reason(tmp_path, master
     by = _by(syncfp.align([rec, path], cache=False, workers=2))
     assert by[path].group is None
     assert "confirmed" in by[path].error
+
+
+@pytest.mark.slow
+def test_two_takes_of_one_camera_never_overlap_however_alike_their_music(tmp_path):
+    """A 20-s loop: one camera's takes C0041 (content 2-17 s) and C0042 (42-57 s) hold the same audio, and
+    by sound alone fit together at one offset. Consecutive takes of one device cannot overlap, so they
+    are not joined; the same files under unrelated names are (which is all sound can say)."""
+    loop = synth.concert(20.0, rate_hz=RATE, seed=83, tempo_bpm=120)
+    master = np.tile(loop, 3)
+    a = _write(tmp_path, "C0041.MP4", master, 2.0, 15.0, eq="camera", snr_db=25, seed=9)
+    b = _write(tmp_path, "C0042.MP4", master, 42.0, 15.0, eq="camera", snr_db=25, seed=10)
+    assert all(c.group is None for c in syncfp.align([a, b], cache=False, workers=2).clips)
+    renamed = [str(tmp_path / "left.mp4"), str(tmp_path / "right.mp4")]
+    for src, dst in zip((a, b), renamed):
+        os.replace(src, dst)
+    al = syncfp.align(renamed, cache=False, workers=2)
+    assert al.clips[0].group == al.clips[1].group == 1

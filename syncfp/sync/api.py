@@ -22,7 +22,7 @@ from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
 from .rescue import repeat_rivals, rescue
-from .stamps import contradicted, timed_search
+from .stamps import contradicted, sequential_takes, timed_search
 from .tracks import assign
 from .verify import PairVerdict, verify_pair
 
@@ -150,6 +150,7 @@ def align(
         hyps = match_hypotheses(gfps, fcfg=fingerprint, mcfg=match, vcfg=verify, progress=progress,
                                 matcher=matcher)
         progress("match", 1, 1)
+        hyps = {k: h for k, h in hyps.items() if not sequential_takes(gfps[k[0]].path, gfps[k[1]].path)}
         durations = [f.duration_s for f in gfps]
         pairs = select_for_refinement(len(gfps), [h[0] for h in hyps.values()], per_clip=3)
         verdicts = _verify_all([hyps[(e.a, e.b)] for e in pairs], gfps, verify, workers, progress)
@@ -166,7 +167,7 @@ def align(
                          key=lambda j: (coarse.group[j] < 0, -gfps[j].duration_s, gfps[j].path))
         if lost and len(anchors) > 1:
             progress("rescue", 0, 1)
-            edges += rescue(lost, anchors, gfps, cfg=rescue_cfg, workers=workers, verify_cfg=verify)
+            edges += _possible(rescue(lost, anchors, gfps, cfg=rescue_cfg, workers=workers, verify_cfg=verify), gfps)
             progress("rescue", 1, 1)
         sol = solve(len(gfps), edges, durations, solve_cfg)
         sol = _timed_rounds(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, progress)
@@ -191,13 +192,18 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
         if not movable:
             break
         progress("clocks", r, rcfg.timed_rounds)
-        found = timed_search(movable, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers)
+        found = _possible(timed_search(movable, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers), gfps)
         if not found:
             break
         edges += found
         sol = solve(len(gfps), edges, durations, solve_cfg)
     progress("clocks", rcfg.timed_rounds, rcfg.timed_rounds)
     return sol
+
+
+def _possible(edges: list[PairMatch], gfps: list[Fingerprint]) -> list[PairMatch]:
+    """*edges* without those joining two takes of one device (`stamps.sequential_takes`): they cannot overlap."""
+    return [e for e in edges if not sequential_takes(gfps[e.a].path, gfps[e.b].path)]
 
 
 def _warn_cache_fallback(cdir: str | None, fps: list[Fingerprint | None]) -> None:

@@ -12,6 +12,7 @@ clip's position is known to a few seconds and a search that narrow is as specifi
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,23 @@ from .verify import search_near
 _NAME = re.compile(
     r"(?<!\d)(20\d\d)-?(\d\d)-?(\d\d)[ _T-](\d\d)[-.:]?(\d\d)[-.:]?(\d\d)(\d{3})?(?!\d)"
 )
+
+
+_TAKE = re.compile(r"^(.*\D)(\d{3,5})$")  # a camera's or phone's take counter: IMG_2477, C0012, New Recording 346
+
+
+def sequential_takes(path_a: str, path_b: str, reach: int = 3) -> bool:
+    """Are these two takes of one device, numbered within *reach* of each other (same folder, name prefix and
+    extension)? One camera or phone records one take at a time, so two such clips never overlap, however
+    alike their music (a loop heard in two songs). Counters only: 1-2 digit suffixes are a recorder's tracks
+    of one take (``ZOOM0001_Tr1.WAV``), longer ones are times of day."""
+    da, fa = os.path.split(path_a)
+    db, fb = os.path.split(path_b)
+    (sa, ea), (sb, eb) = os.path.splitext(fa), os.path.splitext(fb)
+    ma, mb = _TAKE.match(sa), _TAKE.match(sb)
+    if da != db or ea.lower() != eb.lower() or not ma or not mb or ma.group(1) != mb.group(1):
+        return False
+    return 1 <= abs(int(ma.group(2)) - int(mb.group(2))) <= reach
 
 
 @dataclass(frozen=True)
