@@ -41,14 +41,20 @@ def track_duration_s(path: str) -> float:
 
 
 def decode_mono(path: str, *, rate_hz: int) -> np.ndarray:
-    """Whole track as mono float32 at *rate_hz* (FFmpeg's resampler; tracks are a few minutes long)."""
+    """Whole track as mono float32 at *rate_hz* (FFmpeg's resampler; tracks are a few minutes long); a packet
+    that does not decode is skipped."""
     chunks = []
     with av.open(path) as c:
         stream = c.streams.audio[0]
         res = av.AudioResampler(format="flt", layout="mono", rate=rate_hz)
-        for frame in c.decode(stream):
-            frame.pts = None
-            chunks.extend(o.to_ndarray().reshape(-1) for o in res.resample(frame))
+        for packet in c.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError:  # a damaged packet in a package's file: skipped, as ffmpeg does
+                continue
+            for frame in frames:
+                frame.pts = None
+                chunks.extend(o.to_ndarray().reshape(-1) for o in res.resample(frame))
         chunks.extend(o.to_ndarray().reshape(-1) for o in res.resample(None))
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
 

@@ -96,6 +96,7 @@ class VerifyConfig:
     recentre_search_s: float = 0.25  # a failed hypothesis is searched once more this wide: a reverberant
     # phone's landmarks can sit 100-200 ms from the direct sound
     recentre_min_support: int = 8  # hash lines weaker than this are re-centred for nothing (chance lines)
+    wide_second: float = 0.9  # a clock search's line with another lag stacking to this share of it: a beat away
     stack_prescreen: float = 0.6  # share of `stack_z` every 4th rate must reach before all rates are searched
 
 
@@ -116,6 +117,8 @@ class RescueConfig:
     timed_rounds: int = 4  # clips placed by their clock become partners of others in the next round
     timed_agree_s: float = 1.5  # clock readings of one timeline zero this close are one reading
     timed_contradicts_s: float = 10.0  # a clip this far from its group's agreed reading: not clock error
+    vote_candidates: int = 8  # envelope lags per clip and anchor that vote for the anchor's clock reading...
+    vote_min_clips: int = 3  # ...and clips that must agree on it (chance in a 400-s take: ~0.6 per window)
     timed_stack_z: float = 8.5  # the windows summed over the clock's ±range: chance reaches ~5.5 (max 7.5 in
     # 111 wrong priors on the hard tune split); a repeat 12 s away reached 9.7, hence `stack_second` as well
 

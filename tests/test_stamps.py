@@ -123,3 +123,28 @@ def test_windows_too_weak_alone_are_summed_over_the_clocks_range(tmp_path, maste
     a, b = run(RescueConfig().timed_stack_z)
     assert a.group == b.group is not None and abs((b.offset_s - a.offset_s) - 31.2) < 0.001
     assert all(c.group is None for c in run(float("inf")))
+
+
+@pytest.mark.slow
+def test_short_phone_clips_vote_for_a_camera_clock_nothing_else_relates(tmp_path, master):
+    """A camera runs through the set with no usable clock; four 6-s phone clips (names by network time)
+    match nothing alone (hashes off, the envelope rescue proposes nothing). Their best envelope lags against
+    the camera, turned into the camera's start by each phone's clock, agree on one reading, and the narrow
+    search then places every clip to 1 ms; without the vote, none is placed."""
+    import syncfp
+
+    off = MatchConfig(min_support=10**9)
+    cam = make_clip(tmp_path, "t/C0007.MP4", master, 2.0, 95.0, eq="camera", snr_db=20, seed=1)
+    starts = [(20.4, "VID_20260612_210019.mp4"), (47.9, "VID_20260612_210047.mp4"),
+              (71.3, "VID_20260612_210110.mp4"), (83.0, "PXL_20260612_210122540.mp4")]
+    phones = [make_clip(tmp_path, "t/" + n, master, s, 6.0, eq="phone", snr_db=0, reverb_s=1.0, ppm=30,
+                        seed=10 + k) for k, (s, n) in enumerate(starts)]
+
+    def run(cfg: RescueConfig):
+        return syncfp.align([cam, *phones], match=off, rescue_cfg=cfg, cache=False, workers=2).clips
+
+    clips = run(RescueConfig(candidates=0))
+    assert all(c.group == clips[0].group is not None for c in clips)
+    for c, (s, _) in zip(clips[1:], starts):
+        assert abs(c.offset_s - clips[0].offset_s - (s - 2.0)) < 0.001
+    assert all(c.group is None for c in run(RescueConfig(candidates=0, vote_min_clips=99)))

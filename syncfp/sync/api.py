@@ -22,7 +22,7 @@ from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
 from .rescue import repeat_rivals, rescue
-from .stamps import contradicted, sequential_takes, timed_search
+from .stamps import contradicted, sequential_takes, timed_search, voted_origins
 from .tracks import assign
 from .verify import PairVerdict, verify_pair
 
@@ -170,12 +170,12 @@ def align(
             edges += _possible(rescue(lost, anchors, gfps, cfg=rescue_cfg, workers=workers, verify_cfg=verify), gfps)
             progress("rescue", 1, 1)
         sol = solve(len(gfps), edges, durations, solve_cfg)
-        sol = _timed_rounds(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, progress)
+        sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress)
     return _in_input_order(_results(paths, fps, errors, good, verdicts, repeats, sol), order)
 
 
-def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], solve_cfg: SolveConfig,
-                  rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, progress: Progress):
+def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], anchors: list[int],
+                  solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, progress: Progress):
     """Recording clocks (file names, tags; `sync.stamps`): weak edges that put a clip where its clock says
     it cannot be are dropped, then clips still unplaced (repeat-ambiguous ones too: a clock seconds off
     cannot confuse a repeat a verse away) and clips of smaller groups are searched near where their clock
@@ -185,6 +185,8 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
     if drop:
         edges[:] = [e for i, e in enumerate(edges) if i not in drop]
         sol = solve(len(gfps), edges, durations, solve_cfg)
+    unplaced = [j for j in range(len(gfps)) if sol.group[j] < 0]
+    voted = voted_origins(unplaced, anchors, gfps, rcfg, workers) if unplaced else {}
     for r in range(rcfg.timed_rounds):
         sizes = Counter(int(g) for g in sol.group if g >= 0)
         top = max(sizes.values(), default=0)
@@ -192,7 +194,8 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
         if not movable:
             break
         progress("clocks", r, rcfg.timed_rounds)
-        found = _possible(timed_search(movable, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers), gfps)
+        found = _possible(timed_search(movable, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers,
+                                         voted=voted), gfps)
         if not found:
             break
         edges += found

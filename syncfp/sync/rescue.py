@@ -136,6 +136,47 @@ def _peaks(c: np.ndarray, k: int, guard: int) -> list[tuple[int, float]]:
     return out
 
 
+def _query(fq: Fingerprint, cfg: RescueConfig) -> tuple[float, np.ndarray]:
+    """(start s, envelope) of the middle `max_query_s` of a clip: what is correlated against anchors."""
+    q_start = max(0.0, (fq.duration_s - cfg.max_query_s) / 2)
+    return q_start, onset_envelope(fq, start_s=q_start, dur_s=cfg.max_query_s)
+
+
+def _candidates(envq: np.ndarray, q_start: float, rate_hz: int, anchor: _Anchor, cfg: RescueConfig,
+                k: int) -> list[tuple[float, float]]:
+    """The *k* best envelope lags of a query against an anchor: (position of the query's first sample in
+    the anchor's time, robust z), strongest first."""
+    c, lag0 = _xcorr(envq, anchor, cfg.min_overlap_frames)
+    return [((i + lag0) * ENV_HOP / rate_hz - q_start, z) for i, z in _peaks(c, k, guard=100)]
+
+
+def envelope_offsets(clips: list[int], anchors: list[int], fps: list[Fingerprint], *, cfg: RescueConfig,
+                     k: int, workers: int = 1) -> dict[tuple[int, int], list[tuple[float, float]]]:
+    """{(anchor, clip): its *k* best envelope lags (`_candidates`)}: unverified, for callers that weigh many
+    clips' candidates together (recording clocks' votes)."""
+    if not clips or not anchors:
+        return {}
+    envq_max = int(cfg.max_query_s * fps[clips[0]].rate_hz) // ENV_HOP + 1
+
+    def anchor(a: int) -> _Anchor | None:
+        env = onset_envelope(fps[a])
+        return _Anchor(env, envq_max) if env.shape[1] >= 200 else None
+
+    def one(q: int) -> dict:
+        q_start, envq = _query(fps[q], cfg)
+        if envq.shape[1] < 200:
+            return {}
+        return {(a, q): _candidates(envq, q_start, fps[q].rate_hz, envs[a], cfg, k)
+                for a in anchors if a != q and envs[a] is not None}
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        envs = dict(zip(anchors, pool.map(anchor, anchors)))
+        out: dict = {}
+        for d in pool.map(one, clips):
+            out.update(d)
+    return out
+
+
 def rescue(
     lost: list[int], anchors: list[int], fps: list[Fingerprint], *, cfg: RescueConfig = RescueConfig(),
     verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1,
@@ -167,20 +208,17 @@ def _rescue_one(q: int, anchors: list[int], envs: dict, fps: list[Fingerprint], 
     The envelope's candidate lags against one anchor are hypotheses of one pair, decided by `verify_pair`
     like the fingerprint's: a loop that fits at several lags is left alone."""
     fq = fps[q]
-    q_start = max(0.0, (fq.duration_s - cfg.max_query_s) / 2)
-    envq = onset_envelope(fq, start_s=q_start, dur_s=cfg.max_query_s)
+    q_start, envq = _query(fq, cfg)
     if envq.shape[1] < 200:  # under 2 s of envelope tells nothing
         return None
     for a in anchors:
         anchor = envs[a]
         if anchor is None or a == q:
             continue
-        c, lag0 = _xcorr(envq, anchor, cfg.min_overlap_frames)
         offsets = []  # position of q's first sample in a's time, per candidate that lights up
-        for i, z in _peaks(c, cfg.candidates, guard=100):
+        for offset, z in _candidates(envq, q_start, fq.rate_hz, anchor, cfg, cfg.candidates):
             if z < cfg.min_z:
                 break
-            offset = (i + lag0) * ENV_HOP / fq.rate_hz - q_start
             if _probe(fps[a], fq, offset, cfg, vcfg):
                 offsets.append((offset, z))
         if not offsets:

@@ -24,6 +24,7 @@ import numpy as np
 from ..config import RescueConfig, VerifyConfig
 from ..types import Fingerprint, MediaInfo, PairMatch
 from .tracks import device_key
+from .rescue import envelope_offsets
 from .verify import search_near
 
 # date and time of day in a file name: 20260612_210148[123], 20260612-210148, 2026-06-12 21-01-48, 2026-06-12_21.01.48
@@ -112,13 +113,67 @@ def _clock_origins(sol, stamps: list[Stamp | None], devices: list[str], agree_s:
     return {k: o for k, v in readings.items() if (o := _agreed(v, agree_s)) is not None}
 
 
+def _kind(st: Stamp, device: str) -> str:
+    """The clock a stamp was read from, as `_clock_origins` keys it: network-timed names are one clock."""
+    return "source:name" if st.source == "name" else "device:" + device
+
+
+def voted_origins(clips: Sequence[int], anchors: Sequence[int], fps: list[Fingerprint], cfg: RescueConfig,
+                  workers: int = 1) -> dict[tuple[int, str], float]:
+    """{(anchor, clock): that clock's reading at the anchor's first sample}, voted by unplaced clips.
+
+    A camera left running all night has a clock minutes off and nothing placed beside it, and the phones'
+    short clips around it match nothing alone. Each clip's best few envelope lags against the anchor, each
+    turned into the reading its clock implies (stamp − lag), are mostly chance and scatter; the true ones
+    all point at one reading. At least `vote_min_clips` clips must agree within `timed_agree_s`, twice as
+    many as behind any other reading (a loop makes its repeats agree too). Only a search within
+    `timed_search_s` of where the reading puts each clip (`timed_search`) can place anything."""
+    stamps = {q: stamp_of(fps[q].path, fps[q].info) for q in clips}
+    stamped = [q for q in clips if stamps[q] is not None]
+    used = [a for a in anchors[: cfg.anchors]]
+    if len(stamped) < cfg.vote_min_clips or not used:
+        return {}
+    devices = {q: device_key(fps[q].path, fps[q].info.device if fps[q].info else None) for q in stamped}
+    lags = envelope_offsets(stamped, used, fps, cfg=cfg, k=cfg.vote_candidates, workers=workers)
+    votes: dict[tuple[int, str], list[tuple[float, int]]] = {}
+    for (a, q), cands in lags.items():
+        key = (a, _kind(stamps[q], devices[q]))
+        votes.setdefault(key, []).extend((stamps[q].t - off, q) for off, _ in cands)
+    out = {}
+    for key, v in votes.items():
+        clusters = _clusters(v, cfg.timed_agree_s)
+        if clusters and len(clusters[0][1]) >= cfg.vote_min_clips and (
+                len(clusters) == 1 or len(clusters[0][1]) >= 2 * len(clusters[1][1])):
+            out[key] = clusters[0][0]
+    return out
+
+
+def _clusters(votes: list[tuple[float, int]], width: float) -> list[tuple[float, set[int]]]:
+    """Readings (value, voter) → disjoint windows of ±*width*, the best first: (median value, voters)."""
+    vals = np.array(sorted(x for x, _ in votes))
+    order = sorted(votes)
+    out: list[tuple[float, set[int]]] = []
+    taken = np.zeros(vals.size, bool)
+    while not taken.all():
+        lo = np.searchsorted(vals, vals - width, side="left")
+        hi = np.searchsorted(vals, vals + width, side="right")
+        sizes = [len({order[k][1] for k in range(lo[i], hi[i]) if not taken[k]}) if not taken[i] else 0
+                 for i in range(vals.size)]
+        i = int(np.argmax(sizes))
+        members = [k for k in range(lo[i], hi[i]) if not taken[k]]
+        out.append((float(np.median(vals[members])), {order[k][1] for k in members}))
+        taken[lo[i]: hi[i]] = True
+    return out
+
+
 def _sizes(sol) -> dict[int, int]:
     g = sol.group[sol.group >= 0]
     return dict(zip(*np.unique(g, return_counts=True))) if g.size else {}
 
 
 def timed_hypotheses(
-    clips: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], cfg: RescueConfig
+    clips: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], cfg: RescueConfig,
+    voted: dict[tuple[int, str], float] | None = None,
 ) -> list[tuple[int, int, float]]:
     """(partner, clip, offset of the clip in the partner's clock) worth a narrow search, at most
     `timed_partners` per clip, placed partners first, then by overlap (≥ `timed_min_overlap_s`). An
@@ -152,6 +207,9 @@ def timed_hypotheses(
             if (p != q and same_clock  # (one device's clips never overlap: the overlap test drops those)
                     and (int(sol.group[p]) in into or (gq < 0 and sol.group[p] < 0))):
                 add(p, st.t - sp.t)
+        for (a, kind), reading in (voted or {}).items():  # an anchor's clock reading, voted (`voted_origins`)
+            if kind == _kind(st, devices[q]) and a != q and (gq < 0 or int(sol.group[a]) in into):
+                add(a, st.t - reading, float(sol.k[a]) if sol.group[a] >= 0 else 1.0)
         for g in into:
             origin = origins.get((g, "device:" + devices[q]), origins.get((g, "source:" + st.source)))
             if origin is None:
@@ -203,13 +261,13 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
 
 def timed_search(
     lost: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], *, cfg: RescueConfig = RescueConfig(),
-    verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1,
+    verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1, voted: dict[tuple[int, str], float] | None = None,
 ) -> list[PairMatch]:
     """Verified edges for *lost* (unplaced clips, and clips of groups that a bigger one may absorb) from a
     search within `timed_search_s` of where their stamps put them (`verify.search_near`): at most one edge
     per clip, from the first partner that confirms it."""
     by_clip: dict[int, list[tuple[int, float]]] = {}
-    for p, q, off in timed_hypotheses(lost, fps, sol, durations, cfg):
+    for p, q, off in timed_hypotheses(lost, fps, sol, durations, cfg, voted):
         by_clip.setdefault(q, []).append((p, off))
 
     def one(q: int) -> PairMatch | None:

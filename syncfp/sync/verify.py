@@ -303,23 +303,18 @@ def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfi
     elif stack_z is None or (moved := _stacked_wide(h, wins, fa.rate_hz, cfg, search_s, stack_z)) is None:
         return None
     ev = check_hypothesis(moved, fa, fb, cfg, stride=stride)
-    return ev if ev.ok else None
+    if not ev.ok or _wide_rival(h, ev.edge, wins, fa.rate_hz, cfg, search_s):
+        return None
+    return ev
 
 
 WIDE_POOL = 8  # samples per bin of the wide stacked search (1 ms at 8 kHz); the normal check refines it
 
 
-def _stacked_wide(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search_s: float,
-                  stack_z: float) -> PairMatch | None:
-    """The line the windows' curves, summed, agree on within ±*search_s* of *h*, where no three windows do
-    alone (each far phone window too weak to stand out of seconds of lags), or None.
-
-    As `_stacked`, on curves max-pooled to 1-ms bins and standardised per window (pooling raises chance
-    values), so a search 40 times wider costs about as much; the peak must reach *stack_z* (calibrated for
-    this width) with no second lag at `stack_second` of it (a beat or a loop a second away)."""
+def _pooled(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search_s: float):
+    """The windows' curves of hypothesis *h* max-pooled to `WIDE_POOL` samples and standardised per window
+    (pooling raises chance values), with the stacking geometry in bins: (curves, base, dt, u, rates v)."""
     w = len(wins.geoms)
-    if w < cfg.min_windows:
-        return None
     size = max(g[0].size for g in wins.geoms) // WIDE_POOL * WIDE_POOL
     curves = np.zeros((w, size))
     for r, g in enumerate(wins.geoms):
@@ -341,18 +336,48 @@ def _stacked_wide(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, se
     lo_v, hi_v = 1.0 - cfg.max_drift - h.rate, 1.0 + cfg.max_drift - h.rate
     dv = max(0.5 / (span * rate / WIDE_POOL), (hi_v - lo_v) / 400)
     vs = np.arange(np.ceil(lo_v / dv), np.floor(hi_v / dv) + 1) * dv
+    return pooled, base, dt, u, vs
+
+
+def _stacked_wide(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search_s: float,
+                  stack_z: float) -> PairMatch | None:
+    """The line the windows' curves, summed, agree on within ±*search_s* of *h*, where no three windows do
+    alone (each far phone window too weak to stand out of seconds of lags), or None.
+
+    As `_stacked`, on curves max-pooled to 1-ms bins (`_pooled`), so a search 40 times wider costs about as
+    much; the peak must reach *stack_z* (calibrated for this width), and no other lag may come near it
+    (`_wide_rival`)."""
+    w = len(wins.geoms)
+    if w < cfg.min_windows:
+        return None
+    pooled, base, dt, u, vs = _pooled(h, wins, rate, cfg, search_s)
     peak, v, i = _stack_best(pooled, base, dt, u, vs)
     if peak / np.sqrt(w) < stack_z:
         return None
-    row = _stack_at(pooled, base, dt, u, v)
-    other = row.copy()
-    other[max(0, i - 2): i + 3] = -np.inf
-    if other.max() >= cfg.stack_second * peak:
-        return None
     idx = (base + u[i] + v * dt) * WIDE_POOL + WIDE_POOL / 2  # sample index of the line in each curve
-    tb_line = b0 + st * (idx / rate + half)
-    beta, alpha = np.polyfit(ta, tb_line, 1) if np.ptp(ta) > 0 else (h.rate, float(tb_line[0] - h.rate * ta[0]))
+    st = np.array([g[2] for g in wins.geoms])
+    tb_line = np.array([g[1] for g in wins.geoms]) + st * (idx / rate + np.array([g[3] for g in wins.geoms]))
+    beta, alpha = np.polyfit(wins.ta, tb_line, 1) if np.ptp(wins.ta) > 0 else (
+        h.rate, float(tb_line[0] - h.rate * wins.ta[0]))
     return replace(h, offset_s=float(-alpha / beta), rate=float(beta))
+
+
+def _wide_rival(h: PairMatch, line: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig,
+                search_s: float) -> bool:
+    """Does another lag within ±*search_s* of *h* stack (`_pooled`, at *line*'s rate) to `wide_second` of
+    what *line* does? A beat or a bar of a loop a second or two away fits a short clip as well; a few
+    windows voting for the line (the consensus) do not show that, their sum over every lag does."""
+    if len(wins.geoms) < 2:
+        return False
+    pooled, base, dt, u, _ = _pooled(h, wins, rate, cfg, search_s)
+    v = line.rate - h.rate
+    row = _stack_at(pooled, base, dt, u, v)
+    tm = float(wins.ta.mean())  # the rows' lags are counted at the windows' mean time
+    at = ((line.rate * (tm - line.offset_s)) - (h.rate * (tm - h.offset_s))) * rate / WIDE_POOL
+    i = int(np.clip(np.rint(at) + (u.size - 1) // 2, 0, u.size - 1))
+    own = float(row[max(0, i - 4): i + 5].max())  # the pooled line sits within a few bins of the fine one
+    other = np.concatenate([row[: max(0, i - 8)], row[i + 9:]])
+    return own > 0 and other.size > 0 and float(other.max()) >= cfg.wide_second * own
 
 
 def _stack_rows(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, vs: np.ndarray,
