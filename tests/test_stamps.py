@@ -148,3 +148,15 @@ def test_short_phone_clips_vote_for_a_camera_clock_nothing_else_relates(tmp_path
     for c, (s, _) in zip(clips[1:], starts):
         assert abs(c.offset_s - clips[0].offset_s - (s - 2.0)) < 0.001
     assert all(c.group is None for c in run(RescueConfig(candidates=0, vote_min_clips=99)))
+
+
+def test_phone_tags_in_utc_are_read_as_network_time_once_a_device_shows_the_zone():
+    """Names are local time, iPhone tags UTC: one device whose tag reading sits two hours (a whole number of
+    quarter hours) from its group's name reading gives the zone; a camera minutes off gives none."""
+    from syncfp.sync.stamps import _tag_zone
+
+    name = 1781298000.0
+    assert _tag_zone({(0, "source:name"): name, (0, "device:f/IMG"): name - 7200.4}, 1.5) == -7200.0
+    assert _tag_zone({(0, "source:name"): name, (0, "device:f/C"): name + 283.0}, 1.5) is None
+    assert _tag_zone({(0, "source:name"): name, (0, "device:f/IMG"): name - 7200.0,
+                      (1, "source:name"): name, (1, "device:f/MVI"): name - 3600.0}, 1.5) is None  # disagree

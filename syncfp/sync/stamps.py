@@ -166,6 +166,21 @@ def _clusters(votes: list[tuple[float, int]], width: float) -> list[tuple[float,
     return out
 
 
+def _tag_zone(origins: dict[tuple[int, str], float], agree_s: float) -> float | None:
+    """How far tags read from the network time that names keep (a time zone: whole quarter hours), where
+    some device's tag reading and its group's name reading show it: phones write UTC tags and local-time
+    names. None when no device shows it, or they disagree. Cameras' hand-set clocks fit no quarter hour."""
+    zones = []
+    for (g, key), o in origins.items():
+        name = origins.get((g, "source:name"))
+        if key.startswith("device:") and name is not None and abs(o - name) > agree_s:
+            k = round((o - name) / 900.0)
+            if abs(o - name - 900.0 * k) <= agree_s:
+                zones.append(900.0 * k)
+    values = set(zones)
+    return zones[0] if len(values) == 1 else None
+
+
 def _sizes(sol) -> dict[int, int]:
     g = sol.group[sol.group >= 0]
     return dict(zip(*np.unique(g, return_counts=True))) if g.size else {}
@@ -186,6 +201,7 @@ def timed_hypotheses(
     stamps = [stamp_of(f.path, f.info) for f in fps]
     devices = [device_key(f.path, f.info.device if f.info else None) for f in fps]
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
+    zone = _tag_zone(origins, cfg.timed_agree_s)
     size = _sizes(sol)
     out = []
     for q in clips:
@@ -212,6 +228,8 @@ def timed_hypotheses(
                 add(a, st.t - reading, float(sol.k[a]) if sol.group[a] >= 0 else 1.0)
         for g in into:
             origin = origins.get((g, "device:" + devices[q]), origins.get((g, "source:" + st.source)))
+            if origin is None and st.source == "tag" and zone is not None and (g, "source:name") in origins:
+                origin = origins[(g, "source:name")] + zone  # a phone's UTC tag read as network time
             if origin is None:
                 continue
             for p in np.flatnonzero(sol.group == g):
