@@ -133,11 +133,7 @@ def align(
     order = sorted(range(len(given)), key=lambda i: (given[i], i))
     paths = [given[i] for i in order]
     workers = workers or max(1, min(os.cpu_count() or 1, len(paths)))
-    cdir = (cache_dir or cache_mod.default_dir()) if cache else None
-    if cdir is not None and (reason := cache_mod.unusable_reason(cdir)) is not None:
-        warnings.warn(f"fingerprint cache {cdir} cannot be written ({reason}); continuing without it",
-                      CacheWarning, stacklevel=2)
-        cdir = None
+    cdir = _usable_cache_dir(cache, cache_dir)
     with tempfile.TemporaryDirectory(prefix="syncfp-") as work:
         fps, errors = (fingerprinter or fingerprint_files)(
             paths, cfg=fingerprint, cache_dir=cdir, work_dir=work, workers=workers,
@@ -152,26 +148,52 @@ def align(
         progress("match", 1, 1)
         hyps = {k: h for k, h in hyps.items() if not sequential_takes(gfps[k[0]].path, gfps[k[1]].path)}
         durations = [f.duration_s for f in gfps]
-        pairs = select_for_refinement(len(gfps), [h[0] for h in hyps.values()], per_clip=3)
-        verdicts = _verify_all([hyps[(e.a, e.b)] for e in pairs], gfps, verify, workers, progress)
-        progress("repeats", 0, 1)
-        verdicts = _veto_repeats(verdicts, gfps, rescue_cfg, verify, workers)
-        progress("repeats", 1, 1)
-        repeats = _repeat_ambiguous(verdicts, durations)
-        edges = [v.edge for v in verdicts if v.edge is not None and v.a not in repeats and v.b not in repeats]
-        coarse = solve(len(gfps), edges, durations, solve_cfg)
-        lost = [j for j in range(len(gfps)) if coarse.group[j] < 0 and j not in repeats]
-        # placed clips first (longest first), then the longest unplaced ones: a board recording that no
-        # fingerprint match placed is still the best thing to search a far phone against
-        anchors = sorted((j for j in range(len(gfps)) if j not in repeats),
-                         key=lambda j: (coarse.group[j] < 0, -gfps[j].duration_s, gfps[j].path))
-        if lost and len(anchors) > 1:
-            progress("rescue", 0, 1)
-            edges += _possible(rescue(lost, anchors, gfps, cfg=rescue_cfg, workers=workers, verify_cfg=verify), gfps)
-            progress("rescue", 1, 1)
+        verdicts, repeats, edges = _verified(hyps, gfps, durations, verify, rescue_cfg, workers, progress)
+        anchors = _rescued(edges, gfps, durations, repeats, solve_cfg, rescue_cfg, verify, workers, progress)
         sol = solve(len(gfps), edges, durations, solve_cfg)
         sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress)
     return _in_input_order(_results(paths, fps, errors, good, verdicts, repeats, sol), order)
+
+
+def _usable_cache_dir(cache: bool, cache_dir: str | None) -> str | None:
+    """The fingerprint cache folder to use, or None (off, or not writable: one warning, then no cache)."""
+    cdir = (cache_dir or cache_mod.default_dir()) if cache else None
+    if cdir is not None and (reason := cache_mod.unusable_reason(cdir)) is not None:
+        warnings.warn(f"fingerprint cache {cdir} cannot be written ({reason}); continuing without it",
+                      CacheWarning, stacklevel=3)
+        cdir = None
+    return cdir
+
+
+def _verified(hyps: dict[tuple[int, int], list[PairMatch]], gfps: list[Fingerprint], durations: list[float],
+              verify: VerifyConfig, rescue_cfg: RescueConfig, workers: int, progress: Progress):
+    """(verdicts, repeat-ambiguous clips with reasons, edges): the pairs worth refining verified, ties with
+    a place where the longer clip repeats the matched stretch vetoed, and the edges of the rest."""
+    pairs = select_for_refinement(len(gfps), [h[0] for h in hyps.values()], per_clip=3)
+    verdicts = _verify_all([hyps[(e.a, e.b)] for e in pairs], gfps, verify, workers, progress)
+    progress("repeats", 0, 1)
+    verdicts = _veto_repeats(verdicts, gfps, rescue_cfg, verify, workers)
+    progress("repeats", 1, 1)
+    repeats = _repeat_ambiguous(verdicts, durations)
+    edges = [v.edge for v in verdicts if v.edge is not None and v.a not in repeats and v.b not in repeats]
+    return verdicts, repeats, edges
+
+
+def _rescued(edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], repeats: dict[int, str],
+             solve_cfg: SolveConfig, rescue_cfg: RescueConfig, verify: VerifyConfig, workers: int,
+             progress: Progress) -> list[int]:
+    """Adds to *edges* the rescue's edges for clips the verified edges leave unplaced; returns the anchors
+    (clips to search lost ones against): placed clips first, longest first, then the longest unplaced ones
+    (a board recording no fingerprint match placed is still the best thing to search a far phone against)."""
+    coarse = solve(len(gfps), edges, durations, solve_cfg)
+    lost = [j for j in range(len(gfps)) if coarse.group[j] < 0 and j not in repeats]
+    anchors = sorted((j for j in range(len(gfps)) if j not in repeats),
+                     key=lambda j: (coarse.group[j] < 0, -gfps[j].duration_s, gfps[j].path))
+    if lost and len(anchors) > 1:
+        progress("rescue", 0, 1)
+        edges += _possible(rescue(lost, anchors, gfps, cfg=rescue_cfg, workers=workers, verify_cfg=verify), gfps)
+        progress("rescue", 1, 1)
+    return anchors
 
 
 def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], anchors: list[int],
