@@ -208,6 +208,10 @@ def render_event(job: tuple[str, int, list[str]]) -> str:
         encode.write(os.path.join(workdir, "media", c["file"]), y, rate_hz=RATE,
                      bitrate={".opus": 24000, ".m4a": 32000}.get(c["ext"]))
         c["event"] = None if "distractor" in c else event
+    keep = {os.path.basename(c["file"]) for c in clips}
+    folder = os.path.join(workdir, "media", f"e{event:02d}")
+    for name in set(os.listdir(folder)) - keep:  # an earlier render's clips that this plan does not have
+        os.remove(os.path.join(folder, name))
     doc = {"render_version": RENDER_VERSION, "event": event, "songs": songs, "programme_s": x.size / RATE,
            "clips": clips, "render_s": round(time.monotonic() - t0, 1)}
     os.makedirs(os.path.dirname(truth_path), exist_ok=True)
