@@ -383,19 +383,21 @@ def _wide_rival(h: PairMatch, line: PairMatch, wins: _Windows, rate: int, cfg: V
 def _stack_rows(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, vs: np.ndarray,
                 chunk: int = 32):
     """Yield (first v's index, rows) for blocks of rates in *vs*: rows[r, j] is the sum over windows of each
-    curve at index base + u[j] + vs[r]·dt (rounded; 0 outside the curve). One gather per block of rates from
-    zero-padded curves, not one per rate."""
+    curve at index base + u[j] + vs[r]·dt (rounded; 0 outside the curve); *u* is a run of consecutive integer
+    lags. One gather of contiguous slices per block of rates from zero-padded curves, not one per rate."""
     w, size = curves.shape
     shifts = np.rint(base[None, :] + vs[:, None] * dt[None, :]).astype(np.int64)  # (V, W)
     lo = int(min(0, shifts.min() + int(u[0])))
     hi = int(max(size, shifts.max() + int(u[-1]) + 1))
     padded = np.zeros((w, hi - lo))
     padded[:, -lo: -lo + size] = curves
-    flat = padded.ravel()
-    rows_off = (np.arange(w) * (hi - lo) - lo)[None, :, None]
-    ui = np.rint(u).astype(np.int64)[None, None, :]
+    ui = np.rint(u).astype(np.int64)
+    # u is a run of consecutive lags: each (rate, window) reads one contiguous slice of its padded curve
+    view = np.lib.stride_tricks.sliding_window_view(padded, ui.size, axis=1)  # (w, starts, lags), no copy
+    starts = shifts + (int(ui[0]) - lo)
+    rows = np.arange(w)[None, :]
     for c0 in range(0, vs.size, chunk):
-        yield c0, flat[rows_off + shifts[c0:c0 + chunk, :, None] + ui].sum(axis=1)
+        yield c0, view[rows, starts[c0:c0 + chunk]].sum(axis=1)
 
 
 def _stack_best(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray,
