@@ -22,7 +22,7 @@ from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
 from .rescue import repeat_rivals, rescue
-from .stamps import contradicted, sequential_takes, timed_search, voted_origins
+from .stamps import clocks_of, contradicted, sequential_takes, timed_search, voted_origins
 from .tracks import assign
 from .verify import PairVerdict, verify_pair
 
@@ -202,13 +202,14 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
     it cannot be are dropped, then clips still unplaced (repeat-ambiguous ones too: a clock seconds off
     cannot confuse a repeat a verse away) and clips of smaller groups are searched near where their clock
     puts them; a clip placed this way can be the partner of another in the next round."""
+    clocks = clocks_of(gfps)
     weak = [_edge_confidence(e, durations) < CORE_CONFIDENCE for e in edges]
-    drop = set(contradicted(sol, edges, weak, gfps, rcfg))
+    drop = set(contradicted(sol, edges, weak, gfps, rcfg, clocks))
     if drop:
         edges[:] = [e for i, e in enumerate(edges) if i not in drop]
         sol = solve(len(gfps), edges, durations, solve_cfg)
     unplaced = [j for j in range(len(gfps)) if sol.group[j] < 0]
-    voted = voted_origins(unplaced, anchors, gfps, rcfg, workers) if unplaced else {}
+    voted = voted_origins(unplaced, anchors, gfps, rcfg, workers, clocks) if unplaced else {}
     for r in range(rcfg.timed_rounds):
         sizes = Counter(int(g) for g in sol.group if g >= 0)
         top = max(sizes.values(), default=0)
@@ -217,7 +218,7 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
             break
         progress("clocks", r, rcfg.timed_rounds)
         found = _possible(timed_search(movable, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers,
-                                         voted=voted), gfps)
+                                         voted=voted, clocks=clocks), gfps)
         if not found:
             break
         edges += found

@@ -84,6 +84,20 @@ def stamp_of(path: str, info: MediaInfo | None) -> Stamp | None:
     return None
 
 
+@dataclass(frozen=True)
+class Clocks:
+    """Per clip of one run: its `Stamp` (or None) and its device (`tracks.device_key`), read once."""
+
+    stamps: list[Stamp | None]
+    devices: list[str]
+
+
+def clocks_of(fps: list[Fingerprint]) -> Clocks:
+    """Every clip's stamp and device: what the clock stages consult on every round."""
+    return Clocks([stamp_of(f.path, f.info) for f in fps],
+                  [device_key(f.path, f.info.device if f.info else None) for f in fps])
+
+
 def _agreed(values: list[float], agree_s: float = RescueConfig.timed_agree_s) -> float | None:
     """The median of the largest set of *values* within *agree_s* of each other, if it holds at least two
     and at least half of them (one misplaced clip, or a clock reset between takes, must not move it), or
@@ -119,7 +133,7 @@ def _kind(st: Stamp, device: str) -> str:
 
 
 def voted_origins(clips: Sequence[int], anchors: Sequence[int], fps: list[Fingerprint], cfg: RescueConfig,
-                  workers: int = 1) -> dict[tuple[int, str], float]:
+                  workers: int = 1, clocks: Clocks | None = None) -> dict[tuple[int, str], float]:
     """{(anchor, clock): that clock's reading at the anchor's first sample}, voted by unplaced clips.
 
     A camera left running all night has a clock minutes off and nothing placed beside it, and the phones'
@@ -128,12 +142,12 @@ def voted_origins(clips: Sequence[int], anchors: Sequence[int], fps: list[Finger
     all point at one reading. At least `vote_min_clips` clips must agree within `timed_agree_s`, twice as
     many as behind any other reading (a loop makes its repeats agree too). Only a search within
     `timed_search_s` of where the reading puts each clip (`timed_search`) can place anything."""
-    stamps = {q: stamp_of(fps[q].path, fps[q].info) for q in clips}
+    clocks = clocks or clocks_of(fps)
+    stamps, devices = clocks.stamps, clocks.devices
     stamped = [q for q in clips if stamps[q] is not None]
     used = [a for a in anchors[: cfg.anchors]]
     if len(stamped) < cfg.vote_min_clips or not used:
         return {}
-    devices = {q: device_key(fps[q].path, fps[q].info.device if fps[q].info else None) for q in stamped}
     lags = envelope_offsets(stamped, used, fps, cfg=cfg, k=cfg.vote_candidates, workers=workers)
     votes: dict[tuple[int, str], list[tuple[float, int]]] = {}
     for (a, q), cands in lags.items():
@@ -188,7 +202,7 @@ def _sizes(sol) -> dict[int, int]:
 
 def timed_hypotheses(
     clips: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], cfg: RescueConfig,
-    voted: dict[tuple[int, str], float] | None = None,
+    voted: dict[tuple[int, str], float] | None = None, clocks: Clocks | None = None,
 ) -> list[tuple[int, int, float]]:
     """(partner, clip, offset of the clip in the partner's clock) worth a narrow search, at most
     `timed_partners` per clip, placed partners first, then by overlap (≥ `timed_min_overlap_s`). An
@@ -198,8 +212,8 @@ def timed_hypotheses(
     network time: their names agree to a second), and a group's timeline zero as the clip's device (or,
     failing that, its kind of clock) reads it, learned from the group's placed clips (a camera's clock may
     be off by minutes, but by one constant)."""
-    stamps = [stamp_of(f.path, f.info) for f in fps]
-    devices = [device_key(f.path, f.info.device if f.info else None) for f in fps]
+    clocks = clocks or clocks_of(fps)
+    stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
     zone = _tag_zone(origins, cfg.timed_agree_s)
     size = _sizes(sol)
@@ -240,7 +254,7 @@ def timed_hypotheses(
 
 
 def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Fingerprint],
-                 cfg: RescueConfig = RescueConfig()) -> list[int]:
+                 cfg: RescueConfig = RescueConfig(), clocks: Clocks | None = None) -> list[int]:
     """Indices of *weak* edges that hold a clip where its clock says it cannot be: more than
     `timed_contradicts_s` from where its group's agreed clock reading puts it, while the other end does not
     (it agrees, or has no clock); or more than that from where the other end's reading of the same clock
@@ -248,8 +262,8 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
 
     A stamp cannot place a clip to a millisecond, but it rules out a repeat a verse away; a weak edge (one
     partial overlap) is exactly how such a repeat gets in."""
-    stamps = [stamp_of(f.path, f.info) for f in fps]
-    devices = [device_key(f.path, f.info.device if f.info else None) for f in fps]
+    clocks = clocks or clocks_of(fps)
+    stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
 
     def off(j: int) -> bool | None:
@@ -280,12 +294,13 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
 def timed_search(
     lost: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], *, cfg: RescueConfig = RescueConfig(),
     verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1, voted: dict[tuple[int, str], float] | None = None,
+    clocks: Clocks | None = None,
 ) -> list[PairMatch]:
     """Verified edges for *lost* (unplaced clips, and clips of groups that a bigger one may absorb) from a
     search within `timed_search_s` of where their stamps put them (`verify.search_near`): at most one edge
     per clip, from the first partner that confirms it."""
     by_clip: dict[int, list[tuple[int, float]]] = {}
-    for p, q, off in timed_hypotheses(lost, fps, sol, durations, cfg, voted):
+    for p, q, off in timed_hypotheses(lost, fps, sol, durations, cfg, voted, clocks):
         by_clip.setdefault(q, []).append((p, off))
 
     def one(q: int) -> PairMatch | None:
