@@ -268,3 +268,13 @@ def test_clip_status_names_the_three_outcomes():
     assert ClipResult("b.wav", 10.0, error="no matching audio in any other clip").status is ClipStatus.UNPLACED
     assert ClipResult("c.txt", 0.0, error="not a media file").status is ClipStatus.UNUSABLE
     assert ClipStatus.UNUSABLE == "unusable"
+
+
+def test_refine_median_is_numpys_bit_for_bit():
+    from syncfp.engine.refine import _median
+
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 960, 961, 4000, 4001):
+        for _ in range(10):
+            x = rng.standard_normal(n)
+            assert _median(x) == float(np.median(x))

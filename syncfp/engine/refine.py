@@ -25,6 +25,16 @@ def gcc_phat(a: np.ndarray, b: np.ndarray, max_lag: int) -> tuple[float, float]:
     return lag, height
 
 
+def _median(x: np.ndarray) -> float:
+    """`np.median` of a 1-D float array without NaNs, bit for bit, at a fifth of its overhead (it runs twice
+    per GCC-PHAT window)."""
+    k = x.size // 2
+    if x.size % 2:
+        return float(np.partition(x, k)[k])
+    p = np.partition(x, (k - 1, k))
+    return float((p[k - 1] + p[k]) / 2)
+
+
 def gcc_phat_z(a: np.ndarray, b: np.ndarray, max_lag: int, *, curve: bool = False):
     """`gcc_phat` plus the peak's height over the curve's robust spread (z): chance peaks of a search over
     ~1000 lags stay under ~5, a window whose audio really lines up stands far above that even when reverb
@@ -54,7 +64,7 @@ def gcc_phat_z(a: np.ndarray, b: np.ndarray, max_lag: int, *, curve: bool = Fals
         if den < 0:
             frac = 0.5 * (y0 - y2) / den
     norm = (nfft // 2 + 1 - lo) / nfft
-    med = float(np.median(seg))
-    spread = 1.4826 * float(np.median(np.abs(seg - med))) + 1e-12
+    med = _median(seg)
+    spread = 1.4826 * _median(np.abs(seg - med)) + 1e-12
     out = float(lags[i] + frac), peak / max(norm, 1e-9), (peak - med) / spread
     return (*out, (seg - med) / spread) if curve else out
