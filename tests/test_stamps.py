@@ -160,3 +160,15 @@ def test_phone_tags_in_utc_are_read_as_network_time_once_a_device_shows_the_zone
     assert _tag_zone({(0, "source:name"): name, (0, "device:f/C"): name + 283.0}, 1.5) is None
     assert _tag_zone({(0, "source:name"): name, (0, "device:f/IMG"): name - 7200.0,
                       (1, "source:name"): name, (1, "device:f/MVI"): name - 3600.0}, 1.5) is None  # disagree
+
+
+def test_numbered_files_that_their_clocks_show_recording_together_are_two_devices():
+    """`one_device_takes`: C0041/C0042 are one camera's takes unless both tags say they overlap in time (a
+    folder renamed into one series keeps each file's creation_time)."""
+    from syncfp.sync.stamps import one_device_takes
+
+    a = _fp("f/C0041.MP4", 60.0, "2026-06-12T21:00:00Z")
+    assert one_device_takes(a, _fp("f/C0042.MP4", 60.0, "2026-06-12T21:01:10Z"))  # after it: its next take
+    assert one_device_takes(a, _fp("f/C0042.MP4", 60.0, None))  # no clock: the names decide
+    assert not one_device_takes(a, _fp("f/C0042.MP4", 60.0, "2026-06-12T21:00:20Z"))  # recording together
+    assert not one_device_takes(a, _fp("g/C0042.MP4", 60.0, None))  # another folder

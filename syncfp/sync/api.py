@@ -22,7 +22,7 @@ from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
 from .rescue import repeat_rivals, rescue
-from .stamps import clocks_of, contradicted, sequential_takes, timed_search, voted_origins
+from .stamps import clocks_of, contradicted, one_device_takes, timed_search, voted_origins
 from .tracks import assign
 from .verify import PairVerdict, verify_pair
 
@@ -146,7 +146,7 @@ def align(
         hyps = match_hypotheses(gfps, fcfg=fingerprint, mcfg=match, vcfg=verify, progress=progress,
                                 matcher=matcher)
         progress("match", 1, 1)
-        hyps = {k: h for k, h in hyps.items() if not sequential_takes(gfps[k[0]].path, gfps[k[1]].path)}
+        hyps = {k: h for k, h in hyps.items() if not one_device_takes(gfps[k[0]], gfps[k[1]])}
         durations = [f.duration_s for f in gfps]
         verdicts, repeats, edges = _verified(hyps, gfps, durations, verify, rescue_cfg, workers, progress)
         anchors = _rescued(edges, gfps, durations, repeats, solve_cfg, rescue_cfg, verify, workers, progress)
@@ -228,8 +228,8 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
 
 
 def _possible(edges: list[PairMatch], gfps: list[Fingerprint]) -> list[PairMatch]:
-    """*edges* without those joining two takes of one device (`stamps.sequential_takes`): they cannot overlap."""
-    return [e for e in edges if not sequential_takes(gfps[e.a].path, gfps[e.b].path)]
+    """*edges* without those joining two takes of one device (`stamps.one_device_takes`): they cannot overlap."""
+    return [e for e in edges if not one_device_takes(gfps[e.a], gfps[e.b])]
 
 
 def _warn_cache_fallback(cdir: str | None, fps: list[Fingerprint | None]) -> None:

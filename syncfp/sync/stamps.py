@@ -50,6 +50,18 @@ def sequential_takes(path_a: str, path_b: str, reach: int = 3) -> bool:
     return 1 <= abs(int(ma.group(2)) - int(mb.group(2))) <= reach
 
 
+def one_device_takes(fa: Fingerprint, fb: Fingerprint) -> bool:
+    """`sequential_takes` by name, unless both files' clocks say they were recording at the same time (a
+    folder renamed in one numbered series keeps each file's ``creation_time``): two devices, then."""
+    if not sequential_takes(fa.path, fb.path):
+        return False
+    sa, sb = stamp_of(fa.path, fa.info), stamp_of(fb.path, fb.info)
+    if sa is None or sb is None:
+        return True
+    d = sb.t - sa.t  # b's start after a's, by their clocks (whole seconds)
+    return not (-fb.duration_s + 2.0 < d < fa.duration_s - 2.0)
+
+
 @dataclass(frozen=True)
 class Stamp:
     """A recording's start by its own clock: POSIX seconds (a name's local time is read as if UTC; the
