@@ -174,15 +174,16 @@ def voted_origins(clips: Sequence[int], anchors: Sequence[int], fps: list[Finger
     return out
 
 
-def _clusters(votes: list[tuple[float, int]], width: float) -> list[tuple[float, set[int]]]:
-    """Readings (value, voter) → disjoint windows of ±*width*, the best first: (median value, voters)."""
-    vals = np.array(sorted(x for x, _ in votes))
+def _clusters(votes: list[tuple[float, int]], width: float, top: int = 2) -> list[tuple[float, set[int]]]:
+    """Readings (value, voter) → the *top* best disjoint windows of ±*width*: (median value, voters), the
+    window with the most distinct voters first."""
     order = sorted(votes)
+    vals = np.array([x for x, _ in order])
+    lo = np.searchsorted(vals, vals - width, side="left")
+    hi = np.searchsorted(vals, vals + width, side="right")
     out: list[tuple[float, set[int]]] = []
     taken = np.zeros(vals.size, bool)
-    while not taken.all():
-        lo = np.searchsorted(vals, vals - width, side="left")
-        hi = np.searchsorted(vals, vals + width, side="right")
+    while len(out) < top and not taken.all():
         sizes = [len({order[k][1] for k in range(lo[i], hi[i]) if not taken[k]}) if not taken[i] else 0
                  for i in range(vals.size)]
         i = int(np.argmax(sizes))
