@@ -199,9 +199,10 @@ def _rescued(edges: list[PairMatch], gfps: list[Fingerprint], durations: list[fl
 def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], anchors: list[int],
                   solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, progress: Progress):
     """Recording clocks (file names, tags; `sync.stamps`): weak edges that put a clip where its clock says
-    it cannot be are dropped, then clips still unplaced (repeat-ambiguous ones too: a clock seconds off
-    cannot confuse a repeat a verse away) and clips of smaller groups are searched near where their clock
-    puts them; a clip placed this way can be the partner of another in the next round."""
+    it cannot be are dropped; unplaced clips vote for what the *anchors*' clocks read (`voted_origins`);
+    then clips still unplaced (repeat-ambiguous ones too: a clock seconds off cannot confuse a repeat a
+    verse away) and clips of smaller groups are searched near where their clock puts them; a clip placed
+    this way can be the partner of another in the next round."""
     clocks = clocks_of(gfps)
     weak = [_edge_confidence(e, durations) < CORE_CONFIDENCE for e in edges]
     drop = set(contradicted(sol, edges, weak, gfps, rcfg, clocks))
