@@ -116,37 +116,19 @@ def align(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many files and audio-hours the run would read and about how much memory it would need (from the files' headers; nothing is decoded or written)."),
 ) -> None:
     """Place every clip on one timeline by its sound and write it for editors and scripts."""
-    from ..export import ExportOptions, format_for
+    from ..export import ExportOptions
     from ..export.jsonout import dumps as json_dumps
-    from ..export.timeline import parse_fps
     from ..fsutil import check_output
     from ..inputs import expand, parse_stream_rules
-    from ..sync import api
     from ..types import ClipStatus
 
-    rate = None
-    if fps:
-        try:
-            rate = parse_fps(fps)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    if fmt is not None:
-        format_for("x", fmt)  # raises the usage error listing the known formats
-    for o in output:
-        format_for(o, fmt)
-    if edl_style not in ("cmx", "premiere"):
-        raise UsageError(f"--edl-style must be cmx or premiere, not {edl_style!r}")
+    rate = _checked_options(fps, fmt, output, edl_style)
     streams = parse_stream_rules(stream)
     paths = sorted(expand(inputs))  # clips in path order: the same files in any order give the same output
     if not paths:
         raise UsageError("no input files")
     if dry_run:
-        from ..sync.estimate import estimate
-
-        est = estimate(paths)
-        bad = f" ({est.unreadable} unreadable)" if est.unreadable else ""
-        print(f"{est.files} files{bad}, {est.audio_hours:.2f} audio-hours: about {est.peak_mb / 1024:.1f} GB of "
-              f"memory at the peak")
+        _print_estimate(paths)
         return
     lib = None
     if library:  # opened and checked before any decoding: a wrong path must not cost the whole run
@@ -156,25 +138,7 @@ def align(
     targets = [(o, fmt) for o in output] + ([(report, "html")] if report else [])
     for o, _ in targets:  # never write over an input, the library or any existing media file
         check_output(o, protected=[*paths, *([lib.path] if lib is not None else [])])
-    bars = _Bars(enabled=not quiet)
-    client = fingerprinter = matcher = None
-    if cluster:  # decoding and the pair join on the workers; they write the analysis audio where this process reads it
-        from ..runners.cluster import ClusterFingerprinter, ClusterMatcher, connect
-
-        client = connect(cluster)
-        fingerprinter = ClusterFingerprinter(client, keep_audio=True)
-        matcher = ClusterMatcher(client)
-    try:
-        with bars.progress, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", CacheWarning)
-            al = api.align(paths, workers=workers or None, cache=not no_cache, stream_index=streams, progress=bars,
-                           fingerprinter=fingerprinter, matcher=matcher)
-    finally:
-        if client is not None:
-            client.close()
-    for w in caught:  # the cache is an optimisation: say once that it was skipped, then carry on
-        if issubclass(w.category, CacheWarning):
-            err.print(f"[yellow]warning:[/yellow] {escape(str(w.message))}", highlight=False, soft_wrap=True)
+    al = _aligned(paths, workers=workers, cache=not no_cache, streams=streams, cluster=cluster, quiet=quiet)
     json_to_stdout = fmt == "json" and not output
     markers = None
     if lib is not None:  # songs heard, as markers on each group's timeline (issue 3)
@@ -196,6 +160,64 @@ def align(
         raise typer.Exit(OutputError.exit_code)  # the worst outcome: an output the user asked for is missing
     if unusable:
         raise typer.Exit(3)
+
+
+def _checked_options(fps: Optional[str], fmt: Optional[str], output: list[str], edl_style: str):
+    """The timeline rate asked for (or None), after every option that names a format or style is checked:
+    a typo fails here, before any decoding."""
+    from ..export import format_for
+    from ..export.timeline import parse_fps
+
+    rate = None
+    if fps:
+        try:
+            rate = parse_fps(fps)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    if fmt is not None:
+        format_for("x", fmt)  # raises the usage error listing the known formats
+    for o in output:
+        format_for(o, fmt)
+    if edl_style not in ("cmx", "premiere"):
+        raise UsageError(f"--edl-style must be cmx or premiere, not {edl_style!r}")
+    return rate
+
+
+def _print_estimate(paths: list[str]) -> None:
+    """`--dry-run`: files, audio-hours and peak memory, from the headers."""
+    from ..sync.estimate import estimate
+
+    est = estimate(paths)
+    bad = f" ({est.unreadable} unreadable)" if est.unreadable else ""
+    print(f"{est.files} files{bad}, {est.audio_hours:.2f} audio-hours: about {est.peak_mb / 1024:.1f} GB of "
+          f"memory at the peak")
+
+
+def _aligned(paths: list[str], *, workers: int, cache: bool, streams, cluster: Optional[str], quiet: bool) -> Alignment:
+    """`api.align` with progress bars (unless *quiet*), on a Dask *cluster* if given; cache warnings are
+    printed once each, as one line."""
+    from ..sync import api
+
+    bars = _Bars(enabled=not quiet)
+    client = fingerprinter = matcher = None
+    if cluster:  # decoding and the pair join on the workers; they write the analysis audio where this process reads it
+        from ..runners.cluster import ClusterFingerprinter, ClusterMatcher, connect
+
+        client = connect(cluster)
+        fingerprinter = ClusterFingerprinter(client, keep_audio=True)
+        matcher = ClusterMatcher(client)
+    try:
+        with bars.progress, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CacheWarning)
+            al = api.align(paths, workers=workers or None, cache=cache, stream_index=streams, progress=bars,
+                           fingerprinter=fingerprinter, matcher=matcher)
+    finally:
+        if client is not None:
+            client.close()
+    for w in caught:  # the cache is an optimisation: say once that it was skipped, then carry on
+        if issubclass(w.category, CacheWarning):
+            err.print(f"[yellow]warning:[/yellow] {escape(str(w.message))}", highlight=False, soft_wrap=True)
+    return al
 
 
 def _write_outputs(al: Alignment, targets: list[tuple[str, Optional[str]]], options: ExportOptions, *,
