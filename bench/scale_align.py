@@ -3,6 +3,8 @@ peak RSS and accuracy of `syncfp align` at several batch sizes.
 
     python bench/scale_align.py --hours 5,12 [--workdir DIR] [--src DIR] [--cluster 2] [--json OUT] [--plot PNG]
 
+(--plot needs matplotlib: `pip install -e ".[bench]"`.)
+
 **Events.** Every track of the five Debian game-music packages of the hard bench (`bench.concert.PACKAGES`,
 read in place, never copied) is dealt to one of 10 events (longest first, to the shortest programme), so
 no song is heard in two events (a second copy of one recording, such as supertux's `cave.ogg` and
