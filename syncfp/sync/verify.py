@@ -294,52 +294,75 @@ def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfi
     if wins is None:
         return None
     keep, alpha, beta, _ = _consensus(wins.ta, wins.tb, wins.z, cfg)
+    pool = None
     if keep.sum() >= cfg.min_windows:
         rest = ~keep
         other = _consensus(wins.ta[rest], wins.tb[rest], wins.z[rest], cfg)[0]
         if other.sum() >= max(cfg.min_windows, 0.5 * keep.sum()):
             return None
         moved = replace(h, offset_s=float(-alpha / beta), rate=float(beta))
-    elif stack_z is None or (moved := _stacked_wide(h, wins, fa.rate_hz, cfg, search_s, stack_z)) is None:
-        return None
+    else:
+        if stack_z is None or len(wins.geoms) < cfg.min_windows:
+            return None
+        pool = _pooled(h, wins, fa.rate_hz, cfg, search_s)
+        if (moved := _stacked_wide(h, wins, fa.rate_hz, cfg, pool, stack_z)) is None:
+            return None
     ev = check_hypothesis(moved, fa, fb, cfg, stride=stride)
-    if not ev.ok or _wide_rival(h, ev.edge, wins, fa.rate_hz, cfg, search_s):
+    if not ev.ok:
         return None
-    return ev
+    pool = pool or _pooled(h, wins, fa.rate_hz, cfg, search_s)
+    return None if _wide_rival(h, ev.edge, wins, fa.rate_hz, cfg, pool) else ev
 
 
 WIDE_POOL = 8  # samples per bin of the wide stacked search (1 ms at 8 kHz); the normal check refines it
 
 
-def _pooled(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search_s: float):
-    """The windows' curves of hypothesis *h* max-pooled to `WIDE_POOL` samples and standardised per window
-    (pooling raises chance values), with the stacking geometry in bins: (curves, base, dt, u, rates v)."""
-    w = len(wins.geoms)
-    size = max(g[0].size for g in wins.geoms) // WIDE_POOL * WIDE_POOL
-    curves = np.zeros((w, size))
+def _curves(wins: _Windows, pool: int = 1) -> np.ndarray:
+    """The windows' correlation curves (z units, deep troughs cut at −3: they carry no timing) as rows of one
+    zero-padded array; with *pool* > 1, max-pooled to bins of that many samples and standardised per window
+    (pooling raises chance values)."""
+    size = max(g[0].size for g in wins.geoms)
+    if pool > 1:
+        size = size // pool * pool
+    curves = np.zeros((len(wins.geoms), size))
     for r, g in enumerate(wins.geoms):
         c = np.maximum(g[0][:size], -3.0)
         curves[r, : c.size] = c
-    pooled = curves.reshape(w, -1, WIDE_POOL).max(axis=2)
-    pooled = (pooled - np.median(pooled, axis=1, keepdims=True)) / (pooled.std(axis=1, keepdims=True) + 1e-9)
+    if pool == 1:
+        return curves
+    pooled = curves.reshape(len(wins.geoms), -1, pool).max(axis=2)
+    return (pooled - np.median(pooled, axis=1, keepdims=True)) / (pooled.std(axis=1, keepdims=True) + 1e-9)
+
+
+def _geometry(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search_s: float, pool: int = 1):
+    """Where hypothesis *h*'s line sits in each curve (`_curves`, in bins of *pool* samples) and what to
+    stack along: (base, dt, lags u within ±*search_s*, rate offsets vs over every rate devices reach —
+    ±`max_drift`, a fingerprint's rate can be hundreds of ppm off —, their step dv)."""
     ta = wins.ta
     tm = float(ta.mean())
     tb_pred = -h.offset_s * h.rate + h.rate * ta
     b0 = np.array([g[1] for g in wins.geoms])
     st = np.array([g[2] for g in wins.geoms])
     half = np.array([g[3] for g in wins.geoms])
-    base = ((tb_pred - b0) / st - half) * rate / WIDE_POOL  # the hypothesis's own line, in bins
-    dt = (ta - tm) * rate / WIDE_POOL
-    reach = int(round(search_s * rate / WIDE_POOL))
+    base = ((tb_pred - b0) / st - half) * rate / pool  # index of the hypothesis's own line in each curve
+    dt = (ta - tm) * rate / pool
+    reach = int(round(search_s * rate / pool))
     u = np.arange(-reach, reach + 1, dtype=np.float64)
     span = max(float(np.abs(ta - tm).max()), 1e-3)
     lo_v, hi_v = 1.0 - cfg.max_drift - h.rate, 1.0 + cfg.max_drift - h.rate
-    dv = max(0.5 / (span * rate / WIDE_POOL), (hi_v - lo_v) / 400)
+    dv = max(0.5 / (span * rate / pool), (hi_v - lo_v) / 400)
     vs = np.arange(np.ceil(lo_v / dv), np.floor(hi_v / dv) + 1) * dv
-    return pooled, base, dt, u, vs
+    return base, dt, u, vs, dv
 
 
-def _stacked_wide(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search_s: float,
+def _pooled(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search_s: float):
+    """The clock search's stack: curves max-pooled to `WIDE_POOL` samples and its geometry in those bins,
+    (curves, base, dt, u, vs); computed once per search for `_stacked_wide` and `_wide_rival`."""
+    base, dt, u, vs, _ = _geometry(h, wins, rate, cfg, search_s, WIDE_POOL)
+    return _curves(wins, WIDE_POOL), base, dt, u, vs
+
+
+def _stacked_wide(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, pool: tuple,
                   stack_z: float) -> PairMatch | None:
     """The line the windows' curves, summed, agree on within ±*search_s* of *h*, where no three windows do
     alone (each far phone window too weak to stand out of seconds of lags), or None.
@@ -350,7 +373,7 @@ def _stacked_wide(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, se
     w = len(wins.geoms)
     if w < cfg.min_windows:
         return None
-    pooled, base, dt, u, vs = _pooled(h, wins, rate, cfg, search_s)
+    pooled, base, dt, u, vs = pool
     peak, v, i = _stack_best(pooled, base, dt, u, vs)
     if peak / np.sqrt(w) < stack_z:
         return None
@@ -362,14 +385,13 @@ def _stacked_wide(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, se
     return replace(h, offset_s=float(-alpha / beta), rate=float(beta))
 
 
-def _wide_rival(h: PairMatch, line: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig,
-                search_s: float) -> bool:
+def _wide_rival(h: PairMatch, line: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, pool: tuple) -> bool:
     """Does another lag within ±*search_s* of *h* stack (`_pooled`, at *line*'s rate) to `wide_second` of
     what *line* does? A beat or a bar of a loop a second or two away fits a short clip as well; a few
     windows voting for the line (the consensus) do not show that, their sum over every lag does."""
     if len(wins.geoms) < 2:
         return False
-    pooled, base, dt, u, _ = _pooled(h, wins, rate, cfg, search_s)
+    pooled, base, dt, u, _ = pool
     v = line.rate - h.rate
     row = _stack_at(pooled, base, dt, u, v)
     tm = float(wins.ta.mean())  # the rows' lags are counted at the windows' mean time
@@ -428,25 +450,11 @@ def _stacked(e: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig) -> Evid
     w = len(geoms)
     if w < cfg.min_windows:
         return None
-    size = max(g[0].size for g in geoms)
-    curves = np.zeros((w, size))
-    for r, g in enumerate(geoms):
-        curves[r, : g[0].size] = np.maximum(g[0], -3.0)  # deep troughs carry no timing
-    alpha_h, beta_h = -e.offset_s * e.rate, e.rate
-    tm = float(ta.mean())
-    tb_pred = alpha_h + beta_h * ta
+    curves = _curves(wins)
     b0 = np.array([g[1] for g in geoms])
     st = np.array([g[2] for g in geoms])
     half = np.array([g[3] for g in geoms])
-    base = ((tb_pred - b0) / st - half) * rate  # index of the hypothesis's own line in each curve
-    dt = (ta - tm) * rate
-    reach = int(round(cfg.search_s * rate))
-    u = np.arange(-reach, reach + 1, dtype=np.float64)
-    span = max(float(np.abs(ta - tm).max()), 1e-3)
-    # the fingerprint's rate can be hundreds of ppm off: search every rate devices reach (±1300 ppm)
-    lo_v, hi_v = 1.0 - cfg.max_drift - beta_h, 1.0 + cfg.max_drift - beta_h
-    dv = max(0.5 / (span * rate), (hi_v - lo_v) / 400)
-    vs = np.arange(np.ceil(lo_v / dv), np.floor(hi_v / dv) + 1) * dv
+    base, dt, u, vs, dv = _geometry(e, wins, rate, cfg, cfg.search_s)
     # most stacked checks fail: every 4th rate first (a line between them loses at most a couple of
     # samples at the far windows), and the full search only when that comes near the threshold
     if _stack_best(curves, base, dt, u, vs[::4])[0] / np.sqrt(w) < cfg.stack_prescreen * cfg.stack_z:
@@ -464,7 +472,7 @@ def _stacked(e: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig) -> Evid
     u_hat = u[i] + _vertex(row, i)
     idx = base + u_hat + v * dt
     tb_line = b0 + st * (idx / rate + half)
-    beta, alpha = np.polyfit(ta, tb_line, 1) if np.ptp(ta) > 0 else (beta_h, float(tb_line[0] - beta_h * ta[0]))
+    beta, alpha = np.polyfit(ta, tb_line, 1) if np.ptp(ta) > 0 else (e.rate, float(tb_line[0] - e.rate * ta[0]))
     lean = np.array([rd(alpha + beta * t) >= cfg.lean_z for rd, t in zip(readers, ta)])
     # strong peaks elsewhere with nothing at the line: the timing wanders (a room's strong reflection
     # leaves the direct path leaning, so it does not count here)
