@@ -29,6 +29,12 @@ class Solution:
     k_std: np.ndarray  # float64[n]: standard error of log k (≈ relative rate), NaN for unplaced
 
 
+def group_sizes(sol: Solution) -> dict[int, int]:
+    """Placed clips per group id."""
+    g = sol.group[sol.group >= 0]
+    return {int(k): int(n) for k, n in zip(*np.unique(g, return_counts=True))} if g.size else {}
+
+
 def overlap_span(offset_s: float, dur_a: float, dur_b: float, rate: float = 1.0) -> tuple[float, float]:
     """(start, end) in a's clock of what two clips share when b starts *offset_s* after a (end < start: none)."""
     return max(0.0, offset_s), min(dur_a, offset_s + dur_b / rate)

@@ -17,7 +17,7 @@ from ..audio.extract import Progress, fingerprint_files
 from ..config import FingerprintConfig, MatchConfig, RescueConfig, SolveConfig, VerifyConfig
 from ..engine import hashtable as index_mod
 from ..engine import match as match_mod
-from ..engine.solve import overlap_span, select_for_refinement, solve
+from ..engine.solve import group_sizes, overlap_span, select_for_refinement, solve
 from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
@@ -212,7 +212,7 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
     unplaced = [j for j in range(len(gfps)) if sol.group[j] < 0]
     voted = voted_origins(unplaced, anchors, gfps, rcfg, workers, clocks) if unplaced else {}
     for r in range(rcfg.timed_rounds):
-        sizes = Counter(int(g) for g in sol.group if g >= 0)
+        sizes = group_sizes(sol)
         top = max(sizes.values(), default=0)
         movable = [j for j in range(len(gfps)) if sol.group[j] < 0 or sizes[int(sol.group[j])] < top]
         if not movable:
@@ -366,7 +366,7 @@ def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dic
     conf = _clip_confidence(n, sol, durations)
     # a group of two has no cycle to confirm its one edge; on the hard bench none of 12 such clips was
     # right (a repeat, a split, another concert), against 55 % in larger groups
-    sizes = Counter(int(g) for g in sol.group if g >= 0)
+    sizes = group_sizes(sol)
     for j in range(n):
         if sol.group[j] >= 0 and sizes[int(sol.group[j])] == 2:
             conf[j] = min(conf[j], PAIR_GROUP_CONFIDENCE)

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from ..config import RescueConfig, VerifyConfig
+from ..engine.solve import group_sizes
 from ..types import Fingerprint, MediaInfo, PairMatch
 from .tracks import device_key
 from .rescue import envelope_offsets
@@ -157,7 +158,7 @@ def voted_origins(clips: Sequence[int], anchors: Sequence[int], fps: list[Finger
     clocks = clocks or clocks_of(fps)
     stamps, devices = clocks.stamps, clocks.devices
     stamped = [q for q in clips if stamps[q] is not None]
-    used = [a for a in anchors[: cfg.anchors]]
+    used = list(anchors[: cfg.anchors])
     if len(stamped) < cfg.vote_min_clips or not used:
         return {}
     lags = envelope_offsets(stamped, used, fps, cfg=cfg, k=cfg.vote_candidates, workers=workers)
@@ -208,11 +209,6 @@ def _tag_zone(origins: dict[tuple[int, str], float], agree_s: float) -> float | 
     return zones[0] if len(values) == 1 else None
 
 
-def _sizes(sol) -> dict[int, int]:
-    g = sol.group[sol.group >= 0]
-    return dict(zip(*np.unique(g, return_counts=True))) if g.size else {}
-
-
 def timed_hypotheses(
     clips: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], cfg: RescueConfig,
     voted: dict[tuple[int, str], float] | None = None, clocks: Clocks | None = None,
@@ -229,7 +225,7 @@ def timed_hypotheses(
     stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
     zone = _tag_zone(origins, cfg.timed_agree_s)
-    size = _sizes(sol)
+    size = group_sizes(sol)
     out = []
     for q in clips:
         st = stamps[q]
@@ -301,7 +297,6 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
         if w and ((True in ends and ends != (True, True)) or apart(e)):
             bad.append(i)
     return bad
-
 
 
 def timed_search(
