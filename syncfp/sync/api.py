@@ -146,7 +146,8 @@ def align(
         hyps = match_hypotheses(gfps, fcfg=fingerprint, mcfg=match, vcfg=verify, progress=progress,
                                 matcher=matcher)
         progress("match", 1, 1)
-        hyps = {k: h for k, h in hyps.items() if not one_device_takes(gfps[k[0]], gfps[k[1]])}
+        may_pair = _may_pair(gfps)
+        hyps = {k: h for k, h in hyps.items() if may_pair(*k)}
         durations = [f.duration_s for f in gfps]
         verdicts, repeats, edges = _verified(hyps, gfps, durations, verify, rescue_cfg, workers, progress)
         anchors = _rescued(edges, gfps, durations, repeats, solve_cfg, rescue_cfg, verify, workers, progress)
@@ -191,7 +192,8 @@ def _rescued(edges: list[PairMatch], gfps: list[Fingerprint], durations: list[fl
                      key=lambda j: (coarse.group[j] < 0, -gfps[j].duration_s, gfps[j].path))
     if lost and len(anchors) > 1:
         progress("rescue", 0, 1)
-        edges += _possible(rescue(lost, anchors, gfps, cfg=rescue_cfg, workers=workers, verify_cfg=verify), gfps)
+        edges += rescue(lost, anchors, gfps, cfg=rescue_cfg, workers=workers, verify_cfg=verify,
+                        may_pair=_may_pair(gfps))
         progress("rescue", 1, 1)
     return anchors
 
@@ -218,8 +220,8 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
         if not movable:
             break
         progress("clocks", r, rcfg.timed_rounds)
-        found = _possible(timed_search(movable, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers,
-                                         voted=voted, clocks=clocks), gfps)
+        found = timed_search(movable, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers,
+                             voted=voted, clocks=clocks, may_pair=_may_pair(gfps))
         if not found:
             break
         edges += found
@@ -228,9 +230,10 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
     return sol
 
 
-def _possible(edges: list[PairMatch], gfps: list[Fingerprint]) -> list[PairMatch]:
-    """*edges* without those joining two takes of one device (`stamps.one_device_takes`): they cannot overlap."""
-    return [e for e in edges if not one_device_takes(gfps[e.a], gfps[e.b])]
+def _may_pair(gfps: list[Fingerprint]) -> Callable[[int, int], bool]:
+    """Whether two clips may be joined at all: not two takes of one device (`stamps.one_device_takes`),
+    which cannot overlap. Hypotheses, the rescue and the clock search all ask it before verifying."""
+    return lambda a, b: not one_device_takes(gfps[a], gfps[b])
 
 
 def _warn_cache_fallback(cdir: str | None, fps: list[Fingerprint | None]) -> None:

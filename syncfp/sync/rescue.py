@@ -11,6 +11,7 @@ an edge when most 2-second GCC-PHAT windows (the refinement) agree with it to a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -156,11 +157,6 @@ def envelope_offsets(clips: list[int], anchors: list[int], fps: list[Fingerprint
     clips' candidates together (recording clocks' votes)."""
     if not clips or not anchors:
         return {}
-    envq_max = int(cfg.max_query_s * fps[clips[0]].rate_hz) // ENV_HOP + 1
-
-    def anchor(a: int) -> _Anchor | None:
-        env = onset_envelope(fps[a])
-        return _Anchor(env, envq_max) if env.shape[1] >= 200 else None
 
     def one(q: int) -> dict:
         q_start, envq = _query(fps[q], cfg)
@@ -170,39 +166,46 @@ def envelope_offsets(clips: list[int], anchors: list[int], fps: list[Fingerprint
                 for a in anchors if a != q and envs[a] is not None}
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        envs = dict(zip(anchors, pool.map(anchor, anchors)))
+        envs = _anchor_envelopes(anchors, fps, fps[clips[0]].rate_hz, cfg, pool)
         out: dict = {}
         for d in pool.map(one, clips):
             out.update(d)
     return out
 
 
+def _anchor_envelopes(anchors: list[int], fps: list[Fingerprint], rate_hz: int, cfg: RescueConfig,
+                      pool: ThreadPoolExecutor) -> dict[int, _Anchor | None]:
+    """Each anchor's envelope prepared for queries up to `max_query_s` (None: under 2 s of envelope)."""
+    envq_max = int(cfg.max_query_s * rate_hz) // ENV_HOP + 1  # longest query envelope
+
+    def anchor(a: int) -> _Anchor | None:
+        env = onset_envelope(fps[a])
+        return _Anchor(env, envq_max) if env.shape[1] >= 200 else None
+
+    return dict(zip(anchors, pool.map(anchor, anchors)))
+
+
 def rescue(
     lost: list[int], anchors: list[int], fps: list[Fingerprint], *, cfg: RescueConfig = RescueConfig(),
-    verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1,
+    verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1, may_pair: Callable[[int, int], bool] | None = None,
 ) -> list[PairMatch]:
-    """Verified edges between each clip in *lost* and the *anchors* (indices into *fps*).
+    """Verified edges between each clip in *lost* and the *anchors* (indices into *fps*); *may_pair(a, q)*
+    false skips an anchor for that clip before any work (two takes of one device cannot overlap).
 
     Clips are searched on *workers* threads (the FFTs, file reads and long numpy passes release the GIL);
     each clip's search is independent, so the result does not depend on the number of threads.
     """
     if not lost:
         return []
-    envq_max = int(cfg.max_query_s * fps[lost[0]].rate_hz) // ENV_HOP + 1  # longest query envelope
     used = anchors[: cfg.anchors]
-
-    def anchor(a: int) -> _Anchor | None:
-        env = onset_envelope(fps[a])
-        return _Anchor(env, envq_max) if env.shape[1] >= 200 else None
-
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        envs = dict(zip(used, pool.map(anchor, used)))
-        edges = list(pool.map(lambda q: _rescue_one(q, used, envs, fps, cfg, verify_cfg), lost))
+        envs = _anchor_envelopes(used, fps, fps[lost[0]].rate_hz, cfg, pool)
+        edges = list(pool.map(lambda q: _rescue_one(q, used, envs, fps, cfg, verify_cfg, may_pair), lost))
     return [e for e in edges if e is not None]
 
 
 def _rescue_one(q: int, anchors: list[int], envs: dict, fps: list[Fingerprint], cfg: RescueConfig,
-                vcfg: VerifyConfig) -> PairMatch | None:
+                vcfg: VerifyConfig, may_pair: Callable[[int, int], bool] | None = None) -> PairMatch | None:
     """The verified edge for lost clip *q* against the first anchor that yields one, or None.
 
     The envelope's candidate lags against one anchor are hypotheses of one pair, decided by `verify_pair`
@@ -213,7 +216,7 @@ def _rescue_one(q: int, anchors: list[int], envs: dict, fps: list[Fingerprint], 
         return None
     for a in anchors:
         anchor = envs[a]
-        if anchor is None or a == q:
+        if anchor is None or a == q or (may_pair is not None and not may_pair(a, q)):
             continue
         offsets = []  # position of q's first sample in a's time, per candidate that lights up
         for offset, z in _candidates(envq, q_start, fq.rate_hz, anchor, cfg, cfg.candidates):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -302,14 +302,15 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
 def timed_search(
     lost: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], *, cfg: RescueConfig = RescueConfig(),
     verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1, voted: dict[tuple[int, str], float] | None = None,
-    clocks: Clocks | None = None,
+    clocks: Clocks | None = None, may_pair: Callable[[int, int], bool] | None = None,
 ) -> list[PairMatch]:
     """Verified edges for *lost* (unplaced clips, and clips of groups that a bigger one may absorb) from a
     search within `timed_search_s` of where their stamps put them (`verify.search_near`): at most one edge
-    per clip, from the first partner that confirms it."""
+    per clip, from the first partner that confirms it; partners *may_pair(p, q)* rules out are not tried."""
     by_clip: dict[int, list[tuple[int, float]]] = {}
     for p, q, off in timed_hypotheses(lost, fps, sol, durations, cfg, voted, clocks):
-        by_clip.setdefault(q, []).append((p, off))
+        if may_pair is None or may_pair(p, q):
+            by_clip.setdefault(q, []).append((p, off))
 
     def one(q: int) -> PairMatch | None:
         for p, off in by_clip[q]:
