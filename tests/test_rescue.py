@@ -76,7 +76,7 @@ def test_align_passes_its_rescue_config_through(tmp_path, master, other_master, 
     other = make_clip(tmp_path, "phone/IMG_0002.wav", other_master, 20.0, 10.0, snr_db=25, seed=7)
     seen = []
 
-    def spy(lost, anchors, fps, *, cfg, verify_cfg, workers):
+    def spy(lost, anchors, fps, *, cfg, verify_cfg, workers, may_pair=None):
         seen.append(cfg)
         return []
 
