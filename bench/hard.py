@@ -45,8 +45,9 @@ SPLIT_SEED = {"tune": 1, "heldout": 101, "fresh": 201}  # fresh: held-out songs,
 SHAPES = ["set15", "chain6", "junk", "board20", "loud", "two_concerts", "short15", "festival60", "loop5"]
 QUICK = ["set15", "junk", "loop5"]
 CHECK_TOL_MS = 0.25
-RENDER_VERSION = 3  # 2: babble is a word salad of short fragments (whole sentences recurred across devices)
+RENDER_VERSION = 4  # 2: babble is a word salad of short fragments (whole sentences recurred across devices)
 # 3: the band plays live: repeats are near-identical (a few ms of wandering timing), not sample-identical
+# 4: the hall's applause is diffuse: each device hears its own draw (was one shared waveform ±30 ms per device)
 WALL_ORIGIN_S = 21 * 3600  # the concert starts at 21:00 on 2026-06-12 (file names carry wall time)
 
 # (kind, extension, codec, rates, channels, bitrates, video fps, name pattern)
@@ -307,11 +308,31 @@ def _to_rate(x: np.ndarray, rate: int) -> np.ndarray:
     return resample_poly(x, rate // g, RATE // g).astype(np.float32)
 
 
+def _hall_applause(gaps: list[tuple[float, float]], seed: int, a: int, b: int) -> np.ndarray:
+    """The hall's applause and cheering in the song gaps as one device hears it: samples [a, b) at RATE.
+
+    Thousands of clappers all around make a diffuse field: devices metres apart share its timing (claps
+    start as a song ends) but none of its waveform (a diffuse field's coherence falls as sin(kr)/kr: gone
+    above ~20 Hz at 10 m). So every device gets its own draw per gap. Render version 3 gave all devices one
+    shared waveform shifted by ±30 ms (`crowd_offset_ms`, kept in the plan but unused since): a coherent
+    source at a wrong lag that no hall has, which stage-synchronous matching then locked onto."""
+    out = np.zeros(b - a, np.float32)
+    for k, (g0, g1) in enumerate(gaps):
+        s0, s1 = max(0, int(g0 * RATE) - int(1.5 * RATE)), int(g1 * RATE) + int(0.5 * RATE)
+        lo, hi = max(s0, a), min(s1, b)
+        if hi <= lo or s1 - s0 <= RATE // 10:
+            continue
+        rng = np.random.default_rng([seed, k])
+        x = concert.applause(s1 - s0, rng, claps_per_s=float(rng.uniform(150, 400)))
+        out[lo - a : hi - a] += x[lo - s0 : hi - s0].astype(np.float32)
+    return out
+
+
 def _render_clip(job: tuple[str, dict, dict]) -> dict:
     out_dir, dev, c = job
     rng = np.random.default_rng(c["seed"])
     prog = _PROG[c["render_event"]]
-    music, crowd = prog["music"], prog["crowd"]
+    music = prog["music"]
     rate = dev["rate_hz"]
     i0, n = int(round(c["start_s"] * RATE)), int(round(c["dur_s"] * RATE))
     if dev["line"]:
@@ -322,8 +343,7 @@ def _render_clip(job: tuple[str, dict, dict]) -> dict:
     seg_m = _seg(music, i0 - P, i0 + n)
     src = seg_m.copy()
     if not dev["line"]:
-        off = int(round(dev["crowd_offset_ms"] * RATE / 1000))
-        src += np.float32(dev["crowd_gain"]) * _seg(crowd, i0 - P - off, i0 + n - off)
+        src += np.float32(dev["crowd_gain"]) * _hall_applause(prog["gaps"], dev["seed"], i0 - P, i0 + n)
     mic = oaconvolve(src, h)[P : P + n].astype(np.float32) if P else src
     clean = oaconvolve(seg_m, h)[P : P + n].astype(np.float32) if P else seg_m  # stage music at the mic
     mic, clean = _to_rate(mic, rate), _to_rate(clean, rate)
