@@ -121,6 +121,8 @@ class RescueConfig:
     vote_min_clips: int = 3  # ...and clips that must agree on it (chance in a 400-s take: ~0.6 per window)
     timed_stack_z: float = 8.5  # the windows summed over the clock's ±range: chance reaches ~5.5 (max 7.5 in
     # 111 wrong priors on the hard tune split); a repeat 12 s away reached 9.7, hence `stack_second` as well
+    timed_checked: tuple[float, int, float] = (5.5, 8, 0.75)  # ...or from z 5.5 when the normal check then
+    # confirms ≥ 8 windows and ≥ 75 % of those tried (1 in 1200 random wrong priors on tune: a repeat)
 
 
 # Speeds ±5 % in 1 % steps: hashes survive about ±0.5 % of speed error. `--speed-search` tries them all;

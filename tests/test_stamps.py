@@ -82,6 +82,38 @@ def test_a_clip_nothing_else_finds_is_placed_near_its_clock_and_only_there(tmp_p
     assert all(c.group is None for c in run([cam, wrong]).clips)
 
 
+@pytest.mark.slow
+def test_a_phones_utc_tag_is_tried_in_every_zone_before_any_device_shows_it(tmp_path, master):
+    """An iPhone clip whose only clock is its UTC ``creation_time`` tag, beside two phones whose names keep
+    local time (UTC+2; placed together by their names), and no device that shows the zone: each quarter-hour
+    zone that puts the clip beside the named clips is searched narrowly (hashes and envelope rescue off).
+    Placed to 1 ms; a tag 7.5 min off every zone (a hand-set clock), or no tag at all, leaves it unplaced."""
+    import syncfp
+    from bench import encode
+    from conftest import cut
+
+    off = MatchConfig(min_support=10**9)
+    cam = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
+    other = make_clip(tmp_path, "t/VID_20260612_210010.mp4", master, 15.0, 40.0, eq="phone", snr_db=15, seed=4)
+    audio = cut(master, 36.2, 20.0, eq="phone", snr_db=3, reverb_s=0.8, ppm=40, seed=2)
+
+    def phone(name: str, tag: str | None) -> str:
+        path = os.path.join(tmp_path, "t", name)
+        encode.write(path, audio, rate_hz=48000, metadata={"creation_time": tag} if tag else None)
+        return path
+
+    def run(path: str):
+        return syncfp.align([cam, other, path], match=off, rescue_cfg=RescueConfig(anchors=0), cache=False,
+                            workers=1).clips
+
+    a, o, b = run(phone("IMG_0231.mp4", "2026-06-12T19:00:31.000000Z"))  # 21:00:31 local
+    assert a.group == o.group == b.group is not None
+    assert abs((b.offset_s - a.offset_s) - 31.2) < 0.001 and abs((o.offset_s - a.offset_s) - 10.0) < 0.001
+    for name, tag in (("IMG_0232.mp4", "2026-06-12T19:08:01.000000Z"), ("IMG_0233.mp4", None)):
+        a, o, b = run(phone(name, tag))
+        assert a.group == o.group is not None and b.group is None
+
+
 def _fp(path: str, dur: float, tag: str | None) -> Fingerprint:
     empty = Hashes(hash=np.zeros(0, np.uint32), frame=np.zeros(0, np.int32), n_frames=0)
     return Fingerprint(path=path, info=_info(tag), hashes=empty, duration_s=dur, pcm_path="", rate_hz=8000,

@@ -34,6 +34,7 @@ _NAME = re.compile(
 )
 
 
+ZONES = tuple(900.0 * k for k in range(-48, 57))  # UTC-12:00 .. UTC+14:00, in quarter hours
 _TAKE = re.compile(r"^(.*\D)(\d{3,5})$")  # a camera's or phone's take counter: IMG_2477, C0012, New Recording 346
 
 
@@ -251,12 +252,14 @@ def timed_hypotheses(
                 add(a, st.t - reading, float(sol.k[a]) if sol.group[a] >= 0 else 1.0)
         for g in into:
             origin = origins.get((g, "device:" + devices[q]), origins.get((g, "source:" + st.source)))
-            if origin is None and st.source == "tag" and zone is not None and (g, "source:name") in origins:
-                origin = origins[(g, "source:name")] + zone  # a phone's UTC tag read as network time
-            if origin is None:
-                continue
-            for p in np.flatnonzero(sol.group == g):
-                add(int(p), st.t - origin - float(sol.position_s[p]), float(sol.k[p]))
+            readings = () if origin is None else (origin,)
+            if origin is None and st.source == "tag" and (g, "source:name") in origins:
+                # a phone's UTC tag read as network time: in the zone some device showed, or, before any
+                # did, in every zone (whole quarter hours) that puts the clip beside this group's clips
+                readings = tuple(origins[(g, "source:name")] + z for z in ((zone,) if zone is not None else ZONES))
+            for reading in readings:
+                for p in np.flatnonzero(sol.group == g):
+                    add(int(p), st.t - reading - float(sol.position_s[p]), float(sol.k[p]))
         for placed, ov, p, off in sorted(cands.values(), reverse=True)[: cfg.timed_partners]:
             out.append((p, q, off))
     return out
@@ -317,7 +320,8 @@ def timed_search(
             a, b = (p, q) if p < q else (q, p)
             h = PairMatch(a=a, b=b, offset_s=off if a == p else -off, rate=1.0, support=0, z=0.0, ratio=1.0,
                           trusted=False)
-            ev = search_near(h, fps[a], fps[b], verify_cfg, cfg.timed_search_s, cfg.timed_stack_z)
+            ev = search_near(h, fps[a], fps[b], verify_cfg, cfg.timed_search_s, cfg.timed_stack_z,
+                             cfg.timed_checked)
             if ev is not None:
                 return replace(ev.edge, support=4 * ev.edge.windows, ratio=2.0)
         return None

@@ -277,7 +277,7 @@ def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Veri
 
 
 def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig, search_s: float,
-                stack_z: float | None = None) -> Evidence | None:
+                stack_z: float | None = None, checked: tuple[float, int, float] | None = None) -> Evidence | None:
     """The line within ±*search_s* of hypothesis *h* that the windows agree on, confirmed by the normal
     check (`check_hypothesis`), or None: no line, a failed check, or a second line as well supported
     within the range (a loop or a repeat closer than the prior can tell apart).
@@ -285,16 +285,20 @@ def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfi
     For a prior that already narrows an offset to seconds (a recording's clock), where no fingerprint line
     exists: at this width the ≥ 3 windows agreeing to `agree_s` stay as rare by chance as in the normal
     check, while a far phone's windows, each too weak to stand out of a whole recording, do. Unlike the
-    re-centring, the windows keep the normal span: a short clip would lose seconds of them to the range."""
+    re-centring, the windows keep the normal span: a short clip would lose seconds of them to the range.
+
+    *checked* = (z, windows, share): a summed line from *z* up (below *stack_z*) stands when the normal
+    check then confirms at least *windows* windows and *share* of those it tried (each window's own peak at
+    the line: a loud room's windows, each too weak to stand out of ±2.5 s, still do, where chance does not)."""
     if fb.duration_s < fa.duration_s:  # windows on the shorter clip, as `verify_pair` lays them
-        ev = search_near(_flip(h), fb, fa, cfg, search_s, stack_z)
+        ev = search_near(_flip(h), fb, fa, cfg, search_s, stack_z, checked)
         return None if ev is None else replace(ev, edge=_flip(ev.edge))
     stride = _stride([h], fa.duration_s, fb.duration_s, cfg)
     wins = _wide_windows(h, fa, fb, cfg, stride, search_s, cfg)
     if wins is None:
         return None
     keep, alpha, beta, _ = _consensus(wins.ta, wins.tb, wins.z, cfg)
-    pool = None
+    pool, z = None, np.inf
     if keep.sum() >= cfg.min_windows:
         rest = ~keep
         other = _consensus(wins.ta[rest], wins.tb[rest], wins.z[rest], cfg)[0]
@@ -305,10 +309,14 @@ def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfi
         if stack_z is None or len(wins.geoms) < cfg.min_windows:
             return None
         pool = _pooled(h, wins, fa.rate_hz, cfg, search_s)
-        if (moved := _stacked_wide(h, wins, fa.rate_hz, cfg, pool, stack_z)) is None:
+        floor = stack_z if checked is None else min(stack_z, checked[0])
+        if (found := _stacked_wide(h, wins, fa.rate_hz, cfg, pool, floor)) is None:
             return None
+        moved, z = found
     ev = check_hypothesis(moved, fa, fb, cfg, stride=stride)
     if not ev.ok:
+        return None
+    if z < stack_z and not (checked and ev.confirmed >= max(checked[1], checked[2] * len(ev.tried))):
         return None
     pool = pool or _pooled(h, wins, fa.rate_hz, cfg, search_s)
     return None if _wide_rival(h, ev.edge, wins, fa.rate_hz, cfg, pool) else ev
@@ -363,9 +371,9 @@ def _pooled(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search_s
 
 
 def _stacked_wide(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, pool: tuple,
-                  stack_z: float) -> PairMatch | None:
+                  stack_z: float) -> tuple[PairMatch, float] | None:
     """The line the windows' curves, summed, agree on within ±*search_s* of *h*, where no three windows do
-    alone (each far phone window too weak to stand out of seconds of lags), or None.
+    alone (each far phone window too weak to stand out of seconds of lags), and its stacked z; or None.
 
     As `_stacked`, on curves max-pooled to 1-ms bins (`_pooled`), so a search 40 times wider costs about as
     much; the peak must reach *stack_z* (calibrated for this width), and no other lag may come near it
@@ -382,7 +390,7 @@ def _stacked_wide(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, po
     tb_line = np.array([g[1] for g in wins.geoms]) + st * (idx / rate + np.array([g[3] for g in wins.geoms]))
     beta, alpha = np.polyfit(wins.ta, tb_line, 1) if np.ptp(wins.ta) > 0 else (
         h.rate, float(tb_line[0] - h.rate * wins.ta[0]))
-    return replace(h, offset_s=float(-alpha / beta), rate=float(beta))
+    return replace(h, offset_s=float(-alpha / beta), rate=float(beta)), peak / np.sqrt(w)
 
 
 def _wide_rival(h: PairMatch, line: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, pool: tuple) -> bool:
