@@ -123,6 +123,7 @@ class RescueConfig:
     # 111 wrong priors on the hard tune split); a repeat 12 s away reached 9.7, hence `stack_second` as well
     timed_checked: tuple[float, int, float] = (5.5, 8, 0.75)  # ...or from z 5.5 when the normal check then
     # confirms ≥ 8 windows and ≥ 75 % of those tried (1 in 1200 random wrong priors on tune: a repeat)
+    timed_windows: int = 24  # windows of the clock search (twice `VerifyConfig.max_windows`): their sum gains √n
 
 
 # Speeds ±5 % in 1 % steps: hashes survive about ±0.5 % of speed error. `--speed-search` tries them all;

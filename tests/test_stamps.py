@@ -138,9 +138,10 @@ def test_a_weak_edge_between_two_takes_of_one_camera_that_their_clock_denies_is_
 
 @pytest.mark.slow
 def test_windows_too_weak_alone_are_summed_over_the_clocks_range(tmp_path, master):
-    """A phone at -18 dB SNR in a 2.5-s reverb: no three GCC-PHAT windows agree anywhere in the clock's
-    ±2.5 s, but their curves summed along one line stand far above chance there (hashes and envelope
-    rescue off, as above). Placed to 1 ms; with the summed search switched off, left unplaced."""
+    """A phone at -18 dB SNR in a 2.5-s reverb: of the normal check's 12 GCC-PHAT windows no three agree
+    anywhere in the clock's ±2.5 s, but their curves summed along one line stand far above chance there
+    (hashes and envelope rescue off, as above). Placed to 1 ms; with the summed search switched off and 12
+    windows, left unplaced."""
     import syncfp
 
     off = MatchConfig(min_support=10**9)
@@ -148,13 +149,14 @@ def test_windows_too_weak_alone_are_summed_over_the_clocks_range(tmp_path, maste
     phone = make_clip(tmp_path, "t/VID_20260612_210031.mp4", master, 36.2, 20.0, eq="phone", snr_db=-18,
                       reverb_s=2.5, ppm=40, seed=3)
 
-    def run(stack_z: float):
-        cfg = RescueConfig(anchors=0, timed_stack_z=stack_z)
+    def run(**summed):
+        cfg = RescueConfig(anchors=0, **summed)
         return syncfp.align([cam, phone], match=off, rescue_cfg=cfg, cache=False, workers=1).clips
 
-    a, b = run(RescueConfig().timed_stack_z)
+    a, b = run()
     assert a.group == b.group is not None and abs((b.offset_s - a.offset_s) - 31.2) < 0.001
-    assert all(c.group is None for c in run(float("inf")))
+    inf = float("inf")
+    assert all(c.group is None for c in run(timed_stack_z=inf, timed_checked=(inf, 0, 0.0), timed_windows=12))
 
 
 @pytest.mark.slow

@@ -320,8 +320,7 @@ def timed_search(
             a, b = (p, q) if p < q else (q, p)
             h = PairMatch(a=a, b=b, offset_s=off if a == p else -off, rate=1.0, support=0, z=0.0, ratio=1.0,
                           trusted=False)
-            ev = search_near(h, fps[a], fps[b], verify_cfg, cfg.timed_search_s, cfg.timed_stack_z,
-                             cfg.timed_checked)
+            ev = search_near(h, fps[a], fps[b], verify_cfg, cfg)
             if ev is not None:
                 return replace(ev.edge, support=4 * ev.edge.windows, ratio=2.0)
         return None

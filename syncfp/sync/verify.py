@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..audio.extract import read_window
-from ..config import VerifyConfig
+from ..config import RescueConfig, VerifyConfig
 from ..engine.refine import gcc_phat_z
 from ..types import Fingerprint, PairMatch
 
@@ -276,10 +276,10 @@ def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Veri
     return again if again.ok else ev
 
 
-def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig, search_s: float,
-                stack_z: float | None = None, checked: tuple[float, int, float] | None = None) -> Evidence | None:
-    """The line within ±*search_s* of hypothesis *h* that the windows agree on, confirmed by the normal
-    check (`check_hypothesis`), or None: no line, a failed check, or a second line as well supported
+def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig,
+                near: RescueConfig) -> Evidence | None:
+    """The line within ±`near.timed_search_s` of hypothesis *h* that the windows agree on, confirmed by the
+    normal check (`check_hypothesis`), or None: no line, a failed check, or a second line as well supported
     within the range (a loop or a repeat closer than the prior can tell apart).
 
     For a prior that already narrows an offset to seconds (a recording's clock), where no fingerprint line
@@ -287,14 +287,17 @@ def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfi
     check, while a far phone's windows, each too weak to stand out of a whole recording, do. Unlike the
     re-centring, the windows keep the normal span: a short clip would lose seconds of them to the range.
 
-    *checked* = (z, windows, share): a summed line from *z* up (below *stack_z*) stands when the normal
-    check then confirms at least *windows* windows and *share* of those it tried (each window's own peak at
-    the line: a loud room's windows, each too weak to stand out of ±2.5 s, still do, where chance does not)."""
+    Its windows are `near.timed_windows` (twice the normal check's): a loud room's windows are each too
+    weak to stand out of ±2.5 s, and their sum gains √windows. A summed line stands from `timed_stack_z`,
+    or from `timed_checked` = (z, windows, share) when the normal check then confirms at least that many
+    windows and that share of those it tried (chance does neither)."""
     if fb.duration_s < fa.duration_s:  # windows on the shorter clip, as `verify_pair` lays them
-        ev = search_near(_flip(h), fb, fa, cfg, search_s, stack_z, checked)
+        ev = search_near(_flip(h), fb, fa, cfg, near)
         return None if ev is None else replace(ev, edge=_flip(ev.edge))
+    search_s, stack_z, checked = near.timed_search_s, near.timed_stack_z, near.timed_checked
     stride = _stride([h], fa.duration_s, fb.duration_s, cfg)
-    wins = _wide_windows(h, fa, fb, cfg, stride, search_s, cfg)
+    dense = replace(cfg, max_windows=near.timed_windows)
+    wins = _wide_windows(h, fa, fb, cfg, _stride([h], fa.duration_s, fb.duration_s, dense), search_s, dense)
     if wins is None:
         return None
     keep, alpha, beta, _ = _consensus(wins.ta, wins.tb, wins.z, cfg)
@@ -306,17 +309,17 @@ def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfi
             return None
         moved = replace(h, offset_s=float(-alpha / beta), rate=float(beta))
     else:
-        if stack_z is None or len(wins.geoms) < cfg.min_windows:
+        if len(wins.geoms) < cfg.min_windows:
             return None
         pool = _pooled(h, wins, fa.rate_hz, cfg, search_s)
-        floor = stack_z if checked is None else min(stack_z, checked[0])
+        floor = min(stack_z, checked[0])
         if (found := _stacked_wide(h, wins, fa.rate_hz, cfg, pool, floor)) is None:
             return None
         moved, z = found
     ev = check_hypothesis(moved, fa, fb, cfg, stride=stride)
     if not ev.ok:
         return None
-    if z < stack_z and not (checked and ev.confirmed >= max(checked[1], checked[2] * len(ev.tried))):
+    if z < stack_z and ev.confirmed < max(checked[1], checked[2] * len(ev.tried)):
         return None
     pool = pool or _pooled(h, wins, fa.rate_hz, cfg, search_s)
     return None if _wide_rival(h, ev.edge, wins, fa.rate_hz, cfg, pool) else ev
