@@ -213,6 +213,7 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
         sol = solve(len(gfps), edges, durations, solve_cfg)
     unplaced = [j for j in range(len(gfps)) if sol.group[j] < 0]
     voted = voted_origins(unplaced, anchors, gfps, rcfg, workers, clocks) if unplaced else {}
+    failed: set[tuple[int, int, float]] = set()  # searches that found nothing are not repeated next round
     for r in range(rcfg.timed_rounds):
         sizes = group_sizes(sol)
         top = max(sizes.values(), default=0)
@@ -221,7 +222,7 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
             break
         progress("clocks", r, rcfg.timed_rounds)
         found = timed_search(movable, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers,
-                             voted=voted, clocks=clocks, may_pair=_may_pair(gfps))
+                             voted=voted, clocks=clocks, may_pair=_may_pair(gfps), failed=failed)
         if not found:
             break
         edges += found

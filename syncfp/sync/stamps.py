@@ -306,13 +306,18 @@ def timed_search(
     lost: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], *, cfg: RescueConfig = RescueConfig(),
     verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1, voted: dict[tuple[int, str], float] | None = None,
     clocks: Clocks | None = None, may_pair: Callable[[int, int], bool] | None = None,
+    failed: set[tuple[int, int, float]] | None = None,
 ) -> list[PairMatch]:
     """Verified edges for *lost* (unplaced clips, and clips of groups that a bigger one may absorb) from a
     search within `timed_search_s` of where their stamps put them (`verify.search_near`): at most one edge
-    per clip, from the first partner that confirms it; partners *may_pair(p, q)* rules out are not tried."""
+    per clip, from the first partner that confirms it; partners *may_pair(p, q)* rules out are not tried.
+
+    *failed* holds (partner, clip, prior to the ms) of searches that found nothing; they are added to it
+    and not searched again (a clip not placed in one round meets mostly the same priors in the next)."""
+    failed = set() if failed is None else failed
     by_clip: dict[int, list[tuple[int, float]]] = {}
     for p, q, off in timed_hypotheses(lost, fps, sol, durations, cfg, voted, clocks):
-        if may_pair is None or may_pair(p, q):
+        if (may_pair is None or may_pair(p, q)) and (p, q, round(off, 3)) not in failed:
             by_clip.setdefault(q, []).append((p, off))
 
     def one(q: int) -> PairMatch | None:
@@ -323,6 +328,7 @@ def timed_search(
             ev = search_near(h, fps[a], fps[b], verify_cfg, cfg)
             if ev is not None:
                 return replace(ev.edge, support=4 * ev.edge.windows, ratio=2.0)
+            failed.add((p, q, round(off, 3)))
         return None
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
