@@ -24,7 +24,7 @@ import syncfp  # noqa: E402
 from bench import metrics  # noqa: E402
 from syncfp.config import FingerprintConfig, MatchConfig, RescueConfig, SolveConfig, VerifyConfig  # noqa: E402
 
-KEYS = ("placeable", "within_1ms", "within_5ms", "misplaced", "split", "missed", "false_placements")
+KEYS = ("placeable", "within_1ms", "within_5ms", "misplaced", "split", "missed", "false_placements", "drift_err_ppm_max")
 
 
 def main() -> int:
@@ -42,6 +42,7 @@ def main() -> int:
         section, field = key.split(".", 1)
         cfgs[section] = dataclasses.replace(cfgs[section], **{field: json.loads(value)})
     total: Counter = Counter()
+    drift = 0.0
     for name in a.scenarios.split(","):
         media = os.path.join(a.root, name, "media")
         with open(os.path.join(media, "truth.json")) as f:
@@ -60,8 +61,9 @@ def main() -> int:
         if a.v:
             for fl in s["failures"]:
                 print("    ", fl)
-        total.update({k: s[k] for k in KEYS})
-    print("TOTAL", dict(total))
+        total.update({k: s[k] for k in KEYS if k != "drift_err_ppm_max"})
+        drift = max(drift, s["drift_err_ppm_max"] or 0.0)
+    print("TOTAL", dict(total), f"drift error max {drift:.1f} ppm")
     return 0
 
 
