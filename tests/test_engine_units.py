@@ -155,6 +155,24 @@ def test_solve_rates_put_reference_clock_at_one():
     assert (1 / sol.k[0] - 1) * 1e6 == pytest.approx(-100.0, abs=1e-6)
 
 
+def test_a_clips_stated_error_includes_its_rate_error_carried_to_its_first_sample():
+    """Clip 0 (200 s) is joined to the reference where it overlaps, 140 s after its first sample; its
+    rate is known to 10 ppm, so its first sample is known to about 1.4 ms, not to the 0.04 ms the
+    windows' spread gives. A clip joined near its own start, or with a well-measured rate, keeps its
+    small error; a rate no edge measured counts as known to 100 ppm."""
+    from dataclasses import replace
+
+    def joined(offset: float, rate_error: float) -> float:
+        e = replace(_edge(1, 0, offset), error_s=4e-5, rate_error=rate_error, refined=True)
+        return float(solve(2, [e], [200.0, 400.0]).position_std_s[0])
+
+    # clip 0 starts 80 s before the reference: they overlap over its 80-200 s, middle 140 s after its start
+    assert joined(-80.0, 10e-6) == pytest.approx(np.hypot(4e-5, 10e-6 * 140.0), rel=0.05)
+    assert joined(390.0, 10e-6) < 1e-4  # overlap over its first 10 s: its middle 5 s after the start
+    assert joined(-80.0, 1e-7) < 1e-4  # a rate measured to 0.1 ppm
+    assert joined(-80.0, 1e-3) == pytest.approx(np.hypot(4e-5, 1e-4 * 140.0), rel=0.05)  # unmeasured
+
+
 def test_fit_line_finds_drifting_line():
     rng = np.random.default_rng(1)
     seg_frames = 312
