@@ -289,7 +289,7 @@ def _no_self_overlap(doc: dict) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- render
-_PROG: dict[int, dict] = {}  # render event → {"music", "crowd", "gaps"}; set before the pool forks
+_PROG: dict[int, dict] = {}  # render event → {"music", "gaps"}; set before the pool forks
 _POOL: list[np.ndarray] = []
 
 
@@ -435,8 +435,8 @@ def _programmes(doc: dict) -> dict:
     songs = {}
     for e, ev in enumerate(doc["events"]):
         band = Band(ev["package"], doc["split"])
-        music, crowd, s, gaps = concert.concert_programme(band, ev["order"], ev["duration_s"] + 2, ev["seed"])
-        _PROG[e] = {"music": music, "crowd": crowd, "gaps": gaps}
+        music, _, s, gaps = concert.concert_programme(band, ev["order"], ev["duration_s"] + 2, ev["seed"])
+        _PROG[e] = {"music": music, "gaps": gaps}  # its shared applause track is unused since render v4
         songs[e] = {"package": ev["package"], "music": "synthetic (package missing)" if band.synthetic else "real",
                     "songs": s, "gaps": gaps}
     return songs

@@ -121,8 +121,10 @@ class RescueConfig:
     vote_min_clips: int = 3  # ...and clips that must agree on it (chance in a 400-s take: ~0.6 per window)
     timed_stack_z: float = 8.5  # the windows summed over the clock's ±range: chance reaches ~5.5 (max 7.5 in
     # 111 wrong priors on the hard tune split); a repeat 12 s away reached 9.7, hence `stack_second` as well
-    timed_checked: tuple[float, int, float] = (5.5, 8, 0.75)  # ...or from z 5.5 when the normal check then
-    # confirms ≥ 8 windows and ≥ 75 % of those tried (1 in 1200 random wrong priors on tune: a repeat)
+    timed_checked_z: float = 5.5  # ...or from this z when the normal check then confirms at least
+    timed_checked_windows: int = 8  # this many windows and
+    timed_checked_share: float = 0.75  # this share of those it tried (1 more line in 1200 random wrong priors
+    # on tune than `timed_stack_z` alone: a repeat of the same event's music)
     timed_windows: int = 24  # windows of the clock search (twice `VerifyConfig.max_windows`): their sum gains √n
 
 

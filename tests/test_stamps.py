@@ -156,7 +156,7 @@ def test_windows_too_weak_alone_are_summed_over_the_clocks_range(tmp_path, maste
     a, b = run()
     assert a.group == b.group is not None and abs((b.offset_s - a.offset_s) - 31.2) < 0.001
     inf = float("inf")
-    assert all(c.group is None for c in run(timed_stack_z=inf, timed_checked=(inf, 0, 0.0), timed_windows=12))
+    assert all(c.group is None for c in run(timed_stack_z=inf, timed_checked_z=inf, timed_windows=12))
 
 
 @pytest.mark.slow

@@ -281,16 +281,17 @@ def _solve_component(nodes: list[int], ref: int, edges: list[PairMatch], duratio
     wr = 1.0 / np.array([max(e.rate_error, 1e-7) for e in edges]) ** 2
     logk, logk_std = _lstsq(nodes, ref, edges, -np.log([e.rate for e in edges]), wr)
     k = {v: float(np.exp(lk)) for v, lk in logk.items()}
-    meas = np.array([_predicted_gap(e, k[e.a], k[e.b], _mid(e, durations_s)) for e in edges])
+    mids = [_mid(e, durations_s) for e in edges]
+    meas = np.array([_predicted_gap(e, k[e.a], k[e.b], m) for e, m in zip(edges, mids)])
     x, std = _lstsq(nodes, ref, edges, meas, w)
-    return k, x, _with_rate_error(std, logk_std, edges, w, durations_s), logk_std
+    return k, x, _with_rate_error(std, logk_std, edges, w, mids), logk_std
 
 
 RATE_PRIOR = 1e-4  # a consumer clock's rate is known to about this much (±100 ppm) before any edge measures it
 
 
 def _with_rate_error(std: dict, logk_std: dict, edges: list[PairMatch], w: np.ndarray,
-                     durations_s: list[float]) -> dict:
+                     mids: list[float]) -> dict:
     """Positions' standard errors with the clock-rate part added: each edge fixes a clip at its overlap's
     middle, t seconds (the clip's own time, weighted over its edges) after the clip's first sample, where
     positions are stated; an error δ in the clip's rate moves that first sample by δ·t, which the position
@@ -298,14 +299,14 @@ def _with_rate_error(std: dict, logk_std: dict, edges: list[PairMatch], w: np.nd
     joined 140 s from its start by an edge whose rate is 12 ppm off was 1.65 ms off with 0.04 ms stated."""
     t_sum: dict[int, float] = {}
     w_sum: dict[int, float] = {}
-    for e, wi in zip(edges, w):
-        m = _mid(e, durations_s)  # a's clip time
+    for e, wi, m in zip(edges, w, mids):  # m: the overlap's middle in a's clip time (`_mid`)
         for v, t in ((e.a, m), (e.b, (m - e.offset_s) * e.rate)):
             t_sum[v] = t_sum.get(v, 0.0) + wi * abs(t)
             w_sum[v] = w_sum.get(v, 0.0) + wi
     out = {}
     for v, s in std.items():
-        ks = min(logk_std.get(v, 0.0), RATE_PRIOR) if np.isfinite(logk_std.get(v, 0.0)) else RATE_PRIOR
+        ks = logk_std.get(v, 0.0)
+        ks = min(ks, RATE_PRIOR) if np.isfinite(ks) else RATE_PRIOR
         t = t_sum[v] / w_sum[v] if w_sum.get(v) else 0.0
         out[v] = float(np.hypot(s, ks * t))
     return out

@@ -252,13 +252,18 @@ def timed_hypotheses(
                 add(a, st.t - reading, float(sol.k[a]) if sol.group[a] >= 0 else 1.0)
         for g in into:
             origin = origins.get((g, "device:" + devices[q]), origins.get((g, "source:" + st.source)))
+            members = np.flatnonzero(sol.group == g)
             readings = () if origin is None else (origin,)
             if origin is None and st.source == "tag" and (g, "source:name") in origins:
                 # a phone's UTC tag read as network time: in the zone some device showed, or, before any
-                # did, in every zone (whole quarter hours) that puts the clip beside this group's clips
-                readings = tuple(origins[(g, "source:name")] + z for z in ((zone,) if zone is not None else ZONES))
+                # did, in every zone (whole quarter hours) that puts the clip within this group's span
+                z = np.array((zone,) if zone is not None else ZONES)
+                pos = st.t - origins[(g, "source:name")] - z  # the clip's place on the group's timeline
+                lo = float(sol.position_s[members].min()) - durations[q] - 1.0
+                hi = float((sol.position_s[members] + sol.k[members] * np.asarray(durations)[members]).max()) + 1.0
+                readings = tuple(float(r) for r in origins[(g, "source:name")] + z[(pos > lo) & (pos < hi)])
             for reading in readings:
-                for p in np.flatnonzero(sol.group == g):
+                for p in members:
                     add(int(p), st.t - reading - float(sol.position_s[p]), float(sol.k[p]))
         for placed, ov, p, off in sorted(cands.values(), reverse=True)[: cfg.timed_partners]:
             out.append((p, q, off))

@@ -289,12 +289,12 @@ def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfi
 
     Its windows are `near.timed_windows` (twice the normal check's): a loud room's windows are each too
     weak to stand out of ±2.5 s, and their sum gains √windows. A summed line stands from `timed_stack_z`,
-    or from `timed_checked` = (z, windows, share) when the normal check then confirms at least that many
-    windows and that share of those it tried (chance does neither)."""
+    or from `timed_checked_z` when the normal check then confirms at least `timed_checked_windows` windows
+    and `timed_checked_share` of those it tried (chance does neither)."""
     if fb.duration_s < fa.duration_s:  # windows on the shorter clip, as `verify_pair` lays them
         ev = search_near(_flip(h), fb, fa, cfg, near)
         return None if ev is None else replace(ev, edge=_flip(ev.edge))
-    search_s, stack_z, checked = near.timed_search_s, near.timed_stack_z, near.timed_checked
+    search_s, stack_z = near.timed_search_s, near.timed_stack_z
     stride = _stride([h], fa.duration_s, fb.duration_s, cfg)
     dense = replace(cfg, max_windows=near.timed_windows)
     wins = _wide_windows(h, fa, fb, cfg, _stride([h], fa.duration_s, fb.duration_s, dense), search_s, dense)
@@ -312,14 +312,14 @@ def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfi
         if len(wins.geoms) < cfg.min_windows:
             return None
         pool = _pooled(h, wins, fa.rate_hz, cfg, search_s)
-        floor = min(stack_z, checked[0])
+        floor = min(stack_z, near.timed_checked_z)
         if (found := _stacked_wide(h, wins, fa.rate_hz, cfg, pool, floor)) is None:
             return None
         moved, z = found
     ev = check_hypothesis(moved, fa, fb, cfg, stride=stride)
     if not ev.ok:
         return None
-    if z < stack_z and ev.confirmed < max(checked[1], checked[2] * len(ev.tried)):
+    if z < stack_z and ev.confirmed < max(near.timed_checked_windows, near.timed_checked_share * len(ev.tried)):
         return None
     pool = pool or _pooled(h, wins, fa.rate_hz, cfg, search_s)
     return None if _wide_rival(h, ev.edge, wins, fa.rate_hz, cfg, pool) else ev
