@@ -142,6 +142,10 @@ class IdentifyConfig:
     max_bucket_factor: float = 8.0  # skip hashes with more postings than this × the mean (or 32): the few
     # most frequent hashes (silence, hum) hold many postings and say little
     min_score: int = 7  # aligned hits a match needs (chance alone rarely reaches this; see docs/library.md)
+    noise_tracks: int = 8  # a query's chance level: the mean score of this many next-best tracks
+    noise_floor: float = 2.0  # … at least noise_floor + noise_per_hash × the look's hashes (all its shifts')
+    noise_per_hash: float = 0.0005
+    confidence_mid: float = 4.5  # z (score over the chance level, in Poisson sd) at confidence 0.5
     min_confidence: float = 0.5  # matches below this are not reported
     top: int = 5
     speeds: tuple[float, ...] = (1.0,)  # playback speeds to try (1.03 = played 3 % fast); see SPEED_SEARCH
@@ -158,6 +162,7 @@ class IdentifyConfig:
     dense_density: float = 3.0  # when nothing is found, the query is looked up once more this densely
     # (speech harmonics win a sparse query's peaks); 1.0 turns it off
     dense_shifts: int = 3  # shifts of that second look (each costs a whole lookup)
+    dense_fan_out: int = 6  # targets per anchor in that second look
     noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their
     # bin's level in the query (its noise floor) as well; None: rank them as the library does
     sure_confidence: float = 0.999  # a match this sure after `sure_after` shifts at the unchanged speed

@@ -171,17 +171,31 @@ def _smooth(u: np.ndarray, c: np.ndarray) -> np.ndarray:
     return smooth
 
 
-def confidence(score: np.ndarray | int, runner_up: np.ndarray | int, n_hashes: int) -> np.ndarray:
-    """Probability that a match is right, from its score, the best other track's score and the query size.
+def confidence(score: np.ndarray | int, others: np.ndarray | list[int] | tuple[int, ...], n_hashes: int,
+               cfg: IdentifyConfig = IdentifyConfig()) -> np.ndarray:
+    """Probability that a match is right, from its score, the scores of the other leading tracks of the
+    same look and the look's number of hashes.
 
-    A logistic model of (score - runner-up) over the noise level of wrong tracks, its midpoint (z = 3)
-    fitted on the benchmark's positive and negative queries (docs/library.md, 'Matching and confidence').
+    The look's chance level is the mean of its next `noise_tracks` tracks' scores (missing ones count 0),
+    at least `noise_floor` + `noise_per_hash` × hashes (a library of a few tracks has no others); z is the score's distance above it in Poisson standard deviations, and the
+    confidence a logistic of z around `confidence_mid`, fitted on unknown songs (docs/library.md). One
+    runner-up alone was a noisy estimate of that level (one lucky wrong track set it), and a floor that grew
+    as fast as the old one (0.002 a hash, all looks') sank the denser second look's answers under speech.
     """
     s = np.asarray(score, np.float64)
-    r = np.asarray(runner_up, np.float64)
-    noise = np.maximum(r, 2.0 + 0.002 * n_hashes)
+    o = np.zeros(cfg.noise_tracks)
+    k = min(len(others), cfg.noise_tracks)
+    o[:k] = np.asarray(others, np.float64)[:k]
+    noise = max(float(o.mean()) if o.size else 0.0, cfg.noise_floor + cfg.noise_per_hash * n_hashes)
     z = (s - noise) / np.sqrt(noise + 1.0)
-    return 1.0 / (1.0 + np.exp(-np.clip(z - 3.0, -50.0, 50.0)))
+    return 1.0 / (1.0 + np.exp(-np.clip(z - cfg.confidence_mid, -50.0, 50.0)))
+
+
+def _segment_confidence(score: int, n_hits: int) -> float:
+    """A setlist segment's confidence: its score over a floor that grows with the hits it was chosen from
+    (a segment has no competing tracks to set a chance level)."""
+    noise = 2.0 + 0.002 * n_hits
+    return float(1.0 / (1.0 + np.exp(-np.clip((score - noise) / np.sqrt(noise + 1.0) - 3.0, -50.0, 50.0))))
 
 
 def _n_distinct(x: np.ndarray) -> int:
@@ -228,16 +242,21 @@ def _candidates(
     return out
 
 
-def _rated(ranked: list[Match], cfg: IdentifyConfig, n_hashes: int) -> list[Match]:
-    """The first `cfg.top` of *ranked* (best first) with their confidence, those under the thresholds
-    dropped. The best is judged against the second, the others against the best."""
-    out = []
-    for rank, m in enumerate(ranked[: cfg.top]):
-        runner = ranked[1].score if rank == 0 and len(ranked) > 1 else (ranked[0].score if rank > 0 else 0)
-        conf = float(confidence(m.score, runner, n_hashes))
-        if m.score >= cfg.min_score and conf >= cfg.min_confidence:
-            out.append(replace(m, confidence=conf))
-    return out
+def _rate_look(cands: list[Match], n_hashes: int, cfg: IdentifyConfig, found: dict[int, Match]) -> None:
+    """Rate one look's leading tracks (best first) against each other and keep, per track, the most
+    confident match of any look in *found*. A look is rated on its own: its chance level is its own."""
+    scores = [m.score for m in cands]
+    for rank, m in enumerate(cands[: max(cfg.top, 1)]):
+        m = replace(m, confidence=float(confidence(m.score, scores[:rank] + scores[rank + 1 :], n_hashes, cfg)))
+        old = found.get(m.track_index)
+        if old is None or (m.confidence, m.score) > (old.confidence, old.score):
+            found[m.track_index] = m
+
+
+def _rated(found: dict[int, Match], cfg: IdentifyConfig) -> list[Match]:
+    """The `cfg.top` most confident matches found, those under the thresholds dropped."""
+    best = sorted(found.values(), key=lambda m: (-m.confidence, -m.score, m.track_index))
+    return [m for m in best[: cfg.top] if m.score >= cfg.min_score and m.confidence >= cfg.min_confidence]
 
 
 def block_hits(lib: Library, y: np.ndarray, cfg: IdentifyConfig, *, block_s: float = 64.0) -> Iterator[Hits]:
@@ -312,29 +331,24 @@ def identify_audio(
         cfg = replace(cfg, query_density=max(cfg.query_density, cfg.short_density),
                       query_fan_out=max(cfg.query_fan_out, cfg.short_fan_out))
     win = max(1, int(round(cfg.window_s / lib.cfg.hop_s)))
-    most_hashes = 0
     for speed, y, n_shifts in _speeds(x, cfg, rate):
-        sure, most_hashes = _at_speed(lib, y, cfg, speed, n_shifts, found, most_hashes,
-                                      rows=rows if segments and speed == 1.0 else None, win=win)
-        if sure:
+        if _at_speed(lib, y, cfg, speed, n_shifts, found, rows=rows if segments and speed == 1.0 else None, win=win):
             break  # sure at the unchanged speed: more shifts or speeds would not change the answer
     else:
-        most_hashes = _dense(lib, x, cfg, found, most_hashes, win=win)
-        most_hashes = _fallback(lib, x, cfg, found, most_hashes, win=win)
-    # rated once, over every pass: each pass's best is a maximum over chance too, so the runner-up is the
-    # best other track of any speed (rating each alone let 4 of 700 unknown clips through)
-    matches = _rated(_ranked(found, cfg), cfg, most_hashes)
+        _dense(lib, x, cfg, found, win=win)
+        _fallback(lib, x, cfg, found, win=win)
+    matches = _rated(found, cfg)
     segs = _segments(lib, WindowBests.concat(rows), cfg) if segments else None
     return matches, segs
 
 
 def _at_speed(
     lib: Library, y: np.ndarray, cfg: IdentifyConfig, speed: float, n_shifts: int, found: dict[int, Match],
-    most_hashes: int, *, rows: list[WindowBests] | None, win: int
-) -> tuple[bool, int]:
-    """Look *y* up shift by shift, the shifts' votes counted together; each track's best match goes into
-    *found*. Returns whether a match is sure (unchanged speed, after `sure_after` shifts or the last) and
-    the most hashes a rating has counted so far (setlist rows come from the first shift)."""
+    *, rows: list[WindowBests] | None, win: int
+) -> bool:
+    """Look *y* up shift by shift, the shifts' votes counted together, and rate the look (`_rate_look`).
+    Returns whether a match is sure (unchanged speed, after `sure_after` shifts or the last; setlist rows
+    come from the first shift)."""
     parts: list = []
     n_hashes = 0
     hop = lib.cfg.hop
@@ -346,55 +360,44 @@ def _at_speed(
         last = k == n_shifts - 1
         if not last and not (speed == 1.0 and k + 1 == cfg.sure_after):
             continue  # counting costs a sort of every vote so far: only where the answer is read
-        most_hashes = max(most_hashes, n_hashes)
-        for m in _candidates(lib, _combine(parts), n_shifts=n_shifts, n_frames=y.shape[0] // hop,
-                             hop_s=lib.cfg.hop_s, speed=speed, n=cfg.top + 1):
-            if m.track_index not in found or m.score > found[m.track_index].score:
-                found[m.track_index] = m
-        if speed == 1.0 and (k + 1 >= cfg.sure_after or last) and any(
-                m.confidence >= cfg.sure_confidence for m in _rated(_ranked(found, cfg), cfg, most_hashes)):
-            return True, most_hashes
-    return False, most_hashes
+        _rate_look(_candidates(lib, _combine(parts), n_shifts=n_shifts, n_frames=y.shape[0] // hop,
+                               hop_s=lib.cfg.hop_s, speed=speed, n=_leaders(cfg)), n_hashes, cfg, found)
+        if speed == 1.0 and (k + 1 >= cfg.sure_after or last) and _reaches(found, cfg.sure_confidence):
+            return True
+    return False
 
 
-def _reportable(found: dict[int, Match], cfg: IdentifyConfig, most_hashes: int) -> bool:
-    """Does a match in *found* already reach `cfg.fallback_below` (so no second look is needed)?"""
-    return any(m.confidence >= cfg.fallback_below for m in _rated(_ranked(found, cfg), cfg, most_hashes))
+def _reaches(found: dict[int, Match], level: float) -> bool:
+    """Does a match in *found* reach confidence *level*?"""
+    return any(m.confidence >= level for m in found.values())
 
 
-def _dense(
-    lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: dict[int, Match], most_hashes: int, *, win: int
-) -> int:
+def _dense(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: dict[int, Match], *, win: int) -> None:
     """Look *x* up once more with `cfg.dense_density`× the query peaks when nothing in *found* reaches
     `cfg.fallback_below`. Speech over the music puts sharp harmonics in the music's own band, which win
     the fixed peak budget; more query peaks keep the music's peaks in. Clean queries never pay for it."""
-    if cfg.dense_density <= cfg.query_density or _reportable(found, cfg, most_hashes):
-        return most_hashes
-    dense = replace(cfg, query_density=cfg.dense_density)
-    for speed, y, n_shifts in _speeds(x, replace(dense, speeds=(1.0,)), lib.cfg.rate_hz):
-        n = min(n_shifts, cfg.dense_shifts)  # each shift is a whole lookup (1 measured and not kept)
-        _, most_hashes = _at_speed(lib, y, dense, speed, n, found, most_hashes, rows=None, win=win)
-    return most_hashes
+    if cfg.dense_density <= cfg.query_density or _reaches(found, cfg.fallback_below):
+        return
+    dense = replace(cfg, query_density=cfg.dense_density, query_fan_out=max(cfg.query_fan_out, cfg.dense_fan_out))
+    n = min(max(cfg.dense_shifts, 1), 1 << SHIFT_BITS)  # each shift is a whole lookup (1 measured, not kept)
+    _at_speed(lib, as_float(x), dense, 1.0, n, found, rows=None, win=win)
 
 
-def _fallback(
-    lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: dict[int, Match], most_hashes: int, *, win: int
-) -> int:
+def _fallback(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: dict[int, Match], *, win: int) -> None:
     """Look *x* up at `cfg.fallback_speeds` when nothing in *found* reaches `cfg.fallback_below`, until a
-    match is sure; their matches join *found*. Returns the most hashes a rating has counted."""
+    match is sure; their matches join *found*."""
     rest = tuple(s for s in cfg.fallback_speeds if s not in cfg.speeds)
-    if not rest or _reportable(found, cfg, most_hashes):
-        return most_hashes
+    if not rest or _reaches(found, cfg.fallback_below):
+        return
     for speed, y, n_shifts in _speeds(x, replace(cfg, speeds=rest), lib.cfg.rate_hz):
-        _, most_hashes = _at_speed(lib, y, cfg, speed, n_shifts, found, most_hashes, rows=None, win=win)
-        if any(m.confidence >= cfg.sure_confidence for m in _rated(_ranked(found, cfg), cfg, most_hashes)):
+        _at_speed(lib, y, cfg, speed, n_shifts, found, rows=None, win=win)
+        if _reaches(found, cfg.sure_confidence):
             break  # the rest could only add chance votes
-    return most_hashes
 
 
-def _ranked(found: dict[int, Match], cfg: IdentifyConfig) -> list[Match]:
-    """The best `cfg.top` + 1 tracks found, best first."""
-    return sorted(found.values(), key=lambda m: (-m.score, m.track_index))[: cfg.top + 1]
+def _leaders(cfg: IdentifyConfig) -> int:
+    """How many tracks a look keeps: those reported and those that set its chance level."""
+    return max(cfg.top, 1) + cfg.noise_tracks
 
 
 def _speeds(x: np.ndarray, cfg: IdentifyConfig, rate: int) -> Iterator[tuple[float, np.ndarray, int]]:
@@ -493,5 +496,5 @@ def _segments(lib: Library, rows: WindowBests, cfg: IdentifyConfig) -> list[Segm
         tr = lib.tracks[int(trk[0])]
         out.append(Segment(track=tr.name, start_s=start * hop_s, end_s=end * hop_s,
                            offset_s=(int(off[0]) + start) * hop_s, score=score,
-                           confidence=float(confidence(score, 0, n)), path=tr.path, id=tr.sha256))
+                           confidence=_segment_confidence(score, n), path=tr.path, id=tr.sha256))
     return out
