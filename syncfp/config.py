@@ -145,6 +145,8 @@ class IdentifyConfig:
     noise_tracks: int = 8  # a query's chance level: the mean score of this many next-best tracks
     noise_floor: float = 2.0  # … at least noise_floor + noise_per_hash × the look's hashes (all its shifts')
     noise_per_hash: float = 0.0005
+    repeat_share: float = 0.7  # another offset of the matched track with this share of its votes is reported
+    # with it (`Match.also_at`): the passage repeats, the clip may be either
     confidence_mid: float = 4.5  # z (score over the chance level, in Poisson sd) at confidence 0.5
     min_confidence: float = 0.5  # matches below this are not reported
     top: int = 5

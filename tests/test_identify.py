@@ -69,7 +69,7 @@ def test_noisy_aac_clips_named_with_offset_and_strangers_unmatched(setup):
     assert [o["query"] for o in lines] == queries
     for (seed, start), o in zip(cases, lines):
         best = o["matches"][0]
-        assert set(best) == {"track", "path", "id", "offset", "score", "confidence", "speed"}
+        assert set(best) == {"track", "path", "id", "offset", "score", "confidence", "speed", "also_at"}
         assert best["track"] == f"Track {seed}" and best["speed"] == 1.0
         assert best["path"] == str(d / f"track{seed}.m4a") and best["id"] == _sha256(best["path"])
         assert abs(best["offset"] - start) <= 0.05
@@ -210,6 +210,26 @@ def test_clips_under_louder_speech_named_and_a_stranger_not(tmp_path):
              for k, (r, s) in enumerate(zip(res[:6], seeds))]
     assert sum(named) >= 5, named
     assert res[6].matches == []
+
+
+def test_a_clip_inside_a_repeated_passage_names_both_offsets(tmp_path):
+    """A song whose seconds 4-12 come back sample for sample at 20-28 (a loop): a clip from inside the
+    passage names one offset and the other in `also_at`, in JSON and in the table; a clip from a part
+    heard once has no `also_at`."""
+    x = _song(430)
+    x[20 * RATE : 28 * RATE] = x[4 * RATE : 12 * RATE]
+    (path,) = write_songs(tmp_path, {430: x}, (430,), stem="loop", title="Loop", rate_hz=RATE)
+    lib_path = str(tmp_path / "loop.sfp")
+    index_files(lib_path, [path], workers=1)
+    inside = _clip({430: x}, 430, 6.0, 5.0, str(tmp_path / "inside.mp4"), snr_db=15.0)
+    once = _clip({430: x}, 430, 13.0, 5.0, str(tmp_path / "once.mp4"), snr_db=15.0)
+    r = _cli("identify", inside, once, "--library", lib_path, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    a, b = (json.loads(line)["matches"][0] for line in r.stdout.splitlines())
+    assert sorted(round(v) for v in (a["offset"], *a["also_at"])) == [6, 22]
+    assert abs(b["offset"] - 13.0) <= 0.1 and b["also_at"] == []
+    table = _cli("identify", inside, "--library", lib_path)
+    assert " or " in table.stdout
 
 
 @pytest.mark.slow

@@ -176,7 +176,8 @@ def _identify_all(lib, paths: list[str], *, fmt: str, segments: bool, top: int, 
         if fmt == "json":
             obj = {"query": res.query, "matches": [
                 {"track": m.track, "path": m.path, "id": m.id, "offset": _num(m.offset_s, 3), "score": m.score,
-                 "confidence": _num(m.confidence, 4), "speed": _num(m.speed, 3)} for m in res.matches]}
+                 "confidence": _num(m.confidence, 4), "speed": _num(m.speed, 3),
+                 "also_at": [_num(a, 3) for a in m.also_at]} for m in res.matches]}
             if segments:
                 obj["segments"] = [
                     {"track": s.track, "path": s.path, "id": s.id, "start": _num(s.start_s, 3),
@@ -234,7 +235,8 @@ def _print_result(res, segments: bool, out: Console, label: dict[str, str]) -> N
     for col in ("track", "offset", "score", "confidence"):
         table.add_column(col, justify="left" if col == "track" else "right")
     for m in res.matches:
-        table.add_row(escape(label.get(m.id, m.track)), _clock(m.offset_s), str(m.score), f"{m.confidence:.2f}")
+        at = _clock(m.offset_s) + "".join(f" or {_clock(a)}" for a in m.also_at)  # the passage repeats
+        table.add_row(escape(label.get(m.id, m.track)), at, str(m.score), f"{m.confidence:.2f}")
     out.print(table)
 
 

@@ -34,6 +34,8 @@ class Match:
     speed: float = 1.0
     path: str = ""  # the indexed file (display names may collide: two files with the same tags)
     id: str = ""  # the indexed file's sha256: stable across renames, moves and re-indexing
+    also_at: tuple[float, ...] = ()  # other offsets in the track heard almost as well (`repeat_share`): the
+    # passage repeats there (a chorus, a loop) and the clip alone cannot tell which it is
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ def _n_distinct(x: np.ndarray) -> int:
 
 def _candidates(
     lib: Library, votes: tuple[np.ndarray, np.ndarray], *, n_shifts: int, n_frames: int, hop_s: float,
-    speed: float, n: int
+    speed: float, n: int, share: float = 1.0
 ) -> list[Match]:
     """The *n* tracks with the most votes at one offset, best first, unrated (confidence 0). *votes* are
     tagged tallies (`_tag`) of *n_shifts* passes."""
@@ -238,8 +240,21 @@ def _candidates(
         t = int(trk[j])
         tr = lib.tracks[t]
         out.append(Match(track=tr.name, offset_s=float(centre * hop_s), score=int(smooth[i]), confidence=0.0,
-                         track_index=t, speed=speed, path=tr.path, id=tr.sha256))
+                         track_index=t, speed=speed, path=tr.path, id=tr.sha256,
+                         also_at=_repeats(off, smooth[cand], trk == t, j, share, hop_s)))
     return out
+
+
+def _repeats(off: np.ndarray, score: np.ndarray, mine: np.ndarray, j: int, share: float, hop_s: float,
+             most: int = 3) -> tuple[float, ...]:
+    """Offsets (s) of a track's other vote peaks, 4+ frames from its best (*j*) and from each other, that
+    reach *share* of the best's score: where the same passage is heard again. Best first, at most *most*."""
+    near = np.flatnonzero(mine & (score >= share * score[j]) & (np.abs(off - off[j]) > 3))
+    kept: list[int] = []
+    for i in near[np.argsort(-score[near], kind="stable")]:
+        if all(abs(int(off[i]) - int(off[q])) > 3 for q in kept) and len(kept) < most:
+            kept.append(int(i))
+    return tuple(float(off[i] * hop_s) for i in kept)
 
 
 def _rate_look(cands: list[Match], n_hashes: int, cfg: IdentifyConfig, found: dict[int, Match]) -> None:
@@ -361,7 +376,8 @@ def _at_speed(
         if not last and not (speed == 1.0 and k + 1 == cfg.sure_after):
             continue  # counting costs a sort of every vote so far: only where the answer is read
         _rate_look(_candidates(lib, _combine(parts), n_shifts=n_shifts, n_frames=y.shape[0] // hop,
-                               hop_s=lib.cfg.hop_s, speed=speed, n=_leaders(cfg)), n_hashes, cfg, found)
+                               hop_s=lib.cfg.hop_s, speed=speed, n=_leaders(cfg), share=cfg.repeat_share),
+                   n_hashes, cfg, found)
         if speed == 1.0 and (k + 1 >= cfg.sure_after or last) and _reaches(found, cfg.sure_confidence):
             return True
     return False
