@@ -147,6 +147,8 @@ class IdentifyConfig:
     noise_per_hash: float = 0.0005
     repeat_share: float = 0.7  # another offset of the matched track with this share of its votes is reported
     # with it (`Match.also_at`): the passage repeats, the clip may be either
+    rival_margin: float = 1.0  # … and no higher than its lead, in Poisson sd, over the best score another
+    # track reached in any look (0.5 at this lead)
     confidence_mid: float = 4.5  # z (score over the chance level, in Poisson sd) at confidence 0.5
     min_confidence: float = 0.5  # matches below this are not reported
     top: int = 5

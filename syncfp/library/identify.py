@@ -257,21 +257,45 @@ def _repeats(off: np.ndarray, score: np.ndarray, mine: np.ndarray, j: int, share
     return tuple(float(off[i] * hop_s) for i in kept)
 
 
-def _rate_look(cands: list[Match], n_hashes: int, cfg: IdentifyConfig, found: dict[int, Match]) -> None:
-    """Rate one look's leading tracks (best first) against each other and keep, per track, the most
-    confident match of any look in *found*. A look is rated on its own: its chance level is its own."""
-    scores = [m.score for m in cands]
-    for rank, m in enumerate(cands[: max(cfg.top, 1)]):
-        m = replace(m, confidence=float(confidence(m.score, scores[:rank] + scores[rank + 1 :], n_hashes, cfg)))
-        old = found.get(m.track_index)
-        if old is None or (m.confidence, m.score) > (old.confidence, old.score):
-            found[m.track_index] = m
+class _Found:
+    """What the looks of one query found: per track, its most confident match (rated within its look) and
+    its best score in any look."""
 
+    def __init__(self, cfg: IdentifyConfig) -> None:
+        self.cfg = cfg
+        self.best: dict[int, Match] = {}
+        self.score: dict[int, int] = {}
 
-def _rated(found: dict[int, Match], cfg: IdentifyConfig) -> list[Match]:
-    """The `cfg.top` most confident matches found, those under the thresholds dropped."""
-    best = sorted(found.values(), key=lambda m: (-m.confidence, -m.score, m.track_index))
-    return [m for m in best[: cfg.top] if m.score >= cfg.min_score and m.confidence >= cfg.min_confidence]
+    def rate_look(self, cands: list[Match], n_hashes: int) -> None:
+        """Rate one look's leading tracks (best first) against each other: a look's chance level is its
+        own (`confidence`). Per track, the most confident match of any look is kept."""
+        cfg = self.cfg
+        scores = [m.score for m in cands]
+        for m in cands:
+            self.score[m.track_index] = max(self.score.get(m.track_index, 0), m.score)
+        for rank, m in enumerate(cands[: max(cfg.top, 1)]):
+            m = replace(m, confidence=float(confidence(m.score, scores[:rank] + scores[rank + 1 :], n_hashes, cfg)))
+            old = self.best.get(m.track_index)
+            if old is None or (m.confidence, m.score) > (old.confidence, old.score):
+                self.best[m.track_index] = m
+
+    def _final(self, m: Match) -> float:
+        """*m*'s confidence, no higher than its lead over the best score any other track reached in any
+        look allows: a look rated alone cannot see that another look heard a wrong track better."""
+        rival = max((v for t, v in self.score.items() if t != m.track_index), default=0)
+        lead = (m.score - rival) / np.sqrt(rival + 1.0) - self.cfg.rival_margin
+        return min(m.confidence, float(1.0 / (1.0 + np.exp(-np.clip(lead, -50.0, 50.0)))))
+
+    def reaches(self, level: float) -> bool:
+        """Does a match reach confidence *level*?"""
+        return any(self._final(m) >= level for m in self.best.values())
+
+    def rated(self) -> list[Match]:
+        """The `top` most confident matches, those under the thresholds dropped."""
+        cfg = self.cfg
+        best = sorted((replace(m, confidence=self._final(m)) for m in self.best.values()),
+                      key=lambda m: (-m.confidence, -m.score, m.track_index))
+        return [m for m in best[: cfg.top] if m.score >= cfg.min_score and m.confidence >= cfg.min_confidence]
 
 
 def block_hits(lib: Library, y: np.ndarray, cfg: IdentifyConfig, *, block_s: float = 64.0) -> Iterator[Hits]:
@@ -339,7 +363,7 @@ def identify_audio(
     The shifts of one speed vote together: a landmark that noise moved across a frame edge in one
     fingerprint is found in another, and their votes add up at the true offset, where chance votes do not.
     """
-    found: dict[int, Match] = {}
+    found = _Found(cfg)
     rows: list[WindowBests] = []
     rate = lib.cfg.rate_hz
     if x.shape[0] <= cfg.short_s * rate:
@@ -352,16 +376,16 @@ def identify_audio(
     else:
         _dense(lib, x, cfg, found, win=win)
         _fallback(lib, x, cfg, found, win=win)
-    matches = _rated(found, cfg)
+    matches = found.rated()
     segs = _segments(lib, WindowBests.concat(rows), cfg) if segments else None
     return matches, segs
 
 
 def _at_speed(
-    lib: Library, y: np.ndarray, cfg: IdentifyConfig, speed: float, n_shifts: int, found: dict[int, Match],
+    lib: Library, y: np.ndarray, cfg: IdentifyConfig, speed: float, n_shifts: int, found: _Found,
     *, rows: list[WindowBests] | None, win: int
 ) -> bool:
-    """Look *y* up shift by shift, the shifts' votes counted together, and rate the look (`_rate_look`).
+    """Look *y* up shift by shift, the shifts' votes counted together, and rate the look (`_Found.rate_look`).
     Returns whether a match is sure (unchanged speed, after `sure_after` shifts or the last; setlist rows
     come from the first shift)."""
     parts: list = []
@@ -375,39 +399,34 @@ def _at_speed(
         last = k == n_shifts - 1
         if not last and not (speed == 1.0 and k + 1 == cfg.sure_after):
             continue  # counting costs a sort of every vote so far: only where the answer is read
-        _rate_look(_candidates(lib, _combine(parts), n_shifts=n_shifts, n_frames=y.shape[0] // hop,
-                               hop_s=lib.cfg.hop_s, speed=speed, n=_leaders(cfg), share=cfg.repeat_share),
-                   n_hashes, cfg, found)
-        if speed == 1.0 and (k + 1 >= cfg.sure_after or last) and _reaches(found, cfg.sure_confidence):
+        found.rate_look(_candidates(lib, _combine(parts), n_shifts=n_shifts, n_frames=y.shape[0] // hop,
+                                    hop_s=lib.cfg.hop_s, speed=speed, n=_leaders(cfg), share=cfg.repeat_share),
+                        n_hashes)
+        if speed == 1.0 and (k + 1 >= cfg.sure_after or last) and found.reaches(cfg.sure_confidence):
             return True
     return False
 
 
-def _reaches(found: dict[int, Match], level: float) -> bool:
-    """Does a match in *found* reach confidence *level*?"""
-    return any(m.confidence >= level for m in found.values())
-
-
-def _dense(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: dict[int, Match], *, win: int) -> None:
+def _dense(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, *, win: int) -> None:
     """Look *x* up once more with `cfg.dense_density`× the query peaks when nothing in *found* reaches
     `cfg.fallback_below`. Speech over the music puts sharp harmonics in the music's own band, which win
     the fixed peak budget; more query peaks keep the music's peaks in. Clean queries never pay for it."""
-    if cfg.dense_density <= cfg.query_density or _reaches(found, cfg.fallback_below):
+    if cfg.dense_density <= cfg.query_density or found.reaches(cfg.fallback_below):
         return
     dense = replace(cfg, query_density=cfg.dense_density, query_fan_out=max(cfg.query_fan_out, cfg.dense_fan_out))
     n = min(max(cfg.dense_shifts, 1), 1 << SHIFT_BITS)  # each shift is a whole lookup (1 measured, not kept)
     _at_speed(lib, as_float(x), dense, 1.0, n, found, rows=None, win=win)
 
 
-def _fallback(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: dict[int, Match], *, win: int) -> None:
+def _fallback(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, *, win: int) -> None:
     """Look *x* up at `cfg.fallback_speeds` when nothing in *found* reaches `cfg.fallback_below`, until a
     match is sure; their matches join *found*."""
     rest = tuple(s for s in cfg.fallback_speeds if s not in cfg.speeds)
-    if not rest or _reaches(found, cfg.fallback_below):
+    if not rest or found.reaches(cfg.fallback_below):
         return
     for speed, y, n_shifts in _speeds(x, replace(cfg, speeds=rest), lib.cfg.rate_hz):
         _at_speed(lib, y, cfg, speed, n_shifts, found, rows=None, win=win)
-        if _reaches(found, cfg.sure_confidence):
+        if found.reaches(cfg.sure_confidence):
             break  # the rest could only add chance votes
 
 
