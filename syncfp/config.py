@@ -111,6 +111,7 @@ class RescueConfig:
     min_overlap_frames: int = 500  # 5 s of envelope, unless the query is shorter
     probe_windows: int = 3  # GCC-PHAT windows a candidate must light up before it is verified
     repeat_min_s: float = 1.0  # an envelope repeat nearer than this is the stretch's own peak, not a repeat
+    timed_repeat_veto: bool = True  # clock-search lines that tie with a repeat of the partner are dropped
     timed_search_s: float = 2.5  # a clip's recording clock (name, tag) puts it within this of its place...
     timed_partners: int = 8  # ...beside at most this many placed clips (longest overlap first)...
     timed_min_overlap_s: float = 3.0  # ...that it overlaps by at least this there

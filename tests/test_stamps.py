@@ -206,3 +206,35 @@ def test_numbered_files_that_their_clocks_show_recording_together_are_two_device
     assert one_device_takes(a, _fp("f/C0042.MP4", 60.0, None))  # no clock: the names decide
     assert not one_device_takes(a, _fp("f/C0042.MP4", 60.0, "2026-06-12T21:00:20Z"))  # recording together
     assert not one_device_takes(a, _fp("g/C0042.MP4", 60.0, None))  # another folder
+
+
+@pytest.mark.slow
+def test_a_guessed_clock_reading_at_a_loops_repeat_places_nothing(tmp_path, master):
+    """Loop music (12 s played 8 times, sample for sample): a camera with no usable clock and a 6-s phone
+    clip. A voted reading of the camera's clock one loop period off puts the narrow search on a repeat,
+    which the windows confirm as well as the truth: with the check off the clip is joined 12 s off. The
+    camera repeats the stretch every 12 s and the clip fits each place, so a guessed reading cannot choose:
+    nothing is placed, at the wrong reading or the right one."""
+    from conftest import MASTER_RATE
+    from syncfp.audio.extract import extract
+    from syncfp.config import FingerprintConfig
+    from syncfp.sync.stamps import _kind, clocks_of, timed_search
+
+    loop = np.tile(master[int(20 * MASTER_RATE) : int(32 * MASTER_RATE)], 8)
+    cam = make_clip(tmp_path, "t/C0007.MP4", loop, 2.0, 90.0, eq="camera", snr_db=20, seed=1)
+    phone = make_clip(tmp_path, "t/VID_20260612_210040.mp4", loop, 42.5, 6.0, eq="phone", snr_db=10, seed=2)
+    fps = [extract(p, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)) for p in (cam, phone)]
+    durations = [f.duration_s for f in fps]
+    sol = solve(2, [], durations)
+    clocks = clocks_of(fps)
+    key = (0, _kind(clocks.stamps[1], clocks.devices[1]))
+    true_reading = clocks.stamps[1].t - 40.5  # the phone's clock at the camera's first sample
+
+    def search(reading: float, **cfg):
+        return timed_search([1], fps, sol, durations, cfg=RescueConfig(**cfg), voted={key: reading}, clocks=clocks)
+
+    (wrong,) = search(true_reading + 12.0, timed_repeat_veto=False)
+    assert abs(wrong.offset_s - 28.5) < 0.01
+    (right,) = search(true_reading, timed_repeat_veto=False)
+    assert abs(right.offset_s - 40.5) < 0.001
+    assert search(true_reading + 12.0) == [] and search(true_reading) == []

@@ -22,7 +22,7 @@ from ..audio.extract import PcmFile, read_window
 from ..config import RescueConfig, VerifyConfig
 from ..engine.refine import gcc_phat_z
 from ..types import Fingerprint, PairMatch
-from .verify import verify_pair
+from .verify import check_hypothesis, verify_pair
 
 ENV_RATE = 8000  # the analysis rate the envelope's hop is counted in
 ENV_HOP = 80  # samples at 8 kHz: 10 ms envelope frames
@@ -251,7 +251,8 @@ def _repeats(anchor: _Anchor, start: int, length: int, cfg: RescueConfig) -> lis
 
 
 def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q_start: float,
-              fps: list[Fingerprint], cfg: RescueConfig, vcfg: VerifyConfig) -> tuple[float, ...]:
+              fps: list[Fingerprint], cfg: RescueConfig, vcfg: VerifyConfig, strict: bool = False
+              ) -> tuple[float, ...]:
     """The offsets (edge's convention) where the query fits as well as the edge puts it, or () when the
     edge stands: places where the anchor repeats the stretch the edge matched, tested against the edge.
 
@@ -273,6 +274,9 @@ def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q
                                   support=0, z=0.0, hypothesis=len(rivals) + 1))
     if not rivals:
         return ()
+    if strict:  # any repeat place the windows confirm on their own ties with the edge
+        ok = [r.offset_s for r in rivals if check_hypothesis(r, fps[edge.a], fps[edge.b], vcfg).ok]
+        return tuple(sorted([edge.offset_s, *ok])) if ok else ()
     verdict = verify_pair([base, *rivals], fps[edge.a], fps[edge.b], vcfg)
     # the rivals lie a second or more away (`_repeats`): anything nearer is the edge's own line, refined
     # on other windows (a reflection can move it by a few ms), not a repeat
@@ -286,9 +290,12 @@ def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q
 
 
 def repeat_rivals(edges: list[PairMatch], fps: list[Fingerprint], *, cfg: RescueConfig = RescueConfig(),
-                  verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1) -> list[tuple[float, ...]]:
+                  verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1, strict: bool = False
+                  ) -> list[tuple[float, ...]]:
     """Per verified edge: the offsets it ties with where the longer clip repeats the matched stretch
-    (`_repeated`), or () when it stands. Envelopes are computed once per longer clip."""
+    (`_repeated`), or () when it stands. *strict*: every repeat place the windows confirm ties, even one
+    the edge out-scores (for lines found near a clock prior, which only the prior chose). Envelopes are
+    computed once per longer clip."""
     longer = [(e.a, e.b) if fps[e.a].duration_s >= fps[e.b].duration_s else (e.b, e.a) for e in edges]
     fps_env = ENV_RATE // ENV_HOP  # envelope frames per second
     frames = int(cfg.max_query_s * fps_env) + 1
@@ -302,7 +309,7 @@ def repeat_rivals(edges: list[PairMatch], fps: list[Fingerprint], *, cfg: Rescue
         if envs[a] is None:
             return ()
         q_frames = min(frames - 1, int(fps[q].duration_s * fps_env))
-        return _repeated(edges[k], a, q, envs[a], q_frames, 0.0, fps, cfg, verify_cfg)
+        return _repeated(edges[k], a, q, envs[a], q_frames, 0.0, fps, cfg, verify_cfg, strict)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         used = sorted({a for a, _ in longer})

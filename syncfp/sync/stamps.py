@@ -25,7 +25,7 @@ from ..config import RescueConfig, VerifyConfig
 from ..engine.solve import group_sizes
 from ..types import Fingerprint, MediaInfo, PairMatch
 from .tracks import device_key
-from .rescue import envelope_offsets
+from .rescue import envelope_offsets, repeat_rivals
 from .verify import search_near
 
 # date and time of day in a file name: 20260612_210148[123], 20260612-210148, 2026-06-12 21-01-48, 2026-06-12_21.01.48
@@ -213,15 +213,17 @@ def _tag_zone(origins: dict[tuple[int, str], float], agree_s: float) -> float | 
 def timed_hypotheses(
     clips: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], cfg: RescueConfig,
     voted: dict[tuple[int, str], float] | None = None, clocks: Clocks | None = None,
-) -> list[tuple[int, int, float]]:
-    """(partner, clip, offset of the clip in the partner's clock) worth a narrow search, at most
+) -> list[tuple[int, int, float, bool]]:
+    """(partner, clip, offset of the clip in the partner's clock, sure) worth a narrow search, at most
     `timed_partners` per clip, placed partners first, then by overlap (≥ `timed_min_overlap_s`). An
     unplaced clip may go anywhere; a placed one only into a bigger group (that is how split groups join).
 
     Two readings of where a clip lies: another clip's stamp from the same kind of clock (phones keep
     network time: their names agree to a second), and a group's timeline zero as the clip's device (or,
     failing that, its kind of clock) reads it, learned from the group's placed clips (a camera's clock may
-    be off by minutes, but by one constant)."""
+    be off by minutes, but by one constant). *sure* is False for readings that are guesses — an anchor's
+    clock voted by envelope lags (`voted_origins`), a phone's UTC tag in a zone no device showed yet —
+    which can be off by a loop's period or a whole zone."""
     clocks = clocks or clocks_of(fps)
     stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
@@ -234,13 +236,13 @@ def timed_hypotheses(
             continue
         gq = int(sol.group[q])
         into = [g for g in size if gq < 0 or size[g] > size[gq]]
-        cands: dict[tuple[int, int], tuple[bool, float, int, float]] = {}
+        cands: dict[tuple[int, int], tuple[bool, float, int, float, bool]] = {}
 
-        def add(p: int, off: float, k_p: float = 1.0) -> None:
+        def add(p: int, off: float, k_p: float = 1.0, sure: bool = True) -> None:
             ov = min(off + durations[q], k_p * durations[p]) - max(off, 0.0)
             key = (p, int(round(off)))
             if ov >= cfg.timed_min_overlap_s and key not in cands:
-                cands[key] = (bool(sol.group[p] >= 0), ov, p, off / k_p)
+                cands[key] = (bool(sol.group[p] >= 0), ov, p, off / k_p, sure)
 
         for p, sp in enumerate(stamps):
             same_clock = sp is not None and (sp.source == st.source == "name" or devices[p] == devices[q])
@@ -249,11 +251,12 @@ def timed_hypotheses(
                 add(p, st.t - sp.t)
         for (a, kind), reading in (voted or {}).items():  # an anchor's clock reading, voted (`voted_origins`)
             if kind == _kind(st, devices[q]) and a != q and (gq < 0 or int(sol.group[a]) in into):
-                add(a, st.t - reading, float(sol.k[a]) if sol.group[a] >= 0 else 1.0)
+                add(a, st.t - reading, float(sol.k[a]) if sol.group[a] >= 0 else 1.0, sure=False)
         for g in into:
             origin = origins.get((g, "device:" + devices[q]), origins.get((g, "source:" + st.source)))
             members = np.flatnonzero(sol.group == g)
             readings = () if origin is None else (origin,)
+            guessed = origin is None and zone is None
             if origin is None and st.source == "tag" and (g, "source:name") in origins:
                 # a phone's UTC tag read as network time: in the zone some device showed, or, before any
                 # did, in every zone (whole quarter hours) that puts the clip within this group's span
@@ -264,9 +267,9 @@ def timed_hypotheses(
                 readings = tuple(float(r) for r in origins[(g, "source:name")] + z[(pos > lo) & (pos < hi)])
             for reading in readings:
                 for p in members:
-                    add(int(p), st.t - reading - float(sol.position_s[p]), float(sol.k[p]))
-        for placed, ov, p, off in sorted(cands.values(), reverse=True)[: cfg.timed_partners]:
-            out.append((p, q, off))
+                    add(int(p), st.t - reading - float(sol.position_s[p]), float(sol.k[p]), sure=not guessed)
+        for placed, ov, p, off, sure in sorted(cands.values(), reverse=True)[: cfg.timed_partners]:
+            out.append((p, q, off, sure))
     return out
 
 
@@ -318,20 +321,26 @@ def timed_search(
     per clip, from the first partner that confirms it; partners *may_pair(p, q)* rules out are not tried.
 
     *failed* holds (partner, clip, prior to the ms) of searches that found nothing; they are added to it
-    and not searched again (a clip not placed in one round meets mostly the same priors in the next)."""
+    and not searched again (a clip not placed in one round meets mostly the same priors in the next).
+
+    Near a guessed reading (not *sure*), a line found where the partner repeats the matched stretch and the
+    windows confirm the clip at the repeat too (`rescue.repeat_rivals`, strict) counts as nothing found: a
+    voted or zone-guessed clock can be off by a loop's period, and in loop music some repeat lies within
+    any search window. A reading from the clip's own clock against a learned one is trusted to choose."""
     failed = set() if failed is None else failed
-    by_clip: dict[int, list[tuple[int, float]]] = {}
-    for p, q, off in timed_hypotheses(lost, fps, sol, durations, cfg, voted, clocks):
+    by_clip: dict[int, list[tuple[int, float, bool]]] = {}
+    for p, q, off, sure in timed_hypotheses(lost, fps, sol, durations, cfg, voted, clocks):
         if (may_pair is None or may_pair(p, q)) and (p, q, round(off, 3)) not in failed:
-            by_clip.setdefault(q, []).append((p, off))
+            by_clip.setdefault(q, []).append((p, off, sure))
 
     def one(q: int) -> PairMatch | None:
-        for p, off in by_clip[q]:
+        for p, off, sure in by_clip[q]:
             a, b = (p, q) if p < q else (q, p)
             h = PairMatch(a=a, b=b, offset_s=off if a == p else -off, rate=1.0, support=0, z=0.0, ratio=1.0,
                           trusted=False)
             ev = search_near(h, fps[a], fps[b], verify_cfg, cfg)
-            if ev is not None:
+            if ev is not None and (sure or not cfg.timed_repeat_veto or not repeat_rivals(
+                    [ev.edge], fps, cfg=cfg, verify_cfg=verify_cfg, strict=True)[0]):
                 return replace(ev.edge, support=4 * ev.edge.windows, ratio=2.0)
             failed.add((p, q, round(off, 3)))
         return None
