@@ -1,6 +1,7 @@
 """Align rendered hard scenarios in this process and score them: quick A/B runs while tuning.
 
     python bench/hard_inprocess.py /tmp/hardbench/hard-tune set15,chain6,junk [-v] [--cache DIR] [--set rescue_cfg.timed_stack_z=7.5]
+        [--min-confidence 0.8]
 
 Same placements as `bench/align.py --hard` (which runs each scenario in a fresh child process and also
 measures speed and memory); this one reuses a fingerprint cache across runs and prints each scenario's
@@ -34,6 +35,7 @@ def main() -> int:
     ap.add_argument("-v", action="store_true", help="print every failure")
     ap.add_argument("--cache", default="/tmp/syncfp-inprocess-cache", help="fingerprint cache folder")
     ap.add_argument("--set", action="append", default=[], help="SECTION.FIELD=VALUE (a number or true/false)")
+    ap.add_argument("--min-confidence", type=float, default=0.0, help="as `syncfp align --min-confidence`")
     a = ap.parse_args()
     cfgs = {"fingerprint": FingerprintConfig(), "match": MatchConfig(), "verify": VerifyConfig(),
             "solve_cfg": SolveConfig(), "rescue_cfg": RescueConfig()}
@@ -49,7 +51,7 @@ def main() -> int:
             truth = json.load(f)
         paths = [os.path.join(media, c["file"]) for c in truth["clips"]]
         t0 = time.perf_counter()
-        al = syncfp.align(paths, workers=2, cache=True, cache_dir=a.cache, **cfgs)
+        al = syncfp.align(paths, workers=2, cache=True, cache_dir=a.cache, min_confidence=a.min_confidence, **cfgs)
         preds = {os.path.basename(c.path): {"group": c.group, "offset_s": c.offset_s, "drift_ppm": c.drift_ppm,
                                             "confidence": c.confidence, "error_ms": c.error_ms, "error": c.error,
                                             "duration_s": c.duration_s} for c in al.clips}

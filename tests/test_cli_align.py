@@ -145,3 +145,34 @@ def test_cli_table_shows_bracketed_names_verbatim(tmp_path):
     r = run("align", str(d), "--no-cache", env_extra={"COLUMNS": "200"})
     assert r.returncode == 0, r.stderr
     assert "[red]A.mp4" in r.stdout and "[x]B.mov" in r.stdout
+
+
+@pytest.mark.slow
+def test_cli_min_confidence_leaves_the_unsure_clips_out_with_their_reason(tmp_path, master, other_master):
+    """Three clips of one song that overlap widely (confidence ≥ 0.99) and a pair from another song that
+    only each other confirm (no cycle checks their one edge: confidence 0.5). By default all five are
+    placed; with --min-confidence 0.8 the pair is left out, saying why, and the three are unchanged."""
+    d = tmp_path / "m"
+    make_clip(d, "A001.MOV", master, 0.0, 40.0, seed=31)
+    make_clip(d, "B001.WAV", master, 4.0, 40.0, eq="none", seed=32)
+    make_clip(d, "C001.MOV", master, 8.0, 30.0, eq="phone", seed=33)
+    make_clip(d, "E001.MP4", other_master, 0.0, 20.0, eq="phone", seed=34)
+    make_clip(d, "F001.MP4", other_master, 6.0, 20.0, eq="phone", seed=35)
+
+    def placed(*extra):
+        r = run("align", str(d), "--format", "json", "--no-cache", *extra)
+        assert r.returncode == 0, r.stderr
+        return {os.path.basename(c["path"]): c for c in json.loads(r.stdout)["clips"]}
+
+    every = placed()
+    assert all(c["group"] is not None for c in every.values())
+    assert max(every[n]["confidence"] for n in ("E001.MP4", "F001.MP4")) <= 0.5
+    assert min(every[n]["confidence"] for n in ("A001.MOV", "B001.WAV", "C001.MOV")) >= 0.8
+    sure = placed("--min-confidence", "0.8")
+    for n in ("E001.MP4", "F001.MP4"):
+        assert sure[n]["group"] is None and sure[n]["error"].startswith("unsure: placed at confidence 0.50")
+    for n, start in (("A001.MOV", 0.0), ("B001.WAV", 4.0), ("C001.MOV", 8.0)):
+        assert sure[n]["group"] == sure["A001.MOV"]["group"] is not None
+        assert abs(sure[n]["offset"] - sure["A001.MOV"]["offset"] - start) < 0.001
+    r = run("align", str(d), "--min-confidence", "2")
+    assert r.returncode == 2 and "--min-confidence" in r.stderr

@@ -113,6 +113,7 @@ def align(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table."),
     library: Optional[str] = typer.Option(None, "--library", help="Mark the songs of this library (`syncfp index`) heard on each timeline."),
     cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help="Dask scheduler address: decode and join pairs on its workers (the cache folder must be shared; docs/scaling.md)."),
+    min_confidence: float = typer.Option(0.0, "--min-confidence", help="Leave out clips placed less surely than this (0-1), with the reason; 0.8 leaves out the unsure ones (a partial or two-clip match that a repeat could also explain)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many files and audio-hours the run would read and about how much memory it would need (from the files' headers; nothing is decoded or written)."),
 ) -> None:
     """Place every clip on one timeline by its sound and write it for editors and scripts."""
@@ -138,7 +139,10 @@ def align(
     targets = [(o, fmt) for o in output] + ([(report, "html")] if report else [])
     for o, _ in targets:  # never write over an input, the library or any existing media file
         check_output(o, protected=[*paths, *([lib.path] if lib is not None else [])])
-    al = _aligned(paths, workers=workers, cache=not no_cache, streams=streams, cluster=cluster, quiet=quiet)
+    if not 0.0 <= min_confidence <= 1.0:
+        raise UsageError(f"--min-confidence must be between 0 and 1, not {min_confidence:g}")
+    al = _aligned(paths, workers=workers, cache=not no_cache, streams=streams, cluster=cluster, quiet=quiet,
+                  min_confidence=min_confidence)
     json_to_stdout = fmt == "json" and not output
     markers = None
     if lib is not None:  # songs heard, as markers on each group's timeline (issue 3)
@@ -193,7 +197,8 @@ def _print_estimate(paths: list[str]) -> None:
           f"memory at the peak")
 
 
-def _aligned(paths: list[str], *, workers: int, cache: bool, streams, cluster: Optional[str], quiet: bool) -> Alignment:
+def _aligned(paths: list[str], *, workers: int, cache: bool, streams, cluster: Optional[str], quiet: bool,
+             min_confidence: float = 0.0) -> Alignment:
     """`api.align` with progress bars (unless *quiet*), on a Dask *cluster* if given; cache warnings are
     printed once each, as one line."""
     from ..sync import api
@@ -210,7 +215,7 @@ def _aligned(paths: list[str], *, workers: int, cache: bool, streams, cluster: O
         with bars.progress, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CacheWarning)
             al = api.align(paths, workers=workers or None, cache=cache, stream_index=streams, progress=bars,
-                           fingerprinter=fingerprinter, matcher=matcher)
+                           fingerprinter=fingerprinter, matcher=matcher, min_confidence=min_confidence)
     finally:
         if client is not None:
             client.close()

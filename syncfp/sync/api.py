@@ -117,6 +117,7 @@ def align(
     progress: Progress | None = None,
     fingerprinter: Callable | None = None,
     matcher: Callable | None = None,
+    min_confidence: float = 0.0,
 ) -> Alignment:
     """Place every recording in *paths* on a common timeline (see `syncfp.types` for the conventions).
 
@@ -124,7 +125,9 @@ def align(
     *fingerprinter*: a drop-in for `fingerprint_files` (`runners.cluster.ClusterFingerprinter` decodes on Dask workers),
     *matcher* one for `engine.stream.stream_lines` (`runners.cluster.ClusterMatcher` joins pairs on them).
     *stream_index*: the audio stream of every file (0 = the first), per-file rules (`inputs.parse_stream_rules`),
-    or None to choose each multi-stream file's stream by level.
+    or None to choose each multi-stream file's stream by level. *min_confidence*: clips placed less surely are
+    left out with the reason (and a group that keeps one clip goes with them): an editor who would rather
+    sync a few clips by hand than find one a verse off asks for 0.8 (docs/benchmarks.md, calibration).
     """
     progress = progress or _noop
     given = [str(p) for p in paths]
@@ -153,7 +156,7 @@ def align(
         anchors = _rescued(edges, gfps, durations, repeats, solve_cfg, rescue_cfg, verify, workers, progress)
         sol = solve(len(gfps), edges, durations, solve_cfg)
         sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress)
-    return _in_input_order(_results(paths, fps, errors, good, verdicts, repeats, sol), order)
+    return _in_input_order(_results(paths, fps, errors, good, verdicts, repeats, sol, min_confidence), order)
 
 
 def _usable_cache_dir(cache: bool, cache_dir: str | None) -> str | None:
@@ -364,7 +367,23 @@ def _clip_confidence(n: int, sol, durations: list[float]) -> np.ndarray:
     return np.minimum(own, path)
 
 
-def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dict[int, str], sol) -> Alignment:
+def _unsure(group: np.ndarray, conf: np.ndarray, min_confidence: float) -> dict[int, str]:
+    """Clips to leave out below *min_confidence*, with the reason; *group* is updated (-1 for them)."""
+    out: dict[int, str] = {}
+    for j in np.flatnonzero((group >= 0) & (conf < min_confidence)):
+        out[int(j)] = (f"unsure: placed at confidence {conf[j]:.2f}, under the {min_confidence:g} asked for "
+                       "(a partial or two-clip match that a repeat could also explain)")
+        group[j] = -1
+    left = Counter(int(g) for g in group if g >= 0)
+    for j in np.flatnonzero(group >= 0):
+        if left[int(group[j])] < 2:
+            out[int(j)] = "unsure: the other clips of its group were left out as unsure (--min-confidence)"
+            group[j] = -1
+    return out
+
+
+def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dict[int, str], sol,
+             min_confidence: float = 0.0) -> Alignment:
     n = len(good)
     durations = [fps[i].duration_s for i in good]
     conf = _clip_confidence(n, sol, durations)
@@ -374,16 +393,18 @@ def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dic
     for j in range(n):
         if sol.group[j] >= 0 and sizes[int(sol.group[j])] == 2:
             conf[j] = min(conf[j], PAIR_GROUP_CONFIDENCE)
+    group = np.array(sol.group, copy=True)
+    unsure = _unsure(group, conf, min_confidence) if min_confidence > 0 else {}
     # stable group ids from 1: ordered by the smallest path in each group
     gmembers: dict[int, list[str]] = {}
     for j in range(n):
-        if sol.group[j] >= 0:
-            gmembers.setdefault(int(sol.group[j]), []).append(paths[good[j]])
+        if group[j] >= 0:
+            gmembers.setdefault(int(group[j]), []).append(paths[good[j]])
     gorder = {g: r + 1 for r, g in enumerate(sorted(gmembers, key=lambda g: min(gmembers[g])))}
     placed = [
-        (j, paths[good[j]], fps[good[j]].info.device, gorder[int(sol.group[j])], float(sol.position_s[j]),
+        (j, paths[good[j]], fps[good[j]].info.device, gorder[int(group[j])], float(sol.position_s[j]),
          float(sol.position_s[j] + fps[good[j]].duration_s * sol.k[j]))
-        for j in range(n) if sol.group[j] >= 0
+        for j in range(n) if group[j] >= 0
     ]
     track = assign(placed)
     verified = {x for v in verdicts if v.edge is not None for x in (v.a, v.b)}
@@ -397,8 +418,10 @@ def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dic
             continue
         j = gpos[i]
         fp = fps[i]
-        if sol.group[j] < 0:
-            if j in repeats:
+        if group[j] < 0:
+            if j in unsure:
+                reason = unsure[j]
+            elif j in repeats:
                 reason = repeats[j]
             elif j in verified:
                 reason = "matches were inconsistent with the other clips"
@@ -415,12 +438,12 @@ def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dic
             continue
         std = sol.position_std_s[j]
         clips.append(ClipResult(
-            path=p, duration_s=fp.duration_s, group=gorder[int(sol.group[j])], track=track[j],
+            path=p, duration_s=fp.duration_s, group=gorder[int(group[j])], track=track[j],
             offset_s=float(sol.position_s[j]), drift_ppm=_drift(sol, j),
             confidence=float(conf[j]), error_ms=None if not np.isfinite(std) else float(std * 1000),
             warning=fp.warning, info=fp.info,
         ))
     fps_counter = Counter(f.info.fps for f in fps if f is not None and f.info.fps)
     fps_common = fps_counter.most_common(1)[0][0] if fps_counter else None
-    mapped = [replace(e, a=good[e.a], b=good[e.b]) for e in sol.inliers]
+    mapped = [replace(e, a=good[e.a], b=good[e.b]) for e in sol.inliers if group[e.a] >= 0 and group[e.b] >= 0]
     return Alignment(clips=clips, edges=mapped, fps=fps_common)
