@@ -167,7 +167,6 @@ class IdentifyConfig:
     dense_density: float = 3.0  # when nothing is found, the query is looked up once more this densely
     # (speech harmonics win a sparse query's peaks); 1.0 turns it off
     dense_shifts: int = 3  # shifts of that second look (each costs a whole lookup)
-    dense_fan_out: int = 6  # targets per anchor in that second look
     noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their
     # bin's level in the query (its noise floor) as well; None: rank them as the library does
     sure_confidence: float = 0.999  # a match this sure after `sure_after` shifts at the unchanged speed

@@ -179,8 +179,9 @@ def confidence(score: np.ndarray | int, others: np.ndarray | list[int] | tuple[i
     same look and the look's number of hashes.
 
     The look's chance level is the mean of its next `noise_tracks` tracks' scores (missing ones count 0),
-    at least `noise_floor` + `noise_per_hash` × hashes (a library of a few tracks has no others); z is the score's distance above it in Poisson standard deviations, and the
-    confidence a logistic of z around `confidence_mid`, fitted on unknown songs (docs/library.md). One
+    at least `noise_floor` + `noise_per_hash` × hashes (a library of a few tracks has no others); z is the
+    score's distance above it in Poisson standard deviations, and the confidence a logistic of z around
+    `confidence_mid`, fitted on unknown songs (docs/library.md). One
     runner-up alone was a noisy estimate of that level (one lucky wrong track set it), and a floor that grew
     as fast as the old one (0.002 a hash, all looks') sank the denser second look's answers under speech.
     """
@@ -241,12 +242,12 @@ def _candidates(
         tr = lib.tracks[t]
         out.append(Match(track=tr.name, offset_s=float(centre * hop_s), score=int(smooth[i]), confidence=0.0,
                          track_index=t, speed=speed, path=tr.path, id=tr.sha256,
-                         also_at=_repeats(off, smooth[cand], trk == t, j, share, hop_s)))
+                         also_at=_repeat_offsets(off, smooth[cand], trk == t, j, share, hop_s)))
     return out
 
 
-def _repeats(off: np.ndarray, score: np.ndarray, mine: np.ndarray, j: int, share: float, hop_s: float,
-             most: int = 3) -> tuple[float, ...]:
+def _repeat_offsets(off: np.ndarray, score: np.ndarray, mine: np.ndarray, j: int, share: float, hop_s: float,
+                    most: int = 3) -> tuple[float, ...]:
     """Offsets (s) of a track's other vote peaks, 4+ frames from its best (*j*) and from each other, that
     reach *share* of the best's score: where the same passage is heard again. Best first, at most *most*."""
     near = np.flatnonzero(mine & (score >= share * score[j]) & (np.abs(off - off[j]) > 3))
@@ -274,7 +275,8 @@ class _Found:
         for m in cands:
             self.score[m.track_index] = max(self.score.get(m.track_index, 0), m.score)
         for rank, m in enumerate(cands[: max(cfg.top, 1)]):
-            m = replace(m, confidence=float(confidence(m.score, scores[:rank] + scores[rank + 1 :], n_hashes, cfg)))
+            others = scores[:rank] + scores[rank + 1 :]
+            m = replace(m, confidence=float(confidence(m.score, others, n_hashes, cfg)))
             old = self.best.get(m.track_index)
             if old is None or (m.confidence, m.score) > (old.confidence, old.score):
                 self.best[m.track_index] = m
@@ -363,12 +365,12 @@ def identify_audio(
     The shifts of one speed vote together: a landmark that noise moved across a frame edge in one
     fingerprint is found in another, and their votes add up at the true offset, where chance votes do not.
     """
-    found = _Found(cfg)
     rows: list[WindowBests] = []
     rate = lib.cfg.rate_hz
     if x.shape[0] <= cfg.short_s * rate:
         cfg = replace(cfg, query_density=max(cfg.query_density, cfg.short_density),
                       query_fan_out=max(cfg.query_fan_out, cfg.short_fan_out))
+    found = _Found(cfg)
     win = max(1, int(round(cfg.window_s / lib.cfg.hop_s)))
     for speed, y, n_shifts in _speeds(x, cfg, rate):
         if _at_speed(lib, y, cfg, speed, n_shifts, found, rows=rows if segments and speed == 1.0 else None, win=win):
@@ -413,7 +415,7 @@ def _dense(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, *, w
     the fixed peak budget; more query peaks keep the music's peaks in. Clean queries never pay for it."""
     if cfg.dense_density <= cfg.query_density or found.reaches(cfg.fallback_below):
         return
-    dense = replace(cfg, query_density=cfg.dense_density, query_fan_out=max(cfg.query_fan_out, cfg.dense_fan_out))
+    dense = replace(cfg, query_density=cfg.dense_density)
     n = min(max(cfg.dense_shifts, 1), 1 << SHIFT_BITS)  # each shift is a whole lookup (1 measured, not kept)
     _at_speed(lib, as_float(x), dense, 1.0, n, found, rows=None, win=win)
 
