@@ -58,9 +58,18 @@ class MatchConfig:
 
 @dataclass(frozen=True)
 class SolveConfig:
-    """Graph solve: edges that disagree with their cycle by more than this are rejected."""
+    """Graph solve and how sure its placements are (`sync.api`: edge and clip confidences, drift shown)."""
 
-    max_residual_s: float = 0.05
+    max_residual_s: float = 0.05  # edges that disagree with their cycle by more than this are rejected
+    rate_prior: float = 1e-4  # a consumer clock's rate is known to about this much (±100 ppm) before any edge
+    # measures it: a clip's stated error carries it from where its edges fix it to its first sample
+    partial_cover: float = 0.5  # an overlap holding less than this share of the shorter clip is a partial
+    partial_confidence: float = 0.5  # ... one, where a repeat fits as well: its edge says at most this
+    full_share: float = 0.8  # an edge confirmed by fewer of its windows than this share ...
+    part_share_confidence: float = 0.75  # ... says at most this
+    pair_group_confidence: float = 0.5  # at most this for the clips of a two-clip group (no cycle checks them)
+    core_confidence: float = 0.8  # edges at least this sure hold a group's core together
+    max_drift_std: float = 25e-6  # a clip's drift is reported only when its rate is known to about this
 
 
 @dataclass(frozen=True)

@@ -274,7 +274,8 @@ def _lstsq(nodes: list[int], ref: int, edges: list[PairMatch], values: np.ndarra
     return out, out_std
 
 
-def _solve_component(nodes: list[int], ref: int, edges: list[PairMatch], durations_s: list[float]):
+def _solve_component(nodes: list[int], ref: int, edges: list[PairMatch], durations_s: list[float],
+                     rate_prior: float = SolveConfig.rate_prior):
     """Rates (log k) then positions by weighted least squares over *edges* inside one component; each
     position equation holds at its edge's overlap (`_mid`), with the solved rates carrying it to b's start."""
     w = np.array([e.weight for e in edges], float)
@@ -284,18 +285,15 @@ def _solve_component(nodes: list[int], ref: int, edges: list[PairMatch], duratio
     mids = [_mid(e, durations_s) for e in edges]
     meas = np.array([_predicted_gap(e, k[e.a], k[e.b], m) for e, m in zip(edges, mids)])
     x, std = _lstsq(nodes, ref, edges, meas, w)
-    return k, x, _with_rate_error(std, logk_std, edges, w, mids), logk_std
-
-
-RATE_PRIOR = 1e-4  # a consumer clock's rate is known to about this much (±100 ppm) before any edge measures it
+    return k, x, _with_rate_error(std, logk_std, edges, w, mids, rate_prior), logk_std
 
 
 def _with_rate_error(std: dict, logk_std: dict, edges: list[PairMatch], w: np.ndarray,
-                     mids: list[float]) -> dict:
+                     mids: list[float], rate_prior: float = SolveConfig.rate_prior) -> dict:
     """Positions' standard errors with the clock-rate part added: each edge fixes a clip at its overlap's
     middle, t seconds (the clip's own time, weighted over its edges) after the clip's first sample, where
     positions are stated; an error δ in the clip's rate moves that first sample by δ·t, which the position
-    solve (rates taken as known) leaves out. A rate no edge measured is known only to `RATE_PRIOR`. A clip
+    solve (rates taken as known) leaves out. A rate no edge measured is known only to *rate_prior*. A clip
     joined 140 s from its start by an edge whose rate is 12 ppm off was 1.65 ms off with 0.04 ms stated."""
     t_sum: dict[int, float] = {}
     w_sum: dict[int, float] = {}
@@ -306,7 +304,7 @@ def _with_rate_error(std: dict, logk_std: dict, edges: list[PairMatch], w: np.nd
     out = {}
     for v, s in std.items():
         ks = logk_std.get(v, 0.0)
-        ks = min(ks, RATE_PRIOR) if np.isfinite(ks) else RATE_PRIOR
+        ks = min(ks, rate_prior) if np.isfinite(ks) else rate_prior
         t = t_sum[v] / w_sum[v] if w_sum.get(v) else 0.0
         out[v] = float(np.hypot(s, ks * t))
     return out
@@ -352,7 +350,7 @@ def solve(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveCo
         members = set(nodes)
         comp_edges = [e for e in kept if e.a in members]
         ref = max(nodes, key=lambda i: (durations_s[i], -i))
-        k, x, s, ks = _solve_component(nodes, ref, comp_edges, durations_s)
+        k, x, s, ks = _solve_component(nodes, ref, comp_edges, durations_s, cfg.rate_prior)
         start = min(x.values())
         for v in nodes:
             group[v], pos[v], kk[v], std[v], refs[v], kstd[v] = g, x[v] - start, k[v], s[v], ref, ks[v]

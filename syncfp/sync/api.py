@@ -69,12 +69,6 @@ def match_hypotheses(
     return out
 
 
-PARTIAL_COVER = 0.5  # an overlap holding less than this share of the shorter clip is a partial one
-PAIR_GROUP_CONFIDENCE = 0.5  # at most this for the two clips of a two-clip group (no cycle checks them)
-FULL_SHARE = 0.8  # an edge confirmed by fewer of its windows than this share...
-PART_SHARE_CONFIDENCE = 0.75  # ...says at most this
-
-
 def _overlap_s(offset_s: float, dur_a: float, dur_b: float, rate: float = 1.0) -> float:
     """Seconds (a's clock) two clips share when b starts *offset_s* after a (negative: none)."""
     lo, hi = overlap_span(offset_s, dur_a, dur_b, rate)
@@ -87,7 +81,7 @@ def _cover(e: PairMatch, durations: list[float]) -> float:
     return max(0.0, overlap) / max(min(durations[e.a], durations[e.b]), 1e-9)
 
 
-def _edge_confidence(e: PairMatch, durations: list[float]) -> float:
+def _edge_confidence(e: PairMatch, durations: list[float], cfg: SolveConfig) -> float:
     """0..1: how sure the edge is not chance and not a musical repeat.
 
     Three confirming windows are rarely chance and each further one halves the doubt; but an overlap at
@@ -97,9 +91,9 @@ def _edge_confidence(e: PairMatch, durations: list[float]) -> float:
     noisy true edge) says at most 0.75: on the hard bench's tune split, clips whose best edge confirmed
     under 80 % of its windows were right 9 times in 13, against 35 in 36 above."""
     c = 1.0 - 0.5 ** max(e.windows - 2, 0)
-    if e.tried and e.windows < FULL_SHARE * e.tried:
-        c = min(c, PART_SHARE_CONFIDENCE)
-    return float(min(c, 0.5) if _cover(e, durations) < PARTIAL_COVER else c)
+    if e.tried and e.windows < cfg.full_share * e.tried:
+        c = min(c, cfg.part_share_confidence)
+    return float(min(c, cfg.partial_confidence) if _cover(e, durations) < cfg.partial_cover else c)
 
 
 def align(
@@ -156,7 +150,8 @@ def align(
         anchors = _rescued(edges, gfps, durations, repeats, solve_cfg, rescue_cfg, verify, workers, progress)
         sol = solve(len(gfps), edges, durations, solve_cfg)
         sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress)
-    return _in_input_order(_results(paths, fps, errors, good, verdicts, repeats, sol, min_confidence), order)
+    return _in_input_order(_results(paths, fps, errors, good, verdicts, repeats, sol, solve_cfg, min_confidence),
+                           order)
 
 
 def _usable_cache_dir(cache: bool, cache_dir: str | None) -> str | None:
@@ -209,7 +204,7 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
     verse away) and clips of smaller groups are searched near where their clock puts them; a clip placed
     this way can be the partner of another in the next round."""
     clocks = clocks_of(gfps)
-    weak = [_edge_confidence(e, durations) < CORE_CONFIDENCE for e in edges]
+    weak = [_edge_confidence(e, durations, solve_cfg) < solve_cfg.core_confidence for e in edges]
     drop = set(contradicted(sol, edges, weak, gfps, rcfg, clocks))
     if drop:
         edges[:] = [e for i, e in enumerate(edges) if i not in drop]
@@ -310,26 +305,20 @@ def _in_input_order(al: Alignment, order: list[int]) -> Alignment:
     return Alignment(clips=clips, edges=sorted(edges, key=lambda e: (e.a, e.b)), fps=al.fps)
 
 
-MAX_DRIFT_STD = 25e-6  # report a clip's drift only when its clock rate is known to about 25 ppm
-
-
-def _drift(sol, j: int) -> float | None:
+def _drift(sol, j: int, cfg: SolveConfig) -> float | None:
     """Clock rate against the group's reference in ppm, or None when the overlaps were too short to tell."""
-    if not np.isfinite(sol.k_std[j]) or sol.k_std[j] > MAX_DRIFT_STD:
+    if not np.isfinite(sol.k_std[j]) or sol.k_std[j] > cfg.max_drift_std:
         return None
     return float((1.0 / sol.k[j] - 1.0) * 1e6)
 
 
-CORE_CONFIDENCE = 0.8  # edges at least this sure hold a group's core together
-
-
-def _clip_confidence(n: int, sol, durations: list[float]) -> np.ndarray:
+def _clip_confidence(n: int, sol, durations: list[float], cfg: SolveConfig) -> np.ndarray:
     """0..1 per clip: its surest edge, but no surer than the weakest link on its best path to its group's
-    core (the largest set of clips joined by edges of at least `CORE_CONFIDENCE`).
+    core (the largest set of clips joined by edges of at least `core_confidence`).
 
     Two clips tied to each other by many windows are sure of each other, not of where their pair sits in
     the group when one partial edge is all that joins them to it (a repeat fits such an edge as well)."""
-    edges = [(e.a, e.b, _edge_confidence(e, durations)) for e in sol.inliers]
+    edges = [(e.a, e.b, _edge_confidence(e, durations, cfg)) for e in sol.inliers]
     own = np.zeros(n)
     parent = list(range(n))
 
@@ -341,7 +330,7 @@ def _clip_confidence(n: int, sol, durations: list[float]) -> np.ndarray:
 
     for a, b, c in edges:
         own[a], own[b] = max(own[a], c), max(own[b], c)
-        if c >= CORE_CONFIDENCE:
+        if c >= cfg.core_confidence:
             parent[root(a)] = root(b)
     cores: dict[tuple[int, int], list[int]] = {}
     for j in range(n):
@@ -383,16 +372,16 @@ def _unsure(group: np.ndarray, conf: np.ndarray, min_confidence: float) -> dict[
 
 
 def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dict[int, str], sol,
-             min_confidence: float = 0.0) -> Alignment:
+             cfg: SolveConfig, min_confidence: float = 0.0) -> Alignment:
     n = len(good)
     durations = [fps[i].duration_s for i in good]
-    conf = _clip_confidence(n, sol, durations)
+    conf = _clip_confidence(n, sol, durations, cfg)
     # a group of two has no cycle to confirm its one edge; on the hard bench none of 12 such clips was
     # right (a repeat, a split, another concert), against 55 % in larger groups
     sizes = group_sizes(sol)
     for j in range(n):
         if sol.group[j] >= 0 and sizes[int(sol.group[j])] == 2:
-            conf[j] = min(conf[j], PAIR_GROUP_CONFIDENCE)
+            conf[j] = min(conf[j], cfg.pair_group_confidence)
     group = np.array(sol.group, copy=True)
     unsure = _unsure(group, conf, min_confidence) if min_confidence > 0 else {}
     # stable group ids from 1: ordered by the smallest path in each group
@@ -439,7 +428,7 @@ def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dic
         std = sol.position_std_s[j]
         clips.append(ClipResult(
             path=p, duration_s=fp.duration_s, group=gorder[int(group[j])], track=track[j],
-            offset_s=float(sol.position_s[j]), drift_ppm=_drift(sol, j),
+            offset_s=float(sol.position_s[j]), drift_ppm=_drift(sol, j, cfg),
             confidence=float(conf[j]), error_ms=None if not np.isfinite(std) else float(std * 1000),
             warning=fp.warning, info=fp.info,
         ))
