@@ -181,4 +181,7 @@ class IdentifyConfig:
     sure_confidence: float = 0.999  # a match this sure after `sure_after` shifts at the unchanged speed
     sure_after: int = 2  # ends the search: more shifts or speeds would cost as much again each
     window_s: float = 8.0  # setlist: the recording is scored per window of this length
+    segment_floor: float = 2.0  # setlist: a segment's confidence is its score over segment_floor +
+    segment_per_hit: float = 0.002  # segment_per_hit × the hits it was chosen from, in Poisson sd,
+    segment_mid: float = 3.0  # around this midpoint (a segment has no competing tracks to rate it by)
     min_segment_s: float = 8.0  # setlist: shorter runs are dropped

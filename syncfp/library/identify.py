@@ -194,11 +194,12 @@ def confidence(score: np.ndarray | int, others: np.ndarray | list[int] | tuple[i
     return 1.0 / (1.0 + np.exp(-np.clip(z - cfg.confidence_mid, -50.0, 50.0)))
 
 
-def _segment_confidence(score: int, n_hits: int) -> float:
+def _segment_confidence(score: int, n_hits: int, cfg: IdentifyConfig) -> float:
     """A setlist segment's confidence: its score over a floor that grows with the hits it was chosen from
     (a segment has no competing tracks to set a chance level)."""
-    noise = 2.0 + 0.002 * n_hits
-    return float(1.0 / (1.0 + np.exp(-np.clip((score - noise) / np.sqrt(noise + 1.0) - 3.0, -50.0, 50.0))))
+    noise = cfg.segment_floor + cfg.segment_per_hit * n_hits
+    z = (score - noise) / np.sqrt(noise + 1.0) - cfg.segment_mid
+    return float(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0))))
 
 
 def _n_distinct(x: np.ndarray) -> int:
@@ -533,5 +534,5 @@ def _segments(lib: Library, rows: WindowBests, cfg: IdentifyConfig) -> list[Segm
         tr = lib.tracks[int(trk[0])]
         out.append(Segment(track=tr.name, start_s=start * hop_s, end_s=end * hop_s,
                            offset_s=(int(off[0]) + start) * hop_s, score=score,
-                           confidence=_segment_confidence(score, n), path=tr.path, id=tr.sha256))
+                           confidence=_segment_confidence(score, n, cfg), path=tr.path, id=tr.sha256))
     return out
