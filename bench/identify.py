@@ -95,16 +95,24 @@ def correct(r: dict, min_conf: float) -> bool:
     return reported(r, min_conf) and r["top"] == r["truth"] and r["off_err"] is not None and r["off_err"] <= 0.1
 
 
-def grid(lib, audio, pos_ids, neg_ids, lib_index, per_cell, rng, work, *, kinds: dict[int, str],
-         conditions=CONDITIONS, durations=DURATIONS, degrader: Degrader | None = None) -> dict:
-    """*per_cell* positive clips of each music kind per condition × duration, a third as many negatives."""
-    deg = degrader or Degrader(work, rate_hz=RATE)
+def split_known(kinds: dict[int, str]) -> tuple[list[int], list[int]]:
+    """(indexed, never indexed) track numbers: one in five of each kind of music is never indexed (tiny
+    sets: still one), its clips are the unknown songs."""
+    neg = []
+    for m in sorted(set(kinds.values())):
+        mine = [i for i in sorted(kinds) if kinds[i] == m]
+        neg += mine[2::5] or mine[-1:] * (len(mine) > 1)
+    return [i for i in sorted(kinds) if i not in neg], neg
+
+
+def draw_clips(audio, pos_ids, neg_ids, kinds: dict[int, str], per_cell: int, rng, deg: Degrader, *,
+               conditions, durations):
+    """Yield (kind "pos"/"neg", duration, condition, music, track number, start s, degraded clip): per cell
+    *per_cell* clips of each kind of music from indexed tracks, a third as many (at least 4) from unknown
+    ones, cut at random and degraded; cell by cell, durations outermost."""
     music = sorted(set(kinds.values()))
-    recs: dict[str, list] = {}
-    lat10 = []
     for dur in durations:
         for cond in conditions:
-            t_cell = time.perf_counter()
             for kind, ids in (("pos", pos_ids), ("neg", neg_ids)):
                 n = per_cell if kind == "pos" else max(per_cell // 3, 4)
                 for m in music:
@@ -115,16 +123,33 @@ def grid(lib, audio, pos_ids, neg_ids, lib_index, per_cell, rng, work, *, kinds:
                         start = float(rng.uniform(0, x.size / RATE - dur))
                         a = int(start * RATE)
                         q = deg(x[a : a + dur * RATE], cond, rng, pre=x[max(0, a - int(ROOM_PRE_S * RATE)) : a])
-                        t0 = time.perf_counter()
-                        matches, hits = identify_audio(lib, q, RAW)
-                        dt = time.perf_counter() - t0
-                        if dur == 10:
-                            lat10.append(dt)
-                        truth = lib_index.get(i) if kind == "pos" else None
-                        r = record(matches, truth, start, hits)
-                        r["music"], r["latency_s"] = m, dt
-                        recs.setdefault(f"{kind}|{dur}|{cond}", []).append(r)
-            print(f"[grid] {dur} s {cond}: {time.perf_counter() - t_cell:.1f} s", file=sys.stderr, flush=True)
+                        yield kind, dur, cond, m, i, start, q
+
+
+def grid(lib, audio, pos_ids, neg_ids, lib_index, per_cell, rng, work, *, kinds: dict[int, str],
+         conditions=CONDITIONS, durations=DURATIONS, degrader: Degrader | None = None) -> dict:
+    """*per_cell* positive clips of each music kind per condition × duration, a third as many negatives."""
+    deg = degrader or Degrader(work, rate_hz=RATE)
+    recs: dict[str, list] = {}
+    lat10 = []
+    t_cell, cell = time.perf_counter(), None
+    for kind, dur, cond, m, i, start, q in draw_clips(audio, pos_ids, neg_ids, kinds, per_cell, rng, deg,
+                                                       conditions=conditions, durations=durations):
+        if cell not in (None, (dur, cond)):
+            print(f"[grid] {cell[0]} s {cell[1]}: {time.perf_counter() - t_cell:.1f} s", file=sys.stderr, flush=True)
+            t_cell = time.perf_counter()
+        cell = (dur, cond)
+        t0 = time.perf_counter()
+        matches, hits = identify_audio(lib, q, RAW)
+        dt = time.perf_counter() - t0
+        if dur == 10:
+            lat10.append(dt)
+        truth = lib_index.get(i) if kind == "pos" else None
+        r = record(matches, truth, start, hits)
+        r["music"], r["latency_s"] = m, dt
+        recs.setdefault(f"{kind}|{dur}|{cond}", []).append(r)
+    if cell is not None:
+        print(f"[grid] {cell[0]} s {cell[1]}: {time.perf_counter() - t_cell:.1f} s", file=sys.stderr, flush=True)
     return {"records": recs, "latency10_s": lat10, "speech_pool": deg.pool_kind, "rooms": deg.rooms}
 
 
@@ -413,11 +438,7 @@ def main() -> None:
         tracks, music = sources(work, kinds=tuple(a.kinds.split(",")), max_hours_per_package=a.max_hours_per_package)
         paths = [p for p, _ in tracks]
         kinds = {i: k for i, (_, k) in enumerate(tracks)}
-        neg_ids = []
-        for m in music:  # one in five of each kind never indexed
-            mine = [i for i in range(len(paths)) if kinds[i] == m]
-            neg_ids += mine[2::5] or mine[-1:] * (len(mine) > 1)  # tiny sets: still one unknown
-        pos_ids = [i for i in range(len(paths)) if i not in neg_ids]
+        pos_ids, neg_ids = split_known(kinds)
         source = "; ".join(f"{m}: {d}" for m, d in music.items())
         lib_path = os.path.join(work, "bench.sfp")
         t0 = time.perf_counter()

@@ -26,35 +26,13 @@ import soundfile as sf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.identify import RATE, decode  # noqa: E402
-from bench.identify_conditions import ROOM_PRE_S, Degrader, sources  # noqa: E402
+from bench.identify import RATE, decode, draw_clips, split_known  # noqa: E402
+from bench.identify_conditions import Degrader, sources  # noqa: E402
 from syncfp.library.build import index_files  # noqa: E402
 from syncfp.library.identify import IdentifyConfig, identify_audio  # noqa: E402
 from syncfp.library.store import open_library  # noqa: E402
 
 MATCH = re.compile(r"Matched (.+?) \S+ sec .* as (.+?) at\s+(-?[\d.]+) s with\s+(\d+) of")
-
-
-def clips(paths, kinds, pos_ids, neg_ids, conditions, durations, per_cell, seed, work):
-    """[(cell, kind, track index or None, start s, audio)] drawn as `bench.identify.grid` draws them."""
-    rng = np.random.default_rng(seed)
-    deg = Degrader(work, rate_hz=RATE)
-    audio = {i: decode(p) for i, p in enumerate(paths)}
-    out = []
-    for dur in durations:
-        for cond in conditions:
-            for kind, ids in (("pos", pos_ids), ("neg", neg_ids)):
-                n = per_cell if kind == "pos" else max(per_cell // 3, 4)
-                for m in sorted(set(kinds.values())):
-                    mine = [i for i in ids if kinds[i] == m]
-                    for _ in range(n if mine else 0):
-                        i = int(rng.choice(mine))
-                        x = audio[i]
-                        start = float(rng.uniform(0, x.size / RATE - dur))
-                        a = int(start * RATE)
-                        q = deg(x[a: a + dur * RATE], cond, rng, pre=x[max(0, a - int(ROOM_PRE_S * RATE)): a])
-                        out.append((f"{dur}|{cond}", kind, i if kind == "pos" else None, start, q))
-    return out
 
 
 def main() -> int:
@@ -71,22 +49,21 @@ def main() -> int:
     tracks, _ = sources(work, max_hours_per_package=a.max_hours_per_package)
     paths = [p for p, _ in tracks]
     kinds = {i: k for i, (_, k) in enumerate(tracks)}
-    neg_ids = []
-    for m in sorted(set(kinds.values())):  # one in five of each kind never indexed, as bench/identify.py
-        mine = [i for i in range(len(paths)) if kinds[i] == m]
-        neg_ids += mine[2::5] or mine[-1:] * (len(mine) > 1)
-    pos_ids = [i for i in range(len(paths)) if i not in neg_ids]
+    pos_ids, neg_ids = split_known(kinds)  # as bench/identify.py
     lib_path = os.path.join(work, "lib.sfp")
     index_files(lib_path, [paths[i] for i in pos_ids], workers=2)
     lib = open_library(lib_path)
-    index_of = {t.path: k for k, t in enumerate(lib.tracks)}
     db = os.path.join(work, "afp.pklz")
     t0 = time.perf_counter()
     subprocess.run([a.audfprint, "-d", db, "-n", str(a.density), "-H", "2", "new",
                     *[paths[i] for i in pos_ids]], check=True, capture_output=True)
     afp_index_s = time.perf_counter() - t0
-    qs = clips(paths, kinds, pos_ids, neg_ids, a.conditions.split(","), [int(d) for d in a.durations.split(",")],
-               a.per_cell, a.seed, work)
+    audio = {i: decode(p) for i, p in enumerate(paths)}
+    rng = np.random.default_rng(a.seed)
+    qs = [(f"{dur}|{cond}", kind, i if kind == "pos" else None, start, q)
+          for kind, dur, cond, _, i, start, q in draw_clips(
+              audio, pos_ids, neg_ids, kinds, a.per_cell, rng, Degrader(work, rate_hz=RATE),
+              conditions=a.conditions.split(","), durations=[int(d) for d in a.durations.split(",")])]
     qdir = os.path.join(work, "q")
     os.makedirs(qdir)
     names = []

@@ -173,6 +173,11 @@ def _smooth(u: np.ndarray, c: np.ndarray) -> np.ndarray:
     return smooth
 
 
+def _logistic(z):
+    """1 / (1 + e^-z), clipped so that no z overflows."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+
+
 def confidence(score: np.ndarray | int, others: np.ndarray | list[int] | tuple[int, ...], n_hashes: int,
                cfg: IdentifyConfig = IdentifyConfig()) -> np.ndarray:
     """Probability that a match is right, from its score, the scores of the other leading tracks of the
@@ -191,7 +196,7 @@ def confidence(score: np.ndarray | int, others: np.ndarray | list[int] | tuple[i
     o[:k] = np.asarray(others, np.float64)[:k]
     noise = max(float(o.mean()) if o.size else 0.0, cfg.noise_floor + cfg.noise_per_hash * n_hashes)
     z = (s - noise) / np.sqrt(noise + 1.0)
-    return 1.0 / (1.0 + np.exp(-np.clip(z - cfg.confidence_mid, -50.0, 50.0)))
+    return _logistic(z - cfg.confidence_mid)
 
 
 def _segment_confidence(score: int, n_hits: int, cfg: IdentifyConfig) -> float:
@@ -199,7 +204,7 @@ def _segment_confidence(score: int, n_hits: int, cfg: IdentifyConfig) -> float:
     (a segment has no competing tracks to set a chance level)."""
     noise = cfg.segment_floor + cfg.segment_per_hit * n_hits
     z = (score - noise) / np.sqrt(noise + 1.0) - cfg.segment_mid
-    return float(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0))))
+    return float(_logistic(z))
 
 
 def _n_distinct(x: np.ndarray) -> int:
@@ -287,7 +292,7 @@ class _Found:
         look allows: a look rated alone cannot see that another look heard a wrong track better."""
         rival = max((v for t, v in self.score.items() if t != m.track_index), default=0)
         lead = (m.score - rival) / np.sqrt(rival + 1.0) - self.cfg.rival_margin
-        return min(m.confidence, float(1.0 / (1.0 + np.exp(-np.clip(lead, -50.0, 50.0)))))
+        return min(m.confidence, float(_logistic(lead)))
 
     def reaches(self, level: float) -> bool:
         """Does a match reach confidence *level*?"""
