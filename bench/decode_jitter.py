@@ -3,10 +3,10 @@
     python bench/decode_jitter.py [--json out.json]
 
 For every track of the five Debian music packages of the hard bench (`bench.concert.PACKAGES`, read where
-installed), the decoded frames' timestamps are scanned for jumps of at least `MIN_GAP_S` forward and back,
-PyAV's sample count is taken as the true length (it is what `ffmpeg` writes), and `stream_audio`'s length at
-8 kHz is compared with it. "old rule" is what the decoder before the jitter fix inserted: every forward jump
-between MIN_GAP_S and MAX_GAP_S, as silence, with the backward jumps ignored.
+installed), the decoded frames' timestamps are scanned for jumps of at least `DecodeConfig.min_gap_s` forward
+and back, PyAV's sample count is taken as the true length (it is what `ffmpeg` writes), and `stream_audio`'s
+length at 8 kHz is compared with it. "old rule" is what the decoder before the jitter fix inserted: every
+forward jump between `min_gap_s` and `max_gap_s`, as silence, with the backward jumps ignored.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ import av
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.concert import PACKAGES  # noqa: E402
-from syncfp.audio.decode import MAX_GAP_S, MIN_GAP_S, stream_audio  # noqa: E402
+from syncfp.audio.decode import stream_audio  # noqa: E402
+from syncfp.config import DecodeConfig  # noqa: E402
 
 RATE = 8000
+DECODE = DecodeConfig()
 
 
 def scan(path: str) -> dict:
@@ -42,8 +44,8 @@ def scan(path: str) -> dict:
                     continue
                 start = f.pts * tb
                 jump = 0.0 if end is None else start - end
-                fwd, back = fwd + (jump >= MIN_GAP_S), back + (jump <= -MIN_GAP_S)
-                old_s += jump if MIN_GAP_S <= jump <= MAX_GAP_S else 0.0
+                fwd, back = fwd + (jump >= DECODE.min_gap_s), back + (jump <= -DECODE.min_gap_s)
+                old_s += jump if DECODE.min_gap_s <= jump <= DECODE.max_gap_s else 0.0
                 end = start + f.samples / f.sample_rate
         except av.error.FFmpegError:  # a damaged track: what decoded so far, as syncfp keeps it
             pass

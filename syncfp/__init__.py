@@ -19,7 +19,7 @@ _EXPORTS: dict[str, str] = {
     "Alignment": "syncfp.types", "ClipResult": "syncfp.types", "ClipStatus": "syncfp.types", "MediaInfo": "syncfp.types",
     "PairMatch": "syncfp.types",
     "FingerprintConfig": "syncfp.config", "MatchConfig": "syncfp.config", "SolveConfig": "syncfp.config",
-    "VerifyConfig": "syncfp.config", "RescueConfig": "syncfp.config",
+    "VerifyConfig": "syncfp.config", "RescueConfig": "syncfp.config", "DecodeConfig": "syncfp.config",
     "SyncfpError": "syncfp.errors", "MediaError": "syncfp.errors",
 }
 __all__ = list(_EXPORTS)
@@ -40,7 +40,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static checkers and IDEs see the eager imports
-    from .config import FingerprintConfig, MatchConfig, RescueConfig, SolveConfig, VerifyConfig
+    from .config import DecodeConfig, FingerprintConfig, MatchConfig, RescueConfig, SolveConfig, VerifyConfig
     from .errors import MediaError, SyncfpError
     from .library.store import Library
     from .sync.api import align

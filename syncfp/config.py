@@ -1,11 +1,42 @@
-"""Frozen parameter sets for fingerprinting, matching, verification, the solve, the rescue and song
-identification; a digest names a fingerprint set."""
+"""Frozen parameter sets for decoding, fingerprinting, matching, verification, the solve, the rescue and song
+identification; a digest names a fingerprint set (and a decode set that is not the default)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    """Decoding (`syncfp.audio`): which audio stream, the mono analysis mix, timestamp gaps, what a file must hold."""
+
+    silence_db: float = -70.0  # below this a recording holds nothing to match (extract refuses it, the stream
+    # choice skips it)
+    min_duration_s: float = 1.0  # shorter clips cannot be told apart from chance matches
+    probe_s: float = 20.0  # seconds of each stream decoded to choose one: past a camera's first silent moments
+    probe_max_s: float = 300.0  # ... read on while every stream is still silent, up to this
+    prefer_first_db: float = 10.0  # another stream must be this much louder to be chosen over the first
+    vfr_tolerance: float = 0.002  # average vs nominal video rate: CFR files agree to ~0.03 %, dropped-frame
+    # phones differ by >1 %
+    max_gap_s: float = 60.0  # a longer timestamp jump is a discontinuity (joined files, a wrap), not a dropout
+    min_gap_s: float = 0.010  # under a frame of jitter: rounding in the muxer, not lost audio
+    lock_s: float = 5.0  # seconds of audible blocks after which the channel mix is frozen
+    stats_max_s: float = 120.0  # the mix is frozen after this long even without sound: bounds the cost of the
+    # statistics
+    audible_db: float = -60.0  # a block counts toward the mix decision when its loudest kept channel is above this
+    dead_db: float = 40.0  # a channel this far below the loudest is an unused input: left out so it does not dilute
+    cancel_db: float = 20.0  # the mix this far below its channels' mean level: they cancel (a polarity-inverted side)
+    ltc_bit_s: tuple[float, float] = (0.30e-3, 0.70e-3)  # LTC's bit cell: 80 bits a frame at 23.976-30 fps is
+    # 0.42-0.52 ms
+    ltc_square: float = 0.7  # share of samples above half the peak: 0.67 for a sine, ~0.95 for a band-limited square
+    ltc_regular: float = 0.9  # share of zero-crossing intervals at one bit cell or half of one (biphase mark)
+
+    def digest(self) -> str:
+        """Short stable digest of every parameter; part of a cache key when not the default."""
+        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ import typer
 from typer.testing import CliRunner
 
 from syncfp.cli import app
-from syncfp.config import FingerprintConfig, IdentifyConfig, MatchConfig, RescueConfig, SolveConfig, VerifyConfig
+from syncfp.config import (
+    DecodeConfig, FingerprintConfig, IdentifyConfig, MatchConfig, RescueConfig, SolveConfig, VerifyConfig,
+)
 from syncfp.export import ExportOptions
 from syncfp.types import Alignment, ClipResult
 
@@ -60,8 +62,8 @@ def test_align_stage_configs_default_to_the_config_classes():
     from syncfp.sync.api import align
 
     params = inspect.signature(align).parameters
-    for name, cls in (("fingerprint", FingerprintConfig), ("match", MatchConfig), ("verify", VerifyConfig),
-                      ("solve_cfg", SolveConfig), ("rescue_cfg", RescueConfig)):
+    for name, cls in (("decode", DecodeConfig), ("fingerprint", FingerprintConfig), ("match", MatchConfig),
+                      ("verify", VerifyConfig), ("solve_cfg", SolveConfig), ("rescue_cfg", RescueConfig)):
         assert params[name].default == cls(), name
 
 
@@ -82,7 +84,7 @@ def test_align_with_default_options_passes_the_default_export_options(tmp_path, 
     r = CliRunner().invoke(app, ["align", str(clip), "-o", str(tmp_path / "out.json"), "--quiet"])
     assert r.exit_code == 0, r.output
     (kw,) = calls
-    assert not {"fingerprint", "match", "verify", "solve_cfg", "rescue_cfg"} & set(kw)
+    assert not {"decode", "fingerprint", "match", "verify", "solve_cfg", "rescue_cfg"} & set(kw)
     assert written == [ExportOptions()]
 
 
@@ -94,7 +96,7 @@ def test_compact_target_is_the_shards_default():
 
 
 def test_every_config_is_a_frozen_dataclass():
-    for cls in (FingerprintConfig, MatchConfig, VerifyConfig, SolveConfig, RescueConfig, IdentifyConfig):
+    for cls in (DecodeConfig, FingerprintConfig, MatchConfig, VerifyConfig, SolveConfig, RescueConfig, IdentifyConfig):
         assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
 
 

@@ -19,9 +19,11 @@ import av
 from scipy.signal import resample_poly
 
 from conftest import cut, make_clip
-from syncfp.audio.decode import MIN_GAP_S, _settled, stream_audio
+from syncfp.audio.decode import _settled, stream_audio
+from syncfp.config import DecodeConfig
 
 RATE = 48000
+DECODE = DecodeConfig()
 
 
 def write_with_dropout(path: str, x: np.ndarray, *, drop_s: tuple[float, float] | None,
@@ -91,7 +93,7 @@ def test_clip_with_dropout_placed_without_false_drift(gappy):
 
 
 def jumps(path: str) -> tuple[int, int]:
-    """(forward, backward) timestamp jumps of at least MIN_GAP_S between decoded frames, as PyAV sees them."""
+    """(forward, backward) timestamp jumps of at least `min_gap_s` between decoded frames, as PyAV sees them."""
     with av.open(path) as c:
         st = c.streams.audio[0]
         fwd = back = 0
@@ -99,7 +101,7 @@ def jumps(path: str) -> tuple[int, int]:
         for f in c.decode(st):
             start = float(f.pts * st.time_base)
             if end is not None:
-                fwd, back = fwd + (start - end >= MIN_GAP_S), back + (start - end <= -MIN_GAP_S)
+                fwd, back = fwd + (start - end >= DECODE.min_gap_s), back + (start - end <= -DECODE.min_gap_s)
             end = start + f.samples / f.sample_rate
     return fwd, back
 
@@ -161,7 +163,7 @@ class _Frame:
 
 def settled(pts: list[int]) -> list[int]:
     """Samples of dropout put before each frame of 1024 samples stamped *pts* (time base 1/RATE)."""
-    return [round(g * RATE) for _, g in _settled(iter([_Frame(p) for p in pts]), 1 / RATE)]
+    return [round(g * RATE) for _, g in _settled(iter([_Frame(p) for p in pts]), 1 / RATE, DECODE)]
 
 
 def test_jitter_and_dropouts_told_apart():
@@ -169,5 +171,5 @@ def test_jitter_and_dropouts_told_apart():
     assert settled([0, 1024, 2048 + 9600, 3072 + 9600]) == [0, 0, 9600, 0]  # not taken back: a dropout
     assert settled([0, 1024, 2048 + 9600 + 512, 3072 + 9600]) == [0, 0, 9600, 0]  # a dropout, late stamp
     assert settled([0, 1024, 2048 + 9600]) == [0, 0, 9600]  # the last frame: nothing takes it back
-    assert settled([0, 1024, 2048 + 200, 3072]) == [0, 0, 0, 0]  # under MIN_GAP_S: rounding
+    assert settled([0, 1024, 2048 + 200, 3072]) == [0, 0, 0, 0]  # under `min_gap_s`: rounding
     assert settled([0, 1024, 2048 + 512, 3072 + 512 + 9600]) == [0, 0, 512, 9600]  # two dropouts in a row

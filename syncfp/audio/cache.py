@@ -1,9 +1,10 @@
 """Fingerprint cache on disk: hashes (.npy, no pickle), info (.json) and analysis audio (.pcm) per file.
 
 A file is identified by its resolved path, size, modification time, inode and status-change time,
-together with the fingerprint parameter digest, so edited files and changed parameters never reuse stale
-entries — nor does a file swapped for another of the same size with its mtime restored (copy tools and
-card readers do that): the swap gives a new inode, or at least a new ctime, which no tool can set back.
+together with the fingerprint parameter digest (and the decode one, when not the default), so edited
+files and changed parameters never reuse stale entries — nor does a file swapped for another of the same
+size with its mtime restored (copy tools and card readers do that): the swap gives a new inode, or at
+least a new ctime, which no tool can set back.
 
 The cache is an optimisation: when it cannot be written (read-only, full) the caller decodes into a work
 folder instead and says so once (`unusable_reason`).
@@ -19,7 +20,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..config import FingerprintConfig
+from ..config import DecodeConfig, FingerprintConfig
 from ..fsutil import PendingFile, atomic_file
 from ..types import Fingerprint, Hashes, MediaInfo
 
@@ -36,14 +37,18 @@ def default_dir() -> str:
     return os.path.join(base, "syncfp")
 
 
-def key_for(path: str, cfg: FingerprintConfig, stream_index: object) -> str | None:
-    """Cache key of a file, or None when it cannot be stat'ed (the decoder then reports why)."""
+def key_for(path: str, cfg: FingerprintConfig, stream_index: object,
+            decode: DecodeConfig = DecodeConfig()) -> str | None:
+    """Cache key of a file, or None when it cannot be stat'ed (the decoder then reports why). Decode
+    settings other than the default are part of it (the default's keys are those made before them)."""
     try:
         st = os.stat(path)
     except OSError:
         return None
     ident = (f"{FORMAT}|{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}|{st.st_ctime_ns}|"
              f"{stream_index}|{cfg.digest()}")
+    if decode != DecodeConfig():
+        ident += f"|{decode.digest()}"
     return hashlib.sha256(ident.encode()).hexdigest()[:32]
 
 

@@ -16,11 +16,10 @@ import numpy as np
 
 import av
 
+from ..config import DecodeConfig
 from ..errors import MediaError
 from ..types import MediaInfo, StreamChoice
 from .downmix import Downmix
-
-SILENCE_DB = -70.0  # below this a recording holds nothing to match (extract refuses it, the stream choice skips it)
 
 # container/stream tags that name the recording device
 _DEVICE_TAGS = (
@@ -94,7 +93,7 @@ def _isobmff_without_moov(path: str, max_boxes: int = 4096) -> bool:
     return bool(kinds) and kinds[0] in (b"ftyp", b"mdat", b"wide", b"free", b"skip") and b"moov" not in kinds
 
 
-def _pick_audio(container, path: str, stream_index: int | StreamChoice | None,
+def _pick_audio(container, path: str, stream_index: int | StreamChoice | None, cfg: DecodeConfig,
                 rate_hz: int | None = None) -> tuple:
     """(the audio stream to decode, why it was chosen or None). An explicit index must exist unless the
     choice is lenient; the automatic choice decodes a few seconds of each stream when there are several
@@ -109,7 +108,7 @@ def _pick_audio(container, path: str, stream_index: int | StreamChoice | None,
             raise MediaError(path, f"audio stream {index} not found ({len(audio)} present)")
         why, index = f"--stream {index} absent ({len(audio)} present)", None
     if index is None and len(audio) > 1 and rate_hz:
-        index, auto = _loudest_stream(path, len(audio), rate_hz)
+        index, auto = _loudest_stream(path, len(audio), rate_hz, cfg)
         why = f"{why}; {auto}" if why else auto
     elif index is not None and len(audio) > 1:
         why = f"stream {index} as asked"
@@ -119,12 +118,7 @@ def _pick_audio(container, path: str, stream_index: int | StreamChoice | None,
     return stream, why
 
 
-PROBE_S = 20.0  # seconds of each stream decoded to choose one: past a camera's first silent moments
-PROBE_MAX_S = 300.0  # ... read on while every stream is still silent, up to this
-PREFER_FIRST_DB = 10.0  # another stream must be this much louder to be chosen over the first
-
-
-def _stream_level(path: str, index: int, rate_hz: int) -> float:
+def _stream_level(path: str, index: int, rate_hz: int, cfg: DecodeConfig) -> float:
     """Level (dBFS) of the analysis mix of audio stream *index* over its first seconds; -inf when it is
     unusable or nothing but timecode."""
     container = _open(path)
@@ -132,13 +126,13 @@ def _stream_level(path: str, index: int, rate_hz: int) -> float:
     if stream.codec_context is None:
         container.close()
         return float("-inf")
-    chunks = _Chunks(container, stream, path, rate_hz)
+    chunks = _Chunks(container, stream, path, rate_hz, cfg)
     n, sumsq = 0, 0.0
     try:
         for chunk in chunks:
             n, sumsq = n + chunk.size, sumsq + float(np.dot(chunk, chunk))
             level = 10 * np.log10(sumsq / n + 1e-20)
-            if n >= PROBE_MAX_S * rate_hz or (n >= PROBE_S * rate_hz and level > SILENCE_DB):
+            if n >= cfg.probe_max_s * rate_hz or (n >= cfg.probe_s * rate_hz and level > cfg.silence_db):
                 break
     except MediaError:
         return float("-inf")
@@ -149,15 +143,15 @@ def _stream_level(path: str, index: int, rate_hz: int) -> float:
     return float(10 * np.log10(sumsq / n + 1e-20))
 
 
-def _loudest_stream(path: str, count: int, rate_hz: int) -> tuple[int, str]:
+def _loudest_stream(path: str, count: int, rate_hz: int, cfg: DecodeConfig) -> tuple[int, str]:
     """(index, why) of the stream to use among *count*: the first unless it is silent or timecode or
-    another is `PREFER_FIRST_DB` louder — a camera's second track that holds the microphone, say."""
-    levels = [_stream_level(path, i, rate_hz) for i in range(count)]
+    another is `prefer_first_db` louder — a camera's second track that holds the microphone, say."""
+    levels = [_stream_level(path, i, rate_hz, cfg) for i in range(count)]
     best = int(np.argmax(levels))
-    if levels[0] > SILENCE_DB and levels[best] - levels[0] < PREFER_FIRST_DB:
+    if levels[0] > cfg.silence_db and levels[best] - levels[0] < cfg.prefer_first_db:
         best = 0
     shown = ", ".join(f"{i}: {'-' if not np.isfinite(v) else f'{v:.0f}'}" for i, v in enumerate(levels))
-    if levels[best] <= SILENCE_DB:
+    if levels[best] <= cfg.silence_db:
         return 0, f"every stream silent or timecode at the start (dBFS {shown}): stream 0"
     return best, f"stream {best} of {count} by level (dBFS {shown})"
 
@@ -190,17 +184,18 @@ def _stream_fields(info: MediaInfo, container, stream, why: str | None) -> Media
     return replace(info, audio_stream=audio.index(stream), audio_streams=len(audio), stream_choice=why)
 
 
-def probe(path: str, *, stream_index: int | StreamChoice | None = None) -> MediaInfo:
-    """Read a file's streams and tags without decoding: duration, audio format, video rate, timecode."""
+def probe(path: str, *, stream_index: int | StreamChoice | None = None,
+          cfg: DecodeConfig = DecodeConfig()) -> MediaInfo:
+    """Read a file's streams and tags without decoding: duration, audio format, video rate, timecode (VFR
+    by *cfg*'s `vfr_tolerance`)."""
     container = _open(path)
     try:
-        stream, why = _pick_audio(container, path, stream_index)
-        return _stream_fields(_info(container, stream, path), container, stream, why)
+        stream, why = _pick_audio(container, path, stream_index, cfg)
+        return _stream_fields(_info(container, stream, path, cfg), container, stream, why)
     finally:
         container.close()
 
 
-VFR_TOLERANCE = 0.002  # average vs nominal rate: CFR files agree to ~0.03 %, dropped-frame phones differ by >1 %
 _TAIL_S = 5.0  # how far before the end a tail scan seeks to find the last video frame
 
 
@@ -237,7 +232,7 @@ def _pictures(container) -> list:
     return [v for v in container.streams.video if not v.disposition & av.stream.Disposition.attached_pic]
 
 
-def _video_fields(container, path: str) -> dict:
+def _video_fields(container, path: str, cfg: DecodeConfig) -> dict:
     """Rate, size, start, length and VFR flag of the first video stream ({} without video)."""
     video = _pictures(container)
     if not video:
@@ -256,13 +251,13 @@ def _video_fields(container, path: str) -> dict:
         "fps": Fraction(rate) if rate else None,
         "width": v.codec_context.width or None, "height": v.codec_context.height or None,
         "video_start_s": start, "video_duration_s": length,
-        "vfr": bool(avg and nominal and abs(float(avg) / float(nominal) - 1) > VFR_TOLERANCE),
+        "vfr": bool(avg and nominal and abs(float(avg) / float(nominal) - 1) > cfg.vfr_tolerance),
     }
 
 
-def _info(container, stream, path: str) -> MediaInfo:
+def _info(container, stream, path: str, cfg: DecodeConfig) -> MediaInfo:
     video = _pictures(container)
-    vf = _video_fields(container, path)
+    vf = _video_fields(container, path, cfg)
     if stream.duration is not None and stream.time_base is not None:
         duration = float(stream.duration * stream.time_base)
     elif container.duration is not None:
@@ -353,32 +348,33 @@ class _MonoResampler:
 
 
 def stream_audio(
-    path: str, *, rate_hz: int, stream_index: int | StreamChoice | None = None
+    path: str, *, rate_hz: int, stream_index: int | StreamChoice | None = None, cfg: DecodeConfig = DecodeConfig()
 ) -> tuple[MediaInfo, Iterator[np.ndarray]]:
     """Open *path* and return its info and an iterator of mono float32 chunks at *rate_hz*.
 
     *stream_index*: an audio stream (0 = the first), or None to choose one (see `_loudest_stream`). The
-    iterator's ``.mix.note`` says which channels the mono mix left out, once audio has been read.
+    iterator's ``.mix.note`` says which channels the mono mix left out, once audio has been read. *cfg*: the
+    stream choice's, the mix's and the timestamp gaps' thresholds.
 
     The iterator raises `MediaError` if decoding fails before any audio came out; a decode error after
     some audio (a truncated file) ends the stream early and is reported through ``.truncated``.
     """
     container = _open(path)
     try:
-        stream, why = _pick_audio(container, path, stream_index, rate_hz)
-        info = _stream_fields(_info(container, stream, path), container, stream, why)
+        stream, why = _pick_audio(container, path, stream_index, cfg, rate_hz)
+        info = _stream_fields(_info(container, stream, path, cfg), container, stream, why)
     except BaseException:
         container.close()
         raise
-    chunks = _Chunks(container, stream, path, rate_hz)
+    chunks = _Chunks(container, stream, path, rate_hz, cfg)
     return info, chunks
 
 
 class _Chunks:
     """Iterator over resampled chunks; remembers whether the file ended in a decode error."""
 
-    def __init__(self, container, stream, path: str, rate_hz: int) -> None:
-        self._container, self._stream, self._path, self._rate = container, stream, path, rate_hz
+    def __init__(self, container, stream, path: str, rate_hz: int, cfg: DecodeConfig) -> None:
+        self._container, self._stream, self._path, self._rate, self._cfg = container, stream, path, rate_hz, cfg
         self.truncated: str | None = None
         self.mix: Downmix | None = None  # the channel mix, made at the first frame
         self._gen = self._run()
@@ -423,7 +419,7 @@ class _Chunks:
         tb_s = float(self._stream.time_base or 0)
         try:
             # the container's own demux+decode loop runs in Cython: no Python per packet
-            for frame, gap_s in _settled(self._container.decode(self._stream), tb_s):
+            for frame, gap_s in _settled(self._container.decode(self._stream), tb_s, self._cfg):
                 if gap_s and resampler is not None and resampler.rate_in == frame.sample_rate:
                     # a dropout in the recording: its time is kept as silence, or everything after it
                     # would sit early by the gap (a false drift, a false "repeat")
@@ -444,7 +440,7 @@ class _Chunks:
                         block = int(frame.sample_rate)
                     layout = _frame_layout(frame)
                     if self.mix is None or self.mix.channels != layout[2] or self.mix.rate_hz != frame.sample_rate:
-                        self.mix = Downmix(layout[2], int(frame.sample_rate))
+                        self.mix = Downmix(layout[2], int(frame.sample_rate), self._cfg)
                     fifo = av.AudioFifo()
                     fifo.write(frame)
                 if fifo.samples >= block:
@@ -461,10 +457,6 @@ class _Chunks:
             self._container.close()
 
 
-MAX_GAP_S = 60.0  # a longer jump is a timestamp discontinuity (joined files, a wrap), not a dropout
-MIN_GAP_S = 0.010  # under a frame of jitter: rounding in the muxer, not lost audio
-
-
 def _jump(frame, tb_s: float, next_s: float | None) -> tuple[float, float | None]:
     """(how far *frame* starts after where the previous frame ended, in seconds: > 0 a forward jump, < 0 a
     backward one; where the frame after it should start), with *tb_s* the stream's time base in seconds.
@@ -476,18 +468,18 @@ def _jump(frame, tb_s: float, next_s: float | None) -> tuple[float, float | None
     return (0.0 if next_s is None else start - next_s), start + frame.samples / frame.sample_rate
 
 
-def _settle(gap_s: float, next_jump_s: float) -> float:
+def _settle(gap_s: float, next_jump_s: float, min_gap_s: float) -> float:
     """Seconds of dropout before a frame that jumped forward by *gap_s*, once the frame after it jumped by
     *next_jump_s*: a backward jump takes the forward one back, wholly (jitter: nothing is missing) or in
     part (the rest is missing); otherwise the whole jump is a dropout."""
-    if next_jump_s <= -MIN_GAP_S:
+    if next_jump_s <= -min_gap_s:
         gap_s += next_jump_s
-    return gap_s if gap_s >= MIN_GAP_S else 0.0
+    return gap_s if gap_s >= min_gap_s else 0.0
 
 
-def _settled(frames: Iterator, tb_s: float) -> Iterator[tuple]:
+def _settled(frames: Iterator, tb_s: float, cfg: DecodeConfig) -> Iterator[tuple]:
     """Decoded frames → (frame, seconds of dropout before it). A forward jump of the timestamps between
-    MIN_GAP_S and MAX_GAP_S is a dropout unless the next frame jumps back: an Ogg/Vorbis demuxer stamps the
+    `min_gap_s` and `max_gap_s` is a dropout unless the next frame jumps back: an Ogg/Vorbis demuxer stamps the
     frame at a long-to-short block switch 448 samples late and the next one on time (docs/reliability.md).
     So a frame after a forward jump is held until the next one arrives; at most one frame is held."""
     held, held_gap_s, next_s = None, 0.0, None
@@ -495,9 +487,9 @@ def _settled(frames: Iterator, tb_s: float) -> Iterator[tuple]:
         for frame in frames:
             jump_s, next_s = _jump(frame, tb_s, next_s)
             if held is not None:
-                yield held, _settle(held_gap_s, jump_s)
+                yield held, _settle(held_gap_s, jump_s, cfg.min_gap_s)
                 held = None
-            if MIN_GAP_S <= jump_s <= MAX_GAP_S:
+            if cfg.min_gap_s <= jump_s <= cfg.max_gap_s:
                 held, held_gap_s = frame, jump_s
             else:
                 yield frame, 0.0

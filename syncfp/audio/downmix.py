@@ -10,31 +10,24 @@ from __future__ import annotations
 
 import numpy as np
 
-LOCK_S = 5.0  # seconds of audible blocks after which the mix is frozen
-STATS_MAX_S = 120.0  # the mix is frozen after this long even without sound: bounds the cost of the statistics
-AUDIBLE_DB = -60.0  # a block counts toward the decision when its loudest kept channel is above this level
-DEAD_DB = 40.0  # a channel this far below the loudest is an unused input: left out so it does not dilute
-CANCEL_DB = 20.0  # the mix this far below its channels' mean level: they cancel (a polarity-inverted side)
-LTC_BIT_S = (0.30e-3, 0.70e-3)  # LTC's bit cell: 80 bits a frame at 23.976-30 fps is 0.42-0.52 ms
-LTC_SQUARE = 0.7  # share of samples above half the peak: 0.67 for a sine, ~0.95 for a band-limited square
-LTC_REGULAR = 0.9  # share of zero-crossing intervals at one bit cell or half of one (biphase mark)
+from ..config import DecodeConfig
 
 
-def looks_ltc(x: np.ndarray, rate_hz: int) -> bool:
+def looks_ltc(x: np.ndarray, rate_hz: int, cfg: DecodeConfig = DecodeConfig()) -> bool:
     """True when the samples *x* (one channel, ~1 s) look like LTC: square-ish, with zero crossings one
     bit cell or half a bit cell apart, the cell at 23.976-30 fps. Music and speech fail the regularity."""
     peak = float(np.abs(x).max(initial=0.0))
-    if peak < 10 ** (AUDIBLE_DB / 20) or np.count_nonzero(np.abs(x) > 0.5 * peak) < LTC_SQUARE * x.size:
+    if peak < 10 ** (cfg.audible_db / 20) or np.count_nonzero(np.abs(x) > 0.5 * peak) < cfg.ltc_square * x.size:
         return False
     edges = np.flatnonzero(np.signbit(x[1:]) != np.signbit(x[:-1]))
     if edges.size < 100:
         return False
     d = np.diff(edges) / rate_hz
     cell = float(np.percentile(d, 95))
-    if not LTC_BIT_S[0] <= cell <= LTC_BIT_S[1]:
+    if not cfg.ltc_bit_s[0] <= cell <= cfg.ltc_bit_s[1]:
         return False
     regular = (np.abs(d - cell) < 0.25 * cell) | (np.abs(d - cell / 2) < 0.125 * cell)
-    return bool(regular.mean() > LTC_REGULAR)
+    return bool(regular.mean() > cfg.ltc_regular)
 
 
 def _names(channels: np.ndarray) -> str:
@@ -45,13 +38,14 @@ def _names(channels: np.ndarray) -> str:
 class Downmix:
     """Callable turning (nch, n) blocks of one stream into mono with weights learnt from its first seconds.
 
-    Channels that look like LTC are left out, and so are unused ones (``DEAD_DB`` below the loudest); when
-    what is left cancels in the sum, the loudest channel is used alone. ``note`` says what was done (None
-    for a plain average), ``only_timecode`` marks a stream whose every audible channel is LTC.
+    Channels that look like LTC are left out, and so are unused ones (``cfg.dead_db`` below the loudest);
+    when what is left cancels in the sum, the loudest channel is used alone. ``note`` says what was done
+    (None for a plain average), ``only_timecode`` marks a stream whose every audible channel is LTC. *cfg*
+    (`DecodeConfig`) holds the levels and the LTC test's limits.
     """
 
-    def __init__(self, channels: int, rate_hz: int) -> None:
-        self.channels, self.rate_hz = channels, rate_hz
+    def __init__(self, channels: int, rate_hz: int, cfg: DecodeConfig = DecodeConfig()) -> None:
+        self.channels, self.rate_hz, self.cfg = channels, rate_hz, cfg
         self.weights = np.full(channels, 1.0 / channels, np.float32)
         self.frozen = channels == 1
         self.note: str | None = None
@@ -73,10 +67,10 @@ class Downmix:
         block = (x @ x.T).astype(np.float64)
         self._cov += block
         level = 10 * np.log10(np.diag(block) / max(1, x.shape[1]) + 1e-20)
-        loud = level > AUDIBLE_DB
+        loud = level > self.cfg.audible_db
         self._loud_blocks += loud
         for c in np.flatnonzero(loud):  # a loop over channels, not samples
-            self._ltc_blocks[c] += looks_ltc(x[c], self.rate_hz)
+            self._ltc_blocks[c] += looks_ltc(x[c], self.rate_hz, self.cfg)
         ltc = (self._ltc_blocks > 0) & (2 * self._ltc_blocks >= self._loud_blocks)
         keep = ~ltc if not ltc.all() else np.ones_like(ltc)
         self.only_timecode = bool(ltc.all())
@@ -84,14 +78,14 @@ class Downmix:
             self._audible_s += dur
         self._seen_s += dur
         self._decide(keep, ltc)
-        self.frozen = self._audible_s >= LOCK_S or self._seen_s >= STATS_MAX_S
+        self.frozen = self._audible_s >= self.cfg.lock_s or self._seen_s >= self.cfg.stats_max_s
 
     def _decide(self, keep: np.ndarray, ltc: np.ndarray) -> None:
         energy = np.diag(self._cov)
         top = float(energy[keep].max())
         if top <= 0:
             return
-        kept = keep & (energy >= top * 10 ** (-DEAD_DB / 10))
+        kept = keep & (energy >= top * 10 ** (-self.cfg.dead_db / 10))
         w = kept / kept.sum()
         notes = []
         if ltc.any() and not ltc.all():
@@ -99,7 +93,7 @@ class Downmix:
         if (keep & ~kept).any():
             notes.append(f"{_names(np.flatnonzero(keep & ~kept))}: silent, left out")
         mix = float(w @ self._cov @ w)
-        if kept.sum() > 1 and mix < energy[kept].mean() * 10 ** (-CANCEL_DB / 10):
+        if kept.sum() > 1 and mix < energy[kept].mean() * 10 ** (-self.cfg.cancel_db / 10):
             best = int(np.argmax(np.where(kept, energy, -1.0)))
             w = np.eye(self.channels)[best]
             drop = 10 * np.log10(mix / energy[kept].mean() + 1e-20)

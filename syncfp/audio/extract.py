@@ -13,16 +13,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..config import FingerprintConfig
+from ..config import DecodeConfig, FingerprintConfig
 from ..engine.fingerprint import fingerprint_blocks, n_frames_for
 from ..errors import MediaError
 from ..fsutil import atomic_file, remove_quietly
 from ..inputs import stream_for
 from ..types import Fingerprint, Hashes, StreamChoice, StreamRules
 from . import cache as cache_mod
-from .decode import SILENCE_DB, stream_audio
-
-MIN_DURATION_S = 1.0  # shorter clips cannot be told apart from chance matches
+from .decode import stream_audio
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
 
@@ -39,16 +37,18 @@ def extract(
     work_dir: str,
     stream_index: int | StreamChoice | None = None,
     hashes: bool = True,
+    decode: DecodeConfig = DecodeConfig(),
 ) -> Fingerprint:
     """Decode and fingerprint *path*, or load it from *cache_dir* when its identity and parameters match.
 
     ``hashes=False`` only decodes (empty `Hashes`): for callers that fingerprint the audio their own way.
+    *decode*: the stream choice, the channel mix and what a usable file must hold (length, level).
 
     Raises `MediaError` with a one-line reason for anything that makes the file unusable.
     """
     key = None
     if cache_dir is not None:
-        key = cache_mod.key_for(path, cfg, stream_index)
+        key = cache_mod.key_for(path, cfg, stream_index, decode)
         if key is not None:
             hit = cache_mod.load(cache_dir, key, path)
             if hit is not None:
@@ -56,13 +56,13 @@ def extract(
     out_dir = cache_dir if (cache_dir is not None and key is not None) else work_dir
     stem = key or f"{os.getpid()}-{abs(hash(path))}"
     try:
-        pcm_path, info, chunks, n, sumsq = _decode_to(out_dir, stem, path, cfg, stream_index)
+        pcm_path, info, chunks, n, sumsq = _decode_to(out_dir, stem, path, cfg, stream_index, decode)
     except OSError:
         if out_dir == work_dir:
             raise
         # the cache is full or read-only: an optimisation lost, not a reason to fail the file
         key = None
-        pcm_path, info, chunks, n, sumsq = _decode_to(work_dir, stem, path, cfg, stream_index)
+        pcm_path, info, chunks, n, sumsq = _decode_to(work_dir, stem, path, cfg, stream_index, decode)
     warning = chunks.truncated
     if chunks.mix is not None and chunks.mix.note:  # known only once audio was read
         info = replace(info, downmix=chunks.mix.note)
@@ -70,11 +70,11 @@ def extract(
     if n == 0:
         remove_quietly(pcm_path)
         raise MediaError(path, "no audio samples decoded")
-    if duration < MIN_DURATION_S:
+    if duration < decode.min_duration_s:
         remove_quietly(pcm_path)
-        raise MediaError(path, f"too short ({duration:.2f} s of audio; at least {MIN_DURATION_S:g} s needed)")
+        raise MediaError(path, f"too short ({duration:.2f} s of audio; at least {decode.min_duration_s:g} s needed)")
     rms_db = 10 * np.log10(sumsq / n + 1e-20)
-    if rms_db < SILENCE_DB:
+    if rms_db < decode.silence_db:
         remove_quietly(pcm_path)
         raise MediaError(path, f"silent (audio level {rms_db:.0f} dBFS)")
     hashes = fingerprint_blocks(PcmFile(pcm_path), cfg) if hashes else _no_hashes(n, cfg)
@@ -88,9 +88,10 @@ def extract(
 
 
 def extract_one(args) -> tuple[int, Fingerprint | None, str | None]:
-    i, path, cfg, cache_dir, work_dir, stream_index = args
+    i, path, cfg, cache_dir, work_dir, stream_index, decode = args
     try:
-        return i, extract(path, cfg=cfg, cache_dir=cache_dir, work_dir=work_dir, stream_index=stream_index), None
+        return i, extract(path, cfg=cfg, cache_dir=cache_dir, work_dir=work_dir, stream_index=stream_index,
+                          decode=decode), None
     except MediaError as exc:
         return i, None, exc.reason
     except MemoryError:
@@ -123,11 +124,13 @@ def fingerprint_files(
     workers: int = 1,
     stream_index: int | StreamRules | None = None,
     progress: Progress = _noop,
+    decode: DecodeConfig = DecodeConfig(),
 ) -> tuple[list[Fingerprint | None], list[str | None]]:
     """Decode and fingerprint every path (in worker processes when workers > 1); errors per file."""
     fps: list[Fingerprint | None] = [None] * len(paths)
     errors: list[str | None] = [None] * len(paths)
-    jobs = [(i, str(p), cfg, cache_dir, work_dir, stream_for(stream_index, str(p))) for i, p in enumerate(paths)]
+    jobs = [(i, str(p), cfg, cache_dir, work_dir, stream_for(stream_index, str(p)), decode)
+            for i, p in enumerate(paths)]
     progress("decode", 0, len(jobs))
     done = 0
     if workers <= 1 or len(jobs) <= 1:
@@ -151,10 +154,10 @@ def fingerprint_files(
 
 
 def _decode_to(out_dir: str, stem: str, path: str, cfg: FingerprintConfig,
-               stream_index: int | StreamChoice | None):
+               stream_index: int | StreamChoice | None, decode: DecodeConfig):
     """Stream-decode *path* into ``out_dir/stem.pcm``; (pcm path, info, chunk source, samples, sum of squares)."""
     pcm_path = os.path.join(out_dir, stem + ".pcm")
-    info, chunks = stream_audio(path, rate_hz=cfg.rate_hz, stream_index=stream_index)
+    info, chunks = stream_audio(path, rate_hz=cfg.rate_hz, stream_index=stream_index, cfg=decode)
     n, sumsq = _write_pcm(chunks, pcm_path)
     return pcm_path, info, chunks, n, sumsq
 

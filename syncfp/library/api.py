@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..audio.extract import extract
-from ..config import IdentifyConfig
+from ..config import DecodeConfig, IdentifyConfig
 from ..errors import MediaError
 from ..fsutil import remove_quietly
 from .identify import Match, Segment, identify_audio
@@ -36,13 +36,16 @@ class QueryResult:
 
 
 def identify_paths(
-    lib: Library, paths: Sequence[str], *, cfg: IdentifyConfig = IdentifyConfig(), segments: bool = False
+    lib: Library, paths: Sequence[str], *, cfg: IdentifyConfig = IdentifyConfig(), segments: bool = False,
+    decode: DecodeConfig = DecodeConfig(),
 ) -> Iterator[QueryResult]:
-    """One result per path, in order, as each is done (so callers can stream JSON Lines)."""
+    """One result per path, in order, as each is done (so callers can stream JSON Lines); *decode*: how
+    each query is decoded (the library fixes the fingerprint parameters)."""
     with tempfile.TemporaryDirectory(prefix="syncfp-query-") as work:
         for path in paths:
             try:
-                fp = extract(path, cfg=lib.cfg, cache_dir=None, work_dir=work, hashes=False)  # fingerprinted below
+                fp = extract(path, cfg=lib.cfg, cache_dir=None, work_dir=work, hashes=False,  # fingerprinted below
+                             decode=decode)
             except MediaError as exc:
                 yield QueryResult(query=path, matches=[], error=exc.reason)
                 continue
@@ -56,7 +59,8 @@ def identify_paths(
 
 
 def song_markers(
-    al: "Alignment", lib: Library, *, cfg: IdentifyConfig = IdentifyConfig(), merge_gap_s: float = 2.0
+    al: "Alignment", lib: Library, *, cfg: IdentifyConfig = IdentifyConfig(), merge_gap_s: float = 2.0,
+    decode: DecodeConfig = DecodeConfig(),
 ) -> dict[int, list["Marker"]]:
     """group → songs heard on its timeline: each placed clip's setlist, moved to the clip's position
     (drift applied) and merged where clips overlap (same file, gaps under *merge_gap_s*)."""
@@ -64,7 +68,8 @@ def song_markers(
 
     spans: dict[int, list[tuple[str, str, float, float]]] = {}
     placed = [c for c in al.clips if c.group is not None and c.offset_s is not None]
-    for clip, res in zip(placed, identify_paths(lib, [c.path for c in placed], cfg=cfg, segments=True)):
+    results = identify_paths(lib, [c.path for c in placed], cfg=cfg, segments=True, decode=decode)
+    for clip, res in zip(placed, results):
         k = 1.0 / (1.0 + (clip.drift_ppm or 0.0) * 1e-6)  # clip seconds → timeline seconds
         for s in res.segments or []:
             spans.setdefault(clip.group, []).append((s.id, s.track, clip.offset_s + s.start_s * k,

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..audio.decode import read_tags
 from ..audio.extract import fingerprint_files
-from ..config import FingerprintConfig
+from ..config import DecodeConfig, FingerprintConfig
 from ..engine import hashtable as index_mod
 from ..errors import OutputError
 from ..fsutil import atomic_file, remove_quietly
@@ -159,12 +159,13 @@ def merge_tracks(lib: Library, new: list[tuple[Track, Hashes]]) -> Library:
 def index_files(
     path: str, files: Sequence[str], *, cfg: FingerprintConfig = LIBRARY_FINGERPRINT, workers: int = 1,
     progress: IndexProgress | None = None, batch: int | None = None, exclude: frozenset[str] = frozenset(),
-    fingerprinter: Callable = fingerprint_files,
+    fingerprinter: Callable = fingerprint_files, decode: DecodeConfig = DecodeConfig(),
 ) -> IndexReport:
     """Add every file not yet in the library at *path* (created if absent); see the module notes.
 
     *exclude*: sha256s to skip as already indexed (a sharded library's other shards); *fingerprinter*:
-    `audio.extract.fingerprint_files` or a drop-in with its signature (`runners.cluster.ClusterFingerprinter`)."""
+    `audio.extract.fingerprint_files` or a drop-in with its signature (`runners.cluster.ClusterFingerprinter`);
+    *decode*: the stream choice, channel mix and what a usable file must hold."""
     with WriteLock(path):
         remove_stale_temps(path)
         lib = _open_or_empty(path, cfg)
@@ -204,7 +205,7 @@ def index_files(
                 chunk = todo[lo : lo + step]
                 fps, errors = fingerprinter(
                     [f for f, _ in chunk], cfg=cfg, cache_dir=None, work_dir=work, workers=workers,
-                    progress=lambda stage, d, t, lo=lo: report(lo + d, total, hours),
+                    progress=lambda stage, d, t, lo=lo: report(lo + d, total, hours), decode=decode,
                 )
                 for (f, sha), fp, error in zip(chunk, fps, errors):
                     if fp is None:

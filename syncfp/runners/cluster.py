@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..audio.extract import extract_one
-from ..config import FingerprintConfig, MatchConfig
+from ..config import DecodeConfig, FingerprintConfig, MatchConfig
 from ..engine.stream import MAX_PAIRS, chunk_groups, plan, run_chunks
 from ..errors import SyncfpError, UsageError
 from ..inputs import stream_for
@@ -46,14 +46,15 @@ def connect(address: str, *, timeout_s: float = 20.0):
 
 
 def _extract_task(path: str, cfg: FingerprintConfig, cache_dir: str | None, work_dir: str | None,
-                  stream_index: int | StreamChoice | None) -> tuple[Fingerprint | None, str | None]:
+                  stream_index: int | StreamChoice | None,
+                  decode: DecodeConfig) -> tuple[Fingerprint | None, str | None]:
     """On a worker: decode + fingerprint *path*. Without *work_dir* the analysis audio stays on the worker
     (deleted) and only the hashes travel back."""
     if work_dir is not None:
-        _, fp, err = extract_one((0, path, cfg, cache_dir, work_dir, stream_index))
+        _, fp, err = extract_one((0, path, cfg, cache_dir, work_dir, stream_index, decode))
         return fp, err
     with tempfile.TemporaryDirectory(prefix="syncfp-worker-") as tmp:
-        _, fp, err = extract_one((0, path, cfg, None, tmp, stream_index))
+        _, fp, err = extract_one((0, path, cfg, None, tmp, stream_index, decode))
         return (None if fp is None else replace(fp, pcm_path="")), err
 
 
@@ -68,7 +69,8 @@ class ClusterFingerprinter:
         self.client, self.keep_audio = client, keep_audio
 
     def __call__(self, paths: Sequence[str], *, cfg: FingerprintConfig, cache_dir: str | None, work_dir: str,
-                 workers: int = 1, stream_index: int | StreamRules | None = None, progress=None):
+                 workers: int = 1, stream_index: int | StreamRules | None = None, progress=None,
+                 decode: DecodeConfig = DecodeConfig()):
         from distributed import as_completed
 
         progress = progress or (lambda stage, done, total: None)
@@ -77,7 +79,7 @@ class ClusterFingerprinter:
         wd = work_dir if self.keep_audio else None
         cd = cache_dir if self.keep_audio else None
         futures = {self.client.submit(_extract_task, os.path.abspath(p), cfg, cd, wd, stream_for(stream_index, p),
-                                          pure=False): i
+                                      decode, pure=False): i
                    for i, p in enumerate(paths)}
         progress("decode", 0, len(paths))
         done = 0

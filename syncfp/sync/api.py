@@ -14,7 +14,7 @@ import numpy as np
 
 from ..audio import cache as cache_mod
 from ..audio.extract import Progress, fingerprint_files
-from ..config import FingerprintConfig, MatchConfig, RescueConfig, SolveConfig, VerifyConfig
+from ..config import DecodeConfig, FingerprintConfig, MatchConfig, RescueConfig, SolveConfig, VerifyConfig
 from ..engine import hashtable as index_mod
 from ..engine import match as match_mod
 from ..engine.solve import group_sizes, overlap_span, select_for_refinement, solve
@@ -99,6 +99,7 @@ def _edge_confidence(e: PairMatch, durations: list[float], cfg: SolveConfig) -> 
 def align(
     paths: Sequence[str],
     *,
+    decode: DecodeConfig = DecodeConfig(),
     fingerprint: FingerprintConfig = FingerprintConfig(),
     match: MatchConfig = MatchConfig(),
     verify: VerifyConfig = VerifyConfig(),
@@ -134,7 +135,7 @@ def align(
     with tempfile.TemporaryDirectory(prefix="syncfp-") as work:
         fps, errors = (fingerprinter or fingerprint_files)(
             paths, cfg=fingerprint, cache_dir=cdir, work_dir=work, workers=workers,
-            stream_index=stream_index, progress=progress,
+            stream_index=stream_index, progress=progress, decode=decode,
         )
         _warn_cache_fallback(cdir, fps)
         good = [i for i, f in enumerate(fps) if f is not None]
