@@ -138,6 +138,7 @@ class VerifyConfig:
     recentre_min_support: int = 8  # hash lines weaker than this are re-centred for nothing (chance lines)
     wide_second: float = 0.9  # a clock search's line with another lag stacking to this share of it: a beat away
     stack_prescreen: float = 0.6  # share of `stack_z` every 4th rate must reach before all rates are searched
+    wide_pool: int = 8  # samples per bin of the wide stacked search (1 ms at 8 kHz); the normal check refines it
 
 
 @dataclass(frozen=True)

@@ -325,9 +325,6 @@ def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfi
     return None if _wide_rival(h, ev.edge, wins, fa.rate_hz, cfg, pool) else ev
 
 
-WIDE_POOL = 8  # samples per bin of the wide stacked search (1 ms at 8 kHz); the normal check refines it
-
-
 def _curves(wins: _Windows, pool: int = 1) -> np.ndarray:
     """The windows' correlation curves (z units, deep troughs cut at −3: they carry no timing) as rows of one
     zero-padded array; with *pool* > 1, max-pooled to bins of that many samples and standardised per window
@@ -367,10 +364,10 @@ def _geometry(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search
 
 
 def _pooled(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search_s: float):
-    """The clock search's stack: curves max-pooled to `WIDE_POOL` samples and its geometry in those bins,
+    """The clock search's stack: curves max-pooled to `wide_pool` samples and its geometry in those bins,
     (curves, base, dt, u, vs); computed once per search for `_stacked_wide` and `_wide_rival`."""
-    base, dt, u, vs, _ = _geometry(h, wins, rate, cfg, search_s, WIDE_POOL)
-    return _curves(wins, WIDE_POOL), base, dt, u, vs
+    base, dt, u, vs, _ = _geometry(h, wins, rate, cfg, search_s, cfg.wide_pool)
+    return _curves(wins, cfg.wide_pool), base, dt, u, vs
 
 
 def _stacked_wide(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, pool: tuple,
@@ -388,7 +385,7 @@ def _stacked_wide(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, po
     peak, v, i = _stack_best(pooled, base, dt, u, vs)
     if peak / np.sqrt(w) < stack_z:
         return None
-    idx = (base + u[i] + v * dt) * WIDE_POOL + WIDE_POOL / 2  # sample index of the line in each curve
+    idx = (base + u[i] + v * dt) * cfg.wide_pool + cfg.wide_pool / 2  # sample index of the line in each curve
     st = np.array([g[2] for g in wins.geoms])
     tb_line = np.array([g[1] for g in wins.geoms]) + st * (idx / rate + np.array([g[3] for g in wins.geoms]))
     beta, alpha = np.polyfit(wins.ta, tb_line, 1) if np.ptp(wins.ta) > 0 else (
@@ -406,7 +403,7 @@ def _wide_rival(h: PairMatch, line: PairMatch, wins: _Windows, rate: int, cfg: V
     v = line.rate - h.rate
     row = _stack_at(pooled, base, dt, u, v)
     tm = float(wins.ta.mean())  # the rows' lags are counted at the windows' mean time
-    at = ((line.rate * (tm - line.offset_s)) - (h.rate * (tm - h.offset_s))) * rate / WIDE_POOL
+    at = ((line.rate * (tm - line.offset_s)) - (h.rate * (tm - h.offset_s))) * rate / cfg.wide_pool
     i = int(np.clip(np.rint(at) + (u.size - 1) // 2, 0, u.size - 1))
     own = float(row[max(0, i - 4): i + 5].max())  # the pooled line sits within a few bins of the fine one
     other = np.concatenate([row[: max(0, i - 8)], row[i + 9:]])
