@@ -156,6 +156,31 @@ def merge_tracks(lib: Library, new: list[tuple[Track, Hashes]]) -> Library:
     return open_library(lib.path, cfg=lib.cfg, verify=False)
 
 
+def _sort_new(files: Sequence[str], known: set[str]):
+    """(to index as (file, sha256), already known, failed as (file, reason), sha256 → the file of this batch
+    that indexes it, later files with the same content as (file, sha256): their fate follows the first's)."""
+    todo, skipped, failed = [], [], []
+    first: dict[str, str] = {}
+    copies: list[tuple[str, str]] = []
+    for f in files:
+        try:
+            if not stat.S_ISREG(os.stat(f).st_mode):  # hashing a FIFO would block forever
+                failed.append((f, "is a directory" if os.path.isdir(f) else "not a regular file"))
+                continue
+            sha = content_hash(f)
+        except OSError as exc:
+            failed.append((f, exc.strerror or str(exc)))
+            continue
+        if sha in known:
+            skipped.append(f)
+        elif sha in first:
+            copies.append((f, sha))
+        else:
+            first[sha] = f
+            todo.append((f, sha))
+    return todo, skipped, failed, first, copies
+
+
 def index_files(
     path: str, files: Sequence[str], *, cfg: FingerprintConfig = LIBRARY_FINGERPRINT, workers: int = 1,
     progress: IndexProgress | None = None, batch: int | None = None, exclude: frozenset[str] = frozenset(),
@@ -173,26 +198,7 @@ def index_files(
         if pending:
             lib = merge_tracks(lib, pending)
             _clear_pending(path, {t.sha256 for t, _ in pending})
-        known = {t.sha256 for t in lib.tracks} | set(exclude)
-        todo, skipped, failed = [], [], []
-        first: dict[str, str] = {}  # sha → the file of this batch that indexes it
-        copies: list[tuple[str, str]] = []  # later files with the same content: their fate follows the first
-        for f in files:
-            try:
-                if not stat.S_ISREG(os.stat(f).st_mode):  # hashing a FIFO would block forever
-                    failed.append((f, "is a directory" if os.path.isdir(f) else "not a regular file"))
-                    continue
-                sha = content_hash(f)
-            except OSError as exc:
-                failed.append((f, exc.strerror or str(exc)))
-                continue
-            if sha in known:
-                skipped.append(f)
-            elif sha in first:
-                copies.append((f, sha))
-            else:
-                first[sha] = f
-                todo.append((f, sha))
+        todo, skipped, failed, first, copies = _sort_new(files, {t.sha256 for t in lib.tracks} | set(exclude))
         added: list[str] = []
         staged: list[tuple[Track, Hashes]] = []
         hours = 0.0
