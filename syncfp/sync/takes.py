@@ -1,0 +1,87 @@
+"""solved timeline + its edges → the weak edges that make it impossible: two takes of one device overlapping.
+
+A camera or phone records one take at a time (`stamps.one_device_takes`); pairs of such takes are never
+matched directly, but a chain of edges can still lay two of them over each other. That happens when a
+clip is joined at a musical repeat through one weak edge (a partial overlap, few windows) and drags the
+clips hanging on it along: on the hard bench, 7 of the 12 misplaced clips of the sixth session landed on
+another take of their own device. The weakest edge on the path between the two takes is the likeliest
+wrong one; it is dropped and the solve runs again, so the part behind it becomes its own group (a split,
+which an editor sees, instead of a misplacement, which they do not). Edges at least `core_confidence`
+sure are never dropped: the clash is then left for the clip confidences to show.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from ..config import SolveConfig
+from ..engine.solve import Solution, solve
+from ..types import Fingerprint, PairMatch
+from .stamps import one_device_takes
+
+MIN_CLASH_S = 1.0  # overlaps shorter than this are a clock's rounding at a take's ends, not a clash
+
+
+def _clashes(sol: Solution, fps: list[Fingerprint], durations: list[float]) -> list[tuple[int, int]]:
+    """Pairs of one device's takes that the solution lays over each other by more than `MIN_CLASH_S`."""
+    out = []
+    placed = [j for j in range(len(fps)) if sol.group[j] >= 0]
+    for i, u in enumerate(placed):
+        for v in placed[i + 1:]:
+            if sol.group[u] != sol.group[v]:
+                continue
+            lo = max(sol.position_s[u], sol.position_s[v])
+            hi = min(sol.position_s[u] + sol.k[u] * durations[u], sol.position_s[v] + sol.k[v] * durations[v])
+            if hi - lo > MIN_CLASH_S and one_device_takes(fps[u], fps[v]):
+                out.append((u, v))
+    return out
+
+
+def _path(edges: list[PairMatch], u: int, v: int) -> list[PairMatch]:
+    """The edges of a shortest path from *u* to *v* over *edges* (breadth first), or []."""
+    adj: dict[int, list[tuple[int, PairMatch]]] = {}
+    for e in edges:
+        adj.setdefault(e.a, []).append((e.b, e))
+        adj.setdefault(e.b, []).append((e.a, e))
+    back: dict[int, tuple[int, PairMatch] | None] = {u: None}
+    todo = deque([u])
+    while todo:
+        x = todo.popleft()
+        if x == v:
+            break
+        for y, e in adj.get(x, []):
+            if y not in back:
+                back[y] = (x, e)
+                todo.append(y)
+    if v not in back:
+        return []
+    out = []
+    while back[v] is not None:
+        v, e = back[v]
+        out.append(e)
+    return out
+
+
+def separate_takes(sol: Solution, edges: list[PairMatch], fps: list[Fingerprint], durations: list[float],
+                   cfg: SolveConfig, confidence: Callable[[PairMatch], float]) -> Solution:
+    """*sol* with, for each pair of one device's takes laid over each other, the least sure edge on the path
+    between them dropped from *edges* (in place) and the solve run again, while that edge is weaker than
+    `core_confidence`; *confidence* rates an edge (`sync.api._edge_confidence`)."""
+    for _ in range(len(fps)):
+        dropped = False
+        for u, v in _clashes(sol, fps, durations):
+            path = _path(sol.inliers, u, v)
+            if not path:
+                continue
+            weakest = min(path, key=confidence)
+            if confidence(weakest) >= cfg.core_confidence:
+                continue
+            edges[:] = [e for e in edges if not (e.a == weakest.a and e.b == weakest.b)]
+            sol = solve(len(fps), edges, durations, cfg)
+            dropped = True
+            break
+        if not dropped:
+            return sol
+    return sol
+

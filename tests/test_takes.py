@@ -1,0 +1,59 @@
+"""Two takes of one device never overlap on the timeline: the weak edge that lays them over each other goes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from syncfp.config import SolveConfig
+from syncfp.engine.solve import solve
+from syncfp.sync.api import _edge_confidence
+from syncfp.sync.takes import separate_takes
+from syncfp.types import Fingerprint, Hashes, MediaInfo, PairMatch
+
+NAMES = ["f/MVI_2279.MOV", "f/MVI_2280.MOV", "f/PXL_20260612_230349679.mp4", "f/PXL_20260612_230454388.mp4"]
+DURATIONS = [65.0, 200.0, 30.0, 106.0]
+
+
+def _fp(path: str, dur: float) -> Fingerprint:
+    empty = Hashes(hash=np.zeros(0, np.uint32), frame=np.zeros(0, np.int32), n_frames=0)
+    info = MediaInfo(path=path, duration_s=dur, sample_rate_hz=48000, channels=1, codec="aac")
+    return Fingerprint(path=path, info=info, hashes=empty, duration_s=dur, pcm_path="", rate_hz=8000,
+                       rms_db=-20.0)
+
+
+def _edge(a: int, b: int, off: float, windows: int, tried: int) -> PairMatch:
+    return PairMatch(a=a, b=b, offset_s=off, rate=1.0, support=4 * windows, z=9.0, ratio=2.0, trusted=True,
+                     refined=True, error_s=1e-4, windows=windows, tried=tried)
+
+
+def _run(bridge: PairMatch):
+    """Camera takes MVI_2279, MVI_2280; phone 0454 inside take 2280 (sure), phone 0349 inside take 2279
+    (sure), and *bridge* between phone 0454 and take 2279."""
+    fps = [_fp(p, d) for p, d in zip(NAMES, DURATIONS)]
+    edges = [_edge(1, 3, 60.0, 11, 11), _edge(0, 2, 10.0, 10, 10), bridge]
+    cfg = SolveConfig()
+    sol = solve(4, edges, DURATIONS, cfg)
+    assert len(set(sol.group.tolist())) == 1  # one group before
+    out = separate_takes(sol, edges, fps, DURATIONS, cfg, lambda e: _edge_confidence(e, DURATIONS, cfg))
+    return out, edges
+
+
+def test_a_weak_bridge_that_lays_a_take_over_the_next_one_is_dropped():
+    """The bridge (a partial overlap, 8 of 11 windows: a repeat 90 s away) puts take 2279 at 25-90 s, over
+    take 2280 (0-200 s): the take and the phone hanging on it become their own group, placed right within it."""
+    out, edges = _run(_edge(0, 3, 34.86, 8, 11))
+    assert out.group[1] == out.group[3] and out.group[0] == out.group[2] and out.group[0] != out.group[1]
+    assert abs((out.position_s[2] - out.position_s[0]) - 10.0) < 1e-6
+    assert len(edges) == 2 and all(not (e.a == 0 and e.b == 3) for e in edges)
+
+
+def test_the_same_bridge_where_the_takes_do_not_overlap_stays():
+    out, edges = _run(_edge(0, 3, 125.0, 8, 11))  # take 2279 at -65..0 s: just before take 2280
+    assert len(set(out.group.tolist())) == 1 and len(edges) == 3
+
+
+def test_a_sure_bridge_is_never_dropped():
+    """A sure edge (every window, most of the shorter clip) is not second-guessed: the clash stays for the
+    confidences to show."""
+    out, edges = _run(_edge(0, 3, 20.0, 11, 11))  # 2279 at 40-105 s, phone 0454 inside it from 20 s
+    assert len(set(out.group.tolist())) == 1 and len(edges) == 3
