@@ -2,9 +2,9 @@
 
 A camera or phone records one take at a time (`stamps.one_device_takes`); pairs of such takes are never
 matched directly, but a chain of edges can still lay two of them over each other. That happens when a
-clip is joined at a musical repeat through one weak edge (a partial overlap, few windows) and drags the
-clips hanging on it along: on the hard bench, 7 of the 12 misplaced clips of the sixth session landed on
-another take of their own device. The weakest edge on the path between the two takes is the likeliest
+clip is joined at a musical repeat through one weak edge and drags the clips hanging on it along: on the
+hard bench, 7 of the 12 misplaced clips of the sixth session landed on another take of their own device.
+On the path between the two takes, the edge the smallest share of its windows confirmed is the likeliest
 wrong one; it is dropped and the solve runs again, so the part behind it becomes its own group (a split,
 which an editor sees, instead of a misplacement, which they do not). Edges at least `core_confidence`
 sure are never dropped: the clash is then left for the clip confidences to show.
@@ -74,7 +74,10 @@ def separate_takes(sol: Solution, edges: list[PairMatch], fps: list[Fingerprint]
             path = _path(sol.inliers, u, v)
             if not path:
                 continue
-            weakest = min(path, key=confidence)
+            # the edge the smallest share of its windows confirmed: a repeat of varied music confirms
+            # fewer than the truth does, however much of the shorter clip it covers (a true edge at a
+            # partial overlap says only 0.5, and was the one dropped when confidence decided)
+            weakest = min(path, key=lambda e: (e.windows / max(e.tried, 1), confidence(e), e.windows))
             if confidence(weakest) >= cfg.core_confidence:
                 continue
             edges[:] = [e for e in edges if not (e.a == weakest.a and e.b == weakest.b)]
