@@ -292,6 +292,11 @@ def plot(rows: list[dict], path: str) -> None:
         ax[0].plot(h, [r["wall_s"] for r in rs], "o-", color=c, label=f"{label}: wall")
         ax[0].plot(h, [r["cpu_s"] for r in rs], "s--", color=c, label=f"{label}: CPU")
         ax[1].plot(h, [r["peak_rss_mb"] / 1024 for r in rs], "o-", color=c, label=label)
+    first = sorted((r for r in rows if r["label"] == rows[0]["label"]), key=lambda r: r["hours"])
+    if len(first) > 1:  # n·log n through the first label's smallest CPU point: the bound on growth
+        h0, c0 = first[0]["hours"], first[0]["cpu_s"]
+        hs = np.linspace(h0, first[-1]["hours"], 50)
+        ax[0].plot(hs, c0 * hs * np.log(hs) / (h0 * np.log(h0)), ":", color="grey", label="n·log n from the first CPU point")
     ax[0].set(xlabel="audio-hours in the batch", ylabel="seconds", title="time")
     ax[1].set(xlabel="audio-hours in the batch", ylabel="GB", title="peak RSS (largest process)")
     ax[1].axhline(4.0, color="grey", lw=0.8, ls=":")

@@ -147,6 +147,21 @@ def test_cli_table_shows_bracketed_names_verbatim(tmp_path):
     assert "[red]A.mp4" in r.stdout and "[x]B.mov" in r.stdout
 
 
+def test_progress_shows_the_audio_hours_decoded_and_the_pairs_matched():
+    """Long runs show how much audio is decoded and how many clip pairs matched, beside the bars' ETAs."""
+    root = os.path.join(os.path.dirname(__file__), "..", "samples")
+    r = run("align", ".", "-f", "json", "--no-cache", cwd=root)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    hours = sum(c["duration"] for c in doc["clips"] if c.get("duration")) / 3600
+    shown = re.search(r"Decoding \+ fingerprinting \(([0-9.]+) audio-h\)", r.stderr)
+    assert shown and abs(float(shown.group(1)) - hours) <= 0.006, r.stderr
+    pairs = re.search(r"Matching all pairs \((\d+) pairs\)", r.stderr)
+    n = len(doc["clips"])
+    assert pairs and 1 <= int(pairs.group(1)) <= n * (n - 1) // 2, r.stderr
+    assert "eta" in r.stderr
+
+
 @pytest.mark.slow
 def test_cli_min_confidence_leaves_the_unsure_clips_out_with_their_reason(tmp_path, master, other_master):
     """Three clips of one song that overlap widely (confidence ≥ 0.99) and a pair from another song that

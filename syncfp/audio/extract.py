@@ -22,7 +22,8 @@ from ..types import Fingerprint, Hashes, StreamChoice, StreamRules
 from . import cache as cache_mod
 from .decode import stream_audio
 
-Progress = Callable[[str, int, int], None]  # stage, done, total
+Progress = Callable[[str, int, int], None]  # stage, done, total; two stages only count (total 0): "audio"
+# (seconds of audio decoded so far) and "pairs" (clip pairs with a fitted line so far)
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -132,12 +133,14 @@ def fingerprint_files(
     jobs = [(i, str(p), cfg, cache_dir, work_dir, stream_for(stream_index, str(p)), decode)
             for i, p in enumerate(paths)]
     progress("decode", 0, len(jobs))
-    done = 0
+    done, seconds = 0, 0.0
     if workers <= 1 or len(jobs) <= 1:
         results = map(extract_one, jobs)
         for i, fp, err in results:
             fps[i], errors[i] = fp, err
             done += 1
+            seconds += fp.duration_s if fp is not None else 0.0
+            progress("audio", int(seconds), 0)
             progress("decode", done, len(jobs))
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -149,6 +152,8 @@ def fingerprint_files(
                 i, fp, err = fut.result()
                 fps[i], errors[i] = fp, err
                 done += 1
+                seconds += fp.duration_s if fp is not None else 0.0
+                progress("audio", int(seconds), 0)
                 progress("decode", done, len(jobs))
     return fps, errors
 

@@ -36,6 +36,7 @@ def _out_console(stderr: bool) -> Console:
 _STAGES = {"decode": "Decoding + fingerprinting", "match": "Matching all pairs", "refine": "Refining offsets",
            "repeats": "Testing musical repeats", "rescue": "Correlating unmatched clips",
            "clocks": "Searching near recording clocks"}
+_COUNTS = {"audio": ("decode", lambda s: f"{s / 3600:.2f} audio-h"), "pairs": ("match", lambda n: f"{n} pairs")}
 
 
 class _Bars:
@@ -53,6 +54,11 @@ class _Bars:
         self.tasks: dict[str, int] = {}
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage in _COUNTS:  # a count shown on its stage's bar: audio-hours decoded, pairs matched
+            bar, text = _COUNTS[stage]
+            if bar in self.tasks:
+                self.progress.update(self.tasks[bar], description=f"{_STAGES[bar]} ({text(done)})")
+            return
         if stage not in self.tasks:
             self.tasks[stage] = self.progress.add_task(_STAGES.get(stage, stage), total=max(total, 1))
         self.progress.update(self.tasks[stage], completed=done, total=max(total, 1))

@@ -80,17 +80,19 @@ def plan(index: Index, *, n_frames: list[int], cfg: MatchConfig, seg_frames: int
 def stream_lines(
     index: Index, n_frames: list[int], cfg: MatchConfig, seg_frames: int, *, screen: bool = True,
     max_pairs: int = MAX_PAIRS, progress: Callable[[int, int], None] | None = None,
+    pairs: Callable[[int], None] | None = None,
 ) -> dict[tuple[int, int], Line]:
     """Every clip pair's fitted line (as `match.pair_lines` over the whole batch's cells), joined a chunk of
-    about *max_pairs* candidate hits at a time; *progress* gets (chunks done, chunks) after each."""
+    about *max_pairs* candidate hits at a time; *progress* gets (chunks done, chunks) after each, *pairs*
+    the number of pairs with a line so far."""
     pl = plan(index, n_frames=n_frames, cfg=cfg, seg_frames=seg_frames, max_pairs=max_pairs)
     return run_chunks(index, pl, n_frames, cfg, seg_frames, screen=screen, chunks=range(pl.pairs.size),
-                      progress=progress)
+                      progress=progress, pairs=pairs)
 
 
 def run_chunks(
     index: Index, pl: Plan, n_frames: list[int], cfg: MatchConfig, seg_frames: int, *, screen: bool,
-    chunks: range, progress: Callable[[int, int], None] | None = None,
+    chunks: range, progress: Callable[[int, int], None] | None = None, pairs: Callable[[int], None] | None = None,
 ) -> dict[tuple[int, int], Line]:
     """The lines of every pair of *chunks* of *pl* (chunks share no pair: any subset runs anywhere)."""
     n_items, max_frames = len(n_frames), (max(n_frames) + 1 if n_frames else 1)
@@ -104,6 +106,8 @@ def run_chunks(
         lines.update(pair_lines(cells, n_frames, cfg, seg_frames, screen=screen))
         if progress is not None:
             progress(c + 1 - chunks.start, len(chunks))
+        if pairs is not None:
+            pairs(len(lines))
     return lines
 
 

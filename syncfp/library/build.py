@@ -211,7 +211,7 @@ def index_files(
                 chunk = todo[lo : lo + step]
                 fps, errors = fingerprinter(
                     [f for f, _ in chunk], cfg=cfg, cache_dir=None, work_dir=work, workers=workers,
-                    progress=lambda stage, d, t, lo=lo: report(lo + d, total, hours), decode=decode,
+                    progress=lambda stage, d, t, lo=lo: stage == "decode" and report(lo + d, total, hours), decode=decode,
                 )
                 for (f, sha), fp, error in zip(chunk, fps, errors):
                     if fp is None:

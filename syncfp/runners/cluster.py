@@ -82,7 +82,7 @@ class ClusterFingerprinter:
                                       decode, pure=False): i
                    for i, p in enumerate(paths)}
         progress("decode", 0, len(paths))
-        done = 0
+        done, seconds = 0, 0.0
         for fut in as_completed(list(futures), loop=self.client.loop):
             i = futures[fut]
             try:
@@ -92,6 +92,8 @@ class ClusterFingerprinter:
             if fps[i] is not None and fps[i].path != paths[i]:
                 fps[i] = replace(fps[i], path=paths[i])
             done += 1
+            seconds += fps[i].duration_s if fps[i] is not None else 0.0
+            progress("audio", int(seconds), 0)
             progress("decode", done, len(paths))
         return fps, errors
 
@@ -111,7 +113,7 @@ class ClusterMatcher:
         self.client, self.tasks_per_worker = client, tasks_per_worker
 
     def __call__(self, index, n_frames: list[int], cfg: MatchConfig, seg_frames: int, *, screen: bool = True,
-                 max_pairs: int = MAX_PAIRS, progress=None) -> dict:
+                 max_pairs: int = MAX_PAIRS, progress=None, pairs=None) -> dict:
         from distributed import as_completed
 
         pl = plan(index, n_frames=n_frames, cfg=cfg, seg_frames=seg_frames, max_pairs=max_pairs)
@@ -127,6 +129,8 @@ class ClusterMatcher:
             done += 1
             if progress is not None:
                 progress(done, len(futures))
+            if pairs is not None:
+                pairs(len(lines))
         return lines
 
 

@@ -39,7 +39,8 @@ def _lines(fps: list[Fingerprint], fcfg: FingerprintConfig, mcfg: MatchConfig, s
     n_frames = [f.hashes.n_frames for f in fps]
     seg_frames = max(1, int(round(mcfg.segment_s / fcfg.hop_s)))
     return (matcher or stream_lines)(idx, n_frames, mcfg, seg_frames, screen=screen,
-                        progress=lambda done, total: progress("match", done, total))
+                        progress=lambda done, total: progress("match", done, total),
+                        pairs=lambda n: progress("pairs", n, 0))
 
 
 def match_all(
