@@ -101,6 +101,7 @@ class SolveConfig:
     pair_group_confidence: float = 0.5  # at most this for the clips of a two-clip group (no cycle checks them)
     core_confidence: float = 0.8  # edges at least this sure hold a group's core together
     max_drift_std: float = 25e-6  # a clip's drift is reported only when its rate is known to about this
+    take_clash_s: float = 1.0  # two takes of one device laid over each other by more than this: a clash (`sync.takes`)
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,8 @@ from ..engine.solve import Solution, solve
 from ..types import Fingerprint, PairMatch
 from .stamps import one_device_takes
 
-MIN_CLASH_S = 1.0  # overlaps shorter than this are a clock's rounding at a take's ends, not a clash
-
-
-def _clashes(sol: Solution, fps: list[Fingerprint], durations: list[float]) -> list[tuple[int, int]]:
-    """Pairs of one device's takes that the solution lays over each other by more than `MIN_CLASH_S`."""
+def _clashes(sol: Solution, fps: list[Fingerprint], durations: list[float], min_s: float) -> list[tuple[int, int]]:
+    """Pairs of one device's takes that the solution lays over each other by more than *min_s*."""
     out = []
     placed = [j for j in range(len(fps)) if sol.group[j] >= 0]
     for i, u in enumerate(placed):
@@ -33,7 +30,7 @@ def _clashes(sol: Solution, fps: list[Fingerprint], durations: list[float]) -> l
                 continue
             lo = max(sol.position_s[u], sol.position_s[v])
             hi = min(sol.position_s[u] + sol.k[u] * durations[u], sol.position_s[v] + sol.k[v] * durations[v])
-            if hi - lo > MIN_CLASH_S and one_device_takes(fps[u], fps[v]):
+            if hi - lo > min_s and one_device_takes(fps[u], fps[v]):
                 out.append((u, v))
     return out
 
@@ -70,7 +67,7 @@ def separate_takes(sol: Solution, edges: list[PairMatch], fps: list[Fingerprint]
     `core_confidence`; *confidence* rates an edge (`sync.api._edge_confidence`)."""
     for _ in range(len(fps)):
         dropped = False
-        for u, v in _clashes(sol, fps, durations):
+        for u, v in _clashes(sol, fps, durations, cfg.take_clash_s):
             path = _path(sol.inliers, u, v)
             if not path:
                 continue
