@@ -119,6 +119,7 @@ class PairMatch:
     windows: int = 0  # refinement windows used
     hypothesis: int = 0  # 0: the pair's best fingerprint line; 1..: other candidate lines (repeats, chance)
     tried: int = 0  # verification windows with audio on both sides (`windows` of them confirmed)
+    stacked: bool = False  # timed by windows summed along a line (`verify._stacked`): none stood alone
 
     @property
     def weight(self) -> float:

@@ -497,7 +497,7 @@ def _stacked(e: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig) -> Evid
     n = int(lean.sum())
     span_ok = float(np.ptp(ta)) >= cfg.min_rate_span_s
     edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
-                   windows=n, tried=w, rate_error=float(dv if span_ok else 1e-3), trusted=True)
+                   windows=n, tried=w, rate_error=float(dv if span_ok else 1e-3), trusted=True, stacked=True)
     return Evidence(edge=edge, ok=True, tried={int(k): bool(c) for k, c in zip(ks, lean)},
                     z_sum=float(peak / np.sqrt(w)), stacked=True)
 
