@@ -20,6 +20,7 @@ from ..engine.solve import Solution, solve
 from ..types import Fingerprint, PairMatch
 from .stamps import one_device_takes
 
+
 def _clashes(sol: Solution, fps: list[Fingerprint], durations: list[float], min_s: float) -> list[tuple[int, int]]:
     """Pairs of one device's takes that the solution lays over each other by more than *min_s*."""
     out = []
@@ -62,9 +63,10 @@ def _path(edges: list[PairMatch], u: int, v: int) -> list[PairMatch]:
 
 def separate_takes(sol: Solution, edges: list[PairMatch], fps: list[Fingerprint], durations: list[float],
                    cfg: SolveConfig, confidence: Callable[[PairMatch], float]) -> Solution:
-    """*sol* with, for each pair of one device's takes laid over each other, the least sure edge on the path
-    between them dropped from *edges* (in place) and the solve run again, while that edge is weaker than
-    `core_confidence`; *confidence* rates an edge (`sync.api._edge_confidence`)."""
+    """*sol* with, for each pair of one device's takes laid over each other, the edge on the path between
+    them that the smallest share of its windows confirmed dropped from *edges* (in place) and the solve run
+    again, while that edge is weaker than `core_confidence`; *confidence* rates an edge
+    (`sync.api._edge_confidence`)."""
     for _ in range(len(fps)):
         dropped = False
         for u, v in _clashes(sol, fps, durations, cfg.take_clash_s):
