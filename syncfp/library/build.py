@@ -209,9 +209,14 @@ def index_files(
         with tempfile.TemporaryDirectory(prefix="syncfp-index-") as work:
             for lo in range(0, total, step):
                 chunk = todo[lo : lo + step]
+
+                def files_done(stage: str, d: int, t: int, lo: int = lo) -> None:
+                    if stage == "decode":  # files; the "audio" stage counts seconds, which `report` is not
+                        report(lo + d, total, hours)
+
                 fps, errors = fingerprinter(
                     [f for f, _ in chunk], cfg=cfg, cache_dir=None, work_dir=work, workers=workers,
-                    progress=lambda stage, d, t, lo=lo: stage == "decode" and report(lo + d, total, hours), decode=decode,
+                    progress=files_done, decode=decode,
                 )
                 for (f, sha), fp, error in zip(chunk, fps, errors):
                     if fp is None:
