@@ -26,6 +26,21 @@ Progress = Callable[[str, int, int], None]  # stage, done, total; two stages onl
 # (seconds of audio decoded so far) and "pairs" (clip pairs with a fitted line so far)
 
 
+class DecodeTally:
+    """The "decode" (files) and "audio" (seconds decoded) progress stages, reported as each file finishes:
+    one tally for the local pool and the cluster fingerprinter alike."""
+
+    def __init__(self, progress: Progress, total: int) -> None:
+        self.progress, self.total, self.done, self.seconds = progress, total, 0, 0.0
+        progress("decode", 0, total)
+
+    def __call__(self, fp: Fingerprint | None) -> None:
+        self.done += 1
+        self.seconds += fp.duration_s if fp is not None else 0.0
+        self.progress("audio", int(self.seconds), 0)
+        self.progress("decode", self.done, self.total)
+
+
 def _noop(stage: str, done: int, total: int) -> None:
     pass
 
@@ -132,16 +147,12 @@ def fingerprint_files(
     errors: list[str | None] = [None] * len(paths)
     jobs = [(i, str(p), cfg, cache_dir, work_dir, stream_for(stream_index, str(p)), decode)
             for i, p in enumerate(paths)]
-    progress("decode", 0, len(jobs))
-    done, seconds = 0, 0.0
+    tally = DecodeTally(progress, len(jobs))
     if workers <= 1 or len(jobs) <= 1:
         results = map(extract_one, jobs)
         for i, fp, err in results:
             fps[i], errors[i] = fp, err
-            done += 1
-            seconds += fp.duration_s if fp is not None else 0.0
-            progress("audio", int(seconds), 0)
-            progress("decode", done, len(jobs))
+            tally(fp)
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -151,10 +162,7 @@ def fingerprint_files(
             for fut in as_completed(futures):
                 i, fp, err = fut.result()
                 fps[i], errors[i] = fp, err
-                done += 1
-                seconds += fp.duration_s if fp is not None else 0.0
-                progress("audio", int(seconds), 0)
-                progress("decode", done, len(jobs))
+                tally(fp)
     return fps, errors
 
 

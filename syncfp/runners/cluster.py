@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..audio.extract import extract_one
+from ..audio.extract import DecodeTally, extract_one
 from ..config import DecodeConfig, FingerprintConfig, MatchConfig
 from ..engine.stream import MAX_PAIRS, chunk_groups, plan, run_chunks
 from ..errors import SyncfpError, UsageError
@@ -81,8 +81,7 @@ class ClusterFingerprinter:
         futures = {self.client.submit(_extract_task, os.path.abspath(p), cfg, cd, wd, stream_for(stream_index, p),
                                       decode, pure=False): i
                    for i, p in enumerate(paths)}
-        progress("decode", 0, len(paths))
-        done, seconds = 0, 0.0
+        tally = DecodeTally(progress, len(paths))
         for fut in as_completed(list(futures), loop=self.client.loop):
             i = futures[fut]
             try:
@@ -91,10 +90,7 @@ class ClusterFingerprinter:
                 fps[i], errors[i] = None, f"failed on the cluster ({type(exc).__name__})"
             if fps[i] is not None and fps[i].path != paths[i]:
                 fps[i] = replace(fps[i], path=paths[i])
-            done += 1
-            seconds += fps[i].duration_s if fps[i] is not None else 0.0
-            progress("audio", int(seconds), 0)
-            progress("decode", done, len(paths))
+            tally(fps[i])
         return fps, errors
 
 

@@ -86,4 +86,3 @@ def separate_takes(sol: Solution, edges: list[PairMatch], fps: list[Fingerprint]
         if not dropped:
             return sol
     return sol
-

@@ -30,7 +30,11 @@ class Evidence:
     ok: bool
     tried: dict[int, bool] = field(default_factory=dict)  # grid index → confirmed
     z_sum: float = 0.0
-    stacked: bool = False  # confirmed only by the windows summed together (each alone too weak)
+
+    @property
+    def stacked(self) -> bool:
+        """Confirmed only by the windows summed together (each alone too weak): the edge carries it on."""
+        return self.edge.stacked
 
     @property
     def confirmed(self) -> int:
@@ -234,7 +238,7 @@ def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Verify
     spread = float(np.sqrt(np.sum(res**2) / max(n - n_par, 1)))
     err = max(spread / np.sqrt(n), cfg.error_floor_s)
     edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
-                   windows=n, tried=int(ks.size), rate_error=float(max(sstd, 1e-7)), trusted=True)
+                   windows=n, tried=int(ks.size), rate_error=float(max(sstd, 1e-7)), trusted=True, stacked=False)
     return Evidence(edge=edge, ok=True, tried=tried, z_sum=float(z[keep].sum()))
 
 
@@ -499,7 +503,7 @@ def _stacked(e: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig) -> Evid
     edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
                    windows=n, tried=w, rate_error=float(dv if span_ok else 1e-3), trusted=True, stacked=True)
     return Evidence(edge=edge, ok=True, tried={int(k): bool(c) for k, c in zip(ks, lean)},
-                    z_sum=float(peak / np.sqrt(w)), stacked=True)
+                    z_sum=float(peak / np.sqrt(w)))
 
 
 def _vertex(row: np.ndarray, i: int) -> float:
