@@ -1,4 +1,6 @@
-"""`Alignment` + options → files: one module per format, each ``write(timeline, path, *, options) -> list[str]``.
+"""`Alignment` + options → files: one module per format in the shape of an OpenTimelineIO adapter, each
+``write_to_file(timeline, path, *, options) -> list[str]`` and (but AAF) ``write_to_string(timeline, *,
+options) -> str`` for an export of one file.
 
 The format comes from ``--format`` or the output's suffix; the timeline is built once per output from the
 options (rate, drop-frame, drift correction, markers). A writer returns every file it wrote: an EDL holds
@@ -22,8 +24,9 @@ class Writer(Protocol):
 
 
 WRITERS: dict[str, Writer] = {
-    "otio": otio.write, "fcp7": fcp7.write, "fcpxml": fcpxml.write, "edl": edl.write, "json": jsonout.write,
-    "csv": csvout.write, "audacity": audacity.write, "rpp": reaper.write, "html": report.write,
+    "otio": otio.write_to_file, "fcp7": fcp7.write_to_file, "fcpxml": fcpxml.write_to_file, "edl": edl.write_to_file,
+    "json": jsonout.write_to_file, "csv": csvout.write_to_file, "audacity": audacity.write_to_file,
+    "rpp": reaper.write_to_file, "html": report.write_to_file,
 }
 SUFFIXES = {
     ".otio": "otio", ".xml": "fcp7", ".fcpxml": "fcpxml", ".edl": "edl", ".json": "json", ".csv": "csv",
@@ -33,7 +36,7 @@ try:  # experimental: only when the optional AAF adapter is installed
     from . import aaf
 
     if aaf.available():
-        WRITERS["aaf"] = aaf.write
+        WRITERS["aaf"] = aaf.write_to_file
         SUFFIXES[".aaf"] = "aaf"
 except ImportError:  # pragma: no cover
     pass

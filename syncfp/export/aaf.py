@@ -42,7 +42,7 @@ def set_drop_frame(path: str, drop: bool) -> int:
     return n
 
 
-def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+def write_to_file(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
     import opentimelineio as otio
 
     title = options.title

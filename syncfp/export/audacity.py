@@ -3,7 +3,7 @@ one per song; unplaced clips as zero-length labels at 0. Import with File › Im
 
 from __future__ import annotations
 
-from .common import one_line, write_per_group
+from .common import one_line, only_group, write_per_group
 from .options import DEFAULT_OPTIONS, ExportOptions
 from .timeline import GroupTimeline, Timeline
 
@@ -22,5 +22,10 @@ def to_labels(tl: Timeline, group: GroupTimeline | None, *, with_unplaced: bool 
     return "".join(f"{a:.6f}\t{b:.6f}\t{one_line(label)}\n" for a, b, label in rows)  # one label a line
 
 
-def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+def write_to_string(tl: Timeline, *, options: ExportOptions = DEFAULT_OPTIONS) -> str:
+    """The label track of a one-group timeline (`common.only_group`)."""
+    return to_labels(tl, only_group(tl, "audacity"))
+
+
+def write_to_file(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
     return write_per_group(path, tl, lambda group, first: to_labels(tl, group, with_unplaced=first))

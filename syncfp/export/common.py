@@ -39,6 +39,14 @@ def one_line(text: str) -> str:
     return "".join(out)
 
 
+def only_group(tl: Timeline, fmt: str) -> GroupTimeline | None:
+    """The one group a single document holds (None without any), for `write_to_string`: a timeline of
+    several groups is several files of *fmt*, which only `write_to_file` writes."""
+    if len(tl.groups) > 1:
+        raise ValueError(f"{len(tl.groups)} groups make {len(tl.groups)} {fmt} files: use write_to_file")
+    return tl.groups[0] if tl.groups else None
+
+
 def per_group(path: str, tl: Timeline) -> list[tuple[str, GroupTimeline | None]]:
     """``x.ext`` for one group; ``x.g1.ext``, ``x.g2.ext`` … for several; unplaced clips ride in the first."""
     if len(tl.groups) <= 1:

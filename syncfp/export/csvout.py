@@ -24,6 +24,10 @@ def to_csv(tl: Timeline) -> str:
     return buf.getvalue()
 
 
-def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
-    atomic_write_text(path, to_csv(tl))
+def write_to_string(tl: Timeline, *, options: ExportOptions = DEFAULT_OPTIONS) -> str:
+    return to_csv(tl)
+
+
+def write_to_file(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+    atomic_write_text(path, write_to_string(tl, options=options))
     return [path]

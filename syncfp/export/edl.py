@@ -154,7 +154,18 @@ def file_names(path: str, tl: Timeline) -> list[tuple[str, GroupTimeline, Track]
     return out
 
 
-def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+def write_to_string(tl: Timeline, *, options: ExportOptions = DEFAULT_OPTIONS) -> str:
+    """The EDL of a timeline that fits one file: one group of one track (a CMX 3600 list holds one video
+    track; more tracks, groups or song markers are several files, which only `write_to_file` writes)."""
+    files = file_names("x.edl", tl)
+    if len(files) != 1 or (options.edl_style != "premiere" and any(g.markers for g in tl.groups)):
+        raise ValueError(f"this timeline is {len(files)} EDL files and maybe a marker list: use write_to_file")
+    _, _, t = files[0]
+    title = f"{options.title} {t.name}"
+    return track_to_edl(tl, t, title=title, style=options.edl_style, unplaced=tl.unplaced, reels=reel_names(tl))
+
+
+def write_to_file(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
     style = options.edl_style
     base = options.title
     written: list[str] = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 
-from .common import file_url, ntsc, sequence_name, write_per_group
+from .common import file_url, ntsc, only_group, sequence_name, write_per_group
 from .options import DEFAULT_OPTIONS, ExportOptions
 from .timeline import (GroupTimeline, Timeline, TimelineClip, Track, frames_to_tc, media_length_s, snap_rate,
                         whole_frames)
@@ -188,6 +188,11 @@ def to_xml(tl: Timeline, group: GroupTimeline | None, *, title: str = "syncfp", 
     return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+def write_to_string(tl: Timeline, *, options: ExportOptions = DEFAULT_OPTIONS) -> str:
+    """The FCP7 XML of a one-group timeline (`common.only_group`)."""
+    return to_xml(tl, only_group(tl, "fcp7"), title=options.title)
+
+
+def write_to_file(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
     title = options.title
     return write_per_group(path, tl, lambda group, first: to_xml(tl, group, title=title, with_unplaced=first))

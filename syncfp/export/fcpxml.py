@@ -202,7 +202,11 @@ def to_xml(tl: Timeline, *, title: str = "syncfp", multicam: bool = False) -> st
             + ET.tostring(doc.root, encoding="unicode") + "\n")
 
 
-def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
-    text = to_xml(tl, title=options.title, multicam=options.fcpx_multicam)
-    atomic_write_text(path, text)
+def write_to_string(tl: Timeline, *, options: ExportOptions = DEFAULT_OPTIONS) -> str:
+    """The FCPXML document (every group is a project in it)."""
+    return to_xml(tl, title=options.title, multicam=options.fcpx_multicam)
+
+
+def write_to_file(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+    atomic_write_text(path, write_to_string(tl, options=options))
     return [path]

@@ -91,6 +91,10 @@ def dumps(obj: Alignment | Timeline, *, options: ExportOptions = DEFAULT_OPTIONS
     return json.dumps(to_dict(obj, options=options), indent=2, ensure_ascii=False) + "\n"
 
 
-def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
-    atomic_write_text(path, dumps(tl, options=options))
+def write_to_string(tl: Timeline, *, options: ExportOptions = DEFAULT_OPTIONS) -> str:
+    return dumps(tl, options=options)
+
+
+def write_to_file(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+    atomic_write_text(path, write_to_string(tl, options=options))
     return [path]

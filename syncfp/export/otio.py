@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
-from .common import file_url, sequence_name, write_per_group
+from .common import file_url, only_group, sequence_name, write_per_group
 from .options import DEFAULT_OPTIONS, ExportOptions
 from .timeline import GroupTimeline, Timeline, TimelineClip, Track, media_length_s, snap_rate, whole_frames
 
@@ -101,13 +101,16 @@ def to_timeline(tl: Timeline, group: GroupTimeline | None, *, title: str = "sync
     return timeline
 
 
-def write_to_string(tl: Timeline, group: GroupTimeline | None, *, title: str = "syncfp",
-                    with_unplaced: bool = True) -> str:
+def _document(tl: Timeline, group: GroupTimeline | None, *, title: str = "syncfp", with_unplaced: bool = True) -> str:
     return otio.adapters.write_to_string(to_timeline(tl, group, title=title, with_unplaced=with_unplaced),
                                          "otio_json")
 
 
-def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+def write_to_string(tl: Timeline, *, options: ExportOptions = DEFAULT_OPTIONS) -> str:
+    """The .otio document of a one-group timeline (`common.only_group`)."""
+    return _document(tl, only_group(tl, "otio"), title=options.title)
+
+
+def write_to_file(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
     title = options.title
-    return write_per_group(
-        path, tl, lambda group, first: write_to_string(tl, group, title=title, with_unplaced=first))
+    return write_per_group(path, tl, lambda group, first: _document(tl, group, title=title, with_unplaced=first))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from .common import one_line, write_per_group
+from .common import one_line, only_group, write_per_group
 from .options import DEFAULT_OPTIONS, ExportOptions
 from .timeline import GroupTimeline, Timeline, TimelineClip, media_length_s, media_offset_s
 
@@ -72,5 +72,10 @@ def to_rpp(tl: Timeline, group: GroupTimeline | None, *, with_unplaced: bool = T
     return "\n".join(lines) + "\n"
 
 
-def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+def write_to_string(tl: Timeline, *, options: ExportOptions = DEFAULT_OPTIONS) -> str:
+    """The REAPER project of a one-group timeline (`common.only_group`)."""
+    return to_rpp(tl, only_group(tl, "rpp"))
+
+
+def write_to_file(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
     return write_per_group(path, tl, lambda group, first: to_rpp(tl, group, with_unplaced=first))

@@ -129,6 +129,10 @@ def to_html(tl: Timeline, *, title: str = "syncfp") -> str:
     return "\n".join(parts)
 
 
-def write(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
-    atomic_write_text(path, to_html(tl, title=options.title))
+def write_to_string(tl: Timeline, *, options: ExportOptions = DEFAULT_OPTIONS) -> str:
+    return to_html(tl, title=options.title)
+
+
+def write_to_file(tl: Timeline, path: str, *, options: ExportOptions = DEFAULT_OPTIONS) -> list[str]:
+    atomic_write_text(path, write_to_string(tl, options=options))
     return [path]
