@@ -140,6 +140,14 @@ class VerifyConfig:
     wide_second: float = 0.9  # a clock search's line with another lag stacking to this share of it: a beat away
     stack_prescreen: float = 0.6  # share of `stack_z` every 4th rate must reach before all rates are searched
     wide_pool: int = 8  # samples per bin of the wide stacked search (1 ms at 8 kHz); the normal check refines it
+    arrival_reach_s: float = 0.045  # direct sound vs early reflections (`sync.arrivals`): peaks this near a line
+    # are compared (rooms' first reflections come 2-45 ms after the direct sound); 0 turns the test off
+    arrival_listed: float = 0.4  # peaks at least this share of the line's own height are kept per edge
+    arrival_rival: float = 0.6  # ...and from this share (and `arrival_min_z` absolute) one may take the line's place
+    arrival_min_z: float = 8.0  # summed windows' z over √windows a rival must reach (chance near a line ~4)
+    arrival_tol_s: float = 0.0005  # one reflection seen in two edges of a clip lies this close
+    arrival_denied: float = 0.34  # a clip whose other edges show a reflection in fewer than this share has none
+    arrival_min_asked: int = 3  # ...when at least this many other edges of it were asked (two can both miss it)
 
 
 @dataclass(frozen=True)

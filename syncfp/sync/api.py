@@ -21,6 +21,7 @@ from ..engine.solve import group_sizes, overlap_span, select_for_refinement, sol
 from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
+from .arrivals import first_arrivals
 from .rescue import repeat_rivals, rescue
 from .stamps import clocks_of, contradicted, one_device_takes, timed_search, voted_origins
 from .takes import separate_takes
@@ -155,6 +156,8 @@ def align(
         anchors = _rescued(edges, gfps, durations, repeats, solve_cfg, rescue_cfg, verify, workers, progress)
         sol = solve(len(gfps), edges, durations, solve_cfg)
         sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress)
+        if first_arrivals(edges, gfps, verify, workers):
+            sol = solve(len(gfps), edges, durations, solve_cfg)
         sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
                              lambda e: _edge_confidence(e, durations, solve_cfg))
     return _in_input_order(_results(paths, fps, errors, good, verdicts, repeats, sol, solve_cfg, min_confidence),

@@ -1,0 +1,139 @@
+"""Verified edges → the same edges, each timed on the direct sound rather than on an early reflection.
+
+A phone far from the stage hears the direct sound and, 2-45 ms later, reflections off the floor and walls.
+Where the direct-to-reverberant ratio is far below 0 dB, a reflection can correlate as well as the direct
+sound, and an edge's windows may agree on the reflection: the clip then lands 20-45 ms early with a stated
+error of a tenth of a millisecond (the hard bench's far phones did). The two lines are told apart by the
+rest of the graph. For an edge (a, b) whose windows, summed along its line, peak as high nearby (a
+*rival*), either the rival is a reflection of the clip that hears it later, or the edge's own line is a
+reflection of the other clip. A recording's reflections sit at the same delays in every edge it has, so the
+clip's *other* edges say whether it has a reflection at that delay: a board or a camera near the stage
+shows none in its edges. When the edge's own line needs a reflection that its clip's other edges show
+nowhere, and the rival's reading needs none they deny, the edge moves to the rival: the first arrival.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..config import VerifyConfig
+from ..types import Fingerprint, PairMatch
+from .verify import _curves, _flip, _geometry, _grid, _stack_at, _stride, _vertex, _windows, check_hypothesis
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """The peaks near one edge's line: its own height (windows' z summed along the line, over √windows) and
+    every nearby local maximum as (lag in seconds, height / own); lag > 0: clip b's audio arrives later."""
+
+    own: float
+    peaks: tuple[tuple[float, float], ...]
+
+
+def arrival_peaks(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig) -> Arrivals | None:
+    """The stacked correlation around edge *e*'s line, laid on the shorter clip as `verify_pair` lays its
+    windows; None when no window has audio on both sides."""
+    if fb.duration_s < fa.duration_s:
+        got = arrival_peaks(_flip(e), fb, fa, cfg)
+        return None if got is None else Arrivals(got.own, tuple((-lag, q) for lag, q in got.peaks))
+    idx, w = _grid(e, fa.duration_s, fb.duration_s, cfg, _stride([e], fa.duration_s, fb.duration_s, cfg))
+    wins = _windows(fa, fb, e, idx, cfg.short_window_s / 2, w, cfg)
+    if wins is None:
+        return None
+    rate = fa.rate_hz
+    base, dt, u, _, _ = _geometry(e, wins, rate, cfg, cfg.search_s)
+    row = _stack_at(_curves(wins), base, dt, u, 0.0) / np.sqrt(len(wins.geoms))
+    mid, near = (u.size - 1) // 2, max(1, int(0.001 * rate))
+    own = float(row[mid - near: mid + near + 1].max())
+    if not own > 0:
+        return Arrivals(0.0, ())
+    reach = int(cfg.arrival_reach_s * rate)
+    found = _local_maxima(row, max(1, int(0.0015 * rate)))
+    peaks = tuple(((int(p) - mid + _vertex(row, int(p))) / rate, float(row[p] / own)) for p in found
+                  if near < abs(int(p) - mid) <= reach and row[p] >= cfg.arrival_listed * own)
+    return Arrivals(own, peaks)
+
+
+def _local_maxima(row: np.ndarray, half: int) -> np.ndarray:
+    """Indices of *row* that are the highest within *half* samples either side (the first of a flat top)."""
+    padded = np.pad(row, half, constant_values=-np.inf)
+    top = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1).max(axis=1)
+    i = np.flatnonzero(row >= top)
+    return i[np.concatenate(([True], np.diff(i) > half))] if i.size else i
+
+
+def _later_side(arr: Arrivals, clip_is_b: bool) -> list[float]:
+    """Delays (s) at which one clip of an edge hears the matched audio again, later: its reflections."""
+    return [lag if clip_is_b else -lag for lag, _ in arr.peaks if (lag > 0) == clip_is_b]
+
+
+def _reflection_vote(clip: int, delay: float, skip: int, edges: list[PairMatch], arrs: list[Arrivals | None],
+                     of_clip: dict[int, list[int]], cfg: VerifyConfig) -> int:
+    """Do *clip*'s other edges show a reflection *delay* later? +1 half of them or more, -1 under a third
+    (`arrival_denied`) of at least `arrival_min_asked`, 0 otherwise (between, or too few edges to ask)."""
+    asked = hits = 0
+    for k in of_clip[clip]:
+        if k == skip or arrs[k] is None:
+            continue
+        asked += 1
+        side = _later_side(arrs[k], edges[k].b == clip)
+        hits += any(abs(d - delay) <= cfg.arrival_tol_s for d in side)
+    if not asked:
+        return 0
+    share = hits / asked
+    if share >= 0.5:
+        return 1
+    return -1 if share < cfg.arrival_denied and asked >= cfg.arrival_min_asked else 0
+
+
+def _first_arrival(i: int, edges: list[PairMatch], arrs: list[Arrivals | None], of_clip: dict[int, list[int]],
+                   cfg: VerifyConfig) -> float | None:
+    """The lag (s) edge *i* should move by, or None: among rivals as high as `arrival_rival` of its own line
+    (and `arrival_min_z` in absolute terms), those whose reading the graph favours over the edge's own; of
+    them, the one furthest from the line (the direct sound precedes every reflection of the far clip)."""
+    e, arr = edges[i], arrs[i]
+    if arr is None:
+        return None
+    moves = []
+    for lag, q in arr.peaks:
+        if q < cfg.arrival_rival or q * arr.own < cfg.arrival_min_z:
+            continue
+        later, earlier = (e.b, e.a) if lag > 0 else (e.a, e.b)
+        keep = _reflection_vote(later, abs(lag), i, edges, arrs, of_clip, cfg)  # the rival is `later`'s echo
+        move = _reflection_vote(earlier, abs(lag), i, edges, arrs, of_clip, cfg)  # the line is `earlier`'s
+        if move > keep:
+            moves.append(lag)
+    return max(moves, key=abs) if moves else None
+
+
+def _moved(e: PairMatch, lag: float, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig) -> PairMatch:
+    """Edge *e* with b's side shifted by *lag*, refined by the normal check when that confirms it there."""
+    moved = replace(e, offset_s=e.offset_s - lag / e.rate)
+    flip = fb.duration_s < fa.duration_s
+    ev = check_hypothesis(_flip(moved) if flip else moved, *((fb, fa) if flip else (fa, fb)), cfg)
+    got = _flip(ev.edge) if flip else ev.edge
+    if ev.ok and abs(got.offset_s - moved.offset_s) <= 1e-3:
+        return replace(got, hypothesis=e.hypothesis, support=e.support)
+    return moved
+
+
+def first_arrivals(edges: list[PairMatch], fps: list[Fingerprint], cfg: VerifyConfig = VerifyConfig(),
+                   workers: int = 1) -> list[int]:
+    """Move, in place, each edge of *edges* that is timed on a reflection to the direct sound (see the
+    module's docstring); returns the indices moved. Every edge's peaks are measured once (threads)."""
+    if not cfg.arrival_reach_s or len(edges) < 2:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        arrs = list(pool.map(lambda e: arrival_peaks(e, fps[e.a], fps[e.b], cfg), edges))
+    of_clip: dict[int, list[int]] = defaultdict(list)
+    for k, e in enumerate(edges):
+        of_clip[e.a].append(k)
+        of_clip[e.b].append(k)
+    lags = {i: lag for i in range(len(edges)) if (lag := _first_arrival(i, edges, arrs, of_clip, cfg)) is not None}
+    for i, lag in lags.items():  # decided on the peaks as measured, then moved together
+        edges[i] = _moved(edges[i], lag, fps[edges[i].a], fps[edges[i].b], cfg)
+    return sorted(lags)

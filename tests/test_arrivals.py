@@ -1,0 +1,99 @@
+"""An edge timed on a far phone's early reflection moves to the direct sound; one on the direct sound stays.
+
+Real encoded media: a board, three cameras near the stage and a phone whose room adds a floor bounce 25 ms after
+the direct sound, louder than it (it correlates better than the direct sound, as on the hard bench's far
+phones). The edges are given, so the test is of the graph's reading alone (`sync.arrivals`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench import encode
+from syncfp.audio.extract import extract
+from syncfp.config import FingerprintConfig, VerifyConfig
+from syncfp.sync.arrivals import arrival_peaks, first_arrivals
+from syncfp.types import PairMatch
+
+from conftest import MASTER_RATE
+
+BOUNCE_S = 0.025
+STARTS = {"ZOOM0001.WAV": 20.0, "C0001.MP4": 30.0, "C0002.MP4": 25.0, "C0003.MP4": 42.0, "IMG_0001.MOV": 35.0}
+LENGTHS = {"ZOOM0001.WAV": 60.0, "C0001.MP4": 40.0, "C0002.MP4": 30.0, "C0003.MP4": 30.0, "IMG_0001.MOV": 30.0}
+PHONE = 4
+
+
+def _recording(master: np.ndarray, name: str, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    i0, n = int(STARTS[name] * MASTER_RATE), int(LENGTHS[name] * MASTER_RATE)
+    x = master[i0: i0 + n].astype(np.float64)
+    if name.startswith("IMG"):  # the far phone: direct sound, then a louder bounce; a noisy cheap mic
+        d = int(BOUNCE_S * MASTER_RATE)
+        x = x + 1.3 * master[i0 - d: i0 + n - d]
+        snr_db = 6.0
+    else:
+        snr_db = 30.0
+    p = float(np.mean(x**2))
+    x = x + rng.standard_normal(x.size) * np.sqrt(p * 10 ** (-snr_db / 10))
+    return (0.3 * x / np.abs(x).max()).astype(np.float32)
+
+
+@pytest.fixture()
+def fps(tmp_path, master):
+    out = []
+    for seed, name in enumerate(STARTS):
+        path = str(tmp_path / name)
+        encode.write(path, _recording(master, name, seed), rate_hz=MASTER_RATE)
+        out.append(extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)))
+    return out
+
+
+def _edge(a: int, b: int, offset_s: float) -> PairMatch:
+    return PairMatch(a=a, b=b, offset_s=offset_s, rate=1.0, support=40, z=12.0, ratio=3.0, trusted=True,
+                     refined=True, error_s=5e-5, windows=10, tried=11)
+
+
+def _truth(a: int, b: int) -> float:
+    names = list(STARTS)
+    return STARTS[names[b]] - STARTS[names[a]]
+
+
+def _cameras() -> list[PairMatch]:
+    return [_edge(0, k, _truth(0, k)) for k in (1, 2, 3)]
+
+
+def test_the_phone_hears_its_bounce_as_a_rival(fps):
+    """On the direct sound, the board ↔ phone edge sees the bounce 25 ms later on the phone's side, as high."""
+    arr = arrival_peaks(_edge(0, PHONE, _truth(0, PHONE)), fps[0], fps[PHONE], VerifyConfig())
+    assert arr is not None and arr.own > 8
+    bounce = [q for lag, q in arr.peaks if abs(lag - BOUNCE_S) < 5e-4]
+    assert bounce and bounce[0] >= 0.6
+
+
+def test_an_edge_on_the_reflection_moves_to_the_direct_sound(fps):
+    """The board's edges to the near cameras show no reflection of the board's: the line the phone's edge is
+    on would need one, so the edge moves 25 ms, to the direct sound."""
+    edges = [*_cameras(), _edge(0, PHONE, _truth(0, PHONE) - BOUNCE_S)]
+    moved = first_arrivals(edges, fps, VerifyConfig())
+    assert moved == [3]
+    assert abs(edges[3].offset_s - _truth(0, PHONE)) < 0.5e-3
+    assert edges[:3] == _cameras()
+
+
+def test_two_edges_cannot_deny_a_reflection(fps):
+    """With only two other edges to ask, the board's lack of a reflection is not taken as known."""
+    edges = [*_cameras()[:2], _edge(0, PHONE, _truth(0, PHONE) - BOUNCE_S)]
+    assert first_arrivals(edges, fps, VerifyConfig()) == []
+
+
+def test_an_edge_on_the_direct_sound_stays(fps):
+    edges = [*_cameras(), _edge(0, PHONE, _truth(0, PHONE))]
+    before = list(edges)
+    assert first_arrivals(edges, fps, VerifyConfig()) == []
+    assert edges == before
+
+
+def test_switched_off(fps):
+    edges = [*_cameras(), _edge(0, PHONE, _truth(0, PHONE) - BOUNCE_S)]
+    assert first_arrivals(edges, fps, VerifyConfig(arrival_reach_s=0.0)) == []
