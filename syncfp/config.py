@@ -146,7 +146,7 @@ class VerifyConfig:
     arrival_rival: float = 0.6  # ...and from this share (and `arrival_min_z` absolute) one may take the line's place
     arrival_min_z: float = 8.0  # summed windows' z over √windows a rival must reach (chance near a line ~4)
     arrival_tol_s: float = 0.0005  # one reflection seen in two edges of a clip lies this close
-    arrival_denied: float = 0.34  # a clip whose other edges show a reflection in fewer than this share has none
+    arrival_denied: float = 0.3  # a clip whose other edges show a reflection in fewer than this share has none
     arrival_min_asked: int = 3  # ...when at least this many other edges of it were asked (two can both miss it)
 
 
