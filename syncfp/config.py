@@ -115,6 +115,10 @@ class VerifyConfig:
     min_z: float = 4.5  # a window's peak over its curve's robust spread: the max of ~1000 chance lags is ~3.3
     against_z: float = 6.0  # a peak this strong off the line contradicts it (chance rarely reaches it)
     agree_s: float = 0.0005  # confirming windows lie this close to one line
+    coherent_s: float = 6e-5  # ...and one moment heard twice scatters about it by at most this (rms, the worst of five
+    # or more left out; far phones at 0 dB too: 99 % of true checks on the hard bench)
+    incoherent_s: float = 1e-4  # a repeat played again scatters more (the players' timing wanders): 0.1-0.3 ms
+    coherent_windows: int = 4  # the scatter is judged from this many confirming windows on
     min_windows: int = 3  # confirming windows an edge needs
     min_share: float = 0.3  # ...and this share of the windows tried, unless their peaks are strong:
     strong_mean_z: float = 8.0  # two chance peaks always fit a line; a third rarely does, three strong never

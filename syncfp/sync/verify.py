@@ -7,7 +7,10 @@ correlation peak stands far above the curve's spread (z) and lies on the line th
 agree on to a fraction of a millisecond. Every window that should overlap under the hypothesis and
 does not confirm counts against it, so a repeat (which only explains the windows inside the repeated
 passage) loses to the truth (which explains all of them). When two hypotheses explain the same windows,
-the audio cannot tell them apart: the pair is *ambiguous* and is left to the caller, never guessed.
+one more thing can tell them apart: one moment heard by two devices lines up to tens of microseconds in
+every window, while a repeat played again does not (a band's timing wanders by tenths of a millisecond
+from one chorus to the next). Otherwise the audio cannot tell them apart: the pair is *ambiguous* and is
+left to the caller, never guessed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class Evidence:
     ok: bool
     tried: dict[int, bool] = field(default_factory=dict)  # grid index → confirmed
     z_sum: float = 0.0
+    scatter: float = float("nan")  # rms of the confirming windows about the line (s; `_scatter`), nan if stacked
 
     @property
     def stacked(self) -> bool:
@@ -236,10 +240,31 @@ def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Verify
     res = (tb - (alpha + beta * ta))[keep]
     n_par = 2 if n >= 3 and float(np.ptp(ta[keep])) >= 2.0 else 1
     spread = float(np.sqrt(np.sum(res**2) / max(n - n_par, 1)))
+    scatter = _scatter(res, n_par) if n >= cfg.coherent_windows else float("nan")
     err = max(spread / np.sqrt(n), cfg.error_floor_s)
     edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
                    windows=n, tried=int(ks.size), rate_error=float(max(sstd, 1e-7)), trusted=True, stacked=False)
-    return Evidence(edge=edge, ok=True, tried=tried, z_sum=float(z[keep].sum()))
+    return Evidence(edge=edge, ok=True, tried=tried, z_sum=float(z[keep].sum()), scatter=scatter)
+
+
+def _scatter(res: np.ndarray, n_par: int) -> float:
+    """Rms of a line's residuals (s) without the worst one when five or more windows confirm it: one window
+    can lean on a reflection tenths of a millisecond away, where a repeat's wandering moves them all."""
+    if res.size >= 5:
+        res = np.sort(np.abs(res))[:-1]
+    return float(np.sqrt(np.sum(res**2) / max(res.size - n_par, 1)))
+
+
+def _coherent_one(evs: list[Evidence], cfg: VerifyConfig) -> Evidence | None:
+    """Of hypotheses the windows cannot otherwise tell apart, the only one whose windows agree as one moment
+    heard twice does (scatter within `coherent_s`) while each other one scatters like a repeat played again
+    (beyond `incoherent_s`: the players' timing wanders by tenths of a ms between a chorus and its repeat),
+    and no other confirms a larger share of its windows."""
+    one = [ev for ev in evs if ev.scatter <= cfg.coherent_s]
+    if len(one) != 1:
+        return None
+    rest = [ev for ev in evs if ev is not one[0]]
+    return one[0] if all(ev.scatter > cfg.incoherent_s and ev.share <= one[0].share for ev in rest) else None
 
 
 def _wide_line(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig, stride: int, search_s: float,
@@ -585,6 +610,8 @@ def verify_pair(hyps: list[PairMatch], fa: Fingerprint, fb: Fingerprint,
         best = next(ev for ev in rivals if _beats(ev, best, cfg))
         rivals = [ev for ev in ok if ev is not best and abs(ev.edge.offset_s - best.edge.offset_s) > cfg.same_offset_s]
     equal = [ev for ev in rivals if not _beats(best, ev, cfg)]
+    if equal and (one := _coherent_one([best, *equal], cfg)) is not None:
+        best, equal = one, []
     if equal:
         offs = tuple(sorted(ev.edge.offset_s for ev in [best, *equal]))
         return PairVerdict(a, b, None, ambiguous=offs, evidence=tuple(evs))
