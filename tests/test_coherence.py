@@ -12,6 +12,7 @@ import numpy as np
 from bench import encode, synth
 from syncfp.audio.extract import extract
 from syncfp.config import FingerprintConfig
+from syncfp.sync.arrivals import incoherent, measure
 from syncfp.sync.verify import verify_pair
 from syncfp.types import PairMatch
 
@@ -44,11 +45,11 @@ def _pair(tmp_path, wobble: bool):
         fps.append(extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)))
     hyps = [PairMatch(a=0, b=1, offset_s=off, rate=1.0, support=30, z=10.0, ratio=1.0, trusted=True, hypothesis=k)
             for k, off in enumerate((CLIP_AT_S - SECTION_S, CLIP_AT_S))]
-    return verify_pair(hyps, fps[0], fps[1])
+    return verify_pair(hyps, fps[0], fps[1]), fps
 
 
 def test_a_repeat_played_again_is_not_the_moment(tmp_path):
-    v = _pair(tmp_path, wobble=True)
+    v, _ = _pair(tmp_path, wobble=True)
     assert v.edge is not None and abs(v.edge.offset_s - CLIP_AT_S) < 0.5e-3
     both = {round(ev.edge.offset_s): ev for ev in v.evidence}
     moment, repeat = both[round(CLIP_AT_S)], both[round(CLIP_AT_S - SECTION_S)]
@@ -57,6 +58,17 @@ def test_a_repeat_played_again_is_not_the_moment(tmp_path):
 
 
 def test_a_sample_identical_repeat_stays_ambiguous(tmp_path):
-    v = _pair(tmp_path, wobble=False)
+    v, _ = _pair(tmp_path, wobble=False)
     assert v.edge is None
     assert sorted(round(o) for o in v.ambiguous) == [round(CLIP_AT_S - SECTION_S), round(CLIP_AT_S)]
+
+
+def test_an_edge_at_a_repeat_played_again_is_dropped_after_the_solve(tmp_path):
+    """Read again at its own refined line, the repeat's windows still scatter like a repeat: the edge goes;
+    the moment's edge stays (`sync.arrivals.incoherent`, run on the solved graph's edges)."""
+    v, fps = _pair(tmp_path, wobble=True)
+    edges = [ev.edge for ev in sorted(v.evidence, key=lambda ev: ev.edge.offset_s)]  # repeat, then moment
+    assert not edges[0].stacked  # its windows confirmed it standing alone
+    arrs = measure(edges, fps)
+    assert arrs[0].scatter > 1e-4 > 6e-5 > arrs[1].scatter
+    assert incoherent(edges, arrs) == [0]

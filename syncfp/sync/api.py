@@ -21,7 +21,7 @@ from ..engine.solve import group_sizes, overlap_span, select_for_refinement, sol
 from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
-from .arrivals import first_arrivals
+from .arrivals import first_arrivals, incoherent, measure
 from .rescue import repeat_rivals, rescue
 from .stamps import clocks_of, contradicted, one_device_takes, timed_search, voted_origins
 from .takes import separate_takes
@@ -156,11 +156,11 @@ def align(
         anchors = _rescued(edges, gfps, durations, repeats, solve_cfg, rescue_cfg, verify, workers, progress)
         sol = solve(len(gfps), edges, durations, solve_cfg)
         sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress)
-        if first_arrivals(edges, gfps, verify, workers):
-            sol = solve(len(gfps), edges, durations, solve_cfg)
+        sol, scattered = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
         sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
                              lambda e: _edge_confidence(e, durations, solve_cfg))
-    return _in_input_order(_results(paths, fps, errors, good, verdicts, repeats, sol, solve_cfg, min_confidence),
+    reasons = {**scattered, **repeats}
+    return _in_input_order(_results(paths, fps, errors, good, verdicts, reasons, sol, solve_cfg, min_confidence),
                            order)
 
 
@@ -237,6 +237,26 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
         sol = solve(len(gfps), edges, durations, solve_cfg)
     progress("clocks", rcfg.timed_rounds, rcfg.timed_rounds)
     return sol
+
+
+def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], vcfg: VerifyConfig,
+             solve_cfg: SolveConfig, workers: int):
+    """Every edge's windows read once more at its own line (`sync.arrivals`): edges whose windows scatter
+    like a repeat played again are dropped, edges on a far phone's early reflection move to the direct
+    sound; the solve runs again when anything changed. Returns (solution, the reason for the clips of
+    dropped edges, should they end up unplaced)."""
+    arrs = measure(edges, gfps, vcfg, workers)
+    drop = set(incoherent(edges, arrs, vcfg))
+    moved = first_arrivals(edges, gfps, vcfg, workers, arrs=[None if i in drop else a for i, a in enumerate(arrs)])
+    why = {}
+    for i in sorted(drop):
+        ms = arrs[i].scatter * 1e3
+        for j in (edges[i].a, edges[i].b):
+            why[j] = (f"its match lines up like a repeated passage played again (windows scatter by {ms:.2f} ms, "
+                      "one moment heard twice agrees to ~0.01 ms); left out rather than placed at a repeat")
+    if drop:
+        edges[:] = [e for i, e in enumerate(edges) if i not in drop]
+    return (solve(len(gfps), edges, durations, solve_cfg) if drop or moved else sol), why
 
 
 def _may_pair(gfps: list[Fingerprint]) -> Callable[[int, int], bool]:

@@ -10,6 +10,12 @@ reflection of the other clip. A recording's reflections sit at the same delays i
 clip's *other* edges say whether it has a reflection at that delay: a board or a camera near the stage
 shows none in its edges. When the edge's own line needs a reflection that its clip's other edges show
 nowhere, and the rival's reading needs none they deny, the edge moves to the rival: the first arrival.
+
+The same re-reading of each edge's windows at its own line also shows how tightly they agree: one moment
+heard twice lines up to tens of µs, a repeat played again only to tenths of a ms (`verify._coherent_one`).
+An edge confirmed by windows standing alone that scatter like that is dropped (`incoherent`): measured at
+the edge's refined rate, a true line's windows do not (a hypothesis's, read at a fingerprint rate hundreds
+of ppm off, can, which is why verification only uses the scatter to choose between hypotheses).
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ import numpy as np
 
 from ..config import VerifyConfig
 from ..types import Fingerprint, PairMatch
-from .verify import _curves, _flip, _geometry, _grid, _stack_at, _stride, _vertex, _windows, check_hypothesis
+from .verify import (_consensus, _curves, _flip, _geometry, _grid, _scatter, _stack_at, _stride, _vertex, _windows,
+                     check_hypothesis)
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ class Arrivals:
 
     own: float
     peaks: tuple[tuple[float, float], ...]
+    scatter: float = float("nan")  # rms (s) of the windows agreeing on the line about it (`verify._scatter`)
 
 
 def arrival_peaks(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig) -> Arrivals | None:
@@ -39,23 +47,28 @@ def arrival_peaks(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyCon
     windows; None when no window has audio on both sides."""
     if fb.duration_s < fa.duration_s:
         got = arrival_peaks(_flip(e), fb, fa, cfg)
-        return None if got is None else Arrivals(got.own, tuple((-lag, q) for lag, q in got.peaks))
+        return None if got is None else Arrivals(got.own, tuple((-lag, q) for lag, q in got.peaks), got.scatter)
     idx, w = _grid(e, fa.duration_s, fb.duration_s, cfg, _stride([e], fa.duration_s, fb.duration_s, cfg))
     wins = _windows(fa, fb, e, idx, cfg.short_window_s / 2, w, cfg)
     if wins is None:
         return None
     rate = fa.rate_hz
+    keep, alpha, beta, _ = _consensus(wins.ta, wins.tb, wins.z, cfg)
+    scatter = float("nan")
+    if keep.sum() >= cfg.coherent_windows:
+        n_par = 2 if float(np.ptp(wins.ta[keep])) >= 2.0 else 1
+        scatter = _scatter((wins.tb - (alpha + beta * wins.ta))[keep], n_par)
     base, dt, u, _, _ = _geometry(e, wins, rate, cfg, cfg.search_s)
     row = _stack_at(_curves(wins), base, dt, u, 0.0) / np.sqrt(len(wins.geoms))
     mid, near = (u.size - 1) // 2, max(1, int(0.001 * rate))
     own = float(row[mid - near: mid + near + 1].max())
     if not own > 0:
-        return Arrivals(0.0, ())
+        return Arrivals(0.0, (), scatter)
     reach = int(cfg.arrival_reach_s * rate)
     found = _local_maxima(row, max(1, int(0.0015 * rate)))
     peaks = tuple(((int(p) - mid + _vertex(row, int(p))) / rate, float(row[p] / own)) for p in found
                   if near < abs(int(p) - mid) <= reach and row[p] >= cfg.arrival_listed * own)
-    return Arrivals(own, peaks)
+    return Arrivals(own, peaks, scatter)
 
 
 def _local_maxima(row: np.ndarray, half: int) -> np.ndarray:
@@ -121,14 +134,29 @@ def _moved(e: PairMatch, lag: float, fa: Fingerprint, fb: Fingerprint, cfg: Veri
     return moved
 
 
+def measure(edges: list[PairMatch], fps: list[Fingerprint], cfg: VerifyConfig = VerifyConfig(),
+            workers: int = 1) -> list[Arrivals | None]:
+    """`arrival_peaks` of every edge, on *workers* threads."""
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(lambda e: arrival_peaks(e, fps[e.a], fps[e.b], cfg), edges))
+
+
+def incoherent(edges: list[PairMatch], arrs: list[Arrivals | None], cfg: VerifyConfig = VerifyConfig()) -> list[int]:
+    """Indices of edges confirmed by windows standing alone (not stacked) whose windows, read at the edge's
+    own line, scatter about it beyond `incoherent_s`: a repeat played again, not one moment."""
+    return [i for i, (e, arr) in enumerate(zip(edges, arrs))
+            if arr is not None and not e.stacked and arr.scatter > cfg.incoherent_s]
+
+
 def first_arrivals(edges: list[PairMatch], fps: list[Fingerprint], cfg: VerifyConfig = VerifyConfig(),
-                   workers: int = 1) -> list[int]:
+                   workers: int = 1, arrs: list[Arrivals | None] | None = None) -> list[int]:
     """Move, in place, each edge of *edges* that is timed on a reflection to the direct sound (see the
-    module's docstring); returns the indices moved. Every edge's peaks are measured once (threads)."""
+    module's docstring); returns the indices moved. *arrs*: the edges' peaks (`measure`), measured here
+    when not given; an edge whose entry is None neither moves nor speaks for its clips."""
     if not cfg.arrival_reach_s or len(edges) < 2:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        arrs = list(pool.map(lambda e: arrival_peaks(e, fps[e.a], fps[e.b], cfg), edges))
+    if arrs is None:
+        arrs = measure(edges, fps, cfg, workers)
     of_clip: dict[int, list[int]] = defaultdict(list)
     for k, e in enumerate(edges):
         of_clip[e.a].append(k)
