@@ -13,7 +13,7 @@ import pytest
 from bench import encode
 from syncfp.audio.extract import extract
 from syncfp.config import FingerprintConfig, VerifyConfig
-from syncfp.sync.arrivals import arrival_peaks, first_arrivals
+from syncfp.sync.arrivals import arrival_peaks, first_arrivals, measure, unsure_timing
 from syncfp.types import PairMatch
 
 from conftest import MASTER_RATE
@@ -97,3 +97,13 @@ def test_an_edge_on_the_direct_sound_stays(fps):
 def test_switched_off(fps):
     edges = [*_cameras(), _edge(0, PHONE, _truth(0, PHONE) - BOUNCE_S)]
     assert first_arrivals(edges, fps, VerifyConfig(arrival_reach_s=0.0)) == []
+
+
+def test_a_rival_the_graph_cannot_settle_widens_the_stated_error(fps):
+    """On the direct sound, the phone's bounce is louder still, and with too few other edges nothing says which
+    is which: the edge keeps its line, but its timing is only known to the bounce's 25 ms, which it states."""
+    edges = [*_cameras()[:1], _edge(0, PHONE, _truth(0, PHONE))]
+    arrs = measure(edges, fps)
+    assert first_arrivals(edges, fps, arrs=arrs) == []
+    unsure = unsure_timing(edges, arrs)
+    assert list(unsure) == [1] and abs(unsure[1] - BOUNCE_S) < 1e-3

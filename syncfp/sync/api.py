@@ -21,7 +21,7 @@ from ..engine.solve import group_sizes, overlap_span, select_for_refinement, sol
 from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
-from .arrivals import first_arrivals, incoherent, measure
+from .arrivals import first_arrivals, incoherent, measure, unsure_timing
 from .rescue import repeat_rivals, rescue
 from .stamps import clocks_of, contradicted, one_device_takes, timed_search, voted_origins
 from .takes import separate_takes
@@ -243,11 +243,16 @@ def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: li
              solve_cfg: SolveConfig, workers: int):
     """Every edge's windows read once more at its own line (`sync.arrivals`): edges whose windows scatter
     like a repeat played again are dropped, edges on a far phone's early reflection move to the direct
-    sound; the solve runs again when anything changed. Returns (solution, the reason for the clips of
+    sound, and an edge with a rival nearly as high that neither settles states an error reaching it; the
+    solve runs again when anything changed. Returns (solution, the reason for the clips of
     dropped edges, should they end up unplaced)."""
     arrs = measure(edges, gfps, vcfg, workers)
     drop = set(incoherent(edges, arrs, vcfg))
-    moved = first_arrivals(edges, gfps, vcfg, workers, arrs=[None if i in drop else a for i, a in enumerate(arrs)])
+    kept = [None if i in drop else a for i, a in enumerate(arrs)]
+    moved = first_arrivals(edges, gfps, vcfg, workers, arrs=kept)
+    unsure = unsure_timing(edges, [None if i in moved else a for i, a in enumerate(kept)], vcfg)
+    for i, lag in unsure.items():  # the line stays, its error spans the rival it could not rule out
+        edges[i] = replace(edges[i], error_s=max(edges[i].error_s, lag))
     why = {}
     for i in sorted(drop):
         ms = arrs[i].scatter * 1e3
@@ -256,7 +261,7 @@ def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: li
                       "one moment heard twice agrees to ~0.01 ms); left out rather than placed at a repeat")
     if drop:
         edges[:] = [e for i, e in enumerate(edges) if i not in drop]
-    return (solve(len(gfps), edges, durations, solve_cfg) if drop or moved else sol), why
+    return (solve(len(gfps), edges, durations, solve_cfg) if drop or moved or unsure else sol), why
 
 
 def _may_pair(gfps: list[Fingerprint]) -> Callable[[int, int], bool]:

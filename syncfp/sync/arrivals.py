@@ -148,6 +148,18 @@ def incoherent(edges: list[PairMatch], arrs: list[Arrivals | None], cfg: VerifyC
             if arr is not None and not e.stacked and arr.scatter > cfg.incoherent_s]
 
 
+def unsure_timing(edges: list[PairMatch], arrs: list[Arrivals | None], cfg: VerifyConfig = VerifyConfig()) -> dict[int, float]:
+    """Edges whose line has a rival nearly as high (`arrival_unsure` of it) within `arrival_reach_s` that the
+    graph did not settle: index → the farthest such rival's lag (s). The edge keeps its line, but its timing
+    is only known to that: direct sound or reflection, the windows cannot say."""
+    out = {}
+    for i, arr in enumerate(arrs):
+        lags = [abs(lag) for lag, q in (arr.peaks if arr is not None else ()) if q >= cfg.arrival_unsure]
+        if lags and edges[i].error_s is not None:
+            out[i] = max(lags)
+    return out
+
+
 def first_arrivals(edges: list[PairMatch], fps: list[Fingerprint], cfg: VerifyConfig = VerifyConfig(),
                    workers: int = 1, arrs: list[Arrivals | None] | None = None) -> list[int]:
     """Move, in place, each edge of *edges* that is timed on a reflection to the direct sound (see the
