@@ -182,6 +182,18 @@ class RescueConfig:
     timed_checked_share: float = 0.75  # this share of those it tried (1 more line in 1200 random wrong priors
     # on tune than `timed_stack_z` alone: a repeat of the same event's music)
     timed_windows: int = 24  # windows of the clock search (twice `VerifyConfig.max_windows`): their sum gains √n
+    sweep_anchors: int = 12  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off
+    sweep_band_hz: tuple[float, float] = (150.0, 1000.0)  # where a far phone's music keeps its phase in babble
+    sweep_min_z: float = 7.0  # a sweep lag this far above the curve's robust spread is searched
+    sweep_candidates: int = 4  # sweep lags kept per anchor...
+    sweep_searches: int = 2  # ...of which the strongest over all anchors are searched
+    sweep_same_s: float = 0.05  # two coherent lines placing a clip further apart than this in one group: a loop
+    sweep_search_s: float = 0.15  # ...each searched this far either side by full-band windows
+    sweep_min_overlap_s: float = 5.0  # lags overlapping the anchor less (unless the whole query) are not scored
+    sweep_min_windows: int = 5  # a swept line needs this many windows confirming it standing alone,
+    sweep_min_share: float = 0.6  # ...this share of those tried,
+    sweep_min_span_s: float = 10.0  # ...spread over this long (a player's timing holds still for seconds:
+    # a repeat is only told by scatter across a longer stretch)
 
 
 # Speeds ±5 % in 1 % steps: hashes survive about ±0.5 % of speed error. `--speed-search` tries them all;

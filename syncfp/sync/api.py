@@ -24,6 +24,7 @@ from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
 from .arrivals import first_arrivals, incoherent, measure, unsure_timing
 from .rescue import repeat_rivals, rescue
 from .stamps import clocks_of, contradicted, one_device_takes, timed_search, voted_origins
+from .sweep import sweep_rescue
 from .takes import separate_takes
 from .tracks import assign
 from .verify import PairVerdict, verify_pair
@@ -156,6 +157,13 @@ def align(
         anchors = _rescued(edges, gfps, durations, repeats, solve_cfg, rescue_cfg, verify, workers, progress)
         sol = solve(len(gfps), edges, durations, solve_cfg)
         sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress)
+        if rescue_cfg.sweep_anchors:
+            still = [j for j in range(len(gfps)) if sol.group[j] < 0]
+            found = sweep_rescue(still, gfps, sol, cfg=rescue_cfg, verify_cfg=verify, workers=workers,
+                                 may_pair=_may_pair(gfps))
+            if found:
+                edges += found
+                sol = solve(len(gfps), edges, durations, solve_cfg)
         sol, scattered = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
         sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
                              lambda e: _edge_confidence(e, durations, solve_cfg))

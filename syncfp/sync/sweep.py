@@ -1,0 +1,149 @@
+"""unplaced clips + placed anchors → edges from one low-band GCC-PHAT over the whole clip, kept only when
+full-band windows confirm the lag as one moment heard twice (coherent), never as a repeat played again.
+
+A far phone in a talking crowd keeps few spectral peaks, and its onsets drown in babble, but the music's
+phase in the low mid band (150-1000 Hz) still lines up with another device's over tens of seconds: on the
+hard bench's missed clips this correlation puts the true lag far above chance for many where hashes and
+onset envelopes find nothing. It puts repeats of the music there too (game music and loops repeat whole
+sections), and a window check alone confirms a repeat about as often as the truth. What tells them apart is
+how tightly the confirming windows line up (`verify._scatter`): one moment agrees to tens of µs, a repeat
+played again wanders by tenths of a millisecond, once the windows span more than the few seconds over which
+a player's timing holds still. So a lag found here becomes an edge only when windows confirming it stand
+alone (not summed), scatter within `VerifyConfig.coherent_s` and span `RescueConfig.sweep_min_span_s`.
+Decimated to a quarter of the analysis rate (2 kHz): the band fits, and a 20-minute anchor is a
+2.4 M-point FFT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import numpy as np
+import scipy.fft
+
+from ..audio.extract import PcmFile
+from ..config import RescueConfig, VerifyConfig
+from ..engine.solve import Solution
+from ..types import Fingerprint, PairMatch
+from .verify import Evidence, search_near
+
+DECIMATE = 4  # analysis rate / this: the correlation's rate
+
+
+def _lowrate(fp: Fingerprint, start_s: float = 0.0, dur_s: float | None = None) -> np.ndarray:
+    """*fp*'s analysis audio from *start_s* for *dur_s* at rate_hz / DECIMATE, float32."""
+    from scipy.signal import resample_poly  # scipy.signal is slow to import; only a sweep needs it
+    pcm = PcmFile(fp.pcm_path)
+    i0 = int(start_s * fp.rate_hz)
+    i1 = pcm.shape[0] if dur_s is None else min(pcm.shape[0], i0 + int(dur_s * fp.rate_hz))
+    x = pcm[i0:i1].astype(np.float32) / 32768.0
+    return resample_poly(x, 1, DECIMATE).astype(np.float32) if x.size >= 64 else np.zeros(0, np.float32)
+
+
+def _phasors(x: np.ndarray, n: int, rate: float, band: tuple[float, float]) -> np.ndarray:
+    """Unit-magnitude spectrum of *x* zero-padded to *n*, zero outside *band*: GCC-PHAT's weighting applied
+    to each side once, so a pair costs one product and one inverse FFT."""
+    spec = scipy.fft.rfft(x, n)
+    spec /= np.abs(spec) + 1e-12
+    f = np.fft.rfftfreq(n, 1.0 / rate)
+    spec[(f < band[0]) | (f > band[1])] = 0.0
+    return spec.astype(np.complex64)
+
+
+class SweepAnchor:
+    """An anchor's whitened low-band spectrum, computed once for every lost clip searched against it."""
+
+    def __init__(self, fp: Fingerprint, max_query_s: float, band: tuple[float, float]):
+        self.rate = fp.rate_hz / DECIMATE
+        x = _lowrate(fp)
+        self.length = x.size
+        self.n = scipy.fft.next_fast_len(x.size + int(max_query_s * self.rate) + 1, real=True)
+        self.spec = _phasors(x, self.n, self.rate, band)
+        self.band = band
+
+
+def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: RescueConfig,
+               k: int) -> list[tuple[float, float]]:
+    """The *k* best lags of the query (`max_query_s` of *fq* from *q_start*) in the anchor: (position of
+    *fq*'s first sample in the anchor's time, robust z), strongest first, at least 50 ms apart. Only lags
+    that overlap the anchor by `sweep_min_overlap_s` (or the whole query) are scored."""
+    q = _lowrate(fq, q_start, cfg.max_query_s)
+    if q.size < int(2 * anchor.rate) or anchor.length < int(2 * anchor.rate):
+        return []
+    c = scipy.fft.irfft(anchor.spec * np.conj(_phasors(q, anchor.n, anchor.rate, anchor.band)), anchor.n)
+    need = min(q.size, int(cfg.sweep_min_overlap_s * anchor.rate))
+    lags = np.arange(-(q.size - need), anchor.length - need + 1)  # where the query's first sample lands
+    if lags.size < 100:
+        return []
+    z = c[lags % anchor.n]
+    z = z / (1.4826 * float(np.median(np.abs(z))) + 1e-12)
+    guard = max(1, int(0.05 * anchor.rate))
+    out = []
+    for _ in range(k):
+        i = int(np.argmax(z))
+        if not np.isfinite(z[i]):
+            break
+        out.append((float(lags[i]) / anchor.rate - q_start, float(z[i])))
+        z[max(0, i - guard): i + guard + 1] = -np.inf
+    return out
+
+
+def _coherent(ev: Evidence | None, vcfg: VerifyConfig, cfg: RescueConfig) -> bool:
+    """Windows standing alone confirm the line, as one moment: enough of them, spread over enough time,
+    scattering about it within `coherent_s`."""
+    if ev is None or ev.stacked or not ev.scatter <= vcfg.coherent_s:
+        return False
+    ks = [k for k, ok in ev.tried.items() if ok]
+    span = (max(ks) - min(ks)) * vcfg.short_window_s / 2 if ks else 0.0
+    return len(ks) >= cfg.sweep_min_windows and ev.share >= cfg.sweep_min_share and span >= cfg.sweep_min_span_s
+
+
+def _sweep_one(q: int, anchors: list[int], swept: dict[int, SweepAnchor], fps: list[Fingerprint],
+               cfg: RescueConfig, vcfg: VerifyConfig, may_pair: Callable[[int, int], bool] | None,
+               where: Callable[[int, PairMatch], tuple[int, float]]) -> PairMatch | None:
+    """The edge for lost clip *q* from its strongest low-band lags over all *anchors* (the best
+    `sweep_searches` of them searched): the first coherent line, unless another coherent one puts the clip
+    elsewhere in the same group (*where*: anchor, edge → (group, the clip's implied position)), or None."""
+    fq = fps[q]
+    q_start = max(0.0, (fq.duration_s - cfg.max_query_s) / 2)
+    lags = sorted(((z, a, o) for a in anchors if a != q and (may_pair is None or may_pair(a, q))
+                   for o, z in candidates(fq, q_start, swept[a], cfg, cfg.sweep_candidates) if z >= cfg.sweep_min_z),
+                  reverse=True)
+    near = replace(cfg, timed_search_s=cfg.sweep_search_s)
+    found: list[tuple[tuple[int, float], PairMatch]] = []
+    for z, a, o in lags[: cfg.sweep_searches]:
+        lo, hi = (a, q) if a < q else (q, a)
+        h = PairMatch(a=lo, b=hi, offset_s=o if a < q else -o, rate=1.0, support=0, z=z, ratio=1.0, trusted=False)
+        ev = search_near(h, fps[lo], fps[hi], vcfg, near)
+        if not _coherent(ev, vcfg, cfg):
+            continue
+        g, pos = where(a, ev.edge)
+        if any(g == g2 and abs(pos - pos2) > cfg.sweep_same_s for (g2, pos2), _ in found):
+            return None  # two coherent places in one group: a loop that holds still; left alone
+        found.append(((g, pos), ev.edge))
+    if not found:
+        return None
+    edge = found[0][1]
+    return replace(edge, support=4 * edge.windows, ratio=2.0)
+
+
+def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg: RescueConfig = RescueConfig(),
+                 verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1,
+                 may_pair: Callable[[int, int], bool] | None = None) -> list[PairMatch]:
+    """Coherent edges between clips in *lost* and the `sweep_anchors` longest clips *sol* placed; clips are
+    searched on *workers* threads, each independently."""
+    placed = sorted((j for j in range(len(fps)) if sol.group[j] >= 0), key=lambda j: (-fps[j].duration_s, fps[j].path))
+    used = placed[: cfg.sweep_anchors]
+    if not lost or not used:
+        return []
+
+    def where(a: int, e: PairMatch) -> tuple[int, float]:
+        off = e.offset_s if e.a == a else -e.offset_s
+        return int(sol.group[a]), float(sol.position_s[a] + sol.k[a] * off)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        swept = dict(zip(used, pool.map(lambda a: SweepAnchor(fps[a], cfg.max_query_s, cfg.sweep_band_hz), used)))
+        edges = list(pool.map(lambda q: _sweep_one(q, used, swept, fps, cfg, verify_cfg, may_pair, where), lost))
+    return [e for e in edges if e is not None]
