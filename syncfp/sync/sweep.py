@@ -59,20 +59,25 @@ class SweepAnchor:
         self.rate = fp.rate_hz / DECIMATE
         x = _lowrate(fp)
         self.length = x.size
-        self.n = scipy.fft.next_fast_len(x.size + int(max_query_s * self.rate) + 1, real=True)
+        # a power of two: anchors within an octave of each other share it, and a query's spectrum with them
+        self.n = 1 << int(np.ceil(np.log2(x.size + int(max_query_s * self.rate) + 1)))
         self.spec = _phasors(x, self.n, self.rate, band)
         self.band = band
 
 
-def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: RescueConfig,
-               k: int) -> list[tuple[float, float]]:
+def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: RescueConfig, k: int,
+               spectra: dict[int, np.ndarray] | None = None) -> list[tuple[float, float]]:
     """The *k* best lags of the query (`max_query_s` of *fq* from *q_start*) in the anchor: (position of
     *fq*'s first sample in the anchor's time, robust z), strongest first, at least 50 ms apart. Only lags
-    that overlap the anchor by `sweep_min_overlap_s` (or the whole query) are scored."""
+    that overlap the anchor by `sweep_min_overlap_s` (or the whole query) are scored. *spectra*: the query's
+    whitened spectra by FFT size, filled and reused across anchors of one size."""
     q = _lowrate(fq, q_start, cfg.max_query_s)
     if q.size < int(2 * anchor.rate) or anchor.length < int(2 * anchor.rate):
         return []
-    c = scipy.fft.irfft(anchor.spec * np.conj(_phasors(q, anchor.n, anchor.rate, anchor.band)), anchor.n)
+    spectra = {} if spectra is None else spectra
+    if anchor.n not in spectra:
+        spectra[anchor.n] = np.conj(_phasors(q, anchor.n, anchor.rate, anchor.band))
+    c = scipy.fft.irfft(anchor.spec * spectra[anchor.n], anchor.n)
     need = min(q.size, int(cfg.sweep_min_overlap_s * anchor.rate))
     lags = np.arange(-(q.size - need), anchor.length - need + 1)  # where the query's first sample lands
     if lags.size < 100:
@@ -108,9 +113,10 @@ def _sweep_one(q: int, anchors: list[int], swept: dict[int, SweepAnchor], fps: l
     elsewhere in the same group (*where*: anchor, edge → (group, the clip's implied position)), or None."""
     fq = fps[q]
     q_start = max(0.0, (fq.duration_s - cfg.max_query_s) / 2)
+    spectra: dict[int, np.ndarray] = {}
     lags = sorted(((z, a, o) for a in anchors if a != q and (may_pair is None or may_pair(a, q))
-                   for o, z in candidates(fq, q_start, swept[a], cfg, cfg.sweep_candidates) if z >= cfg.sweep_min_z),
-                  reverse=True)
+                   for o, z in candidates(fq, q_start, swept[a], cfg, cfg.sweep_candidates, spectra)
+                   if z >= cfg.sweep_min_z), reverse=True)
     near = replace(cfg, timed_search_s=cfg.sweep_search_s)
     found: list[tuple[tuple[int, float], PairMatch]] = []
     for z, a, o in lags[: cfg.sweep_searches]:
