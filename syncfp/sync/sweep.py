@@ -66,12 +66,13 @@ class SweepAnchor:
 
 
 def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: RescueConfig, k: int,
-               spectra: dict[int, np.ndarray] | None = None) -> list[tuple[float, float]]:
+               spectra: dict[int, np.ndarray] | None = None, q: np.ndarray | None = None) -> list[tuple[float, float]]:
     """The *k* best lags of the query (`max_query_s` of *fq* from *q_start*) in the anchor: (position of
     *fq*'s first sample in the anchor's time, robust z), strongest first, at least 50 ms apart. Only lags
     that overlap the anchor by `sweep_min_overlap_s` (or the whole query) are scored. *spectra*: the query's
-    whitened spectra by FFT size, filled and reused across anchors of one size."""
-    q = _lowrate(fq, q_start, cfg.max_query_s)
+    whitened spectra by FFT size, filled and reused across anchors of one size; *q*: the query already read
+    at the sweep's rate."""
+    q = _lowrate(fq, q_start, cfg.max_query_s) if q is None else q
     if q.size < int(2 * anchor.rate) or anchor.length < int(2 * anchor.rate):
         return []
     spectra = {} if spectra is None else spectra
@@ -83,7 +84,7 @@ def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: Rescue
     if lags.size < 100:
         return []
     z = c[lags % anchor.n]
-    z = z / (1.4826 * float(np.median(np.abs(z))) + 1e-12)
+    z = z / (1.4826 * float(np.median(np.abs(z[:: max(1, z.size // 20000)]))) + 1e-12)  # spread from a sample
     guard = max(1, int(0.05 * anchor.rate))
     out = []
     for _ in range(k):
@@ -114,8 +115,9 @@ def _sweep_one(q: int, anchors: list[int], swept: dict[int, SweepAnchor], fps: l
     fq = fps[q]
     q_start = max(0.0, (fq.duration_s - cfg.max_query_s) / 2)
     spectra: dict[int, np.ndarray] = {}
+    low = _lowrate(fq, q_start, cfg.max_query_s)
     lags = sorted(((z, a, o) for a in anchors if a != q and (may_pair is None or may_pair(a, q))
-                   for o, z in candidates(fq, q_start, swept[a], cfg, cfg.sweep_candidates, spectra)
+                   for o, z in candidates(fq, q_start, swept[a], cfg, cfg.sweep_candidates, spectra, low)
                    if z >= cfg.sweep_min_z), reverse=True)
     near = replace(cfg, timed_search_s=cfg.sweep_search_s)
     found: list[tuple[tuple[int, float], PairMatch]] = []
