@@ -86,8 +86,9 @@ def test_a_clip_nothing_else_finds_is_placed_near_its_clock_and_only_there(tmp_p
 def test_a_phones_utc_tag_is_tried_in_every_zone_before_any_device_shows_it(tmp_path, master):
     """An iPhone clip whose only clock is its UTC ``creation_time`` tag, beside two phones whose names keep
     local time (UTC+2; placed together by their names), and no device that shows the zone: each quarter-hour
-    zone that puts the clip beside the named clips is searched narrowly (hashes and envelope rescue off).
-    Placed to 1 ms; a tag 7.5 min off every zone (a hand-set clock), or no tag at all, leaves it unplaced."""
+    zone that puts the clip beside the named clips is searched narrowly (hashes, envelope rescue and low-band
+    sweep off). Placed to 1 ms; a tag 7.5 min off every zone (a hand-set clock), or no tag at all, leaves it
+    unplaced — until the low-band sweep is switched on, which finds it without any clock."""
     import syncfp
     from bench import encode
     from conftest import cut
@@ -102,9 +103,9 @@ def test_a_phones_utc_tag_is_tried_in_every_zone_before_any_device_shows_it(tmp_
         encode.write(path, audio, rate_hz=48000, metadata={"creation_time": tag} if tag else None)
         return path
 
-    def run(path: str):
-        return syncfp.align([cam, other, path], match=off, rescue_cfg=RescueConfig(anchors=0), cache=False,
-                            workers=1).clips
+    def run(path: str, sweep: int = 0):
+        return syncfp.align([cam, other, path], match=off, rescue_cfg=RescueConfig(anchors=0, sweep_anchors=sweep),
+                            cache=False, workers=1).clips
 
     a, o, b = run(phone("IMG_0231.mp4", "2026-06-12T19:00:31.000000Z"))  # 21:00:31 local
     assert a.group == o.group == b.group is not None
@@ -112,6 +113,9 @@ def test_a_phones_utc_tag_is_tried_in_every_zone_before_any_device_shows_it(tmp_
     for name, tag in (("IMG_0232.mp4", "2026-06-12T19:08:01.000000Z"), ("IMG_0233.mp4", None)):
         a, o, b = run(phone(name, tag))
         assert a.group == o.group is not None and b.group is None
+    # with no tag, the whole-clip low-band sweep (`sync.sweep`, off above) still finds it, to 1 ms
+    a, o, b = run(phone("IMG_0234.mp4", None), sweep=RescueConfig().sweep_anchors)
+    assert a.group == o.group == b.group is not None and abs((b.offset_s - a.offset_s) - 31.2) < 0.001
 
 
 def _fp(path: str, dur: float, tag: str | None) -> Fingerprint:
