@@ -56,7 +56,12 @@ def main() -> int:
                                             "confidence": c.confidence, "error_ms": c.error_ms, "error": c.error,
                                             "duration_s": c.duration_s} for c in al.clips}
         s = metrics.score(truth, preds)
-        print(name, {k: s[k] for k in KEYS}, f"{time.perf_counter() - t0:.0f} s", flush=True)
+        # honesty: clips stated within 1 ms that are not (> 1 ms from their group-mates, or in a wrong event), and right ones stated > 5 ms
+        lies = [r["file"] for r in s["calib"] if (r["stated_ms"] or 0.0) <= 1.0 and not r["right_in_group"]]
+        timid = sum(1 for r in s["calib"] if r["correct"] and (r["stated_ms"] or 0.0) > 5.0)
+        print(name, {k: s[k] for k in KEYS}, f"stated ≤ 1 ms but not: {lies}, right but stated > 5 ms: {timid}",
+              f"{time.perf_counter() - t0:.0f} s", flush=True)
+        total.update({"stated_le_1ms_but_not": len(lies), "right_but_stated_gt_5ms": timid})
         kinds = Counter(f["what"] + (": " + str(f.get("reason"))[:30] if f["what"] == "missed" else "")
                         for f in s["failures"])
         print("   failures:", dict(kinds))

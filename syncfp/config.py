@@ -152,7 +152,7 @@ class VerifyConfig:
     arrival_tol_s: float = 0.0005  # one reflection seen in two edges of a clip lies this close
     arrival_denied: float = 0.3  # a clip whose other edges show a reflection in fewer than this share has none
     arrival_min_asked: int = 3  # ...when at least this many other edges of it were asked (two can both miss it)
-    arrival_unsure: float = 0.9  # a rival left this high (share of the line's) makes the edge's stated error reach it
+    arrival_unsure: float = 0.75  # a rival left this high (share of the line's) makes the edge's stated error reach it
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,7 @@ class RescueConfig:
     timed_checked_share: float = 0.75  # this share of those it tried (1 more line in 1200 random wrong priors
     # on tune than `timed_stack_z` alone: a repeat of the same event's music)
     timed_windows: int = 24  # windows of the clock search (twice `VerifyConfig.max_windows`): their sum gains √n
+    coherent_keeps: bool = True  # a clip with a coherent edge (`sweep.coherent`) is not left out as repeat-ambiguous
     sweep_anchors: int = 12  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off
     sweep_band_hz: tuple[float, float] = (150.0, 1000.0)  # where a far phone's music keeps its phase in babble
     sweep_min_z: float = 7.0  # a sweep lag this far above the curve's robust spread is searched

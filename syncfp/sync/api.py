@@ -24,7 +24,7 @@ from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
 from .arrivals import first_arrivals, incoherent, measure, unsure_timing
 from .rescue import repeat_rivals, rescue
 from .stamps import clocks_of, contradicted, one_device_takes, timed_search, voted_origins
-from .sweep import sweep_rescue
+from .sweep import coherent, sweep_rescue
 from .takes import separate_takes
 from .tracks import assign
 from .verify import PairVerdict, verify_pair
@@ -192,6 +192,9 @@ def _verified(hyps: dict[tuple[int, int], list[PairMatch]], gfps: list[Fingerpri
     verdicts = _veto_repeats(verdicts, gfps, rescue_cfg, verify, workers)
     progress("repeats", 1, 1)
     repeats = _repeat_ambiguous(verdicts, durations)
+    if rescue_cfg.coherent_keeps:
+        for j in _coherently_placed(verdicts, set(repeats), verify, rescue_cfg):
+            repeats.pop(j, None)
     edges = [v.edge for v in verdicts if v.edge is not None and v.a not in repeats and v.b not in repeats]
     return verdicts, repeats, edges
 
@@ -308,6 +311,25 @@ def _veto_repeats(verdicts: list[PairVerdict], gfps: list[Fingerprint], rcfg: Re
     for k, offs in zip(idx, rivals):
         if offs:
             out[k] = replace(verdicts[k], edge=None, ambiguous=offs)
+    return out
+
+
+def _coherently_placed(verdicts: list[PairVerdict], among: set[int], vcfg: VerifyConfig,
+                       rcfg: RescueConfig) -> set[int]:
+    """Clips of *among* (repeat-ambiguous) with an edge whose windows, standing alone, agree as one moment
+    heard twice over a long stretch (`sweep.coherent`): a repeat played again cannot do that, so such a clip
+    is placed by its edges even where its audio fits another clip at several offsets (that pair alone stays
+    out). The scatter is the one verification measured, at the hypothesis's rate: a true line read at a
+    fingerprint rate hundreds of ppm off smears and does not pass, which errs on the side of leaving out.
+    Keeping only the coherent edges of such a clip, or reading them again at their refined rate, placed
+    fewer clips on the hard bench (docs/benchmarks.md, ninth session)."""
+    out: set[int] = set()
+    for v in verdicts:
+        if v.edge is None or not ({v.a, v.b} & among):
+            continue
+        ev = next((ev for ev in v.evidence if ev.ok and abs(ev.edge.offset_s - v.edge.offset_s) < 1e-9), None)
+        if coherent(ev, vcfg, rcfg):
+            out.update({v.a, v.b} & among)
     return out
 
 

@@ -96,7 +96,7 @@ def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: Rescue
     return out
 
 
-def _coherent(ev: Evidence | None, vcfg: VerifyConfig, cfg: RescueConfig) -> bool:
+def coherent(ev: Evidence | None, vcfg: VerifyConfig, cfg: RescueConfig) -> bool:
     """Windows standing alone confirm the line, as one moment: enough of them, spread over enough time,
     scattering about it within `coherent_s`."""
     if ev is None or ev.stacked or not ev.scatter <= vcfg.coherent_s:
@@ -125,7 +125,7 @@ def _sweep_one(q: int, anchors: list[int], swept: dict[int, SweepAnchor], fps: l
         lo, hi = (a, q) if a < q else (q, a)
         h = PairMatch(a=lo, b=hi, offset_s=o if a < q else -o, rate=1.0, support=0, z=z, ratio=1.0, trusted=False)
         ev = search_near(h, fps[lo], fps[hi], vcfg, near)
-        if not _coherent(ev, vcfg, cfg):
+        if not coherent(ev, vcfg, cfg):
             continue
         g, pos = where(a, ev.edge)
         if any(g == g2 and abs(pos - pos2) > cfg.sweep_same_s for (g2, pos2), _ in found):
