@@ -272,7 +272,38 @@ def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: li
                       "one moment heard twice agrees to ~0.01 ms); left out rather than placed at a repeat")
     if drop:
         edges[:] = [e for i, e in enumerate(edges) if i not in drop]
-    return (solve(len(gfps), edges, durations, solve_cfg) if drop or moved or unsure else sol), why
+        arrs = [a for i, a in enumerate(arrs) if i not in drop]
+    if drop or moved or unsure:
+        sol = solve(len(gfps), edges, durations, solve_cfg)
+    if vcfg.lone_pairs_coherent:
+        lone = _lone_pairs(sol, edges, [None if i in moved else a for i, a in enumerate(arrs)], vcfg)
+        for i in lone:
+            for j in (edges[i].a, edges[i].b):
+                why[j] = ("joined to one other clip only, by a match whose windows do not line up as one moment "
+                          "heard twice (summed, or scattering like a repeat played again); left out rather than "
+                          "placed at what may be a repeated passage")
+        if lone:
+            edges[:] = [e for i, e in enumerate(edges) if i not in lone]
+            sol = solve(len(gfps), edges, durations, solve_cfg)
+    return sol, why
+
+
+def _lone_pairs(sol, edges: list[PairMatch], arrs: list, vcfg: VerifyConfig) -> set[int]:
+    """Edges that alone make a group of two clips although no edge between them is coherent (windows
+    standing alone, read at the edge's own line, scattering within `coherent_s`): with no third clip to
+    close a cycle, nothing else tells such a line from a repeat of the music (on the hard bench's four
+    draws every wrong two-clip group was of this kind, every right one but two coherent)."""
+    sizes = group_sizes(sol)
+    by_group: dict[int, list[int]] = {}
+    for i, e in enumerate(edges):
+        g = int(sol.group[e.a])
+        if g >= 0 and g == int(sol.group[e.b]) and sizes.get(g) == 2:
+            by_group.setdefault(g, []).append(i)
+    out: set[int] = set()
+    for idx in by_group.values():
+        if not any(not edges[i].stacked and arrs[i] is not None and arrs[i].scatter <= vcfg.coherent_s for i in idx):
+            out.update(idx)
+    return out
 
 
 def _may_pair(gfps: list[Fingerprint]) -> Callable[[int, int], bool]:
