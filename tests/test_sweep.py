@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from bench import encode, synth
@@ -54,3 +56,14 @@ def test_a_clip_inside_a_copied_section_is_left_alone(tmp_path):
     twice = np.concatenate([section, section]).astype(np.float32)
     fps = _fps(tmp_path, twice)  # the clip is cut at 41.3 s: inside the second copy, 40 s after the first
     assert sweep_rescue([1], fps, _board_placed(), cfg=RescueConfig(), verify_cfg=VerifyConfig()) == []
+
+
+def test_a_line_at_a_sample_identical_repeat_is_vetoed_even_when_its_twin_was_not_searched(tmp_path):
+    """Searched at one lag only, the sweep cannot see the clip's second coherent place; the strict repeat check
+    (`rescue.repeat_rivals`) finds that the board repeats the matched stretch and the clip fits there too."""
+    section = synth.concert(40.0, rate_hz=RATE, seed=6)
+    twice = np.concatenate([section, section]).astype(np.float32)
+    fps = _fps(tmp_path, twice)
+    one = RescueConfig(sweep_searches=1)
+    assert len(sweep_rescue([1], fps, _board_placed(), cfg=replace(one, sweep_repeat_veto=False))) == 1
+    assert sweep_rescue([1], fps, _board_placed(), cfg=one) == []

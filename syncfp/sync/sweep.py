@@ -27,6 +27,7 @@ from ..audio.extract import PcmFile
 from ..config import RescueConfig, VerifyConfig
 from ..engine.solve import Solution
 from ..types import Fingerprint, PairMatch
+from .rescue import repeat_rivals
 from .verify import Evidence, search_near
 
 DECIMATE = 4  # analysis rate / this: the correlation's rate
@@ -156,4 +157,11 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         swept = dict(zip(used, pool.map(lambda a: SweepAnchor(fps[a], cfg.max_query_s, cfg.sweep_band_hz), used)))
         edges = list(pool.map(lambda q: _sweep_one(q, used, swept, fps, cfg, verify_cfg, may_pair, where), lost))
-    return [e for e in edges if e is not None]
+    found = [e for e in edges if e is not None]
+    if found and cfg.sweep_repeat_veto:
+        # no prior chose these lines: where the longer clip repeats the matched stretch and the windows confirm
+        # the clip there too (a loop or a song played twice, sample for sample, is coherent at every repeat;
+        # the scale bench's game loops are), the line is dropped (`rescue.repeat_rivals`, strict)
+        rivals = repeat_rivals(found, fps, cfg=cfg, verify_cfg=verify_cfg, workers=workers, strict=True)
+        found = [e for e, r in zip(found, rivals) if not r]
+    return found
