@@ -33,14 +33,25 @@ from .verify import Evidence, search_near
 DECIMATE = 4  # analysis rate / this: the correlation's rate
 
 
-def _lowrate(fp: Fingerprint, start_s: float = 0.0, dur_s: float | None = None) -> np.ndarray:
-    """*fp*'s analysis audio from *start_s* for *dur_s* at rate_hz / DECIMATE, float32."""
+def _lowrate(fp: Fingerprint, start_s: float = 0.0, dur_s: float | None = None, block: int = 1 << 20) -> np.ndarray:
+    """*fp*'s analysis audio from *start_s* for *dur_s* at rate_hz / DECIMATE, float32. Decimated in blocks of
+    *block* samples with a margin past the filter's reach either side (the same output as one call over the
+    whole stretch): `resample_poly` works in float64, so an hour-long anchor at once took ~0.3 GB."""
     from scipy.signal import resample_poly  # scipy.signal is slow to import; only a sweep needs it
     pcm = PcmFile(fp.pcm_path)
     i0 = int(start_s * fp.rate_hz)
     i1 = pcm.shape[0] if dur_s is None else min(pcm.shape[0], i0 + int(dur_s * fp.rate_hz))
-    x = pcm[i0:i1].astype(np.float32) / 32768.0
-    return resample_poly(x, 1, DECIMATE).astype(np.float32) if x.size >= 64 else np.zeros(0, np.float32)
+    if i1 - i0 < 64:
+        return np.zeros(0, np.float32)
+    out = np.empty(-(-(i1 - i0) // DECIMATE), np.float32)
+    margin = 32 * DECIMATE  # > the default filter's half-length (10 × DECIMATE input samples)
+    for b in range(0, i1 - i0, block):  # block and margin are multiples of DECIMATE: outputs line up
+        lo, hi = max(0, b - margin), min(i1 - i0, b + block + margin)
+        y = resample_poly(pcm[i0 + lo: i0 + hi].astype(np.float32) / np.float32(32768.0), 1, DECIMATE)
+        k0 = (b - lo) // DECIMATE
+        n = min(block // DECIMATE, out.size - b // DECIMATE)
+        out[b // DECIMATE: b // DECIMATE + n] = y[k0: k0 + n]
+    return out
 
 
 def _phasors(x: np.ndarray, n: int, rate: float, band: tuple[float, float]) -> np.ndarray:
@@ -48,9 +59,22 @@ def _phasors(x: np.ndarray, n: int, rate: float, band: tuple[float, float]) -> n
     to each side once, so a pair costs one product and one inverse FFT."""
     spec = scipy.fft.rfft(x, n)
     spec /= np.abs(spec) + 1e-12
-    f = np.fft.rfftfreq(n, 1.0 / rate)
-    spec[(f < band[0]) | (f > band[1])] = 0.0
-    return spec.astype(np.complex64)
+    lo, hi = int(np.ceil(band[0] * n / rate)), int(np.floor(band[1] * n / rate))  # bins inside the band
+    spec[:lo] = 0.0
+    spec[hi + 1:] = 0.0
+    return spec.astype(np.complex64, copy=False)
+
+
+def fft_size(length: int, max_query_s: float, rate: float) -> int:
+    """The correlation's FFT size for an anchor of *length* samples at the sweep's rate: a power of two, so
+    anchors within an octave of each other share it, and a query's spectrum with them."""
+    return 1 << int(np.ceil(np.log2(length + int(max_query_s * rate) + 1)))
+
+
+def _anchor_size(fp: Fingerprint, cfg: RescueConfig) -> int:
+    """`SweepAnchor(fp).n`, from the analysis file's length alone (`_lowrate`'s output is ⌈samples / 4⌉)."""
+    n = PcmFile(fp.pcm_path).shape[0]
+    return fft_size(-(-n // DECIMATE) if n >= 64 else 0, cfg.max_query_s, fp.rate_hz / DECIMATE)
 
 
 class SweepAnchor:
@@ -60,8 +84,7 @@ class SweepAnchor:
         self.rate = fp.rate_hz / DECIMATE
         x = _lowrate(fp)
         self.length = x.size
-        # a power of two: anchors within an octave of each other share it, and a query's spectrum with them
-        self.n = 1 << int(np.ceil(np.log2(x.size + int(max_query_s * self.rate) + 1)))
+        self.n = fft_size(x.size, max_query_s, self.rate)
         self.spec = _phasors(x, self.n, self.rate, band)
         self.band = band
 
@@ -79,20 +102,21 @@ def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: Rescue
     spectra = {} if spectra is None else spectra
     if anchor.n not in spectra:
         spectra[anchor.n] = np.conj(_phasors(q, anchor.n, anchor.rate, anchor.band))
-    c = scipy.fft.irfft(anchor.spec * spectra[anchor.n], anchor.n)
     need = min(q.size, int(cfg.sweep_min_overlap_s * anchor.rate))
-    lags = np.arange(-(q.size - need), anchor.length - need + 1)  # where the query's first sample lands
-    if lags.size < 100:
+    neg, pos = q.size - need, anchor.length - need  # lags (where the query's first sample lands) -neg..pos
+    if neg + pos + 1 < 100:
         return []
-    z = c[lags % anchor.n]
-    z = z / (1.4826 * float(np.median(np.abs(z[:: max(1, z.size // 20000)]))) + 1e-12)  # spread from a sample
+    c = scipy.fft.irfft(anchor.spec * spectra[anchor.n], anchor.n)
+    z = np.concatenate([c[anchor.n - neg:], c[: pos + 1]]) if neg else c[: pos + 1].copy()  # lag i - neg
+    del c
+    z /= 1.4826 * float(np.median(np.abs(z[:: max(1, z.size // 20000)]))) + 1e-12  # spread from a sample
     guard = max(1, int(0.05 * anchor.rate))
     out = []
     for _ in range(k):
         i = int(np.argmax(z))
         if not np.isfinite(z[i]):
             break
-        out.append((float(lags[i]) / anchor.rate - q_start, float(z[i])))
+        out.append((float(i - neg) / anchor.rate - q_start, float(z[i])))
         z[max(0, i - guard): i + guard + 1] = -np.inf
     return out
 
@@ -107,22 +131,14 @@ def coherent(ev: Evidence | None, vcfg: VerifyConfig, cfg: RescueConfig) -> bool
     return len(ks) >= cfg.sweep_min_windows and ev.share >= cfg.sweep_min_share and span >= cfg.sweep_min_span_s
 
 
-def _sweep_one(q: int, anchors: list[int], swept: dict[int, SweepAnchor], fps: list[Fingerprint],
-               cfg: RescueConfig, vcfg: VerifyConfig, may_pair: Callable[[int, int], bool] | None,
-               where: Callable[[int, PairMatch], tuple[int, float]]) -> PairMatch | None:
-    """The edge for lost clip *q* from its strongest low-band lags over all *anchors* (the best
-    `sweep_searches` of them searched): the first coherent line, unless another coherent one puts the clip
-    elsewhere in the same group (*where*: anchor, edge → (group, the clip's implied position)), or None."""
-    fq = fps[q]
-    q_start = max(0.0, (fq.duration_s - cfg.max_query_s) / 2)
-    spectra: dict[int, np.ndarray] = {}
-    low = _lowrate(fq, q_start, cfg.max_query_s)
-    lags = sorted(((z, a, o) for a in anchors if a != q and (may_pair is None or may_pair(a, q))
-                   for o, z in candidates(fq, q_start, swept[a], cfg, cfg.sweep_candidates, spectra, low)
-                   if z >= cfg.sweep_min_z), reverse=True)
+def _search(q: int, lags: list[tuple[float, int, float]], fps: list[Fingerprint], cfg: RescueConfig,
+            vcfg: VerifyConfig, where: Callable[[int, PairMatch], tuple[int, float]]) -> PairMatch | None:
+    """The edge for lost clip *q* from its strongest low-band *lags* (z, anchor, offset) over all anchors (the
+    best `sweep_searches` of them searched): the first coherent line, unless another coherent one puts the
+    clip elsewhere in the same group (*where*: anchor, edge → (group, the clip's implied position)), or None."""
     near = replace(cfg, timed_search_s=cfg.sweep_search_s)
     found: list[tuple[tuple[int, float], PairMatch]] = []
-    for z, a, o in lags[: cfg.sweep_searches]:
+    for z, a, o in sorted(lags, reverse=True)[: cfg.sweep_searches]:
         lo, hi = (a, q) if a < q else (q, a)
         h = PairMatch(a=lo, b=hi, offset_s=o if a < q else -o, rate=1.0, support=0, z=z, ratio=1.0, trusted=False)
         ev = search_near(h, fps[lo], fps[hi], vcfg, near)
@@ -154,9 +170,28 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
         off = e.offset_s if e.a == a else -e.offset_s
         return int(sol.group[a]), float(sol.position_s[a] + sol.k[a] * off)
 
+    starts = {q: max(0.0, (fps[q].duration_s - cfg.max_query_s) / 2) for q in lost}
+    lows = {q: _lowrate(fps[q], starts[q], cfg.max_query_s) for q in lost}  # each query read once
+    lags: dict[int, list[tuple[float, int, float]]] = {q: [] for q in lost}
+    by_size: dict[int, list[int]] = {}
+    for a in used:
+        by_size.setdefault(_anchor_size(fps[a], cfg), []).append(a)
+
+    def scan(q: int, group: list[int], swept: dict[int, SweepAnchor]) -> None:
+        spectra: dict[int, np.ndarray] = {}  # the query's whitened spectrum at this size, for every anchor of it
+        for a in group:
+            if a != q and (may_pair is None or may_pair(a, q)):
+                lags[q] += [(z, a, o) for o, z in candidates(fps[q], starts[q], swept[a], cfg, cfg.sweep_candidates,
+                                                            spectra, lows[q]) if z >= cfg.sweep_min_z]
+
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        swept = dict(zip(used, pool.map(lambda a: SweepAnchor(fps[a], cfg.max_query_s, cfg.sweep_band_hz), used)))
-        edges = list(pool.map(lambda q: _sweep_one(q, used, swept, fps, cfg, verify_cfg, may_pair, where), lost))
+        for group in by_size.values():  # one FFT size's anchors in memory at a time (an hour-long anchor's
+            # spectrum is ~34 MB, and so is each query's at that size)
+            swept = dict(zip(group, pool.map(lambda a: SweepAnchor(fps[a], cfg.max_query_s, cfg.sweep_band_hz),
+                                             group)))
+            list(pool.map(lambda q: scan(q, group, swept), lost))
+            del swept
+        edges = list(pool.map(lambda q: _search(q, lags[q], fps, cfg, verify_cfg, where), lost))
     found = [e for e in edges if e is not None]
     if found and cfg.sweep_repeat_veto:
         # no prior chose these lines: where the longer clip repeats the matched stretch and the windows confirm
