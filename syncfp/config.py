@@ -92,6 +92,9 @@ class SolveConfig:
     """Graph solve and how sure its placements are (`sync.api`: edge and clip confidences, drift shown)."""
 
     max_residual_s: float = 0.05  # edges that disagree with their cycle by more than this are rejected
+    take_rate_tie: float = 2e-6  # one device's takes share a clock: their rates agree to this (0: not tied)
+    take_rate_gate: float = 2.5e-5  # ...when their solved rates already agree to this (a take placed at a repeat
+    # may carry any rate; tying its sibling to it moved the sibling too)
     rate_prior: float = 1e-4  # a consumer clock's rate is known to about this much (±100 ppm) before any edge
     # measures it: a clip's stated error carries it from where its edges fix it to its first sample
     partial_cover: float = 0.5  # an overlap holding less than this share of the shorter clip is a partial

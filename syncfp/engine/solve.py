@@ -7,7 +7,9 @@ the chain, and separate events fall apart into separate groups.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -274,13 +276,23 @@ def _lstsq(nodes: list[int], ref: int, edges: list[PairMatch], values: np.ndarra
     return out, out_std
 
 
+class _Tie(NamedTuple):
+    """Two clips known to share one clock rate (takes of one device): a rate equation with no offset."""
+
+    a: int
+    b: int
+
+
 def _solve_component(nodes: list[int], ref: int, edges: list[PairMatch], durations_s: list[float],
-                     rate_prior: float = SolveConfig.rate_prior):
+                     rate_prior: float = SolveConfig.rate_prior, ties: Sequence[tuple[int, int]] = (),
+                     tie_error: float = SolveConfig.take_rate_tie):
     """Rates (log k) then positions by weighted least squares over *edges* inside one component; each
-    position equation holds at its edge's overlap (`_mid`), with the solved rates carrying it to b's start."""
+    position equation holds at its edge's overlap (`_mid`), with the solved rates carrying it to b's start.
+    *ties*: clips whose rates agree to *tie_error* (one device's takes), extra equations of the rate solve."""
     w = np.array([e.weight for e in edges], float)
-    wr = 1.0 / np.array([max(e.rate_error, 1e-7) for e in edges]) ** 2
-    logk, logk_std = _lstsq(nodes, ref, edges, -np.log([e.rate for e in edges]), wr)
+    rows: list = [*edges, *(_Tie(a, b) for a, b in ties)]
+    wr = 1.0 / np.array([max(e.rate_error, 1e-7) for e in edges] + [tie_error] * len(ties)) ** 2
+    logk, logk_std = _lstsq(nodes, ref, rows, np.concatenate([-np.log([e.rate for e in edges]), np.zeros(len(ties))]), wr)
     k = {v: float(np.exp(lk)) for v, lk in logk.items()}
     mids = [_mid(e, durations_s) for e in edges]
     meas = np.array([_predicted_gap(e, k[e.a], k[e.b], m) for e, m in zip(edges, mids)])
@@ -315,8 +327,11 @@ def _residuals(edges: list[PairMatch], k: dict, x: dict, durations_s: list[float
     return np.array([x[e.b] - x[e.a] - _predicted_gap(e, k[e.a], k[e.b], _mid(e, durations_s)) for e in edges])
 
 
-def solve(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveConfig = SolveConfig()) -> Solution:
-    """Place *n* clips from trusted *edges*; clips in no component of two or more stay unplaced."""
+def solve(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveConfig = SolveConfig(),
+          ties: Sequence[tuple[int, int]] = ()) -> Solution:
+    """Place *n* clips from trusted *edges*; clips in no component of two or more stay unplaced. *ties*:
+    pairs of clips sharing one clock rate (takes of one device), used in the rate solve of a component that
+    holds both; they join nothing."""
     edges = [e for e in edges if e.trusted]
     kept, rejected = _triangle_filter(edges, cfg)
     for _ in range(6):
@@ -350,7 +365,8 @@ def solve(n: int, edges: list[PairMatch], durations_s: list[float], cfg: SolveCo
         members = set(nodes)
         comp_edges = [e for e in kept if e.a in members]
         ref = max(nodes, key=lambda i: (durations_s[i], -i))
-        k, x, s, ks = _solve_component(nodes, ref, comp_edges, durations_s, cfg.rate_prior)
+        comp_ties = [(a, b) for a, b in ties if a in members and b in members] if cfg.take_rate_tie > 0 else []
+        k, x, s, ks = _solve_component(nodes, ref, comp_edges, durations_s, cfg.rate_prior, comp_ties, cfg.take_rate_tie)
         start = min(x.values())
         for v in nodes:
             group[v], pos[v], kk[v], std[v], refs[v], kstd[v] = g, x[v] - start, k[v], s[v], ref, ks[v]
