@@ -25,7 +25,7 @@ from .arrivals import first_arrivals, incoherent, measure, unsure_timing
 from .rescue import repeat_rivals, rescue
 from .stamps import clocks_of, contradicted, one_device_takes, timed_search, voted_origins
 from .sweep import coherent, sweep_rescue
-from .takes import separate_takes
+from .takes import one_clock, separate_takes
 from .tracks import assign
 from .verify import PairVerdict, verify_pair
 
@@ -167,7 +167,7 @@ def align(
         sol, scattered = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
         sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
                              lambda e: _edge_confidence(e, durations, solve_cfg))
-        if solve_cfg.take_rate_tie > 0 and (ties := _one_clock(sol, gfps, solve_cfg.take_rate_gate)):
+        if solve_cfg.take_rate_tie > 0 and (ties := one_clock(sol, gfps, solve_cfg.take_rate_gate)):
             sol = solve(len(gfps), edges, durations, solve_cfg, ties=ties)
     reasons = {**scattered, **repeats}
     return _in_input_order(_results(paths, fps, errors, good, verdicts, reasons, sol, solve_cfg, min_confidence),
@@ -306,17 +306,6 @@ def _lone_pairs(sol, edges: list[PairMatch], arrs: list, vcfg: VerifyConfig) -> 
         if not any(not edges[i].stacked and arrs[i] is not None and arrs[i].scatter <= vcfg.coherent_s for i in idx):
             out.update(idx)
     return out
-
-
-def _one_clock(sol, gfps: list[Fingerprint], gate: float) -> list[tuple[int, int]]:
-    """Pairs of one device's takes (`stamps.one_device_takes`) placed in one group: one crystal clocks
-    both, so the final solve ties their rates (`SolveConfig.take_rate_tie`). A rate measured over a stretch
-    of a few windows can be 15-20 ppm off (fresh3's junk: a GoPro's second take 16 ppm from its first, its
-    start 2.7 ms off at 0.2-1 ms stated); its sibling's rate, measured elsewhere, holds it."""
-    placed = [j for j in range(len(gfps)) if sol.group[j] >= 0]
-    return [(i, j) for n, i in enumerate(placed) for j in placed[n + 1:]
-            if sol.group[i] == sol.group[j] and abs(sol.k[i] / sol.k[j] - 1.0) <= gate
-            and one_device_takes(gfps[i], gfps[j])]
 
 
 def _may_pair(gfps: list[Fingerprint]) -> Callable[[int, int], bool]:

@@ -38,18 +38,21 @@ ZONES = tuple(900.0 * k for k in range(-48, 57))  # UTC-12:00 .. UTC+14:00, in q
 _TAKE = re.compile(r"^(.*\D)(\d{3,5})$")  # a camera's or phone's take counter: IMG_2477, C0012, New Recording 346
 
 
+def take_number(path: str) -> tuple[tuple[str, str, str], int] | None:
+    """((folder, name prefix, lower-case extension), take counter) of a numbered take, or None."""
+    folder, name = os.path.split(path)
+    stem, ext = os.path.splitext(name)
+    m = _TAKE.match(stem)
+    return ((folder, m.group(1), ext.lower()), int(m.group(2))) if m else None
+
+
 def sequential_takes(path_a: str, path_b: str, reach: int = 3) -> bool:
     """Are these two takes of one device, numbered within *reach* of each other (same folder, name prefix and
     extension)? One camera or phone records one take at a time, so two such clips never overlap, however
     alike their music (a loop heard in two songs). Counters only: 1-2 digit suffixes are a recorder's tracks
     of one take (``ZOOM0001_Tr1.WAV``), longer ones are times of day."""
-    da, fa = os.path.split(path_a)
-    db, fb = os.path.split(path_b)
-    (sa, ea), (sb, eb) = os.path.splitext(fa), os.path.splitext(fb)
-    ma, mb = _TAKE.match(sa), _TAKE.match(sb)
-    if da != db or ea.lower() != eb.lower() or not ma or not mb or ma.group(1) != mb.group(1):
-        return False
-    return 1 <= abs(int(ma.group(2)) - int(mb.group(2))) <= reach
+    ta, tb = take_number(path_a), take_number(path_b)
+    return ta is not None and tb is not None and ta[0] == tb[0] and 1 <= abs(ta[1] - tb[1]) <= reach
 
 
 def one_device_takes(fa: Fingerprint, fb: Fingerprint) -> bool:

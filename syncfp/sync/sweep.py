@@ -161,7 +161,7 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
     searched on *workers* threads, each independently."""
     placed = sorted((j for j in range(len(fps)) if sol.group[j] >= 0), key=lambda j: (-fps[j].duration_s, fps[j].path))
     used = placed[: cfg.sweep_anchors]
-    # a clip too short for its windows to span `sweep_min_span_s` can never pass `_coherent`: not swept
+    # a clip too short for its windows to span `sweep_min_span_s` can never pass `coherent`: not swept
     lost = [q for q in lost if fps[q].duration_s >= cfg.sweep_min_span_s + verify_cfg.window_s + 2 * cfg.sweep_search_s]
     if not lost or not used:
         return []

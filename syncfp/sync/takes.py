@@ -12,28 +12,50 @@ sure are never dropped: the clash is then left for the clip confidences to show.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable
 
 from ..config import SolveConfig
 from ..engine.solve import Solution, solve
 from ..types import Fingerprint, PairMatch
-from .stamps import one_device_takes
+from .stamps import one_device_takes, take_number
+
+
+def grouped_takes(sol: Solution, fps: list[Fingerprint]) -> list[tuple[int, int]]:
+    """Pairs (u < v) of one device's takes (`stamps.one_device_takes`) that *sol* placed in one group. Clips
+    are bucketed by folder, name prefix and extension first, so a festival's hundreds of clips cost one name
+    parse each, not one per pair."""
+    buckets: dict[tuple[str, str, str], list[tuple[int, int]]] = defaultdict(list)
+    for j in range(len(fps)):
+        if sol.group[j] >= 0 and (t := take_number(fps[j].path)) is not None:
+            buckets[t[0]].append((t[1], j))
+    out = []
+    for takes in buckets.values():
+        for i, (nu, u) in enumerate(takes):
+            for nv, v in takes[i + 1:]:
+                if sol.group[u] == sol.group[v] and one_device_takes(fps[u], fps[v]):
+                    out.append((min(u, v), max(u, v)))
+    return sorted(out)
 
 
 def _clashes(sol: Solution, fps: list[Fingerprint], durations: list[float], min_s: float) -> list[tuple[int, int]]:
     """Pairs of one device's takes that the solution lays over each other by more than *min_s*."""
     out = []
-    placed = [j for j in range(len(fps)) if sol.group[j] >= 0]
-    for i, u in enumerate(placed):
-        for v in placed[i + 1:]:
-            if sol.group[u] != sol.group[v]:
-                continue
-            lo = max(sol.position_s[u], sol.position_s[v])
-            hi = min(sol.position_s[u] + sol.k[u] * durations[u], sol.position_s[v] + sol.k[v] * durations[v])
-            if hi - lo > min_s and one_device_takes(fps[u], fps[v]):
-                out.append((u, v))
+    for u, v in grouped_takes(sol, fps):
+        lo = max(sol.position_s[u], sol.position_s[v])
+        hi = min(sol.position_s[u] + sol.k[u] * durations[u], sol.position_s[v] + sol.k[v] * durations[v])
+        if hi - lo > min_s:
+            out.append((u, v))
     return out
+
+
+def one_clock(sol: Solution, fps: list[Fingerprint], gate: float) -> list[tuple[int, int]]:
+    """Pairs of one device's takes placed in one group whose solved rates already agree to *gate*: one crystal
+    clocks both, so the final solve ties their rates (`SolveConfig.take_rate_tie`). A rate measured over a
+    few windows can be 15-20 ppm off (fresh3's junk: a GoPro take 16 ppm from its sibling, its start 2.7 ms
+    off at 0.2-1 ms stated); the sibling's rate, measured elsewhere, holds it. The gate keeps a take placed at
+    a repeat, whose rate may be anything, from pulling its sibling along."""
+    return [(u, v) for u, v in grouped_takes(sol, fps) if abs(sol.k[u] / sol.k[v] - 1.0) <= gate]
 
 
 def _path(edges: list[PairMatch], u: int, v: int) -> list[PairMatch]:
