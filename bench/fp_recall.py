@@ -20,6 +20,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.metrics import MIN_OVERLAP_S  # noqa: E402
 from syncfp.audio.extract import fingerprint_files  # noqa: E402
 from syncfp.config import FingerprintConfig, MatchConfig, VerifyConfig  # noqa: E402
 from syncfp.sync.api import match_hypotheses  # noqa: E402
@@ -36,20 +37,21 @@ TOL_S = 0.15  # a fingerprint line's offset is coarse (32-ms frames) and drift m
 
 
 def true_pairs(truth: dict) -> dict[tuple[str, str], float]:
-    """(file a, file b) → start_b − start_a for clips of one event overlapping by ≥ 3 s."""
+    """(file a, file b) → start_b − start_a for clips of one event overlapping by ≥ MIN_OVERLAP_S."""
     out = {}
     for a, b in itertools.combinations(truth["clips"], 2):
         if a["event"] is None or a["event"] != b["event"]:
             continue
         ov = min(a["start_s"] + a["dur_s"], b["start_s"] + b["dur_s"]) - max(a["start_s"], b["start_s"])
-        if ov >= 3.0:
+        if ov >= MIN_OVERLAP_S:
             out[(a["file"], b["file"])] = b["start_s"] - a["start_s"]
     return out
 
 
 def found_pairs(media: str, cfg: FingerprintConfig, cache: str) -> tuple[set, int]:
     """Truly overlapping pairs with a hypothesis near the truth, and the number of such pairs."""
-    truth = json.load(open(os.path.join(media, "truth.json")))
+    with open(os.path.join(media, "truth.json")) as f:
+        truth = json.load(f)
     files = sorted(c["file"] for c in truth["clips"])
     with tempfile.TemporaryDirectory() as work:
         fps, _ = fingerprint_files([os.path.join(media, f) for f in files], cfg=cfg, cache_dir=cache,

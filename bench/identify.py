@@ -162,7 +162,7 @@ def grid(lib, audio, pos_ids, neg_ids, lib_index, per_cell, rng, work, *, kinds:
         truth = lib_index.get(i) if kind == "pos" else None
         r = record(matches, truth, start, hits)
         r["music"], r["latency_s"] = m, dt
-        if kind == "neg" and r["top"] is not None:
+        if kind == "neg" and reported(r, IdentifyConfig().min_confidence):  # only answers that would be given
             r["shared"] = shares_material(lib, audio[i], start, dur, matches[0])
         recs.setdefault(f"{kind}|{dur}|{cond}", []).append(r)
     if cell is not None:
@@ -341,9 +341,10 @@ def by_duration(summary: dict, conditions=None) -> dict[str, float]:
 
 
 def reliability(recs: dict) -> list[dict]:
-    """Top matches binned by confidence: how often each bin was right (negatives' matches are wrong)."""
+    """Top matches binned by confidence: how often each bin was right (negatives' matches are wrong, but
+    those naming material the unknown song shares with the named track are neither: left out)."""
     rows = [(r["conf"], r["top"] == r["truth"] and r["off_err"] <= 0.1) for rs in recs.values() for r in rs
-            if r["top"] is not None]
+            if r["top"] is not None and not r.get("shared")]
     out = []
     for lo, hi in ((0.0, 0.1), (0.1, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 0.99), (0.99, 1.01)):
         sel = [ok for c, ok in rows if lo <= c < hi]
