@@ -187,17 +187,21 @@ class RescueConfig:
     # on tune than `timed_stack_z` alone: a repeat of the same event's music)
     timed_windows: int = 24  # windows of the clock search (twice `VerifyConfig.max_windows`): their sum gains √n
     coherent_keeps: bool = True  # a clip with a coherent edge (`sweep.coherent`) is not left out as repeat-ambiguous
-    sweep_anchors: int = 12  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off
+    sweep_anchors: int = 8  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off
     sweep_repeat_veto: bool = True  # a swept line tying with a repeat of the longer clip is dropped (strict)
     sweep_band_hz: tuple[float, float] = (150.0, 1000.0)  # where a far phone's music keeps its phase in babble
     sweep_min_z: float = 7.0  # a sweep lag this far above the curve's robust spread is searched
+    sweep_rates_ppm: tuple[float, ...] = (-150.0, -75.0, 0.0, 75.0, 150.0)  # clock rates (query vs anchor) the
+    # query is read at: 100 ppm smears a 2-minute query's peak over 12 ms, far under the sweep's threshold
+    sweep_window_s: float = 6.0  # the full-band windows that check a swept lag (shorter where a clip is short)
+    sweep_lost_anchors: int = 4  # the longest still-lost clips are swept against as well (two far phones)
     sweep_candidates: int = 4  # sweep lags kept per anchor...
     sweep_searches: int = 2  # ...of which the strongest over all anchors are searched
     sweep_same_s: float = 0.05  # two coherent lines placing a clip further apart than this in one group: a loop
     sweep_search_s: float = 0.15  # ...each searched this far either side by full-band windows
     sweep_min_overlap_s: float = 5.0  # lags overlapping the anchor less (unless the whole query) are not scored
-    sweep_min_windows: int = 5  # a swept line needs this many windows confirming it standing alone,
-    sweep_min_share: float = 0.6  # ...this share of those tried,
+    sweep_min_windows: int = 4  # a swept line needs this many windows confirming it standing alone,
+    sweep_min_share: float = 0.3  # ...this share of those tried,
     sweep_min_span_s: float = 10.0  # ...spread over this long (a player's timing holds still for seconds:
     # a repeat is only told by scatter across a longer stretch)
 

@@ -67,3 +67,46 @@ def test_a_line_at_a_sample_identical_repeat_is_vetoed_even_when_its_twin_was_no
     one = RescueConfig(sweep_searches=1)
     assert len(sweep_rescue([1], fps, _board_placed(), cfg=replace(one, sweep_repeat_veto=False))) == 1
     assert sweep_rescue([1], fps, _board_placed(), cfg=one) == []
+
+
+def _buried(tmp_path, master, at_s: float, len_s: float, ppm: float, snr_db: float, seed: int, name: str):
+    """A phone's drifting clip of master[at : at + len] under white noise at *snr_db*, encoded and extracted."""
+    rng = np.random.default_rng(seed)
+    clip = synth.drift(master[int(at_s * RATE): int((at_s + len_s) * RATE)], ppm).astype(np.float64)
+    clip += rng.standard_normal(clip.size) * np.sqrt(np.mean(clip**2)) * 10 ** (-snr_db / 20)
+    path = str(tmp_path / name)
+    encode.write(path, (0.3 * clip / np.abs(clip).max()).astype(np.float32), rate_hz=RATE)
+    return extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path))
+
+
+def test_a_drifting_phone_is_found_at_its_clock_rate(tmp_path, master):
+    """150 ppm smears a 70-s query's correlation over 10 ms: read at rate 1 the lag sinks under the sweep's
+    threshold; read at the phone's clock rate (one of `sweep_rates_ppm`) it stands far out and is placed."""
+    board_path = str(tmp_path / "ZOOM0001.WAV")
+    encode.write(board_path, (0.3 * master / np.abs(master).max()).astype(np.float32), rate_hz=RATE)
+    board = extract(board_path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path))
+    phone = _buried(tmp_path, master, 21.3, 70.0, ppm=150.0, snr_db=-12.0, seed=9, name="IMG_0002.MOV")
+    fps, cfg = [board, phone], RescueConfig()
+    anchor = SweepAnchor(board, cfg.max_query_s, cfg.sweep_band_hz)
+    plain = candidates(phone, 0.0, anchor, cfg, 1)
+    rho = 1.0 - 150e-6  # the phone's second lasts 1 / (1 + 150 ppm) of the board's
+    rated = candidates(phone, 0.0, anchor, cfg, 1, rho=rho)
+    assert plain[0][1] < cfg.sweep_min_z and rated[0][1] > 5 * cfg.sweep_min_z
+    assert sweep_rescue([1], fps, _board_placed(), cfg=replace(cfg, sweep_rates_ppm=(0.0,))) == []
+    edges = sweep_rescue([1], fps, _board_placed(), cfg=cfg, verify_cfg=VerifyConfig())
+    assert len(edges) == 1 and (edges[0].a, edges[0].b) == (0, 1)
+    assert abs(edges[0].offset_s - 21.3) < 1e-3 and abs(edges[0].rate - (1 + 150e-6)) < 20e-6
+
+
+def test_two_lost_clips_find_each_other(tmp_path, master):
+    """Two far phones nothing placed: each is an anchor for the other (`sweep_lost_anchors`)."""
+    a = _buried(tmp_path, master, 10.0, 60.0, ppm=0.0, snr_db=-3.0, seed=3, name="IMG_0003.MOV")
+    b = _buried(tmp_path, master, 40.0, 55.0, ppm=0.0, snr_db=-3.0, seed=4, name="VID_20260612_210040.mp4")
+    none = Solution(group=np.array([-1, -1], np.int32), position_s=np.full(2, np.nan), k=np.ones(2),
+                    position_std_s=np.full(2, np.nan), reference=np.array([-1, -1], np.int32), inliers=[],
+                    rejected=[], k_std=np.full(2, np.nan))
+    cfg = RescueConfig()
+    assert sweep_rescue([0, 1], [a, b], none, cfg=replace(cfg, sweep_lost_anchors=0)) == []
+    edges = sweep_rescue([0, 1], [a, b], none, cfg=cfg, verify_cfg=VerifyConfig())
+    assert len(edges) == 1 and (edges[0].a, edges[0].b) == (0, 1)
+    assert abs(edges[0].offset_s - 30.0) < 1e-3

@@ -33,16 +33,28 @@ from .verify import Evidence, search_near
 DECIMATE = 4  # analysis rate / this: the correlation's rate
 
 
-def _lowrate(fp: Fingerprint, start_s: float = 0.0, dur_s: float | None = None, block: int = 1 << 20) -> np.ndarray:
-    """*fp*'s analysis audio from *start_s* for *dur_s* at rate_hz / DECIMATE, float32. Decimated in blocks of
-    *block* samples with a margin past the filter's reach either side (the same output as one call over the
-    whole stretch): `resample_poly` works in float64, so an hour-long anchor at once took ~0.3 GB."""
+def _stretched(x: np.ndarray, rho: float) -> np.ndarray:
+    """*x* played in *rho* times its duration (linear interpolation: the sweep's band is under an eighth of
+    the analysis rate, where it is exact to well under 1 %)."""
+    t = np.arange(int(x.size * rho), dtype=np.float64) / rho
+    return np.interp(t, np.arange(x.size), x).astype(np.float32)
+
+
+def _lowrate(fp: Fingerprint, start_s: float = 0.0, dur_s: float | None = None, block: int = 1 << 20,
+             rho: float = 1.0) -> np.ndarray:
+    """*fp*'s analysis audio from *start_s* for *dur_s* at rate_hz / DECIMATE, float32, stretched *rho* times
+    in time (a query read in another clock). Decimated in blocks of *block* samples with a margin past the
+    filter's reach either side (the same output as one call over the whole stretch): `resample_poly` works
+    in float64, so an hour-long anchor at once took ~0.3 GB."""
     from scipy.signal import resample_poly  # scipy.signal is slow to import; only a sweep needs it
     pcm = PcmFile(fp.pcm_path)
     i0 = int(start_s * fp.rate_hz)
     i1 = pcm.shape[0] if dur_s is None else min(pcm.shape[0], i0 + int(dur_s * fp.rate_hz))
     if i1 - i0 < 64:
         return np.zeros(0, np.float32)
+    if rho != 1.0:  # a query (at most `max_query_s`): stretched whole, then decimated once
+        y = _stretched(pcm[i0:i1].astype(np.float32) / np.float32(32768.0), rho)
+        return resample_poly(y, 1, DECIMATE).astype(np.float32)
     out = np.empty(-(-(i1 - i0) // DECIMATE), np.float32)
     margin = 32 * DECIMATE  # > the default filter's half-length (10 × DECIMATE input samples)
     for b in range(0, i1 - i0, block):  # block and margin are multiples of DECIMATE: outputs line up
@@ -90,13 +102,14 @@ class SweepAnchor:
 
 
 def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: RescueConfig, k: int,
-               spectra: dict[int, np.ndarray] | None = None, q: np.ndarray | None = None) -> list[tuple[float, float]]:
+               spectra: dict[int, np.ndarray] | None = None, q: np.ndarray | None = None,
+               rho: float = 1.0) -> list[tuple[float, float]]:
     """The *k* best lags of the query (`max_query_s` of *fq* from *q_start*) in the anchor: (position of
     *fq*'s first sample in the anchor's time, robust z), strongest first, at least 50 ms apart. Only lags
     that overlap the anchor by `sweep_min_overlap_s` (or the whole query) are scored. *spectra*: the query's
     whitened spectra by FFT size, filled and reused across anchors of one size; *q*: the query already read
-    at the sweep's rate."""
-    q = _lowrate(fq, q_start, cfg.max_query_s) if q is None else q
+    at the sweep's rate, stretched *rho* times into the anchor's clock (`_lowrate`)."""
+    q = _lowrate(fq, q_start, cfg.max_query_s, rho=rho) if q is None else q
     if q.size < int(2 * anchor.rate) or anchor.length < int(2 * anchor.rate):
         return []
     spectra = {} if spectra is None else spectra
@@ -116,7 +129,7 @@ def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: Rescue
         i = int(np.argmax(z))
         if not np.isfinite(z[i]):
             break
-        out.append((float(i - neg) / anchor.rate - q_start, float(z[i])))
+        out.append((float(i - neg) / anchor.rate - q_start * rho, float(z[i])))
         z[max(0, i - guard): i + guard + 1] = -np.inf
     return out
 
@@ -131,17 +144,37 @@ def coherent(ev: Evidence | None, vcfg: VerifyConfig, cfg: RescueConfig) -> bool
     return len(ks) >= cfg.sweep_min_windows and ev.share >= cfg.sweep_min_share and span >= cfg.sweep_min_span_s
 
 
-def _search(q: int, lags: list[tuple[float, int, float]], fps: list[Fingerprint], cfg: RescueConfig,
+def _windows_for(shorter_s: float, vcfg: VerifyConfig, cfg: RescueConfig) -> VerifyConfig:
+    """*vcfg* with the windows a swept lag is checked by: `sweep_window_s` long (a far phone's 2-s window is
+    too weak to stand out of ±0.15 s; three times longer, it gains √3), shortened down to the usual ones
+    where the pair's shorter clip could not otherwise hold windows spread over `sweep_min_span_s`."""
+    room = shorter_s - cfg.sweep_min_span_s - 2 * cfg.sweep_search_s
+    return replace(vcfg, window_s=max(vcfg.window_s, min(cfg.sweep_window_s, room)))
+
+
+def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Fingerprint], cfg: RescueConfig,
             vcfg: VerifyConfig, where: Callable[[int, PairMatch], tuple[int, float]]) -> PairMatch | None:
-    """The edge for lost clip *q* from its strongest low-band *lags* (z, anchor, offset) over all anchors (the
-    best `sweep_searches` of them searched): the first coherent line, unless another coherent one puts the
-    clip elsewhere in the same group (*where*: anchor, edge → (group, the clip's implied position)), or None."""
+    """The edge for lost clip *q* from its strongest low-band *lags* (z, anchor, offset, rho) over all anchors
+    and clock rates (the best `sweep_searches` of them searched): the first coherent line, unless another
+    coherent one puts the clip elsewhere in the same group (*where*: anchor, edge → (group, the clip's implied
+    position)), or None."""
     near = replace(cfg, timed_search_s=cfg.sweep_search_s)
     found: list[tuple[tuple[int, float], PairMatch]] = []
-    for z, a, o in sorted(lags, reverse=True)[: cfg.sweep_searches]:
-        lo, hi = (a, q) if a < q else (q, a)
-        h = PairMatch(a=lo, b=hi, offset_s=o if a < q else -o, rate=1.0, support=0, z=z, ratio=1.0, trusted=False)
-        ev = search_near(h, fps[lo], fps[hi], vcfg, near)
+    tried: list[tuple[int, float]] = []
+    for z, a, o, rho in sorted(lags, reverse=True):
+        if len(tried) == cfg.sweep_searches:
+            break
+        if any(a == a2 and abs(o - o2) < 0.05 for a2, o2 in tried):
+            continue  # the same lag read at a neighbouring rate
+        tried.append((a, o))
+        # the anchor hears the query's second t at o + rho·t: PairMatch.rate is k_a / k_b (syncfp.types)
+        if a < q:
+            h = PairMatch(a=a, b=q, offset_s=o, rate=1.0 / rho, support=0, z=z, ratio=1.0, trusted=False)
+        else:
+            h = PairMatch(a=q, b=a, offset_s=-o / rho, rate=rho, support=0, z=z, ratio=1.0, trusted=False)
+        lo, hi = h.a, h.b
+        ev = search_near(h, fps[lo], fps[hi], _windows_for(min(fps[lo].duration_s, fps[hi].duration_s), vcfg, cfg),
+                         near)
         if not coherent(ev, vcfg, cfg):
             continue
         g, pos = where(a, ev.edge)
@@ -159,30 +192,37 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
                  may_pair: Callable[[int, int], bool] | None = None) -> list[PairMatch]:
     """Coherent edges between clips in *lost* and the `sweep_anchors` longest clips *sol* placed; clips are
     searched on *workers* threads, each independently."""
-    placed = sorted((j for j in range(len(fps)) if sol.group[j] >= 0), key=lambda j: (-fps[j].duration_s, fps[j].path))
-    used = placed[: cfg.sweep_anchors]
+    longest = lambda j: (-fps[j].duration_s, fps[j].path)  # noqa: E731
+    placed = sorted((j for j in range(len(fps)) if sol.group[j] >= 0), key=longest)
     # a clip too short for its windows to span `sweep_min_span_s` can never pass `coherent`: not swept
     lost = [q for q in lost if fps[q].duration_s >= cfg.sweep_min_span_s + verify_cfg.window_s + 2 * cfg.sweep_search_s]
+    # lost clips are anchors too: two far phones that only hear each other well make a group of their own
+    used = placed[: cfg.sweep_anchors] + sorted(lost, key=longest)[: cfg.sweep_lost_anchors]
     if not lost or not used:
         return []
 
     def where(a: int, e: PairMatch) -> tuple[int, float]:
         off = e.offset_s if e.a == a else -e.offset_s
+        if sol.group[a] < 0:  # an unplaced anchor is a group of its own, in its own clock
+            return -1 - a, float(off)
         return int(sol.group[a]), float(sol.position_s[a] + sol.k[a] * off)
 
     starts = {q: max(0.0, (fps[q].duration_s - cfg.max_query_s) / 2) for q in lost}
-    lows = {q: _lowrate(fps[q], starts[q], cfg.max_query_s) for q in lost}  # each query read once
-    lags: dict[int, list[tuple[float, int, float]]] = {q: [] for q in lost}
+    rhos = [1.0 + p * 1e-6 for p in cfg.sweep_rates_ppm]
+    lows = {q: [_lowrate(fps[q], starts[q], cfg.max_query_s, rho=r) for r in rhos] for q in lost}  # read once
+    lags: dict[int, list[tuple[float, int, float, float]]] = {q: [] for q in lost}
     by_size: dict[int, list[int]] = {}
     for a in used:
         by_size.setdefault(_anchor_size(fps[a], cfg), []).append(a)
 
     def scan(q: int, group: list[int], swept: dict[int, SweepAnchor]) -> None:
-        spectra: dict[int, np.ndarray] = {}  # the query's whitened spectrum at this size, for every anchor of it
-        for a in group:
-            if a != q and (may_pair is None or may_pair(a, q)):
-                lags[q] += [(z, a, o) for o, z in candidates(fps[q], starts[q], swept[a], cfg, cfg.sweep_candidates,
-                                                            spectra, lows[q]) if z >= cfg.sweep_min_z]
+        for rho, low in zip(rhos, lows[q]):  # a drift of 100 ppm smears a 2-minute query's peak over 12 ms
+            spectra: dict[int, np.ndarray] = {}  # the query's whitened spectrum at this size, for every anchor
+            for a in group:
+                if a != q and (may_pair is None or may_pair(a, q)):
+                    lags[q] += [(z, a, o, rho) for o, z in candidates(fps[q], starts[q], swept[a], cfg,
+                                                                      cfg.sweep_candidates, spectra, low, rho)
+                                if z >= cfg.sweep_min_z]
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for group in by_size.values():  # one FFT size's anchors in memory at a time (an hour-long anchor's
@@ -192,7 +232,7 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
             list(pool.map(lambda q: scan(q, group, swept), lost))
             del swept
         edges = list(pool.map(lambda q: _search(q, lags[q], fps, cfg, verify_cfg, where), lost))
-    found = [e for e in edges if e is not None]
+    found = list({(e.a, e.b): e for e in edges if e is not None}.values())  # two lost clips may find each other
     if found and cfg.sweep_repeat_veto:
         # no prior chose these lines: where the longer clip repeats the matched stretch and the windows confirm
         # the clip there too (a loop or a song played twice, sample for sample, is coherent at every repeat;
