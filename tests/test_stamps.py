@@ -56,12 +56,12 @@ def test_a_clock_reading_is_the_agreeing_majority_or_the_only_one():
 
 @pytest.mark.slow
 def test_a_clip_nothing_else_finds_is_placed_near_its_clock_and_only_there(tmp_path, master):
-    """Hash lines and the envelope rescue are switched off: only the stamps in the names can propose the
-    offset. Right names → placed to 1 ms; no times in the names, or a clock 30 s off → left unplaced."""
+    """Hash lines, the envelope rescue and the sweep are switched off: only the stamps in the names can
+    propose the offset. Right names → placed to 1 ms; no times in the names, or a clock 30 s off → left unplaced."""
     import syncfp
 
     off = MatchConfig(min_support=10**9)  # no fingerprint line is ever trusted
-    no_rescue = RescueConfig(anchors=0)
+    no_rescue = RescueConfig(anchors=0, sweep_anchors=0)  # nor the low-band sweep (it sweeps lost clips too)
     cam = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
     phone = make_clip(tmp_path, "t/VID_20260612_210031.mp4", master, 36.2, 20.0, eq="phone", snr_db=3,
                       reverb_s=0.8, ppm=40, seed=2)

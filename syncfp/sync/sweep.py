@@ -192,6 +192,8 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
                  may_pair: Callable[[int, int], bool] | None = None) -> list[PairMatch]:
     """Coherent edges between clips in *lost* and the `sweep_anchors` longest clips *sol* placed; clips are
     searched on *workers* threads, each independently."""
+    if cfg.sweep_anchors <= 0:  # off, lost anchors included
+        return []
     longest = lambda j: (-fps[j].duration_s, fps[j].path)  # noqa: E731
     placed = sorted((j for j in range(len(fps)) if sol.group[j] >= 0), key=longest)
     # a clip too short for its windows to span `sweep_min_span_s` can never pass `coherent`: not swept
