@@ -193,6 +193,9 @@ class RescueConfig:
     sweep_min_z: float = 7.0  # a sweep lag this far above the curve's robust spread is searched
     sweep_rates_ppm: tuple[float, ...] = (-150.0, -75.0, 0.0, 75.0, 150.0)  # clock rates (query vs anchor) the
     # query is read at: 100 ppm smears a 2-minute query's peak over 12 ms, far under the sweep's threshold
+    sweep_rate_screen: float = 0.0  # other rates only against anchors whose rate-1 curve holds a 24-ms block of
+    # energy this far above its blocks' spread (a drifting match smears, its energy stays: 12 vs 4 by chance);
+    # 0: every anchor at every rate. 6 cut the sweep's cost by two thirds but lost 2 held-out clips (benchmarks.md)
     sweep_window_s: float = 6.0  # the full-band windows that check a swept lag (shorter where a clip is short)
     sweep_lost_anchors: int = 4  # the longest still-lost clips are swept against as well (two far phones)
     sweep_candidates: int = 4  # sweep lags kept per anchor...

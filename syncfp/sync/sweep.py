@@ -103,7 +103,7 @@ class SweepAnchor:
 
 def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: RescueConfig, k: int,
                spectra: dict[int, np.ndarray] | None = None, q: np.ndarray | None = None,
-               rho: float = 1.0) -> list[tuple[float, float]]:
+               rho: float = 1.0, smear: list[float] | None = None) -> list[tuple[float, float]]:
     """The *k* best lags of the query (`max_query_s` of *fq* from *q_start*) in the anchor: (position of
     *fq*'s first sample in the anchor's time, robust z), strongest first, at least 50 ms apart. Only lags
     that overlap the anchor by `sweep_min_overlap_s` (or the whole query) are scored. *spectra*: the query's
@@ -123,6 +123,11 @@ def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: Rescue
     z = np.concatenate([c[anchor.n - neg:], c[: pos + 1]]) if neg else c[: pos + 1].copy()  # lag i - neg
     del c
     z /= 1.4826 * float(np.median(np.abs(z[:: max(1, z.size // 20000)]))) + 1e-12  # spread from a sample
+    if smear is not None:  # how far the curve's energy in 24-ms blocks stands out: a lag smeared by drift
+        blk = int(0.024 * anchor.rate)
+        e = np.square(z[: z.size // blk * blk]).reshape(-1, blk).sum(axis=1)
+        med = float(np.median(e))
+        smear.append(float((e.max() - med) / (1.4826 * float(np.median(np.abs(e - med))) + 1e-12)) if e.size else 0.0)
     guard = max(1, int(0.05 * anchor.rate))
     out = []
     for _ in range(k):
@@ -218,13 +223,23 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
         by_size.setdefault(_anchor_size(fps[a], cfg), []).append(a)
 
     def scan(q: int, group: list[int], swept: dict[int, SweepAnchor]) -> None:
-        for rho, low in zip(rhos, lows[q]):  # a drift of 100 ppm smears a 2-minute query's peak over 12 ms
+        order = sorted(range(len(rhos)), key=lambda r: abs(rhos[r] - 1.0))  # rate 1 first
+        energy: dict[int, float] = {}
+        for r in order:  # a drift of 100 ppm smears a 2-minute query's peak over 12 ms
+            rho, low = rhos[r], lows[q][r]
             spectra: dict[int, np.ndarray] = {}  # the query's whitened spectrum at this size, for every anchor
             for a in group:
-                if a != q and (may_pair is None or may_pair(a, q)):
-                    lags[q] += [(z, a, o, rho) for o, z in candidates(fps[q], starts[q], swept[a], cfg,
-                                                                      cfg.sweep_candidates, spectra, low, rho)
-                                if z >= cfg.sweep_min_z]
+                if a == q or (may_pair is not None and not may_pair(a, q)):
+                    continue
+                if rho != 1.0 and energy.get(a, np.inf) < cfg.sweep_rate_screen:
+                    continue  # nothing, not even smeared, where the clip could lie in this anchor
+                sm: list[float] = []
+                lags[q] += [(z, a, o, rho) for o, z in candidates(fps[q], starts[q], swept[a], cfg,
+                                                                  cfg.sweep_candidates, spectra, low, rho,
+                                                                  sm if rho == 1.0 else None)
+                            if z >= cfg.sweep_min_z]
+                if sm:
+                    energy[a] = sm[0]
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for group in by_size.values():  # one FFT size's anchors in memory at a time (an hour-long anchor's
