@@ -110,3 +110,20 @@ def test_two_lost_clips_find_each_other(tmp_path, master):
     edges = sweep_rescue([0, 1], [a, b], none, cfg=cfg, verify_cfg=VerifyConfig())
     assert len(edges) == 1 and (edges[0].a, edges[0].b) == (0, 1)
     assert abs(edges[0].offset_s - 30.0) < 1e-3
+
+
+def test_a_drifting_match_keeps_its_energy_for_the_rate_screen(tmp_path, master, other_master):
+    """Read at rate 1, the drifting phone's peak is smeared but its 24-ms blocks of energy stand out
+    against an anchor it is not in; with the screen on it is still found."""
+    phone = _buried(tmp_path, master, 21.3, 70.0, ppm=150.0, snr_db=-12.0, seed=9, name="IMG_0002.MOV")
+    cfg, stats = RescueConfig(), []
+    for name, audio in (("ZOOM0001.WAV", master), ("ZOOM0002.WAV", other_master)):
+        path = str(tmp_path / name)
+        encode.write(path, (0.3 * audio / np.abs(audio).max()).astype(np.float32), rate_hz=RATE)
+        fp = extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path))
+        candidates(phone, 0.0, SweepAnchor(fp, cfg.max_query_s, cfg.sweep_band_hz), cfg, 1, smear=stats)
+        if name == "ZOOM0001.WAV":
+            board = fp
+    assert stats[0] > 8.0 > 6.0 > stats[1]
+    edges = sweep_rescue([1], [board, phone], _board_placed(), cfg=replace(cfg, sweep_rate_screen=6.0))
+    assert len(edges) == 1 and abs(edges[0].offset_s - 21.3) < 1e-3
