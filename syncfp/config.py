@@ -187,7 +187,7 @@ class RescueConfig:
     # on tune than `timed_stack_z` alone: a repeat of the same event's music)
     timed_windows: int = 24  # windows of the clock search (twice `VerifyConfig.max_windows`): their sum gains √n
     coherent_keeps: bool = True  # a clip with a coherent edge (`sweep.coherent`) is not left out as repeat-ambiguous
-    sweep_anchors: int = 8  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off
+    sweep_anchors: int = 12  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off
     sweep_repeat_veto: bool = True  # a swept line tying with a repeat of the longer clip is dropped (strict)
     sweep_band_hz: tuple[float, float] = (150.0, 1000.0)  # where a far phone's music keeps its phase in babble
     sweep_min_z: float = 7.0  # a sweep lag this far above the curve's robust spread is searched
