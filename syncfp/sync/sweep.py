@@ -1,5 +1,6 @@
-"""unplaced clips + placed anchors → edges from one low-band GCC-PHAT over the whole clip, kept only when
-full-band windows confirm the lag as one moment heard twice (coherent), never as a repeat played again.
+"""unplaced clips + anchors (placed clips, and the longest unplaced ones) → edges from low-band GCC-PHAT over
+the whole clip at a few clock rates, kept only when full-band windows confirm the lag as one moment heard
+twice (coherent), never as a repeat played again.
 
 A far phone in a talking crowd keeps few spectral peaks, and its onsets drown in babble, but the music's
 phase in the low mid band (150-1000 Hz) still lines up with another device's over tens of seconds: on the
@@ -11,7 +12,8 @@ played again wanders by tenths of a millisecond, once the windows span more than
 a player's timing holds still. So a lag found here becomes an edge only when windows confirming it stand
 alone (not summed), scatter within `VerifyConfig.coherent_s` and span `RescueConfig.sweep_min_span_s`.
 Decimated to a quarter of the analysis rate (2 kHz): the band fits, and a 20-minute anchor is a
-2.4 M-point FFT.
+2.4 M-point FFT. The query is read at each of `sweep_rates_ppm`: two devices' clocks may differ by 200 ppm,
+which smears a 2-minute query's ~1-ms peak over 24 ms, below the sweep's threshold.
 """
 
 from __future__ import annotations
