@@ -24,22 +24,9 @@ import scipy.fft
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench import metrics  # noqa: E402
-from syncfp.audio.extract import PcmFile, fingerprint_files  # noqa: E402
+from syncfp.audio.extract import fingerprint_files  # noqa: E402
 from syncfp.config import FingerprintConfig, RescueConfig  # noqa: E402
 from syncfp.sync import sweep  # noqa: E402
-
-
-def lowrate_at_rate(fp, start_s: float, dur_s: float, rho: float) -> np.ndarray:
-    """*fp*'s audio from *start_s* for *dur_s*, stretched by *rho* (its duration × rho), at the sweep's rate."""
-    from scipy.signal import resample_poly
-    pcm = PcmFile(fp.pcm_path)
-    i0 = int(start_s * fp.rate_hz)
-    i1 = min(pcm.shape[0], i0 + int(dur_s * fp.rate_hz))
-    x = pcm[i0:i1].astype(np.float32) / 32768.0
-    n_out = int(x.size * rho)
-    t = np.arange(n_out) / rho
-    y = np.interp(t, np.arange(x.size), x).astype(np.float32)
-    return resample_poly(y, 1, sweep.DECIMATE).astype(np.float32)
 
 
 def zcurve(q: np.ndarray, anchor: sweep.SweepAnchor) -> tuple[np.ndarray, int]:
@@ -113,7 +100,7 @@ def main() -> int:
                 pq, pa = 1 + cq["ppm"] * 1e-6, 1 + cg["ppm"] * 1e-6
                 lag_s = (cq["start_s"] + q_start / pq - cg["start_s"]) * pa
                 rho = pa / pq
-                for kind, q in (("plain", q0), ("rated", lowrate_at_rate(fq, q_start, cfg.max_query_s, rho))):
+                for kind, q in (("plain", q0), ("rated", sweep._lowrate(fq, q_start, cfg.max_query_s, rho=rho))):
                     if q.size < 2 * an.rate:
                         continue
                     z, neg = zcurve(q, an)

@@ -16,16 +16,18 @@ RATE = 48000
 AT_S, LEN_S = 41.3, 30.0  # the board runs 80 s
 
 
+def _encoded(tmp_path, name: str, x: np.ndarray):
+    """*x* normalised, encoded to *name* (codec from the suffix) and extracted."""
+    path = str(tmp_path / name)
+    encode.write(path, (0.3 * x / np.abs(x).max()).astype(np.float32), rate_hz=RATE)
+    return extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path))
+
+
 def _fps(tmp_path, master):
     rng = np.random.default_rng(9)
     clip = master[int(AT_S * RATE): int((AT_S + LEN_S) * RATE)].astype(np.float64)
     clip += rng.standard_normal(clip.size) * np.sqrt(np.mean(clip**2)) * 10 ** (3 / 20)  # −3 dB SNR
-    out = []
-    for name, x in (("ZOOM0001.WAV", master[: int(80 * RATE)]), ("IMG_0001.MOV", clip)):
-        path = str(tmp_path / name)
-        encode.write(path, (0.3 * x / np.abs(x).max()).astype(np.float32), rate_hz=RATE)
-        out.append(extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)))
-    return out
+    return [_encoded(tmp_path, "ZOOM0001.WAV", master[: int(80 * RATE)]), _encoded(tmp_path, "IMG_0001.MOV", clip)]
 
 
 def _board_placed() -> Solution:
@@ -74,17 +76,13 @@ def _buried(tmp_path, master, at_s: float, len_s: float, ppm: float, snr_db: flo
     rng = np.random.default_rng(seed)
     clip = synth.drift(master[int(at_s * RATE): int((at_s + len_s) * RATE)], ppm).astype(np.float64)
     clip += rng.standard_normal(clip.size) * np.sqrt(np.mean(clip**2)) * 10 ** (-snr_db / 20)
-    path = str(tmp_path / name)
-    encode.write(path, (0.3 * clip / np.abs(clip).max()).astype(np.float32), rate_hz=RATE)
-    return extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path))
+    return _encoded(tmp_path, name, clip)
 
 
 def test_a_drifting_phone_is_found_at_its_clock_rate(tmp_path, master):
     """150 ppm smears a 70-s query's correlation over 10 ms: read at rate 1 the lag sinks under the sweep's
     threshold; read at the phone's clock rate (one of `sweep_rates_ppm`) it stands far out and is placed."""
-    board_path = str(tmp_path / "ZOOM0001.WAV")
-    encode.write(board_path, (0.3 * master / np.abs(master).max()).astype(np.float32), rate_hz=RATE)
-    board = extract(board_path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path))
+    board = _encoded(tmp_path, "ZOOM0001.WAV", master)
     phone = _buried(tmp_path, master, 21.3, 70.0, ppm=150.0, snr_db=-12.0, seed=9, name="IMG_0002.MOV")
     fps, cfg = [board, phone], RescueConfig()
     anchor = SweepAnchor(board, cfg.max_query_s, cfg.sweep_band_hz)
@@ -117,13 +115,9 @@ def test_a_drifting_match_keeps_its_energy_for_the_rate_screen(tmp_path, master,
     against an anchor it is not in; with the screen on it is still found."""
     phone = _buried(tmp_path, master, 21.3, 70.0, ppm=150.0, snr_db=-12.0, seed=9, name="IMG_0002.MOV")
     cfg, stats = RescueConfig(), []
-    for name, audio in (("ZOOM0001.WAV", master), ("ZOOM0002.WAV", other_master)):
-        path = str(tmp_path / name)
-        encode.write(path, (0.3 * audio / np.abs(audio).max()).astype(np.float32), rate_hz=RATE)
-        fp = extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path))
+    board, other = _encoded(tmp_path, "ZOOM0001.WAV", master), _encoded(tmp_path, "ZOOM0002.WAV", other_master)
+    for fp in (board, other):
         candidates(phone, 0.0, SweepAnchor(fp, cfg.max_query_s, cfg.sweep_band_hz), cfg, 1, smear=stats)
-        if name == "ZOOM0001.WAV":
-            board = fp
     assert stats[0] > 8.0 > 6.0 > stats[1]
     edges = sweep_rescue([1], [board, phone], _board_placed(), cfg=replace(cfg, sweep_rate_screen=6.0))
     assert len(edges) == 1 and abs(edges[0].offset_s - 21.3) < 1e-3

@@ -225,7 +225,8 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
         by_size.setdefault(_anchor_size(fps[a], cfg), []).append(a)
 
     def scan(q: int, group: list[int], swept: dict[int, SweepAnchor]) -> None:
-        order = sorted(range(len(rhos)), key=lambda r: abs(rhos[r] - 1.0))  # rate 1 first
+        order = sorted(range(len(rhos)), key=lambda r: abs(rhos[r] - 1.0))  # rate 1 first (for the screen)
+        screen = cfg.sweep_rate_screen > 0
         energy: dict[int, float] = {}
         for r in order:  # a drift of 100 ppm smears a 2-minute query's peak over 12 ms
             rho, low = rhos[r], lows[q][r]
@@ -233,12 +234,12 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
             for a in group:
                 if a == q or (may_pair is not None and not may_pair(a, q)):
                     continue
-                if rho != 1.0 and energy.get(a, np.inf) < cfg.sweep_rate_screen:
+                if screen and rho != 1.0 and energy.get(a, np.inf) < cfg.sweep_rate_screen:
                     continue  # nothing, not even smeared, where the clip could lie in this anchor
                 sm: list[float] = []
                 lags[q] += [(z, a, o, rho) for o, z in candidates(fps[q], starts[q], swept[a], cfg,
                                                                   cfg.sweep_candidates, spectra, low, rho,
-                                                                  sm if rho == 1.0 else None)
+                                                                  sm if screen and rho == 1.0 else None)
                             if z >= cfg.sweep_min_z]
                 if sm:
                     energy[a] = sm[0]
