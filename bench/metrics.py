@@ -10,9 +10,10 @@ An event's clips fall into overlap components (>= MIN_OVERLAP_S of shared audio,
 `components`); clips of one event that share no audio can only form separate groups. Per component, the
 group holding most of its clips is its 'main' group. An event clip is
 * within 1/5/40 ms: in a main group of its event and that close to the truth;
-* misplaced: placed but > 40 ms off, or in a group whose clips mostly come from another event;
-* split: placed in a group of its own event that is no component's main group (the editor gets two
-  timelines where the sound would have given one);
+* misplaced: placed but > 40 ms off (from the truth, or, in a split-off group, from its own group-mates),
+  or in a group whose clips mostly come from another event;
+* split: placed in a group of its own event that is no component's main group, and right among its
+  group-mates (the editor gets two timelines where the sound would have given one);
 * missed: placeable (in a component of two or more clips) but unplaced.
 A distractor placed anywhere is a false placement.
 """
@@ -148,8 +149,15 @@ def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = No
             res["misplaced"] += 1
             failures.append({"file": f, "what": "placed with another event's clips", "group": g, **stated})
         elif g not in mains[e]:
-            res["split"] += 1
-            failures.append({"file": f, "what": "split into a second group of its event", "group": g, **stated})
+            r = err_ms.get(f)
+            if r is not None and abs(r) > 40:  # off its own group-mates: joined where it does not overlap
+                res["misplaced"] += 1
+                failures.append({"file": f, "what": "misplaced (> 40 ms) in a group split off its event",
+                                 "group": g, "err_ms": round(r, 3), "dur_s": c["dur_s"], **stated})
+            else:
+                res["split"] += 1
+                failures.append({"file": f, "what": "split into a second group of its event", "group": g,
+                                 **stated})
         else:
             err = abs(err_ms[f])
             for tol in (1, 5, 40):
