@@ -167,9 +167,10 @@ def align(
         sol, scattered = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
         sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
                              lambda e: _edge_confidence(e, durations, solve_cfg))
+        sol, clashed = _clock_checked(sol, edges, gfps, durations, solve_cfg, rescue_cfg)
         if solve_cfg.take_rate_tie > 0 and (ties := one_clock(sol, gfps, solve_cfg.take_rate_gate)):
             sol = solve(len(gfps), edges, durations, solve_cfg, ties=ties)
-    reasons = {**scattered, **repeats}
+    reasons = {**scattered, **repeats, **clashed}
     return _in_input_order(_results(paths, fps, errors, good, verdicts, reasons, sol, solve_cfg, min_confidence),
                            order)
 
@@ -250,6 +251,21 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
         sol = solve(len(gfps), edges, durations, solve_cfg)
     progress("clocks", rcfg.timed_rounds, rcfg.timed_rounds)
     return sol
+
+
+def _clock_checked(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
+                   solve_cfg: SolveConfig, rcfg: RescueConfig):
+    """(solution, reasons): the clock check of `_timed_rounds` once more on the final groups, since edges
+    found later (clock searches near a group that was then split, sweeps) were never held to it: weak
+    edges that put a clip where its clock says it cannot be are dropped and the solve runs again."""
+    weak = [_edge_confidence(e, durations, solve_cfg) < solve_cfg.core_confidence for e in edges]
+    drop = set(contradicted(sol, edges, weak, gfps, rcfg))
+    if not drop:
+        return sol, {}
+    why = {j: ("its only matches put it where its recording clock (file name or tags) says it cannot be; left "
+               "out rather than placed at what may be a repeated passage") for i in drop for j in (edges[i].a, edges[i].b)}
+    edges[:] = [e for i, e in enumerate(edges) if i not in drop]
+    return solve(len(gfps), edges, durations, solve_cfg), why
 
 
 def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], vcfg: VerifyConfig,
