@@ -157,14 +157,16 @@ def align(
         anchors = _rescued(edges, gfps, durations, repeats, solve_cfg, rescue_cfg, verify, workers, progress)
         sol = solve(len(gfps), edges, durations, solve_cfg)
         sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress)
-        if rescue_cfg.sweep_anchors:
-            still = [j for j in range(len(gfps)) if sol.group[j] < 0]
-            found = sweep_rescue(still, gfps, sol, cfg=rescue_cfg, verify_cfg=verify, workers=workers,
-                                 may_pair=_may_pair(gfps))
-            if found:
-                edges += found
-                sol = solve(len(gfps), edges, durations, solve_cfg)
+        sol, _ = _swept([j for j in range(len(gfps)) if sol.group[j] < 0], sol, edges, gfps, durations, solve_cfg,
+                        rescue_cfg, verify, workers)
+        before = sol.group.copy()
         sol, scattered = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
+        # clips whose only edges the settling dropped (a repeat) were never swept: their true lag may be there
+        sol, found = _swept([j for j in range(len(gfps)) if sol.group[j] < 0 <= before[j]], sol, edges, gfps,
+                            durations, solve_cfg, rescue_cfg, verify, workers)
+        if found:
+            sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
+            scattered.update(more)
         sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
                              lambda e: _edge_confidence(e, durations, solve_cfg))
         sol, clashed = _clock_checked(sol, edges, gfps, durations, solve_cfg, rescue_cfg)
@@ -251,6 +253,18 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
         sol = solve(len(gfps), edges, durations, solve_cfg)
     progress("clocks", rcfg.timed_rounds, rcfg.timed_rounds)
     return sol
+
+
+def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
+           solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int):
+    """(solution, whether anything was found): the low-band sweep (`sync.sweep`) for the clips in *lost*,
+    its edges added to *edges* and the solve run again when it found any."""
+    found = sweep_rescue(lost, gfps, sol, cfg=rcfg, verify_cfg=vcfg, workers=workers,
+                         may_pair=_may_pair(gfps)) if lost and rcfg.sweep_anchors else []
+    if not found:
+        return sol, False
+    edges += found
+    return solve(len(gfps), edges, durations, solve_cfg), True
 
 
 def _clock_checked(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
