@@ -198,6 +198,7 @@ class RescueConfig:
     # 0: every anchor at every rate. 6 cut the sweep's cost by two thirds but lost 2 held-out clips (benchmarks.md)
     sweep_window_s: float = 6.0  # the full-band windows that check a swept lag (shorter where a clip is short)
     sweep_lost_anchors: int = 4  # the longest still-lost clips are swept against as well (two far phones)
+    sweep_envoys: int = 2  # the longest clips of each group but the largest are swept against the other groups
     sweep_candidates: int = 4  # sweep lags kept per anchor...
     sweep_searches: int = 2  # ...of which the strongest over all anchors are searched
     sweep_same_s: float = 0.05  # two coherent lines placing a clip further apart than this in one group: a loop

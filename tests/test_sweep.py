@@ -121,3 +121,43 @@ def test_a_drifting_match_keeps_its_energy_for_the_rate_screen(tmp_path, master,
     assert stats[0] > 8.0 > 6.0 > stats[1]
     edges = sweep_rescue([1], [board, phone], _board_placed(), cfg=replace(cfg, sweep_rate_screen=6.0))
     assert len(edges) == 1 and abs(edges[0].offset_s - 21.3) < 1e-3
+
+
+
+def _two_groups() -> Solution:
+    """Clips 0-1 placed as group 0, clips 2-3 as group 1 (in their own clock): what a solve leaves when no
+    fingerprint line joined the two halves of one concert."""
+    return Solution(group=np.array([0, 0, 1, 1], np.int32), position_s=np.array([0.0, 5.0, 0.0, 18.7]),
+                    k=np.ones(4), position_std_s=np.zeros(4), reference=np.array([0, 0, 2, 2], np.int32),
+                    inliers=[], rejected=[], k_std=np.zeros(4))
+
+
+def test_two_groups_of_one_concert_are_joined_by_their_envoys(tmp_path, master, other_master):
+    """A board and a close phone (group 0); two far phones that only found each other (group 1): the longest
+    clips of the smaller group are swept against the other group's and join it at the truth; far phones of
+    another concert are left apart. (The synthetic concert repeats bars sample for sample, which the strict
+    repeat veto, tested above, rightly distrusts; it is off here so that only the join is tested.)"""
+    from syncfp.config import SolveConfig
+    from syncfp.sync.api import _joined
+
+    board = _encoded(tmp_path, "ZOOM0001.WAV", master)
+    close = _buried(tmp_path, master, 5.0, 40.0, ppm=0.0, snr_db=20.0, seed=1, name="IMG_0001.MOV")
+    cfg = RescueConfig(sweep_repeat_veto=False)
+    truth = {0: 0.0, 1: 5.0, 2: 41.3, 3: 60.0}
+    for src, tag in ((master, "0"), (other_master, "1")):
+        far = [_buried(tmp_path, src, 1.3 if tag == "1" else 41.3, 30.0, ppm=0.0, snr_db=-3.0, seed=3,
+                       name=f"IMG_010{tag}.MOV"),
+               _buried(tmp_path, src, 20.0 if tag == "1" else 60.0, 38.0, ppm=0.0, snr_db=-3.0, seed=4,
+                       name=f"VID_20260612_21005{tag}.mp4")]
+        fps = [board, close, *far]
+        durations = [f.duration_s for f in fps]
+        edges: list = []
+        found = _joined(_two_groups(), edges, fps, durations, SolveConfig(), cfg, VerifyConfig(), 1)
+        if tag == "1":
+            assert not found and edges == []
+            continue
+        assert found and len(edges) == 2
+        for e in edges:  # each envoy joins the board, at the truth
+            assert (e.a, e.b) in ((0, 2), (0, 3)) and abs(e.offset_s - (truth[e.b] - truth[e.a])) < 1e-3
+        assert not _joined(_two_groups(), [], fps, durations, SolveConfig(), replace(cfg, sweep_envoys=0),
+                           VerifyConfig(), 1)

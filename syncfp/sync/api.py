@@ -167,6 +167,10 @@ def align(
         if found:
             sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
             scattered.update(more)
+        if rescue_cfg.sweep_envoys and _joined(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers):
+            sol = solve(len(gfps), edges, durations, solve_cfg)
+            sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
+            scattered.update(more)
         sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
                              lambda e: _edge_confidence(e, durations, solve_cfg))
         sol, clashed = _clock_checked(sol, edges, gfps, durations, solve_cfg, rescue_cfg)
@@ -265,6 +269,24 @@ def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint]
         return sol, False
     edges += found
     return solve(len(gfps), edges, durations, solve_cfg), True
+
+
+def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], solve_cfg: SolveConfig,
+            rcfg: RescueConfig, vcfg: VerifyConfig, workers: int) -> bool:
+    """Whether the sweep found edges (added to *edges*) from the `sweep_envoys` longest clips of every group
+    but the largest to clips of other groups: two groups of one concert that no fingerprint line joined."""
+    sizes = group_sizes(sol)
+    if len(sizes) < 2:
+        return False
+    top = max(sizes, key=lambda g: (sizes[g], -g))
+    envoys = [j for g in sizes if g != top for j in sorted(
+        (j for j in range(len(gfps)) if sol.group[j] == g), key=lambda j: -durations[j])[: rcfg.sweep_envoys]]
+    pair = _may_pair(gfps)
+    apart = lambda a, q: sol.group[a] != sol.group[q] and pair(a, q)  # noqa: E731
+    found = sweep_rescue(envoys, gfps, sol, cfg=replace(rcfg, sweep_lost_anchors=0), verify_cfg=vcfg,
+                         workers=workers, may_pair=apart)
+    edges += found
+    return bool(found)
 
 
 def _clock_checked(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
