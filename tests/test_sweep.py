@@ -161,3 +161,21 @@ def test_two_groups_of_one_concert_are_joined_by_their_envoys(tmp_path, master, 
             assert (e.a, e.b) in ((0, 2), (0, 3)) and abs(e.offset_s - (truth[e.b] - truth[e.a])) < 1e-3
         assert not _joined(_two_groups(), [], fps, durations, SolveConfig(), replace(cfg, sweep_envoys=0),
                            VerifyConfig(), 1)
+
+
+def test_anchors_span_the_timeline_before_piling_onto_it():
+    """Longest first, but a clip lying inside anchors already chosen is passed over for a shorter one that
+    holds time nothing chosen holds (a festival's later concerts get anchors too); the rest fill up after."""
+    from types import SimpleNamespace
+
+    from syncfp.sync.sweep import _covering
+
+    durs = [300.0, 250.0, 100.0, 60.0]  # clip 1 lies inside clip 0; clip 2 is a later concert
+    fps = [SimpleNamespace(duration_s=d) for d in durs]
+    sol = Solution(group=np.array([0, 0, 1, 0], np.int32), position_s=np.array([0.0, 20.0, 0.0, 290.0]),
+                   k=np.ones(4), position_std_s=np.zeros(4), reference=np.zeros(4, np.int32), inliers=[],
+                   rejected=[], k_std=np.zeros(4))
+    cfg = RescueConfig(sweep_anchors=3, sweep_cover_s=20.0)
+    assert _covering([0, 1, 2, 3], fps, sol, cfg) == [0, 2, 3]  # clip 3 adds 50 s past clip 0's end
+    assert _covering([0, 1, 2, 3], fps, sol, replace(cfg, sweep_anchors=4)) == [0, 2, 3, 1]
+    assert _covering([0, 1, 2, 3], fps, sol, replace(cfg, sweep_cover_s=0.0)) == [0, 1, 2]

@@ -194,6 +194,39 @@ def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Finge
     return replace(edge, support=4 * edge.windows, ratio=2.0)
 
 
+def _covering(placed: list[int], fps: list[Fingerprint], sol: Solution, cfg: RescueConfig) -> list[int]:
+    """At most `sweep_anchors` of *placed* (longest first): each adds at least `sweep_cover_s` of its group's
+    timeline that the ones before it do not hold, so a festival's anchors span its concerts instead of
+    piling onto the longest songs; then the longest of the rest, up to the same count."""
+    if cfg.sweep_cover_s <= 0:
+        return placed[: cfg.sweep_anchors]
+    held: dict[int, list[tuple[float, float]]] = {}
+    out: list[int] = []
+    for j in placed:
+        if len(out) == cfg.sweep_anchors:
+            break
+        g, lo = int(sol.group[j]), float(sol.position_s[j])
+        hi = lo + float(sol.k[j]) * fps[j].duration_s
+        spans = held.setdefault(g, [])
+        new = (hi - lo) - sum(max(0.0, min(hi, b) - max(lo, a)) for a, b in spans)  # spans never overlap
+        if new >= cfg.sweep_cover_s:
+            out.append(j)
+            spans[:] = _merged(spans + [(lo, hi)])
+    rest = [j for j in placed if j not in set(out)]
+    return out + rest[: cfg.sweep_anchors - len(out)]
+
+
+def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """*spans* as disjoint intervals, in order."""
+    out: list[tuple[float, float]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
 def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg: RescueConfig = RescueConfig(),
                  verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1,
                  may_pair: Callable[[int, int], bool] | None = None) -> list[PairMatch]:
@@ -206,7 +239,7 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
     # a clip too short for its windows to span `sweep_min_span_s` can never pass `coherent`: not swept
     lost = [q for q in lost if fps[q].duration_s >= cfg.sweep_min_span_s + verify_cfg.window_s + 2 * cfg.sweep_search_s]
     # lost clips are anchors too: two far phones that only hear each other well make a group of their own
-    used = placed[: cfg.sweep_anchors] + sorted(lost, key=longest)[: cfg.sweep_lost_anchors]
+    used = _covering(placed, fps, sol, cfg) + sorted(lost, key=longest)[: cfg.sweep_lost_anchors]
     if not lost or not used:
         return []
 
