@@ -187,8 +187,7 @@ class RescueConfig:
     # on tune than `timed_stack_z` alone: a repeat of the same event's music)
     timed_windows: int = 24  # windows of the clock search (twice `VerifyConfig.max_windows`): their sum gains √n
     coherent_keeps: bool = True  # a clip with a coherent edge (`sweep.coherent`) is not left out as repeat-ambiguous
-    sweep_anchors: int = 16  # placed clips (longest first, spanning the timeline) each still-lost clip is swept
-    # against (`sync.sweep`); 0: off
+    sweep_anchors: int = 12  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off
     sweep_repeat_veto: bool = True  # a swept line tying with a repeat of the longer clip is dropped (strict)
     sweep_band_hz: tuple[float, float] = (150.0, 1000.0)  # where a far phone's music keeps its phase in babble
     sweep_min_z: float = 7.0  # a sweep lag this far above the curve's robust spread is searched
@@ -199,7 +198,8 @@ class RescueConfig:
     # 0: every anchor at every rate. 6 cut the sweep's cost by two thirds but lost 2 held-out clips (benchmarks.md)
     sweep_window_s: float = 6.0  # the full-band windows that check a swept lag (shorter where a clip is short)
     sweep_lost_anchors: int = 4  # the longest still-lost clips are swept against as well (two far phones)
-    sweep_cover_s: float = 20.0  # an anchor must add this much of its group's timeline the longer ones miss
+    sweep_cover_anchors: int = 4  # ...then this many more, each holding `sweep_cover_s` of its group's timeline
+    sweep_cover_s: float = 20.0  # that the longer ones miss (a festival's later concerts)
     sweep_envoys: int = 2  # the longest clips of each group but the largest are swept against the other groups
     sweep_candidates: int = 4  # sweep lags kept per anchor...
     sweep_searches: int = 4  # ...of which the strongest over all anchors are searched

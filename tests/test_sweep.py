@@ -163,19 +163,19 @@ def test_two_groups_of_one_concert_are_joined_by_their_envoys(tmp_path, master, 
                            VerifyConfig(), 1)
 
 
-def test_anchors_span_the_timeline_before_piling_onto_it():
-    """Longest first, but a clip lying inside anchors already chosen is passed over for a shorter one that
-    holds time nothing chosen holds (a festival's later concerts get anchors too); the rest fill up after."""
+def test_anchors_span_the_timeline_after_the_longest():
+    """The longest clips first; then, of the rest, those holding time no chosen anchor holds (a festival's
+    later concerts), passing over a clip that lies inside the anchors already chosen."""
     from types import SimpleNamespace
 
     from syncfp.sync.sweep import _covering
 
-    durs = [300.0, 250.0, 100.0, 60.0]  # clip 1 lies inside clip 0; clip 2 is a later concert
+    durs = [300.0, 250.0, 100.0, 60.0, 50.0]  # clip 2 lies inside clip 0; clip 3 is a later concert
     fps = [SimpleNamespace(duration_s=d) for d in durs]
-    sol = Solution(group=np.array([0, 0, 1, 0], np.int32), position_s=np.array([0.0, 20.0, 0.0, 290.0]),
-                   k=np.ones(4), position_std_s=np.zeros(4), reference=np.zeros(4, np.int32), inliers=[],
-                   rejected=[], k_std=np.zeros(4))
-    cfg = RescueConfig(sweep_anchors=3, sweep_cover_s=20.0)
-    assert _covering([0, 1, 2, 3], fps, sol, cfg) == [0, 2, 3]  # clip 3 adds 50 s past clip 0's end
-    assert _covering([0, 1, 2, 3], fps, sol, replace(cfg, sweep_anchors=4)) == [0, 2, 3, 1]
-    assert _covering([0, 1, 2, 3], fps, sol, replace(cfg, sweep_cover_s=0.0)) == [0, 1, 2]
+    sol = Solution(group=np.array([0, 0, 0, 1, 0], np.int32), position_s=np.array([0.0, 20.0, 100.0, 0.0, 290.0]),
+                   k=np.ones(5), position_std_s=np.zeros(5), reference=np.zeros(5, np.int32), inliers=[],
+                   rejected=[], k_std=np.zeros(5))
+    cfg = RescueConfig(sweep_anchors=1, sweep_cover_anchors=2, sweep_cover_s=20.0)
+    assert _covering([0, 1, 2, 3, 4], fps, sol, cfg) == [0, 3, 4]  # clip 4 adds 40 s past clip 0's end
+    assert _covering([0, 1, 2, 3, 4], fps, sol, replace(cfg, sweep_cover_anchors=0)) == [0]
+    assert _covering([0, 1, 2, 3, 4], fps, sol, replace(cfg, sweep_anchors=2, sweep_cover_anchors=1)) == [0, 1, 3]

@@ -195,25 +195,31 @@ def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Finge
 
 
 def _covering(placed: list[int], fps: list[Fingerprint], sol: Solution, cfg: RescueConfig) -> list[int]:
-    """At most `sweep_anchors` of *placed* (longest first): each adds at least `sweep_cover_s` of its group's
-    timeline that the ones before it do not hold, so a festival's anchors span its concerts instead of
-    piling onto the longest songs; then the longest of the rest, up to the same count."""
-    if cfg.sweep_cover_s <= 0:
-        return placed[: cfg.sweep_anchors]
+    """The `sweep_anchors` longest of *placed*, then up to `sweep_cover_anchors` more (longest first), each
+    holding at least `sweep_cover_s` of its group's timeline that the ones before it do not: a festival's
+    later concerts get anchors too, where the longest clips all lie in its first."""
+    out = list(placed[: cfg.sweep_anchors])
     held: dict[int, list[tuple[float, float]]] = {}
-    out: list[int] = []
-    for j in placed:
-        if len(out) == cfg.sweep_anchors:
+
+    def span(j: int) -> tuple[int, float, float]:
+        lo = float(sol.position_s[j])
+        return int(sol.group[j]), lo, lo + float(sol.k[j]) * fps[j].duration_s
+
+    for j in out:
+        g, lo, hi = span(j)
+        held[g] = _merged(held.get(g, []) + [(lo, hi)])
+    extra = 0
+    for j in placed[cfg.sweep_anchors:]:
+        if extra == cfg.sweep_cover_anchors:
             break
-        g, lo = int(sol.group[j]), float(sol.position_s[j])
-        hi = lo + float(sol.k[j]) * fps[j].duration_s
+        g, lo, hi = span(j)
         spans = held.setdefault(g, [])
         new = (hi - lo) - sum(max(0.0, min(hi, b) - max(lo, a)) for a, b in spans)  # spans never overlap
         if new >= cfg.sweep_cover_s:
             out.append(j)
+            extra += 1
             spans[:] = _merged(spans + [(lo, hi)])
-    rest = [j for j in placed if j not in set(out)]
-    return out + rest[: cfg.sweep_anchors - len(out)]
+    return out
 
 
 def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
