@@ -250,7 +250,10 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
         return []
 
     def where(a: int, e: PairMatch) -> tuple[int, float]:
-        off = e.offset_s if e.a == a else -e.offset_s
+        # the clip's start in the anchor's clock: an edge from the clip holds it in the clip's clock, and
+        # PairMatch.rate = k_clip / k_anchor turns it over (150 ppm over 326 s is 49 ms: left unturned, a
+        # clip found through three anchors at one place looked like three places, a loop)
+        off = e.offset_s if e.a == a else -e.offset_s * e.rate
         if sol.group[a] < 0:  # an unplaced anchor is a group of its own, in its own clock
             return -1 - a, float(off)
         return int(sol.group[a]), float(sol.position_s[a] + sol.k[a] * off)
