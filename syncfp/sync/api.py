@@ -298,8 +298,9 @@ def _clock_checked(sol, edges: list[PairMatch], gfps: list[Fingerprint], duratio
     drop = set(contradicted(sol, edges, weak, gfps, rcfg))
     if not drop:
         return sol, {}
-    why = {j: ("its only matches put it where its recording clock (file name or tags) says it cannot be; left "
-               "out rather than placed at what may be a repeated passage") for i in drop for j in (edges[i].a, edges[i].b)}
+    reason = ("its only matches put it where its recording clock (file name or tags) says it cannot be; left out "
+              "rather than placed at what may be a repeated passage")
+    why = {j: reason for i in drop for j in (edges[i].a, edges[i].b)}
     edges[:] = [e for i, e in enumerate(edges) if i not in drop]
     return solve(len(gfps), edges, durations, solve_cfg), why
 
