@@ -242,3 +242,21 @@ def test_a_guessed_clock_reading_at_a_loops_repeat_places_nothing(tmp_path, mast
     (right,) = search(true_reading, timed_repeat_veto=False)
     assert abs(right.offset_s - 40.5) < 0.001
     assert search(true_reading + 12.0) == [] and search(true_reading) == []
+
+
+def test_the_clock_check_holds_edges_found_after_the_clock_rounds_too():
+    """An edge from a later stage (a sweep, a clock search near a group that was split afterwards) joins two
+    takes of one phone 40 s apart where their names put them 120 s apart: the final check drops it and says
+    why; at the names' distance it stays."""
+    from syncfp.config import RescueConfig, SolveConfig
+    from syncfp.sync.api import _clock_checked
+
+    fps = [_fp("f/VID_20260612_210100.mp4", 150.0, None), _fp("f/VID_20260612_210300.mp4", 150.0, None)]
+    durations = [f.duration_s for f in fps]
+    for off, kept in ((40.0, False), (120.0, True)):
+        edges = [_edge(0, 1, off)]
+        sol = solve(2, edges, durations)
+        assert sol.group[0] == sol.group[1] >= 0
+        sol, why = _clock_checked(sol, edges, fps, durations, SolveConfig(), RescueConfig())
+        assert (len(edges) == 1) is kept and bool(sol.group[1] >= 0) is kept
+        assert kept or "recording clock" in why[1]
