@@ -179,3 +179,22 @@ def test_anchors_span_the_timeline_after_the_longest():
     assert _covering([0, 1, 2, 3, 4], fps, sol, cfg) == [0, 3, 4]  # clip 4 adds 40 s past clip 0's end
     assert _covering([0, 1, 2, 3, 4], fps, sol, replace(cfg, sweep_cover_anchors=0)) == [0]
     assert _covering([0, 1, 2, 3, 4], fps, sol, replace(cfg, sweep_anchors=2, sweep_cover_anchors=1)) == [0, 1, 3]
+
+
+def test_one_place_read_through_a_drifting_anchor_is_one_place(tmp_path, master):
+    """The clip (index 0) is found from its own side against two boards, one running 150 ppm fast: its start
+    in that board's clock must be turned with the edge's rate before the two places are compared. Unturned,
+    they lay 6 ms apart here (49 ms over 326 s on the kind bench, where the clip was left out as a loop)."""
+    phone = _buried(tmp_path, master, 41.3, 30.0, ppm=0.0, snr_db=-3.0, seed=9, name="IMG_0001.MOV")
+    board = _encoded(tmp_path, "ZOOM0001.WAV", master[: int(80 * RATE)])
+    fast = _encoded(tmp_path, "ZOOM0002.WAV", synth.drift(master[: int(80 * RATE)], 150.0))
+    k_fast = 1.0 / (1.0 + 150e-6)  # timeline seconds per second of the fast board
+    sol = Solution(group=np.array([-1, 0, 0], np.int32), position_s=np.array([np.nan, 0.0, 0.0]),
+                   k=np.array([1.0, 1.0, k_fast]), position_std_s=np.array([np.nan, 0.0, 0.0]),
+                   reference=np.array([-1, 1, 1], np.int32), inliers=[], rejected=[],
+                   k_std=np.array([np.nan, 0.0, 0.0]))
+    cfg = RescueConfig(sweep_same_s=0.003, sweep_repeat_veto=False)  # the synthetic bars repeat (see above)
+    edges = sweep_rescue([0], [phone, board, fast], sol, cfg=cfg, verify_cfg=VerifyConfig())
+    assert len(edges) == 1 and edges[0].a == 0
+    at = -edges[0].offset_s * edges[0].rate * (k_fast if edges[0].b == 2 else 1.0)
+    assert abs(at - 41.3) < 1e-3
