@@ -167,8 +167,8 @@ def align(
         if found:
             sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
             scattered.update(more)
-        if rescue_cfg.sweep_envoys and _joined(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers):
-            sol = solve(len(gfps), edges, durations, solve_cfg)
+        sol, found = _joined(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers)
+        if found:
             sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
             scattered.update(more)
         sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
@@ -234,11 +234,7 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
     verse away) and clips of smaller groups are searched near where their clock puts them; a clip placed
     this way can be the partner of another in the next round."""
     clocks = clocks_of(gfps)
-    weak = [_edge_confidence(e, durations, solve_cfg) < solve_cfg.core_confidence for e in edges]
-    drop = set(contradicted(sol, edges, weak, gfps, rcfg, clocks))
-    if drop:
-        edges[:] = [e for i, e in enumerate(edges) if i not in drop]
-        sol = solve(len(gfps), edges, durations, solve_cfg)
+    sol, _ = _clock_checked(sol, edges, gfps, durations, solve_cfg, rcfg, clocks)
     unplaced = [j for j in range(len(gfps)) if sol.group[j] < 0]
     voted = voted_origins(unplaced, anchors, gfps, rcfg, workers, clocks) if unplaced else {}
     failed: set[tuple[int, int, float]] = set()  # searches that found nothing are not repeated next round
@@ -260,11 +256,13 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
 
 
 def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
-           solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int):
-    """(solution, whether anything was found): the low-band sweep (`sync.sweep`) for the clips in *lost*,
-    its edges added to *edges* and the solve run again when it found any."""
+           solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int,
+           may_pair: Callable[[int, int], bool] | None = None):
+    """(solution, whether anything was found): the low-band sweep (`sync.sweep`) for the clips in *lost*
+    against partners *may_pair* allows (default `_may_pair`), its edges added to *edges* and the solve run
+    again when it found any."""
     found = sweep_rescue(lost, gfps, sol, cfg=rcfg, verify_cfg=vcfg, workers=workers,
-                         may_pair=_may_pair(gfps)) if lost and rcfg.sweep_anchors else []
+                         may_pair=may_pair or _may_pair(gfps)) if lost else []
     if not found:
         return sol, False
     edges += found
@@ -272,30 +270,29 @@ def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint]
 
 
 def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], solve_cfg: SolveConfig,
-            rcfg: RescueConfig, vcfg: VerifyConfig, workers: int) -> bool:
-    """Whether the sweep found edges (added to *edges*) from the `sweep_envoys` longest clips of every group
-    but the largest to clips of other groups: two groups of one concert that no fingerprint line joined."""
+            rcfg: RescueConfig, vcfg: VerifyConfig, workers: int):
+    """`_swept` for the `sweep_envoys` longest clips of every group but the largest, against clips of other
+    groups only: two groups of one concert that no fingerprint line joined."""
     sizes = group_sizes(sol)
-    if len(sizes) < 2:
-        return False
+    if len(sizes) < 2 or rcfg.sweep_envoys <= 0:
+        return sol, False
     top = max(sizes, key=lambda g: (sizes[g], -g))
     envoys = [j for g in sizes if g != top for j in sorted(
         (j for j in range(len(gfps)) if sol.group[j] == g), key=lambda j: -durations[j])[: rcfg.sweep_envoys]]
     pair = _may_pair(gfps)
     apart = lambda a, q: sol.group[a] != sol.group[q] and pair(a, q)  # noqa: E731
-    found = sweep_rescue(envoys, gfps, sol, cfg=replace(rcfg, sweep_lost_anchors=0), verify_cfg=vcfg,
-                         workers=workers, may_pair=apart)
-    edges += found
-    return bool(found)
+    return _swept(envoys, sol, edges, gfps, durations, solve_cfg, replace(rcfg, sweep_lost_anchors=0), vcfg, workers,
+                  may_pair=apart)
 
 
 def _clock_checked(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
-                   solve_cfg: SolveConfig, rcfg: RescueConfig):
-    """(solution, reasons): the clock check of `_timed_rounds` once more on the final groups, since edges
-    found later (clock searches near a group that was then split, sweeps) were never held to it: weak
-    edges that put a clip where its clock says it cannot be are dropped and the solve runs again."""
+                   solve_cfg: SolveConfig, rcfg: RescueConfig, clocks=None):
+    """(solution, reasons): weak edges that put a clip where its recording clock says it cannot be
+    (`stamps.contradicted`) dropped from *edges* and the solve run again. Run before the clock rounds and
+    once more on the final groups, since edges found later (clock searches near a group that was then split,
+    sweeps) were never held to it."""
     weak = [_edge_confidence(e, durations, solve_cfg) < solve_cfg.core_confidence for e in edges]
-    drop = set(contradicted(sol, edges, weak, gfps, rcfg))
+    drop = set(contradicted(sol, edges, weak, gfps, rcfg, clocks))
     if not drop:
         return sol, {}
     reason = ("its only matches put it where its recording clock (file name or tags) says it cannot be; left out "
