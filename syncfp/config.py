@@ -122,6 +122,8 @@ class VerifyConfig:
     # or more left out; far phones at 0 dB too: 99 % of true checks on the hard bench)
     incoherent_s: float = 1e-4  # a repeat played again scatters more (the players' timing wanders): 0.1-0.3 ms
     coherent_windows: int = 4  # the scatter is judged from this many confirming windows on
+    pool_windows: int = 3  # windows too weak alone (stacked): groups of this many, each summed along the line,
+    # give the scatter instead, from 3 groups on (0: stacked edges carry none)
     min_windows: int = 3  # confirming windows an edge needs
     min_share: float = 0.3  # ...and this share of the windows tried, unless their peaks are strong:
     strong_mean_z: float = 8.0  # two chance peaks always fit a line; a third rarely does, three strong never
@@ -203,6 +205,8 @@ class RescueConfig:
     sweep_envoys: int = 2  # the longest clips of each group but the largest are swept against the other groups
     sweep_candidates: int = 4  # sweep lags kept per anchor...
     sweep_searches: int = 4  # ...of which the strongest over all anchors are searched
+    sweep_pooled: bool = True  # a swept line confirmed only by its windows summed counts as coherent when groups
+    # of them, each summed, agree (`VerifyConfig.pool_windows`); a far phone in a loud room is seldom heard alone
     sweep_same_s: float = 0.05  # two coherent lines placing a clip further apart than this in one group: a loop
     sweep_search_s: float = 0.15  # ...each searched this far either side by full-band windows
     sweep_min_overlap_s: float = 5.0  # lags overlapping the anchor less (unless the whole query) are not scored

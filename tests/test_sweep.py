@@ -198,3 +198,15 @@ def test_one_place_read_through_a_drifting_anchor_is_one_place(tmp_path, master)
     assert len(edges) == 1 and edges[0].a == 0
     at = -edges[0].offset_s * edges[0].rate * (k_fast if edges[0].b == 2 else 1.0)
     assert abs(at - 41.3) < 1e-3
+
+
+def test_a_clip_heard_only_by_its_windows_summed_is_placed_when_their_groups_agree(tmp_path, master):
+    """At −30 dB no 6-s window stands out alone, so the line is confirmed only summed (stacked), and a summed
+    line cannot show its scatter: left out before. Groups of three windows, each summed, agree on one lag to
+    a few µs (`verify._pooled_scatter`), as one moment heard twice does; the clip is placed to a millisecond."""
+    board = _encoded(tmp_path, "ZOOM0001.WAV", master)
+    phone = _buried(tmp_path, master, 21.3, 50.0, ppm=0.0, snr_db=-30.0, seed=9, name="IMG_0002.MOV")
+    cfg = RescueConfig()
+    assert sweep_rescue([1], [board, phone], _board_placed(), cfg=replace(cfg, sweep_pooled=False)) == []
+    edges = sweep_rescue([1], [board, phone], _board_placed(), cfg=cfg, verify_cfg=VerifyConfig())
+    assert len(edges) == 1 and edges[0].stacked and abs(edges[0].offset_s - 21.3) < 1e-3

@@ -141,10 +141,14 @@ def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: Rescue
     return out
 
 
-def coherent(ev: Evidence | None, vcfg: VerifyConfig, cfg: RescueConfig) -> bool:
-    """Windows standing alone confirm the line, as one moment: enough of them, spread over enough time,
-    scattering about it within `coherent_s`."""
-    if ev is None or ev.stacked or not ev.scatter <= vcfg.coherent_s:
+def coherent(ev: Evidence | None, vcfg: VerifyConfig, cfg: RescueConfig, *, pooled: bool = False) -> bool:
+    """Windows confirm the line as one moment: enough of them, spread over enough time, scattering about it
+    within `coherent_s` — standing alone, or with *pooled*, in groups summed where each window is too weak
+    alone (`verify._pooled_scatter`)."""
+    if ev is None:
+        return False
+    scatter = ev.edge.pooled_scatter_s if ev.stacked and pooled else ev.scatter
+    if scatter is None or not scatter <= vcfg.coherent_s:
         return False
     ks = [k for k, ok in ev.tried.items() if ok]
     span = (max(ks) - min(ks)) * vcfg.short_window_s / 2 if ks else 0.0
@@ -182,7 +186,7 @@ def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Finge
         lo, hi = h.a, h.b
         ev = search_near(h, fps[lo], fps[hi], _windows_for(min(fps[lo].duration_s, fps[hi].duration_s), vcfg, cfg),
                          near)
-        if not coherent(ev, vcfg, cfg):
+        if not coherent(ev, vcfg, cfg, pooled=cfg.sweep_pooled):
             continue
         g, pos = where(a, ev.edge)
         if any(g == g2 and abs(pos - pos2) > cfg.sweep_same_s for (g2, pos2), _ in found):
