@@ -168,9 +168,11 @@ def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Finge
     """The edge for lost clip *q* from its strongest low-band *lags* (z, anchor, offset, rho) over all anchors
     and clock rates (the best `sweep_searches` of them searched): the first coherent line, unless another
     coherent one puts the clip elsewhere in the same group (*where*: anchor, edge → (group, the clip's implied
-    position)), or None."""
+    position)), or None. Lines coherent only as pooled groups of summed windows (`sweep_pooled`) count when no
+    line's windows stand alone: a weaker confirmation, and an orchestral repeat 36 s away once passed as one."""
     near = replace(cfg, timed_search_s=cfg.sweep_search_s)
     found: list[tuple[tuple[int, float], PairMatch]] = []
+    pooled: list[tuple[tuple[int, float], PairMatch]] = []
     tried: list[tuple[int, float]] = []
     for z, a, o, rho in sorted(lags, reverse=True):
         if len(tried) == cfg.sweep_searches:
@@ -186,16 +188,22 @@ def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Finge
         lo, hi = h.a, h.b
         ev = search_near(h, fps[lo], fps[hi], _windows_for(min(fps[lo].duration_s, fps[hi].duration_s), vcfg, cfg),
                          near)
-        if not coherent(ev, vcfg, cfg, pooled=cfg.sweep_pooled):
+        if coherent(ev, vcfg, cfg):
+            kept = found
+        elif cfg.sweep_pooled and coherent(ev, vcfg, cfg, pooled=True):
+            kept = pooled
+        else:
             continue
-        g, pos = where(a, ev.edge)
-        if any(g == g2 and abs(pos - pos2) > cfg.sweep_same_s for (g2, pos2), _ in found):
+        kept.append((where(a, ev.edge), ev.edge))
+    for lines in (found, pooled):
+        if not lines:
+            continue
+        if any(g == g2 and abs(p - p2) > cfg.sweep_same_s
+               for k, ((g, p), _) in enumerate(lines) for (g2, p2), _ in lines[k + 1:]):
             return None  # two coherent places in one group: a loop that holds still; left alone
-        found.append(((g, pos), ev.edge))
-    if not found:
-        return None
-    edge = found[0][1]
-    return replace(edge, support=4 * edge.windows, ratio=2.0)
+        edge = lines[0][1]
+        return replace(edge, support=4 * edge.windows, ratio=2.0)
+    return None
 
 
 def _covering(placed: list[int], fps: list[Fingerprint], sol: Solution, cfg: RescueConfig) -> list[int]:
