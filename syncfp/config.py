@@ -207,6 +207,8 @@ class RescueConfig:
     sweep_searches: int = 4  # ...of which the strongest over all anchors are searched
     sweep_pooled: bool = True  # a swept line confirmed only by its windows summed counts as coherent when groups
     # of them, each summed, agree (`VerifyConfig.pool_windows`); a far phone in a loud room is seldom heard alone
+    sweep_pooled_share: float = 0.6  # ...and this share of its windows lean on it (right lines on the hard bench:
+    # 0.64-1.0; a clip with a tape-like wander of ±10 ms pooled to 28 µs at a repeat with 5 of 11)
     sweep_same_s: float = 0.05  # two coherent lines placing a clip further apart than this in one group: a loop
     sweep_search_s: float = 0.15  # ...each searched this far either side by full-band windows
     sweep_min_overlap_s: float = 5.0  # lags overlapping the anchor less (unless the whole query) are not scored

@@ -144,12 +144,14 @@ def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: Rescue
 def coherent(ev: Evidence | None, vcfg: VerifyConfig, cfg: RescueConfig, *, pooled: bool = False) -> bool:
     """Windows confirm the line as one moment: enough of them, spread over enough time, scattering about it
     within `coherent_s` — standing alone, or with *pooled*, in groups summed where each window is too weak
-    alone (`verify._pooled_scatter`)."""
+    alone (`verify._pooled_scatter`), most of them (`sweep_pooled_share`) leaning on the line."""
     if ev is None:
         return False
     scatter = ev.edge.pooled_scatter_s if ev.stacked and pooled else ev.scatter
     if scatter is None or not scatter <= vcfg.coherent_s:
         return False
+    if ev.stacked and ev.share < cfg.sweep_pooled_share:  # a sum hides what its groups average out: a wander
+        return False  # of ms within seconds, a partial match; most windows must lean on the line
     ks = [k for k, ok in ev.tried.items() if ok]
     span = (max(ks) - min(ks)) * vcfg.short_window_s / 2 if ks else 0.0
     return len(ks) >= cfg.sweep_min_windows and ev.share >= cfg.sweep_min_share and span >= cfg.sweep_min_span_s
