@@ -525,7 +525,7 @@ def _stacked(e: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig) -> Evid
     err = max(abs(halves[0] - halves[1]) / 2 / rate, 2 * cfg.error_floor_s)
     n = int(lean.sum())
     span_ok = float(np.ptp(ta)) >= cfg.min_rate_span_s
-    pooled = _pooled_scatter(curves, base, dt, u, v, u[i] + _vertex(row, i), ta, rate, cfg)
+    pooled = _pooled_scatter(curves, base, dt, u, v, i, u_hat, ta, rate, cfg)
     edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
                    windows=n, tried=w, rate_error=float(dv if span_ok else 1e-3), trusted=True, stacked=True,
                    pooled_scatter_s=pooled)
@@ -533,16 +533,16 @@ def _stacked(e: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig) -> Evid
                     z_sum=float(peak / np.sqrt(w)))
 
 
-def _pooled_scatter(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, v: float, lag: float,
-                    ta: np.ndarray, rate: int, cfg: VerifyConfig) -> float | None:
+def _pooled_scatter(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.ndarray, v: float, i: int,
+                    lag: float, ta: np.ndarray, rate: int, cfg: VerifyConfig) -> float | None:
     """`_scatter` of a stacked line, from groups of `pool_windows` consecutive windows each summed along it:
-    where the peak of each group lies about the whole stack's *lag* (in samples). Windows too weak to show a
-    peak alone still tell one moment heard twice (the groups agree to tens of µs on the hard bench) from a
-    repeat played again (0.1-0.5 ms: the players' timing wanders); None with fewer than 3 groups."""
+    where the peak of each group lies about the whole stack's *lag* (in samples; at index *i* of *u*). Windows
+    too weak to show a peak alone still tell one moment heard twice (the groups agree to tens of µs on the
+    hard bench) from a repeat played again (0.1-0.5 ms: the players' timing wanders); None with fewer than 3
+    groups."""
     if cfg.pool_windows <= 0 or ta.size < 3 * cfg.pool_windows:
         return None
     reach = int(0.001 * rate)
-    i = int(np.clip(np.rint(lag) - u[0], 0, u.size - 1))
     lo = max(0, i - reach)
     res = []
     for grp in np.array_split(np.argsort(ta, kind="stable"), ta.size // cfg.pool_windows):
