@@ -256,6 +256,15 @@ class IdentifyConfig:
     dense_density: float = 3.0  # when nothing is found, the query is looked up once more this densely
     # (speech harmonics win a sparse query's peaks); 1.0 turns it off
     dense_shifts: int = 3  # shifts of that second look (each costs a whole lookup)
+    peak_check: bool = True  # when the dense look rates nothing either, check its leading offsets peak by peak
+    peak_candidates: int = 64  # … this many, most voted first (`library.peakcheck`; libraries without stored
+    # peaks skip it)
+    peak_z: float = 5.5  # … a match needs this many Poisson sd of peaks over chance (confidence 0.5 there) …
+    peak_margin: float = 2.0  # … and this many over every other track's best offset (0.5 at this lead)
+    peak_slope: float = 1.5  # confidence = logistic(slope × (z − peak_z)), capped alike by the lead
+    peak_region: int = 64  # frames either side of the query's span whose peaks give each offset's chance level
+    peak_reach: int = 48  # … and the best offset is compared with its neighbours this many frames either side …
+    peak_sharp: float = 4.0  # … standing this many sd over those from 4 frames out (0.5 there; `peakcheck.sharpness`)
     noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their
     # bin's level in the query (its noise floor) as well; None: rank them as the library does
     sure_confidence: float = 0.999  # a match this sure after `sure_after` shifts at the unchanged speed

@@ -33,6 +33,15 @@ def unpack(h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (h >> (F_BITS + DT_BITS)) & mask_f, (h >> DT_BITS) & mask_f, h & ((1 << DT_BITS) - 1)
 
 
+def hash_peaks(h: Hashes, cfg: FingerprintConfig) -> np.ndarray:
+    """The peaks *h* was made of, as ascending unique keys ``frame << 8 | bin``: every anchor and every target
+    (a peak paired with nothing is missing: ~0.05 % of a track's). Needs ``cfg.fmax_bin < 256``."""
+    f1, f2, dt = unpack(h.hash)
+    t = np.concatenate([h.frame, h.frame.astype(np.int64) + dt]).astype(np.int64)
+    f = np.concatenate([f1, f2]).astype(np.int64) + cfg.fmin_bin
+    return np.unique((t << 8) | f)
+
+
 def n_frames_for(n_samples: int, cfg: FingerprintConfig) -> int:
     """Number of full STFT frames in *n_samples* (frame i covers samples [i*hop, i*hop + n_fft))."""
     return max(0, 1 + (n_samples - cfg.n_fft) // cfg.hop) if n_samples >= cfg.n_fft else 0

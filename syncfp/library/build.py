@@ -21,11 +21,12 @@ from ..audio.decode import read_tags
 from ..audio.extract import fingerprint_files
 from ..config import DecodeConfig, FingerprintConfig
 from ..engine import hashtable as index_mod
+from ..engine.fingerprint import hash_peaks
 from ..errors import OutputError
 from ..fsutil import atomic_file, remove_quietly
 from ..types import Hashes
-from .store import (LIBRARY_FINGERPRINT, Library, LibraryError, TableWriter, Track, open_library,
-                      remove_stale_temps)
+from .store import (LIBRARY_FINGERPRINT, PEAK_BIN_BITS, Library, LibraryError, TableWriter, Track, open_library,
+                    peak_table, remove_stale_temps)
 
 IndexProgress = Callable[[int, int, float], None]  # tracks done, tracks total, audio-hours done
 MERGE_FRACTION = 0.25  # merge once pending hashes reach this share of the library: amortized linear cost
@@ -147,11 +148,22 @@ def merge_tracks(lib: Library, new: list[tuple[Track, Hashes]]) -> Library:
     add = index_mod.build([h for _, h in new])
     add_vals = (np.asarray(bases, np.int64)[add.items] + add.frames).astype(np.uint32)
     keys, starts = index_mod.merged_keys(lib.keys, lib.starts, add.keys, add.starts)
-    with TableWriter(lib.path, n_postings=int(starts[-1]), n_keys=keys.size) as writer:
+    # the new tracks' peaks (for `identify`'s peak check) go after the old ones: their frames all come later
+    new_peaks = np.concatenate([hash_peaks(h, lib.cfg) + (b << PEAK_BIN_BITS) for (_, h), b in zip(new, bases)]
+                               or [np.zeros(0, np.int64)])
+    values, peak_starts = peak_table(lib.peak_starts, new_peaks, base)
+    n_old = 0 if lib.peaks is None else lib.peaks.shape[0]
+    with TableWriter(lib.path, n_postings=int(starts[-1]), n_keys=keys.size, n_peaks=n_old + values.size,
+                     n_peak_chunks=peak_starts.size - 1) as writer:
         writer.array("keys")[:] = keys
         writer.array("starts")[:] = starts
         index_mod.merge_values(keys, starts, [(lib.keys, lib.starts, lib.postings), (add.keys, add.starts, add_vals)],
                                writer.array("postings"))
+        peaks = writer.array("peaks")
+        if n_old:
+            peaks[:n_old] = lib.peaks
+        peaks[n_old:] = values
+        writer.array("peak_starts")[:] = peak_starts
         writer.commit(cfg=lib.cfg, tracks=tracks, next_base=base)
     return open_library(lib.path, cfg=lib.cfg, verify=False)
 
@@ -266,10 +278,17 @@ def remove_tracks(path: str, names: Sequence[str], *, cfg: FingerprintConfig = L
             return (k >= 0) & (v < hi[np.maximum(k, 0)])
 
         keys, starts, vals = index_mod.filter_values(lib.keys, lib.starts, lib.postings, drop)
-        with TableWriter(path, n_postings=vals.size, n_keys=keys.size) as writer:
+        kept = lib.peaks_in(0, lib.next_base)
+        kept = kept[~drop(kept >> PEAK_BIN_BITS)]
+        values, peak_starts = peak_table(None, kept, lib.next_base)
+        with TableWriter(path, n_postings=vals.size, n_keys=keys.size,
+                         n_peaks=None if lib.peaks is None else values.size, n_peak_chunks=peak_starts.size - 1) as writer:
             writer.array("keys")[:] = keys
             writer.array("starts")[:] = starts
             writer.array("postings")[:] = vals
+            if lib.peaks is not None:
+                writer.array("peaks")[:] = values
+                writer.array("peak_starts")[:] = peak_starts
             gone_sha = {t.sha256 for t in gone}
             writer.commit(cfg=lib.cfg, tracks=[t for t in lib.tracks if t.sha256 not in gone_sha],
                           next_base=lib.next_base)

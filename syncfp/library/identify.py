@@ -19,6 +19,7 @@ from ..config import SPEED_SEARCH, FingerprintConfig, IdentifyConfig  # noqa: F4
 from ..engine.fingerprint import as_float, fingerprint, fingerprint_blocks
 from ..engine.hashtable import range_positions
 from ..types import Hashes
+from . import peakcheck
 from .store import Library
 
 
@@ -36,6 +37,8 @@ class Match:
     id: str = ""  # the indexed file's sha256: stable across renames, moves and re-indexing
     also_at: tuple[float, ...] = ()  # other offsets in the track heard almost as well (`repeat_share`): the
     # passage repeats there (a chorus, a loop) and the clip alone cannot tell which it is
+    peaks: int = 0  # query peaks found on the track's stored peaks at this offset when the match was named by
+    # the peak check (`peakcheck`); 0: rated by its hash votes alone
 
 
 @dataclass(frozen=True)
@@ -290,6 +293,8 @@ class _Found:
     def _final(self, m: Match) -> float:
         """*m*'s confidence, no higher than its lead over the best score any other track reached in any
         look allows: a look rated alone cannot see that another look heard a wrong track better."""
+        if m.peaks:  # rated against every other track's peaks already (`_peak_check`)
+            return m.confidence
         rival = max((v for t, v in self.score.items() if t != m.track_index), default=0)
         lead = (m.score - rival) / np.sqrt(rival + 1.0) - self.cfg.rival_margin
         return min(m.confidence, float(_logistic(lead)))
@@ -303,7 +308,7 @@ class _Found:
         cfg = self.cfg
         best = sorted((replace(m, confidence=self._final(m)) for m in self.best.values()),
                       key=lambda m: (-m.confidence, -m.score, m.track_index))
-        return [m for m in best[: cfg.top] if m.score >= cfg.min_score and m.confidence >= cfg.min_confidence]
+        return [m for m in best[: cfg.top] if (m.score >= cfg.min_score or m.peaks) and m.confidence >= cfg.min_confidence]
 
 
 def block_hits(lib: Library, y: np.ndarray, cfg: IdentifyConfig, *, block_s: float = 64.0) -> Iterator[Hits]:
@@ -382,7 +387,9 @@ def identify_audio(
         if _at_speed(lib, y, cfg, speed, n_shifts, found, rows=rows if segments and speed == 1.0 else None, win=win):
             break  # sure at the unchanged speed: more shifts or speeds would not change the answer
     else:
-        _dense(lib, x, cfg, found, win=win)
+        votes = _dense(lib, x, cfg, found, win=win)
+        if votes is not None:
+            _peak_check(lib, x, cfg, found, votes)
         _fallback(lib, x, cfg, found, win=win)
     matches = found.rated()
     segs = _segments(lib, WindowBests.concat(rows), cfg) if segments else None
@@ -391,11 +398,11 @@ def identify_audio(
 
 def _at_speed(
     lib: Library, y: np.ndarray, cfg: IdentifyConfig, speed: float, n_shifts: int, found: _Found,
-    *, rows: list[WindowBests] | None, win: int
+    *, rows: list[WindowBests] | None, win: int, tallies: list | None = None
 ) -> bool:
     """Look *y* up shift by shift, the shifts' votes counted together, and rate the look (`_Found.rate_look`).
     Returns whether a match is sure (unchanged speed, after `sure_after` shifts or the last; setlist rows
-    come from the first shift)."""
+    come from the first shift). The last tallies counted are appended to *tallies* when given."""
     parts: list = []
     n_hashes = 0
     hop = lib.cfg.hop
@@ -407,7 +414,10 @@ def _at_speed(
         last = k == n_shifts - 1
         if not last and not (speed == 1.0 and k + 1 == cfg.sure_after):
             continue  # counting costs a sort of every vote so far: only where the answer is read
-        found.rate_look(_candidates(lib, _combine(parts), n_shifts=n_shifts, n_frames=y.shape[0] // hop,
+        votes = _combine(parts)
+        if tallies is not None:
+            tallies[:] = [votes]
+        found.rate_look(_candidates(lib, votes, n_shifts=n_shifts, n_frames=y.shape[0] // hop,
                                     hop_s=lib.cfg.hop_s, speed=speed, n=_leaders(cfg), share=cfg.repeat_share),
                         n_hashes)
         if speed == 1.0 and (k + 1 >= cfg.sure_after or last) and found.reaches(cfg.sure_confidence):
@@ -415,15 +425,61 @@ def _at_speed(
     return False
 
 
-def _dense(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, *, win: int) -> None:
+def _dense(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, *, win: int
+           ) -> tuple[np.ndarray, np.ndarray] | None:
     """Look *x* up once more with `cfg.dense_density`× the query peaks when nothing in *found* reaches
     `cfg.fallback_below`. Speech over the music puts sharp harmonics in the music's own band, which win
-    the fixed peak budget; more query peaks keep the music's peaks in. Clean queries never pay for it."""
+    the fixed peak budget; more query peaks keep the music's peaks in. Clean queries never pay for it.
+    Returns that look's tagged tallies (None when it was not needed)."""
     if cfg.dense_density <= cfg.query_density or found.reaches(cfg.fallback_below):
-        return
+        return None
     dense = replace(cfg, query_density=cfg.dense_density)
     n = min(max(cfg.dense_shifts, 1), 1 << SHIFT_BITS)  # each shift is a whole lookup (1 measured, not kept)
-    _at_speed(lib, as_float(x), dense, 1.0, n, found, rows=None, win=win)
+    tallies: list = []
+    _at_speed(lib, as_float(x), dense, 1.0, n, found, rows=None, win=win, tallies=tallies)
+    return tallies[0] if tallies else None
+
+
+def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
+                votes: tuple[np.ndarray, np.ndarray]) -> None:
+    """When even the dense look rated nothing up to `cfg.fallback_below`, check its `peak_candidates` most
+    voted offsets peak by peak (`peakcheck`) and name the best one's track when it stands `peak_z` Poisson sd
+    over its chance and `peak_margin` over every other track's best, and the offset is a sharp peak among
+    its neighbours (`peak_sharp`: another song in the same key and beat matches along a comb of offsets).
+    Its other offsets within the margin are where the passage repeats (`also_at`)."""
+    if not cfg.peak_check or found.reaches(cfg.fallback_below) or not lib.has_peaks:
+        return
+    u, c, _ = _frames(votes)
+    if u.size == 0:
+        return
+    smooth = _smooth(u, c)
+    top = np.argsort(-smooth, kind="stable")[: cfg.peak_candidates]
+    qcfg = query_config(lib.cfg, replace(cfg, query_density=cfg.dense_density))
+    qt, qf = peakcheck.query_peaks(x, qcfg, cfg)
+    n_frames = x.shape[0] // lib.cfg.hop
+    hit, chance = peakcheck.check(lib, qt, qf, u[top], region=cfg.peak_region)
+    z = peakcheck.zscore(hit, chance)
+    trk, off = _tracks(lib, u[top], n_frames // 2)
+    j = int(np.argmax(z))
+    others = z[trk != trk[j]]
+    rival = float(others.max()) if others.size else 0.0
+    sharp = peakcheck.sharpness(peakcheck.lag_profile(lib, qt, qf, int(u[top[j]]), reach=cfg.peak_reach))
+    conf = float(min(_logistic(cfg.peak_slope * (z[j] - cfg.peak_z)),
+                     _logistic(cfg.peak_slope * (z[j] - rival - cfg.peak_margin)),
+                     _logistic(cfg.peak_slope * (sharp - cfg.peak_sharp))))
+    same = np.flatnonzero((trk == trk[j]) & (z >= z[j] - cfg.peak_margin) & (np.abs(off - off[j]) > 3))
+    also: list[float] = []
+    for i in same[np.argsort(-z[same], kind="stable")]:
+        if all(abs(off[i] - a) > 3 for a in [off[j], *also]) and len(also) < 3:
+            also.append(int(off[i]))
+    t = int(trk[j])
+    tr = lib.tracks[t]
+    m = Match(track=tr.name, offset_s=float(off[j] * lib.cfg.hop_s), score=int(smooth[top[j]]), confidence=conf,
+              track_index=t, path=tr.path, id=tr.sha256, also_at=tuple(a * lib.cfg.hop_s for a in also),
+              peaks=int(hit[j]))
+    old = found.best.get(t)
+    if old is None or found._final(old) < conf:
+        found.best[t] = m
 
 
 def _fallback(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, *, win: int) -> None:

@@ -27,7 +27,8 @@ from ..engine import hashtable as index_mod
 from ..fsutil import atomic_write_text, remove_quietly
 from ..types import Hashes
 from .identify import Hits, bucket_cap
-from .store import LIBRARY_FINGERPRINT, Library, LibraryError, TableWriter, Track, open_library
+from .store import (LIBRARY_FINGERPRINT, PEAK_BIN_BITS, Library, LibraryError, TableWriter, Track, open_library,
+                    peak_table)
 
 MANIFEST = "manifest.json"
 KIND = "syncfp-shards"
@@ -92,6 +93,17 @@ class ShardSet:
 
     def bases(self) -> np.ndarray:
         return self._bases
+
+    @property
+    def has_peaks(self) -> bool:
+        return any(s.has_peaks for s in self.shards)
+
+    def peaks_in(self, g0: int, g1: int) -> np.ndarray:
+        """`Library.peaks_in` in the virtual frame space: the peaks of the shard holding the middle of
+        the range (a range never spans two shards' tracks: it is one offset's neighbourhood)."""
+        k = int(np.clip(np.searchsorted(self.displacement, (g0 + g1) // 2, side="right") - 1, 0, len(self.shards) - 1))
+        d = int(self.displacement[k])
+        return self.shards[k].peaks_in(g0 - d, g1 - d) + (d << PEAK_BIN_BITS)
 
     def hits(self, hashes: Hashes, cfg: IdentifyConfig) -> Hits:
         """Every shard's postings of the query hashes as votes in the virtual frame space (see module notes)."""
@@ -221,11 +233,19 @@ def merge_shards(libs: Sequence[Library], path: str) -> Library:
     keys, starts = libs[0].keys, libs[0].starts
     for s in libs[1:]:
         keys, starts = index_mod.merged_keys(keys, starts, s.keys, s.starts)
-    with TableWriter(path, n_postings=int(starts[-1]), n_keys=int(keys.size)) as writer:
+    with_peaks = any(s.has_peaks for s in libs)
+    peaks = np.concatenate([s.peaks_in(0, s.next_base) + (int(d) << PEAK_BIN_BITS) for s, d in zip(libs, disp)]
+                           or [np.zeros(0, np.int64)])
+    values, peak_starts = peak_table(None, peaks, int(disp[-1]))
+    with TableWriter(path, n_postings=int(starts[-1]), n_keys=int(keys.size),
+                     n_peaks=values.size if with_peaks else None, n_peak_chunks=peak_starts.size - 1) as writer:
         writer.array("keys")[:] = keys
         writer.array("starts")[:] = starts
         parts = [(s.keys, s.starts, _Displaced(s.postings, int(d))) for s, d in zip(libs, disp)]
         index_mod.merge_values(keys, starts, parts, writer.array("postings"))
+        if with_peaks:
+            writer.array("peaks")[:] = values
+            writer.array("peak_starts")[:] = peak_starts
         tracks = [replace(t, base=t.base + int(d)) for s, d in zip(libs, disp) for t in s.tracks]
         writer.commit(cfg=libs[0].cfg, tracks=tracks, next_base=int(disp[-1]))
     return open_library(path, cfg=libs[0].cfg, verify=False)

@@ -6,11 +6,19 @@ One file, read by `np.memmap` without loading it::
     postings uint32[m] global frame of each posting (track base + frame in the track), bucket by bucket
     keys     uint32[u] the distinct landmark hashes, ascending
     starts   int64[u+1] bucket k is postings[starts[k]:starts[k+1]]
+    peaks        uint16[p] (optional) every peak the hashes were made of, ascending by (global frame, bin):
+                 (frame mod 256) << 8 | bin, so 2 bytes a peak
+    peak_starts  int64[c+1] (optional) the peaks of global frames [256 k, 256 k + 256) are
+                 peaks[peak_starts[k]:peak_starts[k+1]]
     header   JSON: format, fingerprint parameters and their digest, tracks, array offsets, sizes, crc32s
 
 Each array starts on a 64-byte boundary. A posting is one uint32 *global* frame: a track's postings lie in
 [base, base + n_frames), so the track follows from a binary search over the bases and the offset inside it
 is exact for any track length (no time field to wrap). 2**32 frames of 32 ms is ~38,000 hours.
+
+The peak arrays (~0.17 MB per audio-hour) let `identify` check a candidate offset peak by peak, where a
+talking crowd has left too few of the query's hash *pairs* (`peakcheck`). They are optional: files written
+before them open without, and readers that do not know them ignore them.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ _PREFIX_SIZE = 64
 _ALIGN = 64
 VERIFY_AUTO_BYTES = 256 << 20  # above this, checksums of the arrays are checked only on request
 SUFFIX = ".sfp"
+PEAK_CHUNK_BITS = 8  # peaks are indexed by chunks of 256 global frames (~8 s)
+PEAK_BIN_BITS = 8  # a peak key is global frame << 8 | bin: bins must stay under 256 (fmax_bin 250)
 
 # Parameters of every library, spelled out in full so that tuning `align`'s defaults never invalidates
 # libraries. Lower density than align (24 peaks/s, fan-out 5 → ~120 hashes/s): at 4 bytes a posting
@@ -85,6 +95,8 @@ class Library:
     postings: np.ndarray
     next_base: int
     file_bytes: int
+    peaks: np.ndarray | None = None  # uint16, see the module notes; None in files written before them
+    peak_starts: np.ndarray | None = None
     _bases: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +121,41 @@ class Library:
 
     def bases(self) -> np.ndarray:
         return self._bases
+
+    @property
+    def has_peaks(self) -> bool:
+        """Whether the file stores its tracks' peaks (files written before them do not)."""
+        return self.peaks is not None
+
+    def peaks_in(self, g0: int, g1: int) -> np.ndarray:
+        """Keys ``global frame << 8 | bin`` (int64, ascending) of the stored peaks in frames [g0, g1)."""
+        if self.peaks is None or self.peak_starts is None or g1 <= g0:
+            return np.zeros(0, np.int64)
+        n_chunks = self.peak_starts.shape[0] - 1
+        c0, c1 = max(int(g0) >> PEAK_CHUNK_BITS, 0), min((int(g1) - 1 >> PEAK_CHUNK_BITS) + 1, n_chunks)
+        if c1 <= c0:
+            return np.zeros(0, np.int64)
+        bounds = np.asarray(self.peak_starts[c0 : c1 + 1], np.int64)
+        v = np.asarray(self.peaks[bounds[0] : bounds[-1]], np.int64)
+        chunk = np.repeat(np.arange(c0, c1, dtype=np.int64), np.diff(bounds))
+        keys = (chunk << (PEAK_CHUNK_BITS + PEAK_BIN_BITS)) | v
+        lo, hi = np.searchsorted(keys, [int(g0) << PEAK_BIN_BITS, int(g1) << PEAK_BIN_BITS])
+        return keys[lo:hi]
+
+
+def peak_table(old_starts: np.ndarray | None, new_keys: np.ndarray, next_base: int) -> tuple[np.ndarray, np.ndarray]:
+    """(uint16 values of *new_keys*, chunk starts of all peaks) for a table whose first peaks are those
+    indexed by *old_starts* and the rest *new_keys* (ascending, all after the old ones)."""
+    n_chunks = -(-int(next_base) // (1 << PEAK_CHUNK_BITS)) + 1
+    new_keys = new_keys[new_keys < (int(next_base) << PEAK_BIN_BITS)]  # inside the tracks' frames, always
+    counts = np.zeros(n_chunks, np.int64)
+    if old_starts is not None and old_starts.shape[0] > 1:
+        old = np.diff(np.asarray(old_starts, np.int64))[:n_chunks]
+        counts[: old.shape[0]] += old
+    shift = PEAK_CHUNK_BITS + PEAK_BIN_BITS
+    counts += np.bincount(new_keys >> shift, minlength=n_chunks)[:n_chunks] if new_keys.size else 0
+    starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return (new_keys & ((1 << shift) - 1)).astype(np.uint16), starts
 
 
 def default_path() -> str:
@@ -171,6 +218,8 @@ def open_library(path: str, *, cfg: FingerprintConfig | None = LIBRARY_FINGERPRI
         lib_cfg = FingerprintConfig(**head["fingerprint"])
         tracks = [Track(**t) for t in head["tracks"]]
         arrays = {name: _map(path, size, name, head["arrays"][name]) for name in _DTYPES}
+        arrays.update({name: _map(path, size, name, head["arrays"][name]) for name in _OPTIONAL
+                       if name in head["arrays"]})
         next_base = int(head["next_base"])
         _check_tracks(path, tracks, next_base)
     except LibraryError:
@@ -195,24 +244,34 @@ def open_library(path: str, *, cfg: FingerprintConfig | None = LIBRARY_FINGERPRI
     # with matching checksums; at most 2^22 keys, so this reads at most ~50 MB
     if not (np.all(keys[1:] > keys[:-1]) and np.all(starts[1:] >= starts[:-1])):
         raise _bad(path, "corrupted (hash table out of order)")
+    peaks, peak_starts = arrays.get("peaks"), arrays.get("peak_starts")
+    if (peaks is None) != (peak_starts is None):
+        raise _bad(path, "corrupted header (half of the peak table)")
+    if peak_starts is not None and (
+        peak_starts.shape[0] < 1 + -(-next_base >> PEAK_CHUNK_BITS) or int(peak_starts[0]) != 0
+        or int(peak_starts[-1]) != peaks.shape[0] or not np.all(peak_starts[1:] >= peak_starts[:-1])
+    ):  # read only inside these bounds (`Library.peaks_in`); ~1 entry per 8 s of audio
+        raise _bad(path, "corrupted (peak table shape)")
     if verify or (verify is None and size <= VERIFY_AUTO_BYTES):
-        for name in _DTYPES:
+        for name in arrays:
             spec = head["arrays"][name]
             if _crc(arrays[name]) != int(spec["crc32"]):
                 raise _bad(path, f"corrupted (checksum mismatch in {name})")
     return Library(
         path=path, cfg=lib_cfg, tracks=tracks, keys=keys, starts=starts, postings=postings,
-        next_base=next_base, file_bytes=size,
+        next_base=next_base, file_bytes=size, peaks=peaks, peak_starts=peak_starts,
     )
 
 
-_DTYPES = {"postings": "<u4", "keys": "<u4", "starts": "<i8"}  # what `TableWriter` writes; nothing else is read
+_DTYPES = {"postings": "<u4", "keys": "<u4", "starts": "<i8"}  # what `TableWriter` writes and every reader needs
+_OPTIONAL = {"peaks": "<u2", "peak_starts": "<i8"}  # read when present (files from before them have none)
 
 
 def _map(path: str, size: int, name: str, spec: dict) -> np.ndarray:
-    if spec["dtype"] != _DTYPES[name]:
+    want = _DTYPES.get(name) or _OPTIONAL[name]
+    if spec["dtype"] != want:
         raise _bad(path, f"corrupted header ({name} has dtype {str(spec['dtype'])[:20]!r})")
-    dtype = np.dtype(_DTYPES[name])
+    dtype = np.dtype(want)
     count, offset = int(spec["count"]), int(spec["offset"])
     if count < 0 or offset < 0:
         raise _bad(path, f"corrupted header (negative size or offset of {name})")
@@ -264,7 +323,8 @@ class TableWriter:
     Arrays are memory-mapped from the temp file, so tables larger than memory can be filled in chunks.
     """
 
-    def __init__(self, path: str, *, n_postings: int, n_keys: int) -> None:
+    def __init__(self, path: str, *, n_postings: int, n_keys: int, n_peaks: int | None = None,
+                 n_peak_chunks: int = 0) -> None:
         self.path = path
         try:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -274,8 +334,9 @@ class TableWriter:
             raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
         self.layout: dict[str, tuple[str, int, int]] = {}
         off = _PREFIX_SIZE
+        extra = [] if n_peaks is None else [("peaks", "<u2", n_peaks), ("peak_starts", "<i8", n_peak_chunks + 1)]
         for name, dtype, count in (("postings", "<u4", n_postings), ("keys", "<u4", n_keys),
-                                   ("starts", "<i8", n_keys + 1)):
+                                   ("starts", "<i8", n_keys + 1), *extra):
             self.layout[name] = (dtype, off, count)
             off = _aligned(off + count * np.dtype(dtype).itemsize)
         self.header_offset = off

@@ -1,0 +1,96 @@
+"""Candidate offsets checked peak by peak: how many of the query's peaks sit on a stored peak of the track.
+
+A landmark hash survives noise only when *both* of its peaks do and the query pairs them as the library
+did; under a talking crowd a tenth of the query's peaks are the music's and barely 1-2 % of its hashes.
+The offsets the hashes voted for are still mostly there, only unrated: so the leading offsets of the denser
+look (`identify._dense`) are checked against the peaks the library stored (`store.Library.peaks_in`): a
+query peak counts when the track has a peak within ±1 frame and ±1 bin of it. Chance is measured where it
+is checked: the track's own peaks around the offset (±`IdentifyConfig.peak_region` frames), bin by bin,
+give each query peak's chance of landing on one. Measured in docs/library.md ("Peaks checked one by one").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import FingerprintConfig, IdentifyConfig
+from ..engine.fingerprint import as_float, find_peaks, noise_floor_bias, spectrogram_db
+from .store import PEAK_BIN_BITS
+
+_NB = 1 << PEAK_BIN_BITS
+
+
+def query_peaks(x: np.ndarray, qcfg: FingerprintConfig, cfg: IdentifyConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(frame, bin) int64 of the query's peaks at the query parameters *qcfg*, ranked over its noise floor."""
+    spec = spectrogram_db(as_float(x), qcfg)
+    bias = noise_floor_bias(spec, qcfg, cfg.noise_floor_pct) if cfg.noise_floor_pct is not None and spec.shape[0] else None
+    t, f, _ = find_peaks(spec, qcfg, bias_db=bias)
+    return t.astype(np.int64), f.astype(np.int64)
+
+
+def check(lib, qt: np.ndarray, qf: np.ndarray, goff: np.ndarray, *, region: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each global offset in *goff* (the query's frame 0 at that library frame): the query peaks found
+    on a stored peak (±1 frame, ±1 bin) and how many chance alone would put there (the track's peak density
+    per bin within ±*region* frames of the query's span)."""
+    found = np.zeros(goff.shape[0], np.int64)
+    chance = np.zeros(goff.shape[0])
+    if qt.size == 0:
+        return found, chance
+    span = int(qt.max()) + 1
+    near = (qt[:, None] + np.arange(-1, 2)[None, :]).reshape(-1)  # the 3 frames around each peak
+    for j, g in enumerate(np.asarray(goff, np.int64)):
+        keys = lib.peaks_in(int(g) - region, int(g) + span + region)
+        if keys.size == 0:
+            continue
+        hit = np.zeros(qt.size, bool)
+        for df in (-1, 0, 1):
+            want = ((near + g) << PEAK_BIN_BITS) | np.repeat(qf + df, 3)
+            p = np.minimum(np.searchsorted(keys, want), keys.size - 1)
+            hit |= (keys[p] == want).reshape(-1, 3).any(axis=1)
+        found[j] = int(hit.sum())
+        per_bin = np.bincount(keys & (_NB - 1), minlength=_NB + 1).astype(float)
+        around = per_bin[np.maximum(qf - 1, 0)] + per_bin[qf] + per_bin[np.minimum(qf + 1, _NB)]
+        chance[j] = float(np.minimum(3.0 * around / (span + 2 * region), 1.0).sum())
+    return found, chance
+
+
+def zscore(found: np.ndarray, chance: np.ndarray) -> np.ndarray:
+    """How far *found* stands above *chance*, in Poisson standard deviations (+1: a floor for tiny chance)."""
+    return (found - chance) / np.sqrt(chance + 1.0)
+
+
+def lag_profile(lib, qt: np.ndarray, qf: np.ndarray, g: int, *, reach: int) -> np.ndarray:
+    """Query peaks found on a stored peak (±1 frame, ±1 bin) at each offset ``g + lag``, lag in
+    [-reach, reach]: a true offset is a sharp peak of this profile, a song of the same key and beat is a
+    comb of many."""
+    out = np.zeros(2 * reach + 1, np.int64)
+    if qt.size == 0:
+        return out
+    keys = lib.peaks_in(int(g) + int(qt.min()) - reach - 1, int(g) + int(qt.max()) + reach + 2)
+    if keys.size == 0:
+        return out
+    by_bin = np.sort(((keys & (_NB - 1)) << 40) | (keys >> PEAK_BIN_BITS))  # (bin, frame) order
+    i = np.repeat(np.arange(qt.size), 3)
+    f = (qf[:, None] + np.arange(-1, 2)[None, :]).reshape(-1)
+    t = np.repeat(qt + int(g), 3)
+    lo = np.searchsorted(by_bin, (f << 40) + (t - reach - 1))  # + not |: frames before the library's first are < 0
+    hi = np.searchsorted(by_bin, (f << 40) + (t + reach + 1), side="right")
+    n = hi - lo
+    pos = np.repeat(hi - n.cumsum(), n) + np.arange(n.sum())  # every stored peak in each range
+    lag = (by_bin[pos] & ((1 << 40) - 1)) - np.repeat(t, n)
+    who = np.repeat(i, n)
+    lag3 = (lag[:, None] + np.arange(-1, 2)[None, :]).reshape(-1)  # ±1 frame of slack
+    who3 = np.repeat(who, 3)
+    ok = np.abs(lag3) <= reach
+    pair = np.unique(who3[ok] * (2 * reach + 1) + lag3[ok] + reach)  # each query peak once per lag
+    return np.bincount(pair % (2 * reach + 1), minlength=2 * reach + 1)
+
+
+def sharpness(profile: np.ndarray, *, near: int = 3) -> float:
+    """How far the centre of a `lag_profile` stands over its lags more than *near* frames away, in sd of
+    those (at least their Poisson sd): a true offset stands alone, a shared key and beat make a comb."""
+    reach = profile.shape[0] // 2
+    far = np.concatenate([profile[: reach - near], profile[reach + near + 1 :]]).astype(float)
+    if far.size == 0:
+        return 0.0
+    return float((profile[reach] - far.mean()) / np.sqrt(max(far.var(), far.mean()) + 1.0))
