@@ -14,7 +14,7 @@ import pytest
 
 from bench import encode, synth
 from syncfp.library.build import WriteLock, index_files, remove_tracks
-from syncfp.library.store import LIBRARY_FINGERPRINT, LibraryError, default_path, open_library
+from syncfp.library.store import LIBRARY_FINGERPRINT, LibraryError, TableWriter, default_path, open_library
 
 RATE = 22050
 
@@ -56,6 +56,50 @@ def test_index_is_incremental_and_names_from_tags(songs, tmp_path):
     lib = open_library(lib_path)
     assert [t.name for t in lib.tracks] == ["Band - Title 0", "Band - Title 2"]
     assert lib.n_postings == sum(t.n_hashes for t in lib.tracks)
+
+
+def _peaks_by_track(lib) -> dict[str, np.ndarray]:
+    """Each track's stored peaks as (frame in the track) << 8 | bin."""
+    return {t.sha256: lib.peaks_in(t.base, t.base + t.n_frames) - (t.base << 8) for t in lib.tracks}
+
+
+@pytest.mark.slow
+def test_stored_peaks_follow_their_tracks_through_adds_and_removals(songs, tmp_path):
+    """The peaks `identify`'s peak check reads are each track's own whatever order tracks came in, leave
+    with their track, and a file from before them (no peak arrays) still opens and takes new tracks."""
+    whole = str(tmp_path / "whole.sfp")
+    index_files(whole, songs)
+    lib = open_library(whole)
+    ref = _peaks_by_track(lib)
+    assert lib.has_peaks and lib.peaks.shape[0] == sum(v.size for v in ref.values())
+    for t in lib.tracks:  # peaks of every hash anchor and target, inside the track, in the analysis band
+        k = ref[t.sha256]
+        assert k.size > 20 * t.duration_s and np.all(np.diff(k) > 0)
+        assert 0 <= k.min() >> 8 and k.max() >> 8 < t.n_frames
+        assert np.all((k & 255) >= LIBRARY_FINGERPRINT.fmin_bin) and np.all((k & 255) <= LIBRARY_FINGERPRINT.fmax_bin)
+    step = str(tmp_path / "step.sfp")
+    index_files(step, [songs[2]])
+    index_files(step, songs[:2])  # merged after the first: other bases, same peaks
+    got = _peaks_by_track(open_library(step))
+    assert got.keys() == ref.keys() and all(np.array_equal(got[k], ref[k]) for k in ref)
+    gone = remove_tracks(step, ["song2"])[0]
+    got = _peaks_by_track(open_library(step))
+    assert gone.sha256 not in got and all(np.array_equal(got[k], ref[k]) for k in got) and len(got) == 2
+    # a library written without peak arrays (as before them): opens, has none, and a track added to it has its own
+    old = str(tmp_path / "old.sfp")
+    index_files(old, songs[:1])
+    lib = open_library(old)
+    with TableWriter(old, n_postings=lib.n_postings, n_keys=lib.keys.size) as w:
+        w.array("keys")[:] = lib.keys
+        w.array("starts")[:] = lib.starts
+        w.array("postings")[:] = lib.postings
+        w.commit(cfg=lib.cfg, tracks=lib.tracks, next_base=lib.next_base)
+    lib = open_library(old)
+    assert not lib.has_peaks and lib.peaks_in(0, lib.next_base).size == 0
+    index_files(old, songs[1:2])
+    got = _peaks_by_track(open_library(old))
+    first, second = (t.sha256 for t in open_library(old).tracks)
+    assert got[first].size == 0 and np.array_equal(got[second], ref[second])
 
 
 @pytest.mark.slow

@@ -65,6 +65,9 @@ def test_shards_give_the_merged_librarys_answers(built):
     assert len(shards.shards) == 3
     assert [(t.name, t.base, t.n_frames) for t in shards.tracks] == [(t.name, t.base, t.n_frames) for t in one.tracks]
     assert shards.n_postings == one.n_postings and shards.n_keys == one.keys.shape[0]
+    for t in one.tracks:  # the peak check reads the same peaks through the shards' virtual frames
+        mine = one.peaks_in(t.base, t.base + t.n_frames)
+        assert mine.size and np.array_equal(shards.peaks_in(t.base, t.base + t.n_frames), mine)
     ref = _results(one, queries)
     assert [m[0].track for m, _ in ref[:3]] == ["Song 611", "Song 613", "Song 614"]
     assert _results(shards, queries) == ref  # same tracks, offsets, scores, confidences
@@ -77,6 +80,7 @@ def test_shards_give_the_merged_librarys_answers(built):
     assert len(merged.shards) == 1 and len(os.listdir(copy)) == 3  # manifest, its lock, one shard
     assert np.array_equal(merged.shards[0].postings, one.postings)
     assert np.array_equal(merged.shards[0].keys, one.keys)
+    assert np.array_equal(merged.shards[0].peaks, one.peaks) and np.array_equal(merged.shards[0].peak_starts, one.peak_starts)
     assert _results(merged, queries) == ref
 
 

@@ -177,7 +177,7 @@ def _identify_all(lib, paths: list[str], *, fmt: str, segments: bool, top: int, 
             obj = {"query": res.query, "matches": [
                 {"track": m.track, "path": m.path, "id": m.id, "offset": _num(m.offset_s, 3), "score": m.score,
                  "confidence": _num(m.confidence, 4), "speed": _num(m.speed, 3),
-                 "also_at": [_num(a, 3) for a in m.also_at]} for m in res.matches]}
+                 "also_at": [_num(a, 3) for a in m.also_at], "peaks": m.peaks} for m in res.matches]}
             if segments:
                 obj["segments"] = [
                     {"track": s.track, "path": s.path, "id": s.id, "start": _num(s.start_s, 3),
