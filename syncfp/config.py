@@ -261,6 +261,8 @@ class IdentifyConfig:
     # peaks skip it)
     peak_z: float = 5.5  # … a match needs this many Poisson sd of peaks over chance (confidence 0.5 there) …
     peak_margin: float = 2.0  # … and this many over every other track's best offset (0.5 at this lead)
+    peak_min_hits: int = 20  # … and at least this many peaks found (fewer: one drum sample two loop tracks share;
+    # it leaves out most 1-s clips, whose ~70 peaks rarely hold 20 of the song's under noise)
     peak_slope: float = 1.5  # confidence = logistic(slope × (z − peak_z)), capped alike by the lead
     peak_region: int = 64  # frames either side of the query's span whose peaks give each offset's chance level
     peak_reach: int = 48  # … and the best offset is compared with its neighbours this many frames either side …

@@ -444,9 +444,10 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
                 votes: tuple[np.ndarray, np.ndarray]) -> None:
     """When even the dense look rated nothing up to `cfg.fallback_below`, check its `peak_candidates` most
     voted offsets peak by peak (`peakcheck`) and name the best one's track when it stands `peak_z` Poisson sd
-    over its chance and `peak_margin` over every other track's best, and the offset is a sharp peak among
-    its neighbours (`peak_sharp`: another song in the same key and beat matches along a comb of offsets).
-    Its other offsets within the margin are where the passage repeats (`also_at`)."""
+    over its chance and `peak_margin` over every other track's best, holds `peak_min_hits` peaks at least,
+    and is a sharp peak among its neighbouring offsets (`peak_sharp`: another song in the same key and beat
+    matches along a comb of offsets). Its other offsets within the margin are where the passage repeats
+    (`also_at`)."""
     if not cfg.peak_check or found.reaches(cfg.fallback_below) or not lib.has_peaks:
         return
     u, c, _ = _frames(votes)
@@ -463,6 +464,8 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     j = int(np.argmax(z))
     others = z[trk != trk[j]]
     rival = float(others.max()) if others.size else 0.0
+    if hit[j] < cfg.peak_min_hits:
+        return
     sharp = peakcheck.sharpness(peakcheck.lag_profile(lib, qt, qf, int(u[top[j]]), reach=cfg.peak_reach))
     conf = float(min(_logistic(cfg.peak_slope * (z[j] - cfg.peak_z)),
                      _logistic(cfg.peak_slope * (z[j] - rival - cfg.peak_margin)),
