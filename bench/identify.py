@@ -194,26 +194,26 @@ def speed_grid(lib, audio, pos_ids, lib_index, per_cell, rng) -> dict:
 
 
 def synthetic_tracks(lib, hours: float, rng: np.random.Generator, *, track_s: float = 240.0):
-    """Batches of fake tracks whose hashes follow the real library's field statistics."""
-    from syncfp.engine.fingerprint import pack, unpack
+    """Batches of fake tracks made as the fingerprinter makes real ones: peaks at the library's density with
+    bins drawn from its real peaks' bins, paired by `landmarks` (fan-out, target zone). Their hashes and
+    stored peaks are then as many, and as skewed, as real tracks' (drawing hash fields at random instead
+    made ~10× more distinct peaks than a real track stores)."""
+    from syncfp.engine.fingerprint import landmarks
 
-    h = np.repeat(np.asarray(lib.keys), np.diff(np.asarray(lib.starts)))
-    f1, f2, dt = unpack(h)
-    df = f2.astype(np.int64) - f1.astype(np.int64)
-    rate = lib.n_postings / sum(t.n_frames for t in lib.tracks)  # hashes per frame
+    real = lib.peaks_in(0, lib.next_base) & 255 if lib.has_peaks else np.arange(lib.cfg.fmin_bin, lib.cfg.fmax_bin + 1)
     n_frames = int(track_s / lib.cfg.hop_s)
     n_tracks = int(np.ceil(hours * 3600 / track_s))
+    per_track = int(lib.cfg.peaks_per_s * track_s)
     batch = []
     for k in range(n_tracks):
-        m = int(rate * n_frames)
-        j = rng.integers(0, h.size, m)  # anchor bin and gap from one real hash, Δf from another: new keys
-        jj = rng.integers(0, h.size, m)
-        g1 = f1[j].astype(np.int64)
-        g2 = np.clip(g1 + df[jj], 0, 243)
-        hashes = Hashes(pack(g1, g2, dt[j]), np.sort(rng.integers(0, n_frames, m)).astype(np.int32), n_frames)
-        t = Track(name=f"synthetic {k}", path="", sha256=f"synthetic-{k:08d}", base=-1, n_frames=n_frames,
-                  duration_s=track_s, n_hashes=m)
-        batch.append((t, hashes))
+        t = rng.integers(0, n_frames, per_track)
+        f = real[rng.integers(0, real.size, per_track)]
+        key = np.unique(t.astype(np.int64) * 256 + f)  # one peak per (frame, bin), sorted as `landmarks` wants
+        h, fr = landmarks((key // 256).astype(np.int32), (key % 256).astype(np.int32), lib.cfg)
+        hashes = Hashes(h, fr, n_frames)
+        tr = Track(name=f"synthetic {k}", path="", sha256=f"synthetic-{k:08d}", base=-1, n_frames=n_frames,
+                   duration_s=track_s, n_hashes=int(h.size))
+        batch.append((tr, hashes))
         if len(batch) * track_s >= 50 * 3600 or k == n_tracks - 1:
             yield batch
             batch = []
