@@ -182,6 +182,7 @@ def test_default_path_and_cli_info(songs, tmp_path):
     r = _run("library", "info", "--format", "json", env=env)
     info = json.loads(r.stdout)
     assert info["tracks"] == 3 and info["digest"] == LIBRARY_FINGERPRINT.digest()
+    assert 20 * 3 * 20 < info["peaks"] < info["hashes"]  # ~24 stored peaks a second of three 20-s songs
     r = _run("library", "list", "--format", "json", env=env)
     assert [json.loads(line)["track"] for line in r.stdout.splitlines()][0] == "Band - Title 0"
     r = _run("library", "remove", "no such track", env=env)

@@ -259,6 +259,7 @@ def info(
         "path": lib.path, "tracks": len(lib.tracks), "audio_hours": round(hours, 4), "bytes": lib.file_bytes,
         "bytes_per_audio_hour": round(lib.file_bytes / hours) if hours else None,
         "hashes": lib.n_postings, "distinct_hashes": lib.n_keys if sharded else int(lib.keys.shape[0]),
+        "peaks": lib.n_peaks,  # None: written before peaks were stored (re-index for identify's peak check)
         **({"shards": len(lib.shards)} if sharded else {}),
         "digest": lib.cfg.digest(), "fingerprint": asdict(lib.cfg),
     }

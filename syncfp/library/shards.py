@@ -98,6 +98,10 @@ class ShardSet:
     def has_peaks(self) -> bool:
         return any(s.has_peaks for s in self.shards)
 
+    @property
+    def n_peaks(self) -> int | None:
+        return sum(s.n_peaks or 0 for s in self.shards) if self.has_peaks else None
+
     def peaks_in(self, g0: int, g1: int) -> np.ndarray:
         """`Library.peaks_in` in the virtual frame space: the peaks of the shard holding the middle of
         the range (a range never spans two shards' tracks: it is one offset's neighbourhood)."""

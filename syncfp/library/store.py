@@ -127,6 +127,11 @@ class Library:
         """Whether the file stores its tracks' peaks (files written before them do not)."""
         return self.peaks is not None
 
+    @property
+    def n_peaks(self) -> int | None:
+        """Stored peaks (None: a file written before them, which `identify` cannot peak-check)."""
+        return None if self.peaks is None else int(self.peaks.shape[0])
+
     def peaks_in(self, g0: int, g1: int) -> np.ndarray:
         """Keys ``global frame << 8 | bin`` (int64, ascending) of the stored peaks in frames [g0, g1)."""
         if self.peaks is None or self.peak_starts is None or g1 <= g0:
