@@ -263,6 +263,9 @@ class IdentifyConfig:
     peak_margin: float = 2.0  # … and this many over every other track's best offset (0.5 at this lead)
     peak_min_hits: int = 20  # … and at least this many peaks found (fewer: one drum sample two loop tracks share;
     # it leaves out most 1-s clips, whose ~70 peaks rarely hold 20 of the song's under noise)
+    peak_spread_short: float = 6.0  # … and a query up to `short_s` long, this many sd over the z of the other
+    # tracks' offsets (their mean and sd: the query's own chance spread; 2-3-s clips of unknown band music
+    # reached z 5.6-6.5 on tracks of the same game)
     peak_slope: float = 1.5  # confidence = logistic(slope × (z − peak_z)), capped alike by the lead
     peak_region: int = 64  # frames either side of the query's span whose peaks give each offset's chance level
     peak_reach: int = 48  # … and the best offset is compared with its neighbours this many frames either side …

@@ -446,8 +446,9 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     voted offsets peak by peak (`peakcheck`) and name the best one's track when it stands `peak_z` Poisson sd
     over its chance and `peak_margin` over every other track's best, holds `peak_min_hits` peaks at least,
     and is a sharp peak among its neighbouring offsets (`peak_sharp`: another song in the same key and beat
-    matches along a comb of offsets). Its other offsets within the margin are where the passage repeats
-    (`also_at`)."""
+    matches along a comb of offsets). A short query (≤ `short_s`) must also stand `peak_spread_short` sd
+    over the spread of the other tracks' offsets. Its other offsets within the margin are where the
+    passage repeats (`also_at`)."""
     if not cfg.peak_check or found.reaches(cfg.fallback_below) or not lib.has_peaks:
         return
     u, c, _ = _frames(votes)
@@ -470,6 +471,9 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     conf = float(min(_logistic(cfg.peak_slope * (z[j] - cfg.peak_z)),
                      _logistic(cfg.peak_slope * (z[j] - rival - cfg.peak_margin)),
                      _logistic(cfg.peak_slope * (sharp - cfg.peak_sharp))))
+    if x.shape[0] <= cfg.short_s * lib.cfg.rate_hz and others.size >= 8:  # a short clip: also above its own spread
+        spread = (z[j] - others.mean()) / max(float(others.std()), 0.5)
+        conf = min(conf, float(_logistic(cfg.peak_slope * (spread - cfg.peak_spread_short))))
     same = np.flatnonzero((trk == trk[j]) & (z >= z[j] - cfg.peak_margin) & (np.abs(off - off[j]) > 3))
     also: list[float] = []
     for i in same[np.argsort(-z[same], kind="stable")]:
