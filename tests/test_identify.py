@@ -247,6 +247,8 @@ def test_clips_whose_hashes_drown_in_speech_are_named_by_their_peaks(tmp_path):
     assert len(by_peaks) >= 2 and all(named(with_check)[k] for k in by_peaks)
     assert all(r.matches == [] or r.matches[0].peaks == 0 for r in without)
     assert with_check[6].matches == [] and without[6].matches == []
+    r = _cli("identify", queries[by_peaks[0]], "--library", lib_path)  # the table says how it was named
+    assert r.returncode == 0 and f"({with_check[by_peaks[0]].matches[0].peaks} peaks)" in r.stdout, r.stdout
 
 
 def test_a_clip_inside_a_repeated_passage_names_both_offsets(tmp_path):

@@ -236,7 +236,8 @@ def _print_result(res, segments: bool, out: Console, label: dict[str, str]) -> N
         table.add_column(col, justify="left" if col == "track" else "right")
     for m in res.matches:
         at = _clock(m.offset_s) + "".join(f" or {_clock(a)}" for a in m.also_at)  # the passage repeats
-        table.add_row(escape(label.get(m.id, m.track)), at, str(m.score), f"{m.confidence:.2f}")
+        score = f"{m.score} ({m.peaks} peaks)" if m.peaks else str(m.score)  # named by the peak check
+        table.add_row(escape(label.get(m.id, m.track)), at, score, f"{m.confidence:.2f}")
     out.print(table)
 
 
