@@ -261,8 +261,8 @@ class IdentifyConfig:
     # peaks skip it)
     peak_z: float = 5.5  # … a match needs this many Poisson sd of peaks over chance (confidence 0.5 there) …
     peak_margin: float = 2.0  # … and this many over every other track's best offset (0.5 at this lead)
-    peak_min_hits: int = 20  # … and at least this many peaks found (fewer: one drum sample two loop tracks share;
-    # it leaves out most 1-s clips, whose ~70 peaks rarely hold 20 of the song's under noise)
+    peak_min_hits: int = 25  # … and at least this many peaks found (unknown 1-3-s clips were named by tracks of
+    # the same game or composer with 12-24; it leaves out most 1-2-s clips, whose 70-150 peaks rarely hold 25)
     peak_spread_short: float = 6.0  # … and a query up to `short_s` long, this many sd over the z of the other
     # tracks' offsets (their mean and sd: the query's own chance spread; 2-3-s clips of unknown band music
     # reached z 5.6-6.5 on tracks of the same game)
