@@ -96,6 +96,17 @@ def test_stored_peaks_follow_their_tracks_through_adds_and_removals(songs, tmp_p
         w.commit(cfg=lib.cfg, tracks=lib.tracks, next_base=lib.next_base)
     lib = open_library(old)
     assert not lib.has_peaks and lib.peaks_in(0, lib.next_base).size == 0
+    # a peak table whose chunk starts do not end at its length is refused, checksums or not
+    bad = str(tmp_path / "bad.sfp")
+    with TableWriter(bad, n_postings=lib.n_postings, n_keys=lib.keys.size, n_peaks=4,
+                     n_peak_chunks=-(-lib.next_base // 256)) as w:
+        w.array("keys")[:] = lib.keys
+        w.array("starts")[:] = lib.starts
+        w.array("postings")[:] = lib.postings
+        w.array("peak_starts")[:] = 0  # all chunks empty, yet 4 peaks
+        w.commit(cfg=lib.cfg, tracks=lib.tracks, next_base=lib.next_base)
+    with pytest.raises(LibraryError, match="peak table shape"):
+        open_library(bad)
     index_files(old, songs[1:2])
     got = _peaks_by_track(open_library(old))
     first, second = (t.sha256 for t in open_library(old).tracks)
