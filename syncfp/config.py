@@ -257,19 +257,20 @@ class IdentifyConfig:
     # (speech harmonics win a sparse query's peaks); 1.0 turns it off
     dense_shifts: int = 3  # shifts of that second look (each costs a whole lookup)
     peak_check: bool = True  # when the dense look rates nothing either, check its leading offsets peak by peak
-    peak_candidates: int = 64  # … this many, most voted first (`library.peakcheck`; libraries without stored
-    # peaks skip it)
-    peak_z: float = 5.5  # … a match needs this many Poisson sd of peaks over chance (confidence 0.5 there) …
-    peak_margin: float = 2.0  # … and this many over every other track's best offset (0.5 at this lead)
-    peak_min_hits: int = 25  # … and at least this many peaks found (unknown 1-3-s clips were named by tracks of
-    # the same game or composer with 12-24; it leaves out most 1-2-s clips, whose 70-150 peaks rarely hold 25)
-    peak_spread_short: float = 6.0  # … and a query up to `short_s` long, this many sd over the z of the other
+    # against the library's stored peaks (`library.peakcheck`; libraries without them skip it)
+    peak_max_s: float = 60.0  # only queries up to this long (one clip at one offset; a long recording has a setlist)
+    peak_candidates: int = 64  # offsets checked, most voted first
+    peak_region: int = 64  # frames either side of the query's span whose peaks give each offset's chance level
+    peak_z: float = 5.5  # a match needs this many Poisson sd of peaks over chance (confidence 0.5 there) …
+    peak_margin: float = 2.0  # … this many more than every other track's best offset …
+    peak_min_hits: int = 25  # … at least this many peaks found (unknown 1-3-s clips were named by tracks of the
+    # same game or composer with 12-24; it leaves out most 1-2-s clips, whose 70-150 peaks rarely hold 25) …
+    peak_reach: int = 48  # … and to stand out among its neighbouring offsets, this many frames either side, …
+    peak_sharp: float = 4.0  # … by this many sd over those from 4 frames out (`peakcheck.sharpness`)
+    peak_spread_short: float = 6.0  # a query up to `short_s` long also this many sd over the z of the other
     # tracks' offsets (their mean and sd: the query's own chance spread; 2-3-s clips of unknown band music
     # reached z 5.6-6.5 on tracks of the same game)
-    peak_slope: float = 1.5  # confidence = logistic(slope × (z − peak_z)), capped alike by the lead
-    peak_region: int = 64  # frames either side of the query's span whose peaks give each offset's chance level
-    peak_reach: int = 48  # … and the best offset is compared with its neighbours this many frames either side …
-    peak_sharp: float = 4.0  # … standing this many sd over those from 4 frames out (0.5 there; `peakcheck.sharpness`)
+    peak_slope: float = 1.5  # each rule caps the confidence at logistic(slope × (value − mark))
     noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their
     # bin's level in the query (its noise floor) as well; None: rank them as the library does
     sure_confidence: float = 0.999  # a match this sure after `sure_after` shifts at the unchanged speed

@@ -449,7 +449,8 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     matches along a comb of offsets). A short query (≤ `short_s`) must also stand `peak_spread_short` sd
     over the spread of the other tracks' offsets. Its other offsets within the margin are where the
     passage repeats (`also_at`)."""
-    if not cfg.peak_check or found.reaches(cfg.fallback_below) or not lib.has_peaks:
+    if (not cfg.peak_check or found.reaches(cfg.fallback_below) or not lib.has_peaks
+            or x.shape[0] > cfg.peak_max_s * lib.cfg.rate_hz):
         return
     u, c, _ = _frames(votes)
     if u.size == 0:
@@ -475,7 +476,7 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
         spread = (z[j] - others.mean()) / max(float(others.std()), 0.5)
         conf = min(conf, float(_logistic(cfg.peak_slope * (spread - cfg.peak_spread_short))))
     same = np.flatnonzero((trk == trk[j]) & (z >= z[j] - cfg.peak_margin) & (np.abs(off - off[j]) > 3))
-    also: list[float] = []
+    also: list[int] = []
     for i in same[np.argsort(-z[same], kind="stable")]:
         if all(abs(off[i] - a) > 3 for a in [off[j], *also]) and len(also) < 3:
             also.append(int(off[i]))
