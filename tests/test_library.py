@@ -168,8 +168,15 @@ def test_killed_index_run_resumes(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     done_before = len(open_library(lib_path).tracks)
+    import tempfile
+
+    from syncfp.library.build import work_prefix
+
+    stale = tempfile.mkdtemp(prefix=work_prefix(lib_path))  # as a killed run leaves its decoded audio
+    open(os.path.join(stale, "t00.pcm"), "wb").close()
     r = _run("index", *files, "--library", lib_path)
     assert r.returncode == 0, r.stderr
+    assert not [n for n in os.listdir(tempfile.gettempdir()) if n.startswith(work_prefix(lib_path))]
     lib = open_library(lib_path)
     assert len(lib.tracks) == 12 and len({t.sha256 for t in lib.tracks}) == 12
     assert lib.n_postings == sum(t.n_hashes for t in lib.tracks)

@@ -124,6 +124,27 @@ def _clear_pending(path: str, shas: set[str]) -> None:
             remove_quietly(os.path.join(d, sha + suffix))
 
 
+def work_prefix(path: str) -> str:
+    """Name prefix of the temp folder an index run of the library at *path* decodes into: one library's,
+    so that a run holding its write lock knows any other such folder is a killed run's."""
+    return f"syncfp-index-{hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:10]}-"
+
+
+def _remove_stale_work(path: str) -> None:
+    """Delete the temp folders (decoded PCM) that killed index runs of *path* left behind; call only while
+    holding its write lock."""
+    import shutil
+
+    root, prefix = tempfile.gettempdir(), work_prefix(path)
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+
+
 def _open_or_empty(path: str, cfg: FingerprintConfig) -> Library:
     if os.path.exists(path):
         return open_library(path, cfg=cfg)
@@ -218,7 +239,8 @@ def index_files(
         report = progress or (lambda done, tot, h: None)
         report(0, total, 0.0)
         step = batch or max(4, 2 * workers)
-        with tempfile.TemporaryDirectory(prefix="syncfp-index-") as work:
+        _remove_stale_work(path)
+        with tempfile.TemporaryDirectory(prefix=work_prefix(path)) as work:
             for lo in range(0, total, step):
                 chunk = todo[lo : lo + step]
 
