@@ -182,69 +182,74 @@ def test_clip_under_speech_babble_at_0_db_identified(setup, tmp_path):
     assert abs(res.matches[0].offset_s - 9.5) <= 0.1
 
 
+CROWD_SEEDS = tuple(range(410, 423))  # 12 songs indexed; the last is never indexed
+
+
+@pytest.fixture(scope="module")
+def crowd_songs(tmp_path_factory):
+    """The 12-song library the crowd tests query, the songs' audio and an espeak-ng sentence pool."""
+    from bench.concert import espeak_pool
+
+    d = tmp_path_factory.mktemp("crowd")
+    audio = {s: _song(s) for s in CROWD_SEEDS}
+    paths = write_songs(d, audio, CROWD_SEEDS[:-1], stem="track", title="Track", rate_hz=RATE)
+    lib_path = str(d / "songs.sfp")
+    index_files(lib_path, paths, workers=2)
+    pool, _ = espeak_pool(str(d), seed=3, n=16)
+    return audio, lib_path, pool
+
+
+def _crowd_clips(out_dir, audio, pool, *, louder_db: float, rng_base: int) -> list[str]:
+    """10-s phone clips (EQ, AAC) of the first six songs and the unknown one, from 5 + k s, under six talkers
+    *louder_db* louder than the music."""
+    from bench.concert import _talker
+
+    queries = []
+    for k, s in enumerate((*CROWD_SEEDS[:6], CROWD_SEEDS[-1])):
+        rng = np.random.default_rng(rng_base + k)
+        x = audio[s][int((5.0 + k) * RATE) : int((15.0 + k) * RATE)].astype(np.float64)
+        talk = sum(_talker(x.size, pool, rng, rate_hz=RATE, busy=0.8) for _ in range(6))
+        y = x / np.std(x) + talk / np.std(talk) * 10 ** (louder_db / 20)
+        y = synth.device(y.astype(np.float32), rate_hz=RATE, seed=3, snr_db=None, eq="phone")
+        queries.append(str(out_dir / f"crowd{k}.mp4"))
+        encode.write(queries[-1], resample_poly(y, 320, 147).astype(np.float32), rate_hz=48000, bitrate=64000)
+    return queries
+
+
+def _named(res) -> list[bool]:
+    """Whether each of the six known clips' top match is its song within 50 ms of where it was cut."""
+    return [bool(r.matches) and r.matches[0].track == f"Track {s}" and abs(r.matches[0].offset_s - 5.0 - k) <= 0.05
+            for k, (r, s) in enumerate(zip(res[:6], CROWD_SEEDS))]
+
+
 @pytest.mark.slow
-def test_clips_under_louder_speech_named_and_a_stranger_not(tmp_path):
+def test_clips_under_louder_speech_named_and_a_stranger_not(crowd_songs, tmp_path):
     """Six talkers 5 dB louder than the music, 10-s phone clips (EQ, AAC) against 12 songs: a look's chance
     level is the mean of its other leading tracks, not its one runner-up nor a floor that grows with the
     denser second look's hashes (with those, 2 of these 6 clips were named). An unknown song under the
     same crowd stays unnamed."""
-    from bench.concert import _talker, espeak_pool
-
-    seeds = tuple(range(410, 423))  # the last is never indexed
-    audio = {s: _song(s) for s in seeds}
-    paths = write_songs(tmp_path, audio, seeds[:-1], stem="track", title="Track", rate_hz=RATE)
-    lib_path = str(tmp_path / "songs.sfp")
-    index_files(lib_path, paths, workers=2)
-    pool, _ = espeak_pool(str(tmp_path), seed=3, n=16)
-    queries = []
-    for k, s in enumerate((*seeds[:6], seeds[-1])):
-        rng = np.random.default_rng(100 + k)
-        x = audio[s][int((5.0 + k) * RATE) : int((15.0 + k) * RATE)].astype(np.float64)
-        talk = sum(_talker(x.size, pool, rng, rate_hz=RATE, busy=0.8) for _ in range(6))
-        y = x / np.std(x) + talk / np.std(talk) * 10 ** (5 / 20)  # -5 dB SNR
-        y = synth.device(y.astype(np.float32), rate_hz=RATE, seed=3, snr_db=None, eq="phone")
-        queries.append(str(tmp_path / f"crowd{k}.mp4"))
-        encode.write(queries[-1], resample_poly(y, 320, 147).astype(np.float32), rate_hz=48000, bitrate=64000)
+    audio, lib_path, pool = crowd_songs
+    queries = _crowd_clips(tmp_path, audio, pool, louder_db=5.0, rng_base=100)  # -5 dB SNR
     res = list(identify_paths(open_library(lib_path), queries))
     named = [bool(r.matches) and r.matches[0].track == f"Track {s}" and abs(r.matches[0].offset_s - 5.0 - k) <= 0.1
-             for k, (r, s) in enumerate(zip(res[:6], seeds))]
+             for k, (r, s) in enumerate(zip(res[:6], CROWD_SEEDS))]
     assert sum(named) >= 5, named
     assert res[6].matches == []
 
 
 @pytest.mark.slow
-def test_clips_whose_hashes_drown_in_speech_are_named_by_their_peaks(tmp_path):
+def test_clips_whose_hashes_drown_in_speech_are_named_by_their_peaks(crowd_songs, tmp_path):
     """Six talkers 8 dB louder than the music: some 10-s phone clips keep too few hash pairs for any look
     to rate, yet their peaks still sit on the song's (`peakcheck`). Those are named, at the right offset,
     only with the peak check; nothing else changes, and an unknown song stays unnamed."""
-    from bench.concert import _talker, espeak_pool
-
-    seeds = tuple(range(410, 423))  # the last is never indexed
-    audio = {s: _song(s) for s in seeds}
-    paths = write_songs(tmp_path, audio, seeds[:-1], stem="track", title="Track", rate_hz=RATE)
-    lib_path = str(tmp_path / "songs.sfp")
-    index_files(lib_path, paths, workers=2)
-    pool, _ = espeak_pool(str(tmp_path), seed=3, n=16)
-    queries = []
-    for k, s in enumerate((*seeds[:6], seeds[-1])):
-        rng = np.random.default_rng(200 + k)
-        x = audio[s][int((5.0 + k) * RATE) : int((15.0 + k) * RATE)].astype(np.float64)
-        talk = sum(_talker(x.size, pool, rng, rate_hz=RATE, busy=0.8) for _ in range(6))
-        y = x / np.std(x) + talk / np.std(talk) * 10 ** (8 / 20)  # -8 dB SNR
-        y = synth.device(y.astype(np.float32), rate_hz=RATE, seed=3, snr_db=None, eq="phone")
-        queries.append(str(tmp_path / f"crowd{k}.mp4"))
-        encode.write(queries[-1], resample_poly(y, 320, 147).astype(np.float32), rate_hz=48000, bitrate=64000)
+    audio, lib_path, pool = crowd_songs
+    queries = _crowd_clips(tmp_path, audio, pool, louder_db=8.0, rng_base=200)  # -8 dB SNR
     lib = open_library(lib_path)
     with_check = list(identify_paths(lib, queries))
     without = list(identify_paths(lib, queries, cfg=IdentifyConfig(peak_check=False)))
-
-    def named(res):
-        return [bool(r.matches) and r.matches[0].track == f"Track {s}" and abs(r.matches[0].offset_s - 5.0 - k) <= 0.05
-                for k, (r, s) in enumerate(zip(res[:6], seeds))]
-
-    assert sum(named(with_check)) >= 5 and sum(named(with_check)) >= sum(named(without)) + 2
+    assert sum(_named(with_check)) >= 5 and sum(_named(with_check)) >= sum(_named(without)) + 2
     by_peaks = [k for k, r in enumerate(with_check[:6]) if r.matches and r.matches[0].peaks]
-    assert len(by_peaks) >= 2 and all(named(with_check)[k] for k in by_peaks)
+    assert len(by_peaks) >= 2 and all(_named(with_check)[k] for k in by_peaks)
     assert all(r.matches == [] or r.matches[0].peaks == 0 for r in without)
     assert with_check[6].matches == [] and without[6].matches == []
     r = _cli("identify", queries[by_peaks[0]], "--library", lib_path)  # the table says how it was named

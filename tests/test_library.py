@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from bench import encode, synth
-from syncfp.library.build import WriteLock, index_files, remove_tracks
+from syncfp.library.build import WriteLock, index_files, remove_tracks, work_prefix
 from syncfp.library.store import LIBRARY_FINGERPRINT, LibraryError, TableWriter, default_path, open_library
 
 RATE = 22050
@@ -168,10 +169,6 @@ def test_killed_index_run_resumes(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     done_before = len(open_library(lib_path).tracks)
-    import tempfile
-
-    from syncfp.library.build import work_prefix
-
     stale = tempfile.mkdtemp(prefix=work_prefix(lib_path))  # as a killed run leaves its decoded audio
     open(os.path.join(stale, "t00.pcm"), "wb").close()
     r = _run("index", *files, "--library", lib_path)

@@ -163,14 +163,22 @@ def noise_floor_bias(spec_db: np.ndarray, cfg: FingerprintConfig, pct: float) ->
     return -np.partition(np.ascontiguousarray(band.T), kth, axis=1)[:, kth]
 
 
-def fingerprint(x: np.ndarray, cfg: FingerprintConfig, *, floor_pct: float | None = None) -> Hashes:
-    """Hashes of a whole in-memory signal (mono float or int16 at cfg.rate_hz). With *floor_pct* (queries),
-    peaks are also ranked by their height over their bin's noise floor (`noise_floor_bias`)."""
+def signal_peaks(x: np.ndarray, cfg: FingerprintConfig, *, floor_pct: float | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, int]:
+    """(frame, bin, number of frames) of a whole in-memory signal's peaks (mono float or int16 at
+    cfg.rate_hz). With *floor_pct* (queries), peaks are also ranked by their height over their bin's noise
+    floor (`noise_floor_bias`)."""
     spec = spectrogram_db(as_float(x), cfg)
     bias = noise_floor_bias(spec, cfg, floor_pct) if floor_pct is not None and spec.shape[0] else None
     t, f, _ = find_peaks(spec, cfg, bias_db=bias)
+    return t, f, spec.shape[0]
+
+
+def fingerprint(x: np.ndarray, cfg: FingerprintConfig, *, floor_pct: float | None = None) -> Hashes:
+    """Hashes of a whole in-memory signal: its `signal_peaks` paired by `landmarks`."""
+    t, f, n_frames = signal_peaks(x, cfg, floor_pct=floor_pct)
     h, fr = landmarks(t, f, cfg)
-    return Hashes(hash=h, frame=fr, n_frames=spec.shape[0])
+    return Hashes(hash=h, frame=fr, n_frames=n_frames)
 
 
 def fingerprint_blocks(x: np.ndarray, cfg: FingerprintConfig, *, block_windows: int = 64) -> Hashes:

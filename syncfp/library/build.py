@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Sequence
@@ -133,8 +134,6 @@ def work_prefix(path: str) -> str:
 def _remove_stale_work(path: str) -> None:
     """Delete the temp folders (decoded PCM) that killed index runs of *path* left behind; call only while
     holding its write lock."""
-    import shutil
-
     root, prefix = tempfile.gettempdir(), work_prefix(path)
     try:
         names = os.listdir(root)

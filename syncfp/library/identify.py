@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from ..config import SPEED_SEARCH, FingerprintConfig, IdentifyConfig  # noqa: F401 (SPEED_SEARCH: re-exported)
-from ..engine.fingerprint import as_float, fingerprint, fingerprint_blocks
+from ..engine.fingerprint import as_float, fingerprint, fingerprint_blocks, signal_peaks
 from ..engine.hashtable import range_positions
 from ..types import Hashes
 from . import peakcheck
@@ -249,17 +249,18 @@ def _candidates(
         centre = off[j] - u[i] + float(np.dot(pos, tc[sl]) / max(tc[sl].sum(), 1))
         t = int(trk[j])
         tr = lib.tracks[t]
+        score = smooth[cand]
         out.append(Match(track=tr.name, offset_s=float(centre * hop_s), score=int(smooth[i]), confidence=0.0,
                          track_index=t, speed=speed, path=tr.path, id=tr.sha256,
-                         also_at=_repeat_offsets(off, smooth[cand], trk == t, j, share, hop_s)))
+                         also_at=_repeat_offsets(off, score, (trk == t) & (score >= share * score[j]), j, hop_s)))
     return out
 
 
-def _repeat_offsets(off: np.ndarray, score: np.ndarray, mine: np.ndarray, j: int, share: float, hop_s: float,
+def _repeat_offsets(off: np.ndarray, score: np.ndarray, close: np.ndarray, j: int, hop_s: float,
                     most: int = 3) -> tuple[float, ...]:
-    """Offsets (s) of a track's other vote peaks, 4+ frames from its best (*j*) and from each other, that
-    reach *share* of the best's score: where the same passage is heard again. Best first, at most *most*."""
-    near = np.flatnonzero(mine & (score >= share * score[j]) & (np.abs(off - off[j]) > 3))
+    """Offsets (s) of the entries *close* to the best (*j*: the same track, scoring nearly as well), 4+ frames
+    from it and from each other: where the same passage is heard again. Best *score* first, at most *most*."""
+    near = np.flatnonzero(close & (np.abs(off - off[j]) > 3))
     kept: list[int] = []
     for i in near[np.argsort(-score[near], kind="stable")]:
         if all(abs(int(off[i]) - int(off[q])) > 3 for q in kept) and len(kept) < most:
@@ -298,6 +299,13 @@ class _Found:
         rival = max((v for t, v in self.score.items() if t != m.track_index), default=0)
         lead = (m.score - rival) / np.sqrt(rival + 1.0) - self.cfg.rival_margin
         return min(m.confidence, float(_logistic(lead)))
+
+    def offer(self, m: Match) -> None:
+        """Keep *m* (rated already, as the peak check's are) for its track unless the track has a match at
+        least as confident."""
+        old = self.best.get(m.track_index)
+        if old is None or self._final(old) < self._final(m):
+            self.best[m.track_index] = m
 
     def reaches(self, level: float) -> bool:
         """Does a match reach confidence *level*?"""
@@ -458,16 +466,17 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     smooth = _smooth(u, c)
     top = np.argsort(-smooth, kind="stable")[: cfg.peak_candidates]
     qcfg = query_config(lib.cfg, replace(cfg, query_density=cfg.dense_density))
-    qt, qf = peakcheck.query_peaks(x, qcfg, cfg)
+    qt, qf, _ = signal_peaks(x, qcfg, floor_pct=cfg.noise_floor_pct)  # the dense look's peaks
+    qt, qf = qt.astype(np.int64), qf.astype(np.int64)
     n_frames = x.shape[0] // lib.cfg.hop
     hit, chance = peakcheck.check(lib, qt, qf, u[top], region=cfg.peak_region)
     z = peakcheck.zscore(hit, chance)
     trk, off = _tracks(lib, u[top], n_frames // 2)
     j = int(np.argmax(z))
-    others = z[trk != trk[j]]
-    rival = float(others.max()) if others.size else 0.0
     if hit[j] < cfg.peak_min_hits:
         return
+    others = z[trk != trk[j]]
+    rival = float(others.max()) if others.size else 0.0
     sharp = peakcheck.sharpness(peakcheck.lag_profile(lib, qt, qf, int(u[top[j]]), reach=cfg.peak_reach))
     conf = float(min(_logistic(cfg.peak_slope * (z[j] - cfg.peak_z)),
                      _logistic(cfg.peak_slope * (z[j] - rival - cfg.peak_margin)),
@@ -475,19 +484,12 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     if x.shape[0] <= cfg.short_s * lib.cfg.rate_hz and others.size >= 8:  # a short clip: also above its own spread
         spread = (z[j] - others.mean()) / max(float(others.std()), 0.5)
         conf = min(conf, float(_logistic(cfg.peak_slope * (spread - cfg.peak_spread_short))))
-    same = np.flatnonzero((trk == trk[j]) & (z >= z[j] - cfg.peak_margin) & (np.abs(off - off[j]) > 3))
-    also: list[int] = []
-    for i in same[np.argsort(-z[same], kind="stable")]:
-        if all(abs(off[i] - a) > 3 for a in [off[j], *also]) and len(also) < 3:
-            also.append(int(off[i]))
     t = int(trk[j])
     tr = lib.tracks[t]
+    also = _repeat_offsets(off, z, (trk == t) & (z >= z[j] - cfg.peak_margin), j, lib.cfg.hop_s)
     m = Match(track=tr.name, offset_s=float(off[j] * lib.cfg.hop_s), score=int(smooth[top[j]]), confidence=conf,
-              track_index=t, path=tr.path, id=tr.sha256, also_at=tuple(a * lib.cfg.hop_s for a in also),
-              peaks=int(hit[j]))
-    old = found.best.get(t)
-    if old is None or found._final(old) < conf:
-        found.best[t] = m
+              track_index=t, path=tr.path, id=tr.sha256, also_at=also, peaks=int(hit[j]))
+    found.offer(m)
 
 
 def _fallback(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, *, win: int) -> None:

@@ -13,19 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import FingerprintConfig, IdentifyConfig
-from ..engine.fingerprint import as_float, find_peaks, noise_floor_bias, spectrogram_db
+from ..engine.hashtable import range_positions
 from .store import PEAK_BIN_BITS
 
 _NB = 1 << PEAK_BIN_BITS
-
-
-def query_peaks(x: np.ndarray, qcfg: FingerprintConfig, cfg: IdentifyConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(frame, bin) int64 of the query's peaks at the query parameters *qcfg*, ranked over its noise floor."""
-    spec = spectrogram_db(as_float(x), qcfg)
-    bias = noise_floor_bias(spec, qcfg, cfg.noise_floor_pct) if cfg.noise_floor_pct is not None and spec.shape[0] else None
-    t, f, _ = find_peaks(spec, qcfg, bias_db=bias)
-    return t.astype(np.int64), f.astype(np.int64)
 
 
 def check(lib, qt: np.ndarray, qf: np.ndarray, goff: np.ndarray, *, region: int) -> tuple[np.ndarray, np.ndarray]:
@@ -75,8 +66,7 @@ def lag_profile(lib, qt: np.ndarray, qf: np.ndarray, g: int, *, reach: int) -> n
     t = np.repeat(qt + int(g), 3)
     lo = np.searchsorted(by_bin, (f << 40) + (t - reach - 1))  # + not |: frames before the library's first are < 0
     hi = np.searchsorted(by_bin, (f << 40) + (t + reach + 1), side="right")
-    n = hi - lo
-    pos = np.repeat(hi - n.cumsum(), n) + np.arange(n.sum())  # every stored peak in each range
+    n, pos = range_positions(lo, hi)  # every stored peak in each range
     lag = (by_bin[pos] & ((1 << 40) - 1)) - np.repeat(t, n)
     who = np.repeat(i, n)
     lag3 = (lag[:, None] + np.arange(-1, 2)[None, :]).reshape(-1)  # ±1 frame of slack
