@@ -210,3 +210,25 @@ def test_a_clip_heard_only_by_its_windows_summed_is_placed_when_their_groups_agr
     assert sweep_rescue([1], [board, phone], _board_placed(), cfg=replace(cfg, sweep_pooled=False)) == []
     edges = sweep_rescue([1], [board, phone], _board_placed(), cfg=cfg, verify_cfg=VerifyConfig())
     assert len(edges) == 1 and edges[0].stacked and abs(edges[0].offset_s - 21.3) < 1e-3
+
+
+def _played_again(x: np.ndarray, wander_s: float, period_s: float) -> np.ndarray:
+    """*x* as players play it a second time: the same notes, their timing wandering by ±*wander_s*."""
+    t = np.arange(x.size, dtype=np.float64)
+    warp = t + wander_s * RATE * np.sin(2 * np.pi * t / (period_s * RATE))
+    return np.interp(warp, t, x).astype(np.float32)
+
+
+def test_a_line_is_kept_over_a_repeat_played_again(tmp_path):
+    """The board plays one section twice, the second time with its timing wandering by ±0.3 ms (a band's
+    repeat, not a copy). The clip cut from the second time lines up there as one moment heard twice; at
+    the first time its windows confirm too, but scatter like a repeat played again: that ties with nothing,
+    where the strict check without that rule (`rival_alone`) left the clip out."""
+    section = synth.concert(40.0, rate_hz=RATE, seed=6)
+    board = np.concatenate([section, _played_again(section, 3e-4, 7.0)]).astype(np.float32)
+    fps = _fps(tmp_path, board)  # the clip is cut at 41.3 s: from the second time
+    cfg = RescueConfig()
+    edges = sweep_rescue([1], fps, _board_placed(), cfg=cfg, verify_cfg=VerifyConfig())
+    assert len(edges) == 1 and abs(edges[0].offset_s - AT_S) < 1e-3
+    assert sweep_rescue([1], fps, _board_placed(), cfg=replace(cfg, rival_alone=False)) == []
+

@@ -274,9 +274,15 @@ def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q
                                   support=0, z=0.0, hypothesis=len(rivals) + 1))
     if not rivals:
         return ()
-    if strict:  # any repeat place the windows confirm on their own ties with the edge
-        ok = [r.offset_s for r in rivals if check_hypothesis(r, fps[edge.a], fps[edge.b], vcfg).ok]
-        return tuple(sorted([edge.offset_s, *ok])) if ok else ()
+    if strict:  # any repeat place the windows confirm on their own ties with the edge...
+        checked = [(r.offset_s, ev) for r in rivals if (ev := check_hypothesis(r, fps[edge.a], fps[edge.b], vcfg)).ok]
+        if checked and cfg.rival_alone:  # ...unless the edge's windows line up as one moment heard twice and
+            # the repeat's need summing or scatter like a repeat played again (a sample-identical loop lines
+            # up at every repeat, and still ties)
+            own = check_hypothesis(base, fps[edge.a], fps[edge.b], vcfg)
+            if own.ok and own.scatter <= vcfg.coherent_s:
+                checked = [(o, ev) for o, ev in checked if not (ev.stacked or ev.scatter > vcfg.incoherent_s)]
+        return tuple(sorted([edge.offset_s, *(o for o, _ in checked)])) if checked else ()
     verdict = verify_pair([base, *rivals], fps[edge.a], fps[edge.b], vcfg)
     # the rivals lie a second or more away (`_repeats`): anything nearer is the edge's own line, refined
     # on other windows (a reflection can move it by a few ms), not a repeat
