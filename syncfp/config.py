@@ -201,6 +201,7 @@ class RescueConfig:
     # energy this far above its blocks' spread (a drifting match smears, its energy stays: 12 vs 4 by chance);
     # 0: every anchor at every rate. 6 cut the sweep's cost by two thirds but lost 2 held-out clips (benchmarks.md)
     sweep_window_s: float = 6.0  # the full-band windows that check a swept lag (shorter where a clip is short)
+    sweep_rounds: int = 3  # clips a sweep placed are swept against by the still-lost ones in the next round
     sweep_lost_anchors: int = 4  # the longest still-lost clips are swept against as well (two far phones)
     sweep_cover_anchors: int = 4  # ...then this many more, each holding `sweep_cover_s` of its group's timeline
     sweep_cover_s: float = 20.0  # that the longer ones miss (a festival's later concerts)

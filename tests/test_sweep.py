@@ -232,3 +232,25 @@ def test_a_line_is_kept_over_a_repeat_played_again(tmp_path):
     assert len(edges) == 1 and abs(edges[0].offset_s - AT_S) < 1e-3
     assert sweep_rescue([1], fps, _board_placed(), cfg=replace(cfg, rival_alone=False)) == []
 
+
+def test_a_clip_found_by_the_sweep_is_swept_against_in_the_next_round(tmp_path, master):
+    """The board holds the first 50 s; phone A (35-95 s) overlaps it, phone B (62-100 s) only A. With no lost
+    clip as an anchor, B can only be found against A once A is placed: the sweep's second round."""
+    from syncfp.config import SolveConfig
+    from syncfp.sync.api import _swept
+
+    board = _encoded(tmp_path, "ZOOM0001.WAV", master[: int(50 * RATE)])
+    a = _buried(tmp_path, master, 35.0, 60.0, ppm=0.0, snr_db=-3.0, seed=3, name="IMG_0003.MOV")
+    b = _buried(tmp_path, master, 62.0, 38.0, ppm=0.0, snr_db=-3.0, seed=4, name="VID_20260612_210040.mp4")
+    fps = [board, a, b]
+    sol = Solution(group=np.array([0, -1, -1], np.int32), position_s=np.array([0.0, np.nan, np.nan]), k=np.ones(3),
+                   position_std_s=np.array([0.0, np.nan, np.nan]), reference=np.array([0, -1, -1], np.int32),
+                   inliers=[], rejected=[], k_std=np.array([0.0, np.nan, np.nan]))
+    cfg = replace(RescueConfig(), sweep_lost_anchors=0)
+    durations = [f.duration_s for f in fps]
+    for rounds, placed in ((1, [0, 1]), (3, [0, 1, 2])):
+        edges: list = []
+        out, found = _swept([1, 2], sol, edges, fps, durations, SolveConfig(), replace(cfg, sweep_rounds=rounds),
+                            VerifyConfig(), 1)
+        assert found and list(np.flatnonzero(out.group >= 0)) == placed
+    assert abs(out.position_s[2] - out.position_s[0] - 62.0) < 1e-3

@@ -260,13 +260,22 @@ def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint]
            may_pair: Callable[[int, int], bool] | None = None):
     """(solution, whether anything was found): the low-band sweep (`sync.sweep`) for the clips in *lost*
     against partners *may_pair* allows (default `_may_pair`), its edges added to *edges* and the solve run
-    again when it found any."""
-    found = sweep_rescue(lost, gfps, sol, cfg=rcfg, verify_cfg=vcfg, workers=workers,
-                         may_pair=may_pair or _may_pair(gfps)) if lost else []
-    if not found:
-        return sol, False
-    edges += found
-    return solve(len(gfps), edges, durations, solve_cfg), True
+    again when it found any. Clips it placed are swept against by the clips still lost, for up to
+    `sweep_rounds` rounds in all: a far phone's only good partner may be another far phone found just now."""
+    any_found, anchors = False, None
+    for _ in range(max(1, rcfg.sweep_rounds)):
+        found = sweep_rescue(lost, gfps, sol, cfg=rcfg, verify_cfg=vcfg, workers=workers,
+                             may_pair=may_pair or _may_pair(gfps), anchors=anchors) if lost else []
+        if not found:
+            break
+        edges += found
+        before = sol.group
+        sol, any_found = solve(len(gfps), edges, durations, solve_cfg), True
+        anchors = [j for j in range(len(gfps)) if sol.group[j] >= 0 > before[j]]
+        lost = [j for j in lost if sol.group[j] < 0]
+        if not anchors:
+            break
+    return sol, any_found
 
 
 def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], solve_cfg: SolveConfig,

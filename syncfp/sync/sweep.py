@@ -249,9 +249,10 @@ def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg: RescueConfig = RescueConfig(),
                  verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1,
-                 may_pair: Callable[[int, int], bool] | None = None) -> list[PairMatch]:
-    """Coherent edges between clips in *lost* and the `sweep_anchors` longest clips *sol* placed; clips are
-    searched on *workers* threads, each independently."""
+                 may_pair: Callable[[int, int], bool] | None = None,
+                 anchors: list[int] | None = None) -> list[PairMatch]:
+    """Coherent edges between clips in *lost* and the `sweep_anchors` longest clips *sol* placed (or the
+    given placed *anchors* alone); clips are searched on *workers* threads, each independently."""
     if cfg.sweep_anchors <= 0:  # off, lost anchors included
         return []
     longest = lambda j: (-fps[j].duration_s, fps[j].path)  # noqa: E731
@@ -259,7 +260,8 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
     # a clip too short for its windows to span `sweep_min_span_s` can never pass `coherent`: not swept
     lost = [q for q in lost if fps[q].duration_s >= cfg.sweep_min_span_s + verify_cfg.window_s + 2 * cfg.sweep_search_s]
     # lost clips are anchors too: two far phones that only hear each other well make a group of their own
-    used = _covering(placed, fps, sol, cfg) + sorted(lost, key=longest)[: cfg.sweep_lost_anchors]
+    used = (_covering(placed, fps, sol, cfg) + sorted(lost, key=longest)[: cfg.sweep_lost_anchors]
+            if anchors is None else [a for a in placed if a in set(anchors)])
     if not lost or not used:
         return []
 
