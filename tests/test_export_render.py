@@ -62,11 +62,19 @@ def _render(mlt: str, out: Path) -> np.ndarray:
     """melt → mono 48 kHz WAV → float samples."""
     src = out.with_suffix(".mlt")
     src.write_text(mlt, encoding="utf-8")
-    subprocess.run(["melt", "-quiet", "-silent", str(src), "-consumer", f"avformat:{out}", f"ar={SR}", "ac=1",
-                    "acodec=pcm_s16le", "vn=1", "terminate_on_pause=1", "real_time=-1"],
-                   # -silent, no stdin and a session of its own: under pytest-xdist melt otherwise waited for
-                   # its transport controls and never rendered
-                   check=True, timeout=120, capture_output=True, stdin=subprocess.DEVNULL, start_new_session=True)
+    cmd = ["melt", "-quiet", "-silent", str(src), "-consumer", f"avformat:{out}", f"ar={SR}", "ac=1",
+           "acodec=pcm_s16le", "vn=1", "terminate_on_pause=1", "real_time=-1"]
+    for attempt in range(2):  # melt (not syncfp) now and then never starts rendering under pytest-xdist (seen
+        # once, 2026-12-05: both renders of one worker hung past 120 s); a render takes ~1 s, so one more try
+        try:
+            # -silent, no stdin and a session of its own: under pytest-xdist melt otherwise waited for
+            # its transport controls and never rendered
+            subprocess.run(cmd, check=True, timeout=60, capture_output=True, stdin=subprocess.DEVNULL,
+                           start_new_session=True)
+            break
+        except subprocess.TimeoutExpired:
+            if attempt:
+                raise
     with av.open(str(out)) as c:
         return np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)]).astype(np.float64)
 
