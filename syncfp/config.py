@@ -192,7 +192,8 @@ class RescueConfig:
     sweep_anchors: int = 12  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off
     sweep_repeat_veto: bool = True  # a swept line tying with a repeat of the longer clip is dropped (strict)
     rival_alone: bool = True  # strict vetoes: a repeat ties only if its windows stand alone and line up
-    # (≤ `incoherent_s`) while the line's own line up as one moment (≤ `coherent_s`): a sample-identical loop
+    # (≤ `incoherent_s`) while the line's own line up as one moment (≤ `coherent_s`); a sample-identical loop ties
+    rival_share: bool = True  # ...and one scattering between the two ties only if it explains as large a share
     sweep_band_hz: tuple[float, float] = (150.0, 1000.0)  # where a far phone's music keeps its phase in babble
     sweep_min_z: float = 7.0  # a sweep lag this far above the curve's robust spread is searched
     sweep_rates_ppm: tuple[float, ...] = (-150.0, -75.0, 0.0, 75.0, 150.0)  # clock rates (query vs anchor) the

@@ -278,10 +278,12 @@ def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q
         checked = [(r.offset_s, ev) for r in rivals if (ev := check_hypothesis(r, fps[edge.a], fps[edge.b], vcfg)).ok]
         if checked and cfg.rival_alone:  # ...unless the edge's windows line up as one moment heard twice and
             # the repeat's need summing or scatter like a repeat played again (a sample-identical loop lines
-            # up at every repeat, and still ties)
+            # up at every repeat, and still ties); between the two, the share of windows each explains decides
             own = check_hypothesis(base, fps[edge.a], fps[edge.b], vcfg)
             if own.ok and own.scatter <= vcfg.coherent_s:
-                checked = [(o, ev) for o, ev in checked if not (ev.stacked or ev.scatter > vcfg.incoherent_s)]
+                checked = [(o, ev) for o, ev in checked if not (
+                    ev.stacked or ev.scatter > vcfg.incoherent_s
+                    or (cfg.rival_share and ev.scatter > vcfg.coherent_s and ev.share < own.share))]
         return tuple(sorted([edge.offset_s, *(o for o, _ in checked)])) if checked else ()
     verdict = verify_pair([base, *rivals], fps[edge.a], fps[edge.b], vcfg)
     # the rivals lie a second or more away (`_repeats`): anything nearer is the edge's own line, refined
