@@ -208,7 +208,7 @@ class RescueConfig:
     sweep_cover_s: float = 20.0  # that the longer ones miss (a festival's later concerts)
     sweep_envoys: int = 2  # the longest clips of each group but the largest are swept against the other groups
     sweep_candidates: int = 4  # sweep lags kept per anchor...
-    sweep_searches: int = 6  # ...of which the strongest over all anchors are searched (4 → 6: +1 of 5 draws)
+    sweep_searches: int = 4  # ...of which the strongest over all anchors are searched
     sweep_pooled: bool = True  # a swept line confirmed only by its windows summed counts as coherent when groups
     # of them, each summed, agree (`VerifyConfig.pool_windows`); a far phone in a loud room is seldom heard alone
     sweep_pooled_share: float = 0.6  # ...and this share of its windows lean on it (right lines on the hard bench:
