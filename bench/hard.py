@@ -17,7 +17,8 @@ and ``fresh5`` (seeds 601.., odd tracks) a sixth, drawn in the eleventh session 
 before any of it was looked at (fresh4 and fresh5 had been read for failures), and ``fresh7`` (seeds 801.., odd
 tracks) an eighth, drawn at the start of the thirteenth session (a knob had been chosen on fresh6), and ``fresh8``
 (seeds 901.., odd tracks) a ninth, drawn at the end of the fourteenth (align unchanged since the thirteenth's
-final engine) and run once with that engine: the next align change's clean "before". Truth: a clip's ``start_s`` is the stage (master) content time of its first sample;
+final engine) and run once with that engine: the next align change's clean "before", and ``fresh9`` (seeds 1001..,
+odd tracks) a tenth, drawn in the fifteenth session once fresh8 had been read to diagnose a reverted change. Truth: a clip's ``start_s`` is the stage (master) content time of its first sample;
 ``delay_s``/``distance_m`` give the acoustic delay, ``wall_start_s = start_s + delay_s``. Event ``None``
 marks files that must stay unplaced: junk files and clips of another concert (in ``junk``: 3 disjoint
 stretches of a second concert of the same band, so they cannot match anything, not even each other).
@@ -50,7 +51,7 @@ from .hard_encode import write as write_media
 from . import clocks
 from .music import decode_mono
 
-SPLIT_SEED = {"tune": 1, "heldout": 101, "fresh": 201, "fresh2": 301, "fresh3": 401, "fresh4": 501, "fresh5": 601, "fresh6": 701, "fresh7": 801, "fresh8": 901}  # fresh*: held-out songs, new seeds (confirm only)
+SPLIT_SEED = {"tune": 1, "heldout": 101, "fresh": 201, "fresh2": 301, "fresh3": 401, "fresh4": 501, "fresh5": 601, "fresh6": 701, "fresh7": 801, "fresh8": 901, "fresh9": 1001}  # fresh*: held-out songs, new seeds (confirm only)
 SHAPES = ["set15", "chain6", "junk", "board20", "loud", "two_concerts", "short15", "festival60", "loop5"]
 QUICK = ["set15", "junk", "loop5"]
 CHECK_TOL_MS = 0.25
