@@ -262,10 +262,10 @@ def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint]
     against partners *may_pair* allows (default `_may_pair`), its edges added to *edges* and the solve run
     again when it found any. Clips it placed are swept against by the clips still lost, for up to
     `sweep_rounds` rounds in all: a far phone's only good partner may be another far phone found just now."""
-    any_found, anchors = False, None
+    any_found, anchors, may_pair = False, None, may_pair or _may_pair(gfps)
     for _ in range(max(1, rcfg.sweep_rounds)):
-        found = sweep_rescue(lost, gfps, sol, cfg=rcfg, verify_cfg=vcfg, workers=workers,
-                             may_pair=may_pair or _may_pair(gfps), anchors=anchors) if lost else []
+        found = sweep_rescue(lost, gfps, sol, cfg=rcfg, verify_cfg=vcfg, workers=workers, may_pair=may_pair,
+                             anchors=anchors) if lost else []
         if not found:
             break
         edges += found

@@ -260,8 +260,11 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
     # a clip too short for its windows to span `sweep_min_span_s` can never pass `coherent`: not swept
     lost = [q for q in lost if fps[q].duration_s >= cfg.sweep_min_span_s + verify_cfg.window_s + 2 * cfg.sweep_search_s]
     # lost clips are anchors too: two far phones that only hear each other well make a group of their own
-    used = (_covering(placed, fps, sol, cfg) + sorted(lost, key=longest)[: cfg.sweep_lost_anchors]
-            if anchors is None else [a for a in placed if a in set(anchors)])
+    if anchors is None:
+        used = _covering(placed, fps, sol, cfg) + sorted(lost, key=longest)[: cfg.sweep_lost_anchors]
+    else:
+        given = set(anchors)
+        used = [a for a in placed if a in given]
     if not lost or not used:
         return []
 
