@@ -289,12 +289,25 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
     stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
 
-    def off(j: int) -> bool | None:
+    def off(j: int, at: float | None = None) -> bool | None:
+        """Whether clip *j* at timeline position *at* (default: where the solve put it) is where its group's
+        agreed reading of its clock says it cannot be; None where nothing says."""
         st, g = stamps[j], int(sol.group[j])
         if st is None or g < 0:
             return None
         origin = origins.get((g, "device:" + devices[j]), origins.get((g, "source:" + st.source)))
-        return None if origin is None else abs(st.t - float(sol.position_s[j]) - origin) > cfg.timed_contradicts_s
+        at = float(sol.position_s[j]) if at is None else at
+        return None if origin is None else abs(st.t - at - origin) > cfg.timed_contradicts_s
+
+    def implied(e: PairMatch) -> bool:
+        """Placed from an end that agrees with its clock, the edge puts the other end where its own cannot
+        be. The solve's position of a clip held by a right edge and by a repeat lies between the two: judged
+        there, the right edge would be dropped as readily as the repeat."""
+        if sol.group[e.a] < 0 or sol.group[e.a] != sol.group[e.b]:
+            return False
+        xa, xb = float(sol.position_s[e.a]), float(sol.position_s[e.b])
+        return ((off(e.a) is not True and off(e.b, xa + e.offset_s) is True)
+                or (off(e.b) is not True and off(e.a, xb - e.offset_s) is True))
 
     def apart(e: PairMatch) -> bool:
         """Both ends read one clock (one device, or network-timed names) and it disagrees with the edge."""
@@ -307,6 +320,10 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
 
     bad = []
     for i, (e, w) in enumerate(zip(edges, weak)):
+        if cfg.timed_implied:
+            if (w or cfg.timed_implied_strong) and (implied(e) or apart(e)):
+                bad.append(i)
+            continue
         ends = (off(e.a), off(e.b))
         if w and ((True in ends and ends != (True, True)) or apart(e)):
             bad.append(i)
