@@ -289,25 +289,46 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
     stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
 
-    def off(j: int, at: float | None = None) -> bool | None:
-        """Whether clip *j* at timeline position *at* (default: where the solve put it) is where its group's
-        agreed reading of its clock says it cannot be; None where nothing says."""
+    def off(j: int) -> bool | None:
         st, g = stamps[j], int(sol.group[j])
         if st is None or g < 0:
             return None
         origin = origins.get((g, "device:" + devices[j]), origins.get((g, "source:" + st.source)))
-        at = float(sol.position_s[j]) if at is None else at
-        return None if origin is None else abs(st.t - at - origin) > cfg.timed_contradicts_s
+        return None if origin is None else abs(st.t - float(sol.position_s[j]) - origin) > cfg.timed_contradicts_s
+
+    def clock_at(j: int) -> float | None:
+        """Where clip *j*'s own clock puts it on its group's timeline (its group's agreed reading), or None."""
+        st, g = stamps[j], int(sol.group[j])
+        if st is None or g < 0:
+            return None
+        origin = origins.get((g, "device:" + devices[j]), origins.get((g, "source:" + st.source)))
+        return None if origin is None else st.t - origin
+
+    tol = cfg.timed_contradicts_s
+    at = [clock_at(j) for j in range(len(fps))]
+    said: dict[int, list[float]] = {}  # an unclocked clip's positions as its edges from clocked clips imply them
+    for e in edges:
+        if sol.group[e.a] >= 0 and sol.group[e.a] == sol.group[e.b]:
+            if at[e.a] is not None and at[e.b] is None:
+                said.setdefault(e.b, []).append(at[e.a] + e.offset_s)
+            elif at[e.b] is not None and at[e.a] is None:
+                said.setdefault(e.a, []).append(at[e.b] - e.offset_s)
 
     def implied(e: PairMatch) -> bool:
-        """Placed from an end that agrees with its clock, the edge puts the other end where its own cannot
-        be. The solve's position of a clip held by a right edge and by a repeat lies between the two: judged
-        there, the right edge would be dropped as readily as the repeat."""
+        """The edge read from its ends' clocks: both clocked, it must span what they do; one clocked, it must
+        put the other where more of that clip's edges from clocked clips put it than anywhere else. The
+        solve's position of a clip held by a right edge and by a repeat lies between the two: judged there,
+        the right edge would be dropped as readily as the repeat."""
         if sol.group[e.a] < 0 or sol.group[e.a] != sol.group[e.b]:
             return False
-        xa, xb = float(sol.position_s[e.a]), float(sol.position_s[e.b])
-        return ((off(e.a) is not True and off(e.b, xa + e.offset_s) is True)
-                or (off(e.b) is not True and off(e.a, xb - e.offset_s) is True))
+        if at[e.a] is not None and at[e.b] is not None:
+            return abs(at[e.b] - at[e.a] - e.offset_s) > tol
+        if at[e.a] is None and at[e.b] is None:
+            return False
+        j, p = (e.b, at[e.a] + e.offset_s) if at[e.a] is not None else (e.a, at[e.b] - e.offset_s)
+        votes = said.get(j, [])
+        mine = sum(abs(v - p) <= tol for v in votes)
+        return any(sum(abs(w - v) <= tol for w in votes) > mine for v in votes)
 
     def apart(e: PairMatch) -> bool:
         """Both ends read one clock (one device, or network-timed names) and it disagrees with the edge."""
