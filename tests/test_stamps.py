@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import numpy as np
@@ -260,3 +261,20 @@ def test_the_clock_check_holds_edges_found_after_the_clock_rounds_too():
         sol, why = _clock_checked(sol, edges, fps, durations, SolveConfig(), RescueConfig())
         assert (len(edges) == 1) is kept and bool(sol.group[1] >= 0) is kept
         assert kept or "recording clock" in why[1]
+
+
+def test_an_edge_is_read_at_the_clocks_of_its_ends_not_at_the_solves_compromise():
+    """Three phones with network-timed names 40 s apart and a camera with no clock, 20 s after the first:
+    the camera's edges to two phones agree with their clocks, its edge to the third is a repeat 30 s off. The
+    solve puts the camera between; read at the clocks, only the repeat is contradicted. With one right edge
+    and one repeat the camera's clocked partners tie, and neither is dropped."""
+    fps = [_fp("f/VID_20260612_210000.mp4", 100.0, None), _fp("f/VID_20260612_210040.mp4", 100.0, None),
+           _fp("f/VID_20260612_210120.mp4", 100.0, None), _fp("f/MVI_0001.MOV", 100.0, None)]
+    durations = [f.duration_s for f in fps]
+    edges = [_edge(0, 1, 40.0), _edge(1, 2, 40.0), _edge(0, 3, 20.0), _edge(1, 3, -20.0), _edge(2, 3, -30.0)]
+    sol = solve(4, edges, durations)
+    sol = replace(sol, group=np.zeros(4, np.int32), position_s=np.array([0.0, 40.0, 80.0, 35.0]))  # between
+    assert contradicted(sol, edges, [True] * 5, fps) == [4]
+    assert contradicted(sol, edges, [False] * 5, fps) == []  # strong edges are not judged by clocks
+    tie = [edges[0], edges[1], edges[2], edges[4]]
+    assert contradicted(sol, tie, [True] * 4, fps) == []
