@@ -167,6 +167,7 @@ class RescueConfig:
 
     anchors: int = 3  # longest placed clips each unplaced clip is searched against
     max_query_s: float = 120.0  # the middle of longer clips is enough
+    sweep_query_at: str = "middle"  # which part of a longer clip the sweep reads: "middle", "head" or "tail"
     min_z: float = 4.0  # envelope correlation peak over its robust spread
     candidates: int = 4  # lags tried per anchor
     min_overlap_frames: int = 500  # 5 s of envelope, unless the query is shorter
@@ -210,6 +211,8 @@ class RescueConfig:
     sweep_cover_anchors: int = 4  # ...then this many more, each holding `sweep_cover_s` of its group's timeline
     sweep_cover_s: float = 20.0  # that the longer ones miss (a festival's later concerts)
     sweep_envoys: int = 2  # the longest clips of each group but the largest are swept against the other groups
+    sweep_join_query_s: float = 40.0  # ...and the earliest-starting and latest-ending ones by their first and
+    # last this many seconds: two groups of one concert meet at their edges, where a clip's middle is not; 0: off
     sweep_candidates: int = 4  # sweep lags kept per anchor...
     sweep_searches: int = 4  # ...of which the strongest over all anchors are searched
     sweep_pooled: bool = True  # a swept line confirmed only by its windows summed counts as coherent when groups

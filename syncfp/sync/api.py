@@ -281,17 +281,29 @@ def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint]
 def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], solve_cfg: SolveConfig,
             rcfg: RescueConfig, vcfg: VerifyConfig, workers: int):
     """`_swept` for the `sweep_envoys` longest clips of every group but the largest, against clips of other
-    groups only: two groups of one concert that no fingerprint line joined."""
-    sizes = group_sizes(sol)
-    if len(sizes) < 2 or rcfg.sweep_envoys <= 0:
-        return sol, False
-    top = max(sizes, key=lambda g: (sizes[g], -g))
-    envoys = [j for g in sizes if g != top for j in sorted(
-        (j for j in range(len(gfps)) if sol.group[j] == g), key=lambda j: -durations[j])[: rcfg.sweep_envoys]]
-    pair = _may_pair(gfps)
-    apart = lambda a, q: sol.group[a] != sol.group[q] and pair(a, q)  # noqa: E731
-    return _swept(envoys, sol, edges, gfps, durations, solve_cfg, replace(rcfg, sweep_lost_anchors=0), vcfg, workers,
-                  may_pair=apart)
+    groups only: two groups of one concert that no fingerprint line joined. Then, with `sweep_join_query_s`,
+    the groups' earliest-starting clips by their first seconds and latest-ending ones by their last: groups
+    meet at their edges, and a clip that overlaps the other group by 20 s at its start has a middle that
+    does not (a 2-minute middle buries those 20 s)."""
+    found = False
+    for at in ("middle", "head", "tail"):
+        if at != "middle" and rcfg.sweep_join_query_s <= 0:
+            break
+        sizes = group_sizes(sol)
+        if len(sizes) < 2 or rcfg.sweep_envoys <= 0:
+            break
+        top = max(sizes, key=lambda g: (sizes[g], -g))
+        key = {"middle": lambda j: -durations[j], "head": lambda j: sol.position_s[j],
+               "tail": lambda j: -(sol.position_s[j] + sol.k[j] * durations[j])}[at]
+        envoys = [j for g in sizes if g != top for j in sorted(
+            (j for j in range(len(gfps)) if sol.group[j] == g), key=key)[: rcfg.sweep_envoys]]
+        pair = _may_pair(gfps)
+        apart = lambda a, q: sol.group[a] != sol.group[q] and pair(a, q)  # noqa: E731
+        cfg = replace(rcfg, sweep_lost_anchors=0) if at == "middle" else replace(
+            rcfg, sweep_lost_anchors=0, sweep_query_at=at, max_query_s=rcfg.sweep_join_query_s)
+        sol, more = _swept(envoys, sol, edges, gfps, durations, solve_cfg, cfg, vcfg, workers, may_pair=apart)
+        found = found or more
+    return sol, found
 
 
 def _clock_checked(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],

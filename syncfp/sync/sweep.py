@@ -277,7 +277,8 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
             return -1 - a, float(off)
         return int(sol.group[a]), float(sol.position_s[a] + sol.k[a] * off)
 
-    starts = {q: max(0.0, (fps[q].duration_s - cfg.max_query_s) / 2) for q in lost}
+    spare = {q: max(0.0, fps[q].duration_s - cfg.max_query_s) for q in lost}
+    starts = {q: {"head": 0.0, "tail": spare[q]}.get(cfg.sweep_query_at, spare[q] / 2) for q in lost}
     rhos = [1.0 + p * 1e-6 for p in cfg.sweep_rates_ppm]
     lows = {q: [_lowrate(fps[q], starts[q], cfg.max_query_s, rho=r) for r in rhos] for q in lost}  # read once
     lags: dict[int, list[tuple[float, int, float, float]]] = {q: [] for q in lost}
