@@ -254,3 +254,27 @@ def test_a_clip_found_by_the_sweep_is_swept_against_in_the_next_round(tmp_path, 
                             VerifyConfig(), 1)
         assert found and list(np.flatnonzero(out.group >= 0)) == placed
     assert abs(out.position_s[2] - out.position_s[0] - 62.0) < 1e-3
+
+
+def test_two_groups_meeting_at_a_long_clips_start_are_joined_by_its_first_seconds(tmp_path):
+    """A board heard 0-60 s and a close phone (group 0); a camera rolling 40-200 s and a phone 120-180 s
+    (group 1): the groups share only the camera's first 20 s, which the middle two minutes the sweep reads of
+    a long clip leave out. Swept by its first `sweep_join_query_s`, the camera joins the board at the truth."""
+    from syncfp.config import SolveConfig
+    from syncfp.sync.api import _joined
+
+    song = synth.concert(200.0, rate_hz=RATE, seed=11)
+    board = _encoded(tmp_path, "ZOOM0001.WAV", song[: 60 * RATE])
+    close = _buried(tmp_path, song, 10.0, 40.0, ppm=0.0, snr_db=20.0, seed=7, name="IMG_0001.MOV")
+    camera = _buried(tmp_path, song, 40.0, 160.0, ppm=0.0, snr_db=0.0, seed=5, name="C0001.MP4")
+    phone = _buried(tmp_path, song, 120.0, 60.0, ppm=0.0, snr_db=0.0, seed=6, name="IMG_0002.MOV")
+    fps = [board, close, camera, phone]
+    durations = [f.duration_s for f in fps]
+    two = Solution(group=np.array([0, 0, 1, 1], np.int32), position_s=np.array([0.0, 10.0, 0.0, 80.0]),
+                   k=np.ones(4), position_std_s=np.zeros(4), reference=np.array([0, 0, 2, 2], np.int32),
+                   inliers=[], rejected=[], k_std=np.zeros(4))
+    edges: list = []
+    assert not _joined(two, edges, fps, durations, SolveConfig(), RescueConfig(sweep_join_query_s=0.0),
+                       VerifyConfig(), 1)[1] and edges == []
+    found = _joined(two, edges, fps, durations, SolveConfig(), RescueConfig(), VerifyConfig(), 1)[1]
+    assert found and [(e.a, e.b) for e in edges] == [(0, 2)] and abs(edges[0].offset_s - 40.0) < 1e-3
