@@ -213,6 +213,8 @@ class RescueConfig:
     sweep_envoys: int = 2  # the longest clips of each group but the largest are swept against the other groups
     sweep_join_query_s: float = 40.0  # ...and the earliest-starting and latest-ending ones by their first and
     # last this many seconds: two groups of one concert meet at their edges, where a clip's middle is not; 0: off
+    sweep_join_pooled: bool = False  # ...where a line confirmed only by windows summed in groups (`sweep_pooled`)
+    # does not count: a far phone's summed windows joined half a festival 19 ms off (a reflection)
     sweep_candidates: int = 4  # sweep lags kept per anchor...
     sweep_searches: int = 4  # ...of which the strongest over all anchors are searched
     sweep_pooled: bool = True  # a swept line confirmed only by its windows summed counts as coherent when groups

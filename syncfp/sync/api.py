@@ -300,7 +300,8 @@ def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: lis
         pair = _may_pair(gfps)
         apart = lambda a, q: sol.group[a] != sol.group[q] and pair(a, q)  # noqa: E731
         cfg = replace(rcfg, sweep_lost_anchors=0) if at == "middle" else replace(
-            rcfg, sweep_lost_anchors=0, sweep_query_at=at, max_query_s=rcfg.sweep_join_query_s)
+            rcfg, sweep_lost_anchors=0, sweep_query_at=at, max_query_s=rcfg.sweep_join_query_s,
+            sweep_pooled=rcfg.sweep_join_pooled)
         sol, more = _swept(envoys, sol, edges, gfps, durations, solve_cfg, cfg, vcfg, workers, may_pair=apart)
         found = found or more
     return sol, found
