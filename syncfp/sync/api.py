@@ -340,7 +340,8 @@ def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: li
         edges[i] = replace(edges[i], error_s=max(edges[i].error_s, lag))
     why = {}
     for i in sorted(drop):
-        ms = arrs[i].scatter * 1e3
+        e = edges[i]
+        ms = (e.pooled_scatter_s if e.stacked or arrs[i] is None else arrs[i].scatter) * 1e3
         for j in (edges[i].a, edges[i].b):
             why[j] = (f"its match lines up like a repeated passage played again (windows scatter by {ms:.2f} ms, "
                       "one moment heard twice agrees to ~0.01 ms); left out rather than placed at a repeat")
