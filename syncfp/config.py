@@ -121,7 +121,9 @@ class VerifyConfig:
     coherent_s: float = 6e-5  # ...and one moment heard twice scatters about it by at most this (rms, the worst of five
     # or more left out; far phones at 0 dB too: 99 % of true checks on the hard bench)
     incoherent_s: float = 1e-4  # a repeat played again scatters more (the players' timing wanders): 0.1-0.3 ms
-    incoherent_pooled: bool = True  # ...and a summed line's groups of summed windows (`pool_windows`) likewise
+    incoherent_pooled_s: float = 3e-4  # ...and a summed line whose groups of summed windows (`pool_windows`)
+    # scatter beyond this (right summed lines: 4-235 µs on the read draws, a far phone in a loud hall the most;
+    # repeats 112-500 µs, the one that took four clips 16.7 s off with it 364 µs); 0: off
     coherent_windows: int = 4  # the scatter is judged from this many confirming windows on
     pool_windows: int = 3  # windows too weak alone (stacked): groups of this many, each summed along the line,
     # give the scatter instead, from 3 groups on (0: stacked edges carry none)

@@ -143,13 +143,13 @@ def measure(edges: list[PairMatch], fps: list[Fingerprint], cfg: VerifyConfig = 
 
 def incoherent(edges: list[PairMatch], arrs: list[Arrivals | None], cfg: VerifyConfig = VerifyConfig()) -> list[int]:
     """Indices of edges confirmed by windows standing alone (not stacked) whose windows, read at the edge's
-    own line, scatter about it beyond `incoherent_s`: a repeat played again, not one moment. With
-    `incoherent_pooled`, also summed edges whose groups of summed windows scatter so (`pooled_scatter_s`:
-    right summed lines pool to 4-38 µs, repeats to 112-500 µs)."""
+    own line, scatter about it beyond `incoherent_s`: a repeat played again, not one moment; and summed edges
+    whose groups of summed windows scatter beyond `incoherent_pooled_s` (`pooled_scatter_s`: a sum blurs the
+    scatter, so the mark is higher)."""
+    pooled = cfg.incoherent_pooled_s
     return [i for i, (e, arr) in enumerate(zip(edges, arrs))
             if (arr is not None and not e.stacked and arr.scatter > cfg.incoherent_s)
-            or (cfg.incoherent_pooled and e.stacked and e.pooled_scatter_s is not None
-                and e.pooled_scatter_s > cfg.incoherent_s)]
+            or (pooled > 0 and e.stacked and e.pooled_scatter_s is not None and e.pooled_scatter_s > pooled)]
 
 
 def unsure_timing(edges: list[PairMatch], arrs: list[Arrivals | None], cfg: VerifyConfig = VerifyConfig()) -> dict[int, float]:
