@@ -173,6 +173,22 @@ def test_a_clips_stated_error_includes_its_rate_error_carried_to_its_first_sampl
     assert joined(-80.0, 1e-3) == pytest.approx(np.hypot(4e-5, 1e-4 * 140.0), rel=0.05)  # unmeasured
 
 
+def test_the_reference_states_the_error_of_its_surest_link():
+    """A recorder (the reference: longest) tied to two phones only by an edge whose timing is unsure to 40 ms
+    (a reflection as high as the direct sound), the phones tied to each other to 0.1 ms: the phones state
+    ~40 ms against the reference, and the reference no less, since it may be the one off. With a sure edge
+    the reference states that edge's small error."""
+    from dataclasses import replace
+
+    unsure = replace(_edge(0, 1, 10.0), error_s=0.04)
+    sol = solve(3, [unsure, _edge(1, 2, 5.0)], [300.0, 60.0, 60.0])
+    assert sol.reference[0] == 0 and sol.group[0] == sol.group[1] == sol.group[2] == 0
+    assert sol.position_std_s[0] == pytest.approx(min(sol.position_std_s[1:]), rel=1e-9)
+    assert sol.position_std_s[0] > 0.03
+    sure = solve(3, [_edge(0, 1, 10.0), _edge(1, 2, 5.0)], [300.0, 60.0, 60.0])
+    assert 0 < sure.position_std_s[0] < 1e-3
+
+
 def test_fit_line_finds_drifting_line():
     rng = np.random.default_rng(1)
     seg_frames = 312
