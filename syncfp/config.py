@@ -183,9 +183,8 @@ class RescueConfig:
     timed_rounds: int = 4  # clips placed by their clock become partners of others in the next round
     timed_agree_s: float = 1.5  # clock readings of one timeline zero this close are one reading
     timed_contradicts_s: float = 10.0  # a clip this far from its group's agreed reading: not clock error
-    timed_implied: bool = True  # an edge is judged by where it puts a clip placed from its other end (which must
-    # agree with its own clock), not by where the solve put it: that lies between a right edge and a repeat
-    timed_implied_strong: bool = False  # ...and strong edges are judged too (a full-length repeat is strong)
+    timed_implied: bool = True  # a weak edge is judged at its ends' clocks (`stamps.contradicted`), not at the
+    # solve's positions, which lie between a right edge and a repeat; False: the old reading
     vote_candidates: int = 8  # envelope lags per clip and anchor that vote for the anchor's clock reading...
     vote_min_clips: int = 3  # ...and clips that must agree on it (chance in a 400-s take: ~0.6 per window)
     timed_stack_z: float = 8.5  # the windows summed over the clock's ±range: chance reaches ~5.5 (max 7.5 in

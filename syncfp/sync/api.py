@@ -285,7 +285,7 @@ def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: lis
     the groups' earliest-starting clips by their first seconds and latest-ending ones by their last: groups
     meet at their edges, and a clip that overlaps the other group by 20 s at its start has a middle that
     does not (a 2-minute middle buries those 20 s)."""
-    found = False
+    found, pair, whole = False, _may_pair(gfps), set()
     for at in ("middle", "head", "tail"):
         if at != "middle" and rcfg.sweep_join_query_s <= 0:
             break
@@ -297,11 +297,12 @@ def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: lis
                "tail": lambda j: -(sol.position_s[j] + sol.k[j] * durations[j])}[at]
         envoys = [j for g in sizes if g != top for j in sorted(
             (j for j in range(len(gfps)) if sol.group[j] == g), key=key)[: rcfg.sweep_envoys]]
-        pair = _may_pair(gfps)
-        apart = lambda a, q: sol.group[a] != sol.group[q] and pair(a, q)  # noqa: E731
         cfg = replace(rcfg, sweep_lost_anchors=0) if at == "middle" else replace(
             rcfg, sweep_lost_anchors=0, sweep_query_at=at, max_query_s=rcfg.sweep_join_query_s,
             sweep_pooled=rcfg.sweep_join_pooled)
+        envoys = [j for j in envoys if j not in whole]  # its whole audio was read already: the same query
+        whole.update(j for j in envoys if durations[j] <= cfg.max_query_s)
+        apart = lambda a, q: sol.group[a] != sol.group[q] and pair(a, q)  # noqa: E731
         sol, more = _swept(envoys, sol, edges, gfps, durations, solve_cfg, cfg, vcfg, workers, may_pair=apart)
         found = found or more
     return sol, found

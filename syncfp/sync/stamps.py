@@ -289,13 +289,6 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
     stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
 
-    def off(j: int) -> bool | None:
-        st, g = stamps[j], int(sol.group[j])
-        if st is None or g < 0:
-            return None
-        origin = origins.get((g, "device:" + devices[j]), origins.get((g, "source:" + st.source)))
-        return None if origin is None else abs(st.t - float(sol.position_s[j]) - origin) > cfg.timed_contradicts_s
-
     def clock_at(j: int) -> float | None:
         """Where clip *j*'s own clock puts it on its group's timeline (its group's agreed reading), or None."""
         st, g = stamps[j], int(sol.group[j])
@@ -306,6 +299,11 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
 
     tol = cfg.timed_contradicts_s
     at = [clock_at(j) for j in range(len(fps))]
+
+    def off(j: int) -> bool | None:
+        """Whether the solve put clip *j* where its clock says it cannot be (None: no clock to say)."""
+        return None if at[j] is None else abs(at[j] - float(sol.position_s[j])) > tol
+
     said: dict[int, list[float]] = {}  # an unclocked clip's positions as its edges from clocked clips imply them
     for e in edges:
         if sol.group[e.a] >= 0 and sol.group[e.a] == sol.group[e.b]:
@@ -339,16 +337,13 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
         ends = d - (fps[e.b].duration_s - fps[e.a].duration_s)
         return min(abs(e.offset_s - d), abs(e.offset_s - ends)) > cfg.timed_contradicts_s
 
-    bad = []
-    for i, (e, w) in enumerate(zip(edges, weak)):
+    def held_off(e: PairMatch) -> bool:
         if cfg.timed_implied:
-            if (w or cfg.timed_implied_strong) and (implied(e) or apart(e)):
-                bad.append(i)
-            continue
-        ends = (off(e.a), off(e.b))
-        if w and ((True in ends and ends != (True, True)) or apart(e)):
-            bad.append(i)
-    return bad
+            return implied(e)
+        ends = (off(e.a), off(e.b))  # the old reading: at the solve's positions
+        return True in ends and ends != (True, True)
+
+    return [i for i, (e, w) in enumerate(zip(edges, weak)) if w and (held_off(e) or apart(e))]
 
 
 def timed_search(
