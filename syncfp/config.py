@@ -122,8 +122,9 @@ class VerifyConfig:
     # or more left out; far phones at 0 dB too: 99 % of true checks on the hard bench)
     incoherent_s: float = 1e-4  # a repeat played again scatters more (the players' timing wanders): 0.1-0.3 ms
     incoherent_pooled_s: float = 3e-4  # ...and a summed line whose groups of summed windows (`pool_windows`)
-    # scatter beyond this (right summed lines: 4-235 µs on the read draws, a far phone in a loud hall the most;
-    # repeats 112-500 µs, the one that took four clips 16.7 s off with it 364 µs); 0: off
+    # scatter beyond this (on the five read draws: 110 of 114 right summed edges under 200 µs, 2 at 235-294 µs,
+    # 2 at 349-384; wrong ones 3 at 355-426 µs, the one that took four clips 16.7 s off 364 µs, but 8 under
+    # 60 µs: copies sample for sample); 0: off
     coherent_windows: int = 4  # the scatter is judged from this many confirming windows on
     pool_windows: int = 3  # windows too weak alone (stacked): groups of this many, each summed along the line,
     # give the scatter instead, from 3 groups on (0: stacked edges carry none)

@@ -76,8 +76,9 @@ def test_an_edge_at_a_repeat_played_again_is_dropped_after_the_solve(tmp_path):
 
 def test_a_summed_edge_whose_groups_scatter_like_a_repeat_is_dropped():
     """A line confirmed only summed has no windows standing alone to read; its groups of summed windows do
-    (`pooled_scatter_s`): right summed lines pool to 4-235 µs on the hard draws, repeats to 112-500 µs
-    (fresh7's festival: a camera joined to a memo 16.7 s off at 0.36 ms, which took four clips with it)."""
+    (`pooled_scatter_s`): 110 of 114 right summed edges pool under 200 µs on the read hard draws, repeats
+    played again to 355-426 µs (fresh7's festival: a camera joined to a memo 16.7 s off at 0.36 ms, which took
+    four clips with it)."""
     from dataclasses import replace
 
     from syncfp.config import VerifyConfig
