@@ -194,6 +194,8 @@ class RescueConfig:
     timed_checked_windows: int = 8  # this many windows and
     timed_checked_share: float = 0.75  # this share of those it tried (1 more line in 1200 random wrong priors
     # on tune than `timed_stack_z` alone: a repeat of the same event's music)
+    hint_reach_s: float = 60.0  # an unplaced clip's clock hint (`stamps.clock_hints`) may lie this far past its
+    # group's placed clips (the concert goes on); on the hard bench's read draws every hint was within 0.9 s
     timed_windows: int = 24  # windows of the clock search (twice `VerifyConfig.max_windows`): their sum gains √n
     coherent_keeps: bool = True  # a clip with a coherent edge (`sweep.coherent`) is not left out as repeat-ambiguous
     sweep_anchors: int = 12  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off

@@ -139,6 +139,16 @@ class ClipStatus(str, Enum):
 
 
 @dataclass(frozen=True)
+class ClockHint:
+    """Where an unplaced clip's recording clock (file name or tag, as its device's placed clips read it) puts
+    it: a hint for placing it by hand, not a placement. No audio confirmed it."""
+
+    group: int
+    offset_s: float  # on the group's timeline, as `ClipResult.offset_s` of its placed clips
+    within_s: float  # the clock search's reach: the audio was searched this far either side, in vain
+
+
+@dataclass(frozen=True)
 class ClipResult:
     """Where one input landed. ``group``/``offset_s`` are None for an unplaced clip, ``error`` says why;
     `status` tells placed, unplaced and unusable (nothing read) apart."""
@@ -154,6 +164,7 @@ class ClipResult:
     error: str | None = None
     warning: str | None = None
     info: MediaInfo | None = None
+    clock_hint: ClockHint | None = None  # unplaced clips only: where the recording clock alone puts it
 
     @property
     def status(self) -> ClipStatus:

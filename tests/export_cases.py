@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from syncfp.export.timeline import Marker
-from syncfp.types import Alignment, ClipResult, MediaInfo
+from syncfp.types import Alignment, ClipResult, ClockHint, MediaInfo
 
 # name → (rate, drop-frame source timecode)
 RATES = {
@@ -44,6 +44,7 @@ def alignment(rate: Fraction, drop: bool) -> Alignment:
                    warning="low level", info=_cam("/media/shoot/Phone/IMG_0042.MOV", rate, None,
                                                   duration_s=95.5, fps=Fraction(30), device="Apple iPhone 12")),
         ClipResult("/media/shoot/CamB/B002.MP4", 12.0, error="no matching audio in any other clip",
-                   info=_cam("/media/shoot/CamB/B002.MP4", rate, tc_b, duration_s=12.0)),
+                   info=_cam("/media/shoot/CamB/B002.MP4", rate, tc_b, duration_s=12.0),
+                   clock_hint=ClockHint(1, 48.25, 2.5)),
     ]
     return Alignment(clips=clips, fps=rate)

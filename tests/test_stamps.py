@@ -278,3 +278,41 @@ def test_an_edge_is_read_at_the_clocks_of_its_ends_not_at_the_solves_compromise(
     assert contradicted(sol, edges, [False] * 5, fps) == []  # strong edges are not judged by clocks
     tie = [edges[0], edges[1], edges[2], edges[4]]
     assert contradicted(sol, tie, [True] * 4, fps) == []
+
+
+@pytest.mark.slow
+def test_an_unplaced_clip_gets_its_clocks_place_as_a_hint_never_as_a_placement(tmp_path, master, other_master):
+    """Two phones placed by their audio read the network clock that names their files; a third file of
+    that clock whose audio matches nothing (another piece of music) stays unplaced, with where its name puts
+    it on their timeline (`clock_hint`) in JSON and the table, and in no editor's format. A file with no
+    time in its name gets no hint."""
+    import json
+    import re
+    import subprocess
+    import sys
+
+    cam = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
+    phone = make_clip(tmp_path, "t/VID_20260612_210031.mp4", master, 36.2, 20.0, eq="phone", snr_db=15, seed=2)
+    lost = make_clip(tmp_path, "t/VID_20260612_210050.mp4", other_master, 10.0, 15.0, eq="phone", seed=3)
+    plain = make_clip(tmp_path, "t/clip.mp4", other_master, 30.0, 15.0, eq="phone", seed=4)
+    out = tmp_path / "t.json"
+    edl = tmp_path / "t.edl"
+    run = subprocess.run([sys.executable, "-m", "syncfp", "align", cam, phone, lost, plain, "-o", str(out),
+                          "-o", str(edl), "--no-cache"], capture_output=True, text=True,
+                         env={**os.environ, "COLUMNS": "400"})
+    assert run.returncode == 0, run.stderr
+    table = " ".join(re.sub(r"[│|]", " ", run.stdout + run.stderr).split())  # its cells wrap
+    assert "its recording clock puts it near offset" in table  # the table says it
+    clips = {os.path.basename(c["path"]): c for c in json.loads(out.read_text())["clips"]}
+    a, b, c = clips["PXL_20260612_210000000.mp4"], clips["VID_20260612_210031.mp4"], clips["VID_20260612_210050.mp4"]
+    assert a["group"] == b["group"] is not None and abs((b["offset"] - a["offset"]) - 31.2) < 0.001
+    assert c["group"] is None and c["offset"] is None  # not placed...
+    hint = c["clock_hint"]  # ...but its name's second, 50 s after the first phone's, read on their timeline
+    assert hint["group"] == a["group"] and hint["within"] > 0
+    assert abs((hint["offset"] - a["offset"]) - 50.0) < 0.5  # the two placed names read 21:00:00 within 0.2 s
+    assert clips["clip.mp4"]["clock_hint"] is None and clips["clip.mp4"]["group"] is None
+    assert all(x["clock_hint"] is None for x in (a, b))
+    edls = "\n".join(f.read_text() for f in tmp_path.glob("t*.edl"))  # one EDL per track
+    assert "PXL_20260612_210000000" in edls and "SYNCFP UNPLACED: VID_20260612_210050" in edls
+    assert "VID_20260612_210050" not in "\n".join(
+        line for line in edls.splitlines() if not line.startswith("*"))  # a comment lists it; no event

@@ -82,8 +82,11 @@ def _table(al: Alignment, fps, console: Console) -> None:
         c = al.clips[i]
         name = escape(Path(c.path).name)  # a file called "[b]x.mp4" is a name, not markup
         if c.group is None:
+            h = c.clock_hint
+            hint = "" if h is None else (f"[yellow]; its recording clock puts it near offset {h.offset_s:.1f} s "
+                                         f"of group {h.group} (±{h.within_s:g} s; no audio confirms it)[/yellow]")
             table.add_row(name, "-", "-", "-", "-", f"{c.duration_s:.1f}" if c.duration_s else "-", "-", "-",
-                          f"[red]unplaced: {escape(c.error or '')}[/red]")
+                          f"[red]unplaced: {escape(c.error or '')}[/red]{hint}")
             continue
         tc = frames_to_tc(round(media_offset_s(c) * tl.rate), tl.rate, drop=tl.drop_frame)  # where the picture lands
         note = " ".join(x for x in (_audio_note(c.info), c.warning) if x)

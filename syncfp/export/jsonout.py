@@ -66,6 +66,9 @@ def to_dict(obj: Alignment | Timeline, *, options: ExportOptions = DEFAULT_OPTIO
             "stream_choice": None if c.info is None else c.info.stream_choice,
             "downmix": None if c.info is None else c.info.downmix,
             "warning": c.warning,
+            "clock_hint": None if c.clock_hint is None else {
+                "group": c.clock_hint.group, "offset": _r(c.clock_hint.offset_s, 3),
+                "within": _r(c.clock_hint.within_s, 3)},
         })
     groups = []
     for g in tl.groups:

@@ -20,10 +20,10 @@ from ..engine import match as match_mod
 from ..engine.solve import group_sizes, overlap_span, select_for_refinement, solve
 from ..engine.stream import stream_lines
 from ..errors import CacheWarning
-from ..types import Alignment, ClipResult, Fingerprint, PairMatch, StreamRules
+from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
 from .arrivals import first_arrivals, incoherent, measure, unsure_timing
 from .rescue import repeat_rivals, rescue
-from .stamps import clocks_of, contradicted, one_device_takes, timed_search, voted_origins
+from .stamps import clock_hints, clocks_of, contradicted, one_device_takes, timed_search, voted_origins
 from .sweep import coherent, sweep_rescue
 from .takes import one_clock, separate_takes
 from .tracks import assign
@@ -176,8 +176,10 @@ def align(
         sol, clashed = _clock_checked(sol, edges, gfps, durations, solve_cfg, rescue_cfg)
         if solve_cfg.take_rate_tie > 0 and (ties := one_clock(sol, gfps, solve_cfg.take_rate_gate)):
             sol = solve(len(gfps), edges, durations, solve_cfg, ties=ties)
+        hints = clock_hints(sol, gfps, durations, rescue_cfg)
     reasons = {**scattered, **repeats, **clashed}
-    return _in_input_order(_results(paths, fps, errors, good, verdicts, reasons, sol, solve_cfg, min_confidence),
+    return _in_input_order(_results(paths, fps, errors, good, verdicts, reasons, sol, solve_cfg, min_confidence,
+                                    hints, rescue_cfg.timed_search_s),
                            order)
 
 
@@ -544,7 +546,8 @@ def _unsure(group: np.ndarray, conf: np.ndarray, min_confidence: float) -> dict[
 
 
 def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dict[int, str], sol,
-             cfg: SolveConfig, min_confidence: float = 0.0) -> Alignment:
+             cfg: SolveConfig, min_confidence: float = 0.0, hints: dict[int, tuple[int, float]] | None = None,
+             hint_within_s: float = 0.0) -> Alignment:
     n = len(good)
     durations = [fps[i].duration_s for i in good]
     conf = _clip_confidence(n, sol, durations, cfg)
@@ -594,8 +597,10 @@ def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dic
                           "a frame (too noisy or reverberant); left out rather than placed roughly")
             else:
                 reason = "no matching audio in any other clip"
+            g_hint, at = (hints or {}).get(j, (None, 0.0))
+            hint = ClockHint(gorder[g_hint], at, hint_within_s) if g_hint in gorder else None
             clips.append(ClipResult(path=p, duration_s=fp.duration_s, error=reason, warning=fp.warning,
-                                    info=fp.info))
+                                    info=fp.info, clock_hint=hint))
             continue
         std = sol.position_std_s[j]
         clips.append(ClipResult(

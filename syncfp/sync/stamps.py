@@ -213,6 +213,45 @@ def _tag_zone(origins: dict[tuple[int, str], float], agree_s: float) -> float | 
     return zones[0] if len(values) == 1 else None
 
 
+def clock_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: RescueConfig = RescueConfig(),
+                clocks: Clocks | None = None) -> dict[int, tuple[int, float]]:
+    """Unplaced clips' places by their recording clock alone: clip → (group, position on that group's
+    timeline). Only where the clip's own device, or the network clock that names phone files, reads a
+    group's timeline zero (`_clock_origins`; not a tag read in another device's zone: a camera's hand-set
+    clock may be minutes off) and the clip would then
+    overlap that group's span widened by `hint_reach_s` (the largest such group: one concert's groups left
+    apart fit alike, clocks cannot tell them apart). Not a placement (no audio confirmed it, so it is neither
+    exported nor scored): a hint for an editor placing the clip by hand, good to the clocks' agreement
+    (`timed_agree_s`) plus a name's latency; a clip of another event recorded at that hour gets one too."""
+    clocks = clocks or clocks_of(fps)
+    stamps, devices = clocks.stamps, clocks.devices
+    origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
+    groups = sorted({g for g, _ in origins})
+    size = group_sizes(sol)
+    spans = {}
+    for g in groups:
+        m = np.flatnonzero(sol.group == g)
+        ends = sol.position_s[m] + sol.k[m] * np.asarray(durations, float)[m]
+        spans[g] = (float(sol.position_s[m].min()), float(ends.max()))
+    out = {}
+    for q, st in enumerate(stamps):
+        if st is None or sol.group[q] >= 0:
+            continue
+        fits = []
+        for g in groups:
+            origin = origins.get((g, "device:" + devices[q]))
+            if origin is None and st.source == "name":
+                origin = origins.get((g, "source:name"))
+            if origin is None:
+                continue
+            pos = st.t - origin
+            if pos + durations[q] > spans[g][0] - cfg.hint_reach_s and pos < spans[g][1] + cfg.hint_reach_s:
+                fits.append((g, float(pos)))
+        if fits:  # several: one concert's groups left apart (clocks tell concerts apart, not those)
+            out[q] = max(fits, key=lambda f: (size[f[0]], -f[0]))
+    return out
+
+
 def timed_hypotheses(
     clips: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], cfg: RescueConfig,
     voted: dict[tuple[int, str], float] | None = None, clocks: Clocks | None = None,
