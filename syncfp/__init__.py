@@ -17,7 +17,7 @@ _EXPORTS: dict[str, str] = {
     "align": "syncfp.sync.api",
     "Library": "syncfp.library.store",
     "Alignment": "syncfp.types", "ClipResult": "syncfp.types", "ClipStatus": "syncfp.types", "MediaInfo": "syncfp.types",
-    "PairMatch": "syncfp.types",
+    "PairMatch": "syncfp.types", "ClockHint": "syncfp.types",
     "FingerprintConfig": "syncfp.config", "MatchConfig": "syncfp.config", "SolveConfig": "syncfp.config",
     "VerifyConfig": "syncfp.config", "RescueConfig": "syncfp.config", "DecodeConfig": "syncfp.config",
     "SyncfpError": "syncfp.errors", "MediaError": "syncfp.errors",
@@ -44,4 +44,4 @@ if TYPE_CHECKING:  # static checkers and IDEs see the eager imports
     from .errors import MediaError, SyncfpError
     from .library.store import Library
     from .sync.api import align
-    from .types import Alignment, ClipResult, ClipStatus, MediaInfo, PairMatch
+    from .types import Alignment, ClipResult, ClipStatus, ClockHint, MediaInfo, PairMatch
