@@ -316,3 +316,49 @@ def test_an_unplaced_clip_gets_its_clocks_place_as_a_hint_never_as_a_placement(t
     assert "PXL_20260612_210000000" in edls and "SYNCFP UNPLACED: VID_20260612_210050" in edls
     assert "VID_20260612_210050" not in "\n".join(
         line for line in edls.splitlines() if not line.startswith("*"))  # a comment lists it; no event
+
+
+@pytest.mark.slow
+def test_place_by_clock_lays_hinted_clips_on_lanes_of_their_own_only_when_asked(tmp_path, master, other_master):
+    """`--place-by-clock`: the clip whose audio matches nothing goes where its name's clock puts it, on a
+    ``clock …`` track with confidence 0 and its reach as error, in the OTIO an editor imports; without the
+    option it is only on the "Unplaced" track the OTIO writer keeps for left-outs."""
+    import json
+    import subprocess
+    import sys
+
+    import opentimelineio as otio
+
+    cam = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
+    phone = make_clip(tmp_path, "t/VID_20260612_210031.mp4", master, 36.2, 20.0, eq="phone", snr_db=15, seed=2)
+    lost = make_clip(tmp_path, "t/VID_20260612_210050.mp4", other_master, 10.0, 15.0, eq="phone", seed=3)
+
+    def run(tag: str, *extra: str) -> tuple[dict, otio.schema.Timeline]:
+        out, tl = tmp_path / f"{tag}.json", tmp_path / f"{tag}.otio"
+        r = subprocess.run([sys.executable, "-m", "syncfp", "align", cam, phone, lost, "-o", str(out), "-o", str(tl),
+                            "-q", *extra], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        clips = {os.path.basename(c["path"]): c for c in json.loads(out.read_text())["clips"]}
+        return clips, otio.adapters.read_from_file(str(tl))
+
+    def tracks_of(tl) -> dict[str, tuple[str, float]]:
+        """clip name → (track name, record start in seconds)."""
+        out = {}
+        for tr in tl.tracks:
+            for it in tr.find_clips():
+                out.setdefault(it.name, (tr.name, it.range_in_parent().start_time.to_seconds()))
+        return out
+
+    plain, tl = run("plain")
+    assert plain["VID_20260612_210050.mp4"]["group"] is None
+    assert [t for n, (t, _) in tracks_of(tl).items() if "210050" in n] == ["Unplaced"]  # listed apart, as ever
+
+    clips, tl = run("clock", "--place-by-clock")
+    a, c = clips["PXL_20260612_210000000.mp4"], clips["VID_20260612_210050.mp4"]
+    assert c["group"] == a["group"] and c["confidence"] == 0.0 and c["offset_error_ms"] >= 1000
+    assert abs((c["offset"] - a["offset"]) - 50.0) < 0.5 and "recording clock alone" in c["warning"]
+    placed = tracks_of(tl)
+    name = next(n for n in placed if "210050" in n)
+    cam_name = next(n for n in placed if "210000000" in n)
+    assert placed[name][0].startswith("clock ") and not placed[cam_name][0].startswith("clock")
+    assert abs((placed[name][1] - placed[cam_name][1]) - 50.0) < 0.5

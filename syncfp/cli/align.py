@@ -123,6 +123,7 @@ def align(
     library: Optional[str] = typer.Option(None, "--library", help="Mark the songs of this library (`syncfp index`) heard on each timeline."),
     cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help="Dask scheduler address: decode and join pairs on its workers (the cache folder must be shared; docs/scaling.md)."),
     min_confidence: float = typer.Option(0.0, "--min-confidence", help="Leave out clips placed less surely than this (0-1), with the reason; 0.8 leaves out the unsure ones (a partial or two-clip match that a repeat could also explain)."),
+    place_by_clock: bool = typer.Option(False, "--place-by-clock", help="Also lay clips the audio could not place where their recording clock puts them (about ±1 s; JSON clock_hint), on lanes named 'clock …' with confidence 0, to nudge by ear. Off by default: it is not sound sync."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many files and audio-hours the run would read and about how much memory it would need (from the files' headers; nothing is decoded or written)."),
 ) -> None:
     """Place every clip on one timeline by its sound and write it for editors and scripts."""
@@ -158,6 +159,10 @@ def align(
         from .library import align_markers
 
         markers = align_markers(al, lib, console=None if quiet else _out_console(stderr=json_to_stdout))
+    if place_by_clock:  # after the song markers: those come from clips the audio placed, to the ms
+        from ..sync.byclock import placed_by_clock
+
+        al = placed_by_clock(al)
     options = ExportOptions(fps=rate, edl_style=edl_style, drift_correction=not no_drift_correction,
                             fcpx_multicam=fcpx_multicam, markers=markers)
     if not quiet:

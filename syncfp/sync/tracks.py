@@ -28,17 +28,19 @@ def device_key(path: str, device_tag: str | None = None) -> str:
 
 def assign(
     clips: list[tuple[int, str, str | None, int, float, float]],
+    others: list[tuple[str, str | None]] = (),
 ) -> dict[int, str]:
     """Map clip id → track name for (id, path, device_tag, group, start_s, end_s) of placed clips.
 
     Clips of one device share a track unless they overlap in time (then the device gets extra tracks,
     filled first-fit by `lanes.first_fit` with 1 ms of slack); names are short, unique and stable for the
-    same inputs.
+    same inputs. *others*: (path, device_tag) of clips laid elsewhere whose devices the names must tell
+    apart as well (`byclock` names its lanes as the placed clips' are named).
     """
     by_device: dict[str, list[tuple[int, int, float, float]]] = {}
     for cid, path, tag, group, start, end in clips:
         by_device.setdefault(device_key(path, tag), []).append((cid, group, start, end))
-    short = _short_names(sorted(by_device))
+    short = _short_names(sorted(set(by_device) | {device_key(p, t) for p, t in others}))
     taken = set(short.values())  # a device's extra lanes never take another device's name
     out: dict[int, str] = {}
     for dev in sorted(by_device):

@@ -1,0 +1,37 @@
+"""`Alignment` → the same with every unplaced clip that has a clock hint laid on the timeline at that hint,
+on lanes of its own (`syncfp align --place-by-clock`): opt-in, never the default.
+
+A clip the audio could not confirm stays unplaced by default. An editor with 80 phone clips may still want
+the left-outs dropped roughly where their recording clock says (`stamps.clock_hints`: within a second or
+so on the hard bench), to nudge by ear, rather than hunt for them. They go on lanes named ``clock …`` with
+confidence 0 and a stated error of the clock search's reach, so no reader takes them for sound sync.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..types import Alignment, ClipResult
+from .tracks import assign
+
+WARNING = "placed by its recording clock alone (±{:g} s): no audio confirmed it; nudge it into place by ear"
+
+
+def placed_by_clock(al: Alignment) -> Alignment:
+    """*al* with each unplaced clip that carries a `clock_hint` placed at it (group, offset), drift unknown,
+    confidence 0, `error_ms` = the hint's reach, a warning saying so, on ``clock <device>`` lanes (one
+    device's hinted clips overlap nowhere; two devices' may, so lanes are per device as for placed clips)."""
+    hinted = [i for i, c in enumerate(al.clips) if c.group is None and c.clock_hint is not None]
+    if not hinted:
+        return al
+    lanes = assign([(i, al.clips[i].path, al.clips[i].info.device if al.clips[i].info else None,
+                     al.clips[i].clock_hint.group, al.clips[i].clock_hint.offset_s,
+                     al.clips[i].clock_hint.offset_s + al.clips[i].duration_s) for i in hinted],
+                   others=[(c.path, c.info.device if c.info else None) for c in al.clips if c.group is not None])
+    clips: list[ClipResult] = list(al.clips)
+    for i in hinted:
+        c, h = al.clips[i], al.clips[i].clock_hint
+        warning = "; ".join(x for x in (WARNING.format(h.within_s), c.warning) if x)
+        clips[i] = replace(c, group=h.group, track=f"clock {lanes[i]}", offset_s=h.offset_s, drift_ppm=None,
+                           confidence=0.0, error_ms=h.within_s * 1000.0, error=None, warning=warning)
+    return replace(al, clips=clips)
