@@ -104,7 +104,8 @@ def run_scenario(k: int, a: argparse.Namespace, source: Source, *, with_peers: b
     runs = [run_child(["bench.run_syncfp"], {"paths": paths, "workers": a.workers}, "syncfp", sdir)
             for _ in range(max(1, a.repeat))]
     res = _best(runs)
-    entry["tools"]["syncfp"] = {**metrics.score(truth, res["clips"]), **speed(audio_s, res, min(a.workers, CORES))}
+    entry["tools"]["syncfp"] = {**metrics.score(truth, res["clips"]), "hints": metrics.hints(truth, res["clips"]),
+                                **speed(audio_s, res, min(a.workers, CORES))}
     if len(runs) > 1:
         entry["tools"]["syncfp"]["runs"] = [{"wall_s": r["wall_s"], "cpu_s": r["cpu_s"]} for r in runs]
         if any(r["clips"] != runs[0]["clips"] for r in runs):
@@ -166,7 +167,7 @@ def run_hard(a: argparse.Namespace) -> int:
                  "render_s": truth["render_s"], "check": hard.check_summary(truth), "tools": {}}
         res = run_child(["bench.run_syncfp"], {"paths": paths, "workers": a.workers}, "syncfp",
                         os.path.dirname(media))
-        entry["tools"]["syncfp"] = {**metrics.score(truth, res["clips"]),
+        entry["tools"]["syncfp"] = {**metrics.score(truth, res["clips"]), "hints": metrics.hints(truth, res["clips"]),
                                     **speed(audio_s, res, min(a.workers, CORES))}
         log(f"syncfp on {name}: {res['wall_s']:.1f} s")
         if k < n_peer:

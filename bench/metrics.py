@@ -181,6 +181,32 @@ def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = No
     return out
 
 
+def hints(truth_doc: dict, preds: dict[str, dict]) -> list[dict]:
+    """Every unplaced clip that carries a clock hint (*preds*[f]["hint"] = (group, offset_s), the group
+    numbered as placed clips' are): its error in seconds against the truth, read through the hinted group's
+    placed clips of its event (median over them), or None when the clip belongs to no event or to another
+    event than the group's (a hint that points an editor to the wrong concert)."""
+    truth = {c["file"]: c for c in truth_doc["clips"]}
+    members: dict[object, list[str]] = defaultdict(list)
+    for f, p in preds.items():
+        if f in truth and p.get("group") is not None and p.get("offset_s") is not None:
+            members[p["group"]].append(f)
+    out = []
+    for f, p in preds.items():
+        h = p.get("hint")
+        if f not in truth or p.get("group") is not None or h is None:
+            continue
+        g, at = h
+        tq = truth[f]
+        mates = [m for m in members.get(g, []) if truth[m]["event"] == tq["event"]]
+        if tq["event"] is None or not mates or Counter(truth[m]["event"] for m in members[g]).most_common(1)[0][0] != tq["event"]:
+            out.append({"file": f, "err_s": None})
+            continue
+        errs = [(at - preds[m]["offset_s"]) - (tq["start_s"] - truth[m]["start_s"]) for m in mates]
+        out.append({"file": f, "err_s": float(np.median(errs))})
+    return out
+
+
 STATED_BINS = [(0.1, "≤ 0.1 ms"), (0.5, "≤ 0.5 ms"), (1.0, "≤ 1 ms"), (5.0, "≤ 5 ms"), (float("inf"), "> 5 ms")]
 CONF_BINS = [(0.5, "< 0.5"), (0.8, "0.5-0.8"), (0.95, "0.8-0.95"), (float("inf"), "≥ 0.95")]
 

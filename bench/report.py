@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from bench import metrics
 
 _HEAD = ("| scenario | tool | placeable / distractors | ≤ 1 ms | ≤ 5 ms | ≤ 40 ms | misplaced | split "
@@ -65,6 +67,7 @@ def print_report(results: dict) -> None:
     calib = [r for s in results["scenarios"] for r in s["tools"].get("syncfp", {}).get("calib", [])]
     if calib:
         print_calibration(metrics.calibration(calib))
+    print_hints(results["scenarios"])
     print("\nsyncfp clips not within 1 ms:\n")
     for s in results["scenarios"]:
         for f in s["tools"].get("syncfp", {}).get("failures", []):
@@ -74,6 +77,21 @@ def print_report(results: dict) -> None:
 
 def _short(v):
     return f"{v:.3g}" if isinstance(v, float) else ("-" if v is None else str(v)[:60])
+
+
+def print_hints(scenarios: list[dict]) -> None:
+    """Unplaced clips' clock hints (`ClipResult.clock_hint`) against the truth, per scenario: how many
+    unplaced clips got one, their error in seconds, and hints pointing into another event's group."""
+    rows = [(s["name"], s["tools"]["syncfp"]) for s in scenarios if "hints" in s["tools"].get("syncfp", {})]
+    if not rows:
+        return
+    print("\nsyncfp clock hints for unplaced clips (not placements; error against the truth):\n")
+    print("| scenario | missed (placeable) | unplaced clips with a hint | error median (s) | max (s) | in another event's group |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, r in rows:
+        errs = [abs(h["err_s"]) for h in r["hints"] if h["err_s"] is not None]
+        print(f"| {name} | {r['missed']} | {len(r['hints'])} | {_f(float(np.median(errs)) if errs else None, '{:.2f}')} "
+              f"| {_f(max(errs) if errs else None, '{:.2f}')} | {sum(h['err_s'] is None for h in r['hints'])} |")
 
 
 def print_calibration(cal: dict) -> None:

@@ -29,7 +29,8 @@ def main(job_path: str, out_path: str) -> None:
         wall = time.perf_counter() - t0
     clips = {
         os.path.basename(c.path): {"group": c.group, "offset_s": c.offset_s, "drift_ppm": c.drift_ppm,
-                                   "confidence": c.confidence, "error_ms": c.error_ms, "error": c.error, "duration_s": c.duration_s}
+                                   "confidence": c.confidence, "error_ms": c.error_ms, "error": c.error, "duration_s": c.duration_s,
+                                   "hint": None if c.clock_hint is None else (c.clock_hint.group, c.clock_hint.offset_s)}
         for c in al.clips
     }
     write_result(out_path, "syncfp", wall_s=wall, cpu0=cpu0, clips=clips)
