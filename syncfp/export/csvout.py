@@ -12,7 +12,7 @@ from .timeline import Timeline
 
 COLUMNS = ("path", "group", "track", "offset", "subframe", "record_frame", "record_timecode", "duration",
            "duration_frames", "source_timecode", "source_in_frame", "drift_ppm", "speed", "confidence",
-           "offset_error_ms", "error", "warning")
+           "offset_error_ms", "error", "warning", "clock_hint_group", "clock_hint_offset", "clock_hint_within")
 
 
 def to_csv(tl: Timeline) -> str:
@@ -20,6 +20,8 @@ def to_csv(tl: Timeline) -> str:
     w = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for row in to_dict(tl)["clips"]:
+        hint = row.pop("clock_hint") or {}  # flat columns: a spreadsheet has no nested cells
+        row.update({f"clock_hint_{k}": v for k, v in hint.items()})
         w.writerow({k: "" if v is None else v for k, v in row.items()})
     return buf.getvalue()
 

@@ -23,6 +23,13 @@ svg{background:#fff;border:1px solid #ddd}.unplaced td{color:#a00}
 """
 
 
+def _hint(c) -> str:
+    """Where an unplaced clip's recording clock puts it (`ClipResult.clock_hint`), as a sentence, or ""."""
+    h = c.clock_hint
+    return "" if h is None else (f"; its recording clock puts it near offset {h.offset_s:.1f} s of group {h.group} "
+                                 f"(±{h.within_s:g} s; no audio confirms it)")
+
+
 def colour(confidence: float) -> str:
     """Red (0) through amber to green (1)."""
     hue = 120 * max(0.0, min(1.0, confidence))
@@ -121,7 +128,8 @@ def to_html(tl: Timeline, *, title: str = "syncfp") -> str:
         parts.append(group_svg(tl, g))
     if tl.unplaced:
         parts.append("<h2>Unplaced clips</h2><ul id=\"unplaced\">")
-        parts += [f"<li>{html.escape(c.path)}: {html.escape(c.error or 'not placed')}</li>" for c in tl.unplaced]
+        parts += [f"<li>{html.escape(c.path)}: {html.escape(c.error or 'not placed')}{html.escape(_hint(c))}</li>"
+                  for c in tl.unplaced]
         parts.append("</ul>")
     parts.append("<h2>All clips</h2>")
     parts.append(_table(tl))
