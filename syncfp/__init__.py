@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 # public name → module that defines it
 _EXPORTS: dict[str, str] = {
-    "align": "syncfp.sync.api",
+    "align": "syncfp.sync.api", "placed_by_clock": "syncfp.sync.byclock",
     "Library": "syncfp.library.store",
     "Alignment": "syncfp.types", "ClipResult": "syncfp.types", "ClipStatus": "syncfp.types", "MediaInfo": "syncfp.types",
     "PairMatch": "syncfp.types", "ClockHint": "syncfp.types",
@@ -44,4 +44,5 @@ if TYPE_CHECKING:  # static checkers and IDEs see the eager imports
     from .errors import MediaError, SyncfpError
     from .library.store import Library
     from .sync.api import align
+    from .sync.byclock import placed_by_clock
     from .types import Alignment, ClipResult, ClipStatus, ClockHint, MediaInfo, PairMatch
