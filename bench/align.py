@@ -168,6 +168,7 @@ def run_hard(a: argparse.Namespace) -> int:
         res = run_child(["bench.run_syncfp"], {"paths": paths, "workers": a.workers}, "syncfp",
                         os.path.dirname(media))
         entry["tools"]["syncfp"] = {**metrics.score(truth, res["clips"]), "hints": metrics.hints(truth, res["clips"]),
+                                    "group_hints": metrics.group_hints(truth, res["clips"], res.get("group_hints", {})),
                                     **speed(audio_s, res, min(a.workers, CORES))}
         log(f"syncfp on {name}: {res['wall_s']:.1f} s")
         if k < n_peer:

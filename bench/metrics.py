@@ -207,6 +207,29 @@ def hints(truth_doc: dict, preds: dict[str, dict]) -> list[dict]:
     return out
 
 
+def group_hints(truth_doc: dict, preds: dict[str, dict], hints: dict) -> list[dict]:
+    """Every group with a clock hint (*hints*: group → (group it names, where its zero lies there)): the
+    hint's error in seconds against the truth, over pairs of the two groups' clips of one event (median), or
+    None when the two groups hold different events."""
+    truth = {c["file"]: c for c in truth_doc["clips"]}
+    members: dict[object, list[str]] = defaultdict(list)
+    for f, p in preds.items():
+        if f in truth and p.get("group") is not None and p.get("offset_s") is not None:
+            members[p["group"]].append(f)
+    out = []
+    for g, (m, shift) in hints.items():
+        g = int(g)
+        ev = {k: Counter(truth[f]["event"] for f in members.get(k, [])).most_common(1) for k in (g, m)}
+        if not ev[g] or not ev[m] or ev[g][0][0] != ev[m][0][0] or ev[g][0][0] is None:
+            out.append({"group": g, "clips": len(members.get(g, [])), "err_s": None})
+            continue
+        e = ev[g][0][0]
+        errs = [(preds[a]["offset_s"] + shift - preds[b]["offset_s"]) - (truth[a]["start_s"] - truth[b]["start_s"])
+                for a in members[g] if truth[a]["event"] == e for b in members[m] if truth[b]["event"] == e]
+        out.append({"group": g, "clips": len(members[g]), "err_s": float(np.median(errs))})
+    return out
+
+
 STATED_BINS = [(0.1, "≤ 0.1 ms"), (0.5, "≤ 0.5 ms"), (1.0, "≤ 1 ms"), (5.0, "≤ 5 ms"), (float("inf"), "> 5 ms")]
 CONF_BINS = [(0.5, "< 0.5"), (0.8, "0.5-0.8"), (0.95, "0.8-0.95"), (float("inf"), "≥ 0.95")]
 

@@ -92,6 +92,13 @@ def print_hints(scenarios: list[dict]) -> None:
         errs = [abs(h["err_s"]) for h in r["hints"] if h["err_s"] is not None]
         print(f"| {name} | {r['missed']} | {len(r['hints'])} | {_f(float(np.median(errs)) if errs else None, '{:.2f}')} "
               f"| {_f(max(errs) if errs else None, '{:.2f}')} | {sum(h['err_s'] is None for h in r['hints'])} |")
+    ghs = [(name, h) for name, r in rows for h in r.get("group_hints", [])]
+    if ghs:
+        print("\nGroups the audio left apart, placed by the clocks (`groups[].clock_hint`; error against the truth):\n")
+        print("| scenario | group | clips | error (s) |\n| --- | --- | --- | --- |")
+        for name, h in ghs:
+            err = "another event" if h["err_s"] is None else f"{h['err_s']:+.2f}"
+            print(f"| {name} | {h['group']} | {h['clips']} | {err} |")
 
 
 def print_calibration(cal: dict) -> None:

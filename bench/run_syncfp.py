@@ -33,7 +33,8 @@ def main(job_path: str, out_path: str) -> None:
                                    "hint": None if c.clock_hint is None else (c.clock_hint.group, c.clock_hint.offset_s)}
         for c in al.clips
     }
-    write_result(out_path, "syncfp", wall_s=wall, cpu0=cpu0, clips=clips)
+    write_result(out_path, "syncfp", wall_s=wall, cpu0=cpu0, clips=clips,
+                 group_hints={str(g): (h.group, h.offset_s) for g, h in al.group_hints.items()})
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2])

@@ -141,10 +141,11 @@ class ClipStatus(str, Enum):
 @dataclass(frozen=True)
 class ClockHint:
     """Where an unplaced clip's recording clock (file name or tag, as its device's placed clips read it) puts
-    it: a hint for placing it by hand, not a placement. No audio confirmed it."""
+    it, or where a group's clocks put that group's timeline on a larger group's: a hint for placing it by
+    hand, not a placement. No audio confirmed it."""
 
     group: int
-    offset_s: float  # on the group's timeline, as `ClipResult.offset_s` of its placed clips
+    offset_s: float  # on the group's timeline, as `ClipResult.offset_s` of its placed clips (a group's zero)
     within_s: float  # the clock search's reach: the audio was searched this far either side, in vain
 
 
@@ -181,6 +182,8 @@ class Alignment:
     clips: list[ClipResult]
     edges: list[PairMatch] = field(default_factory=list)
     fps: Fraction | None = None
+    # group → where the recording clocks put its timeline's zero on the largest group's (no audio joins them)
+    group_hints: dict[int, ClockHint] = field(default_factory=dict)
 
     @property
     def groups(self) -> list[int]:

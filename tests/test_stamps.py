@@ -362,3 +362,47 @@ def test_place_by_clock_lays_hinted_clips_on_lanes_of_their_own_only_when_asked(
     cam_name = next(n for n in placed if "210000000" in n)
     assert placed[name][0].startswith("clock ") and not placed[cam_name][0].startswith("clock")
     assert abs((placed[name][1] - placed[cam_name][1]) - 50.0) < 0.5
+
+
+@pytest.mark.slow
+def test_two_groups_of_one_concert_get_their_clocks_offset_and_are_laid_together_only_when_asked(tmp_path, master):
+    """Two pairs of phone clips of one concert that no clip bridges (5-45 s and 50-80 s of the music) form
+    two groups; their network-timed names put the second group's start 85 s into the first's
+    timeline (JSON `groups[].clock_hint`, the table); `--place-by-clock` lays its clips there, on `clock …`
+    lanes, their offset to each other kept to the ms."""
+    import json
+    import subprocess
+    import sys
+
+    a1 = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 40.0, eq="none", snr_db=20, seed=1)
+    a2 = make_clip(tmp_path, "t/VID_20260612_210015.mp4", master, 20.2, 25.0, eq="phone", snr_db=15, seed=2)
+    b1 = make_clip(tmp_path, "t/PXL_20260612_210125000.mp4", master, 50.0, 30.0, eq="none", snr_db=20, seed=3)
+    b2 = make_clip(tmp_path, "t/VID_20260612_210132.mp4", master, 57.3, 20.0, eq="phone", snr_db=15, seed=4)
+
+    def run(*extra: str) -> tuple[dict, list]:
+        out = tmp_path / "t.json"
+        r = subprocess.run([sys.executable, "-m", "syncfp", "align", a1, a2, b1, b2, "-o", str(out), "--no-cache",
+                            *extra], capture_output=True, text=True, env={**os.environ, "COLUMNS": "300"})
+        assert r.returncode == 0, r.stderr
+        doc = json.loads(out.read_text())
+        return {os.path.basename(c["path"]): c for c in doc["clips"]}, doc["groups"], r.stdout + r.stderr
+
+    clips, groups, said = run()
+    g_a, g_b = clips["PXL_20260612_210000000.mp4"]["group"], clips["PXL_20260612_210125000.mp4"]["group"]
+    assert g_a is not None and g_b is not None and g_a != g_b  # no clip bridges 45-50 s: two groups
+    assert clips["VID_20260612_210015.mp4"]["group"] == g_a and clips["VID_20260612_210132.mp4"]["group"] == g_b
+    hint = {g["group"]: g["clock_hint"] for g in groups}
+    assert hint[g_a] is None and hint[g_b]["group"] == g_a
+    # b1 starts 45 s of music after a1, its name 85 s after a1's: the clocks say 85 s (not sound: the
+    # music here is the master's, cut to test the clock arithmetic alone)
+    at = hint[g_b]["offset"] + clips["PXL_20260612_210125000.mp4"]["offset"] - clips["PXL_20260612_210000000.mp4"]["offset"]
+    assert abs(at - 85.0) < 0.5
+    assert "its recording clocks put its start near offset" in " ".join(said.split())
+
+    moved, groups, _ = run("--place-by-clock")
+    b1m, b2m = moved["PXL_20260612_210125000.mp4"], moved["VID_20260612_210132.mp4"]
+    assert b1m["group"] == b2m["group"] == moved["PXL_20260612_210000000.mp4"]["group"] and len(groups) == 1
+    assert abs((b1m["offset"] - moved["PXL_20260612_210000000.mp4"]["offset"]) - 85.0) < 0.5
+    assert abs((b2m["offset"] - b1m["offset"]) - (clips["VID_20260612_210132.mp4"]["offset"]
+                                                  - clips["PXL_20260612_210125000.mp4"]["offset"])) < 1e-6
+    assert b1m["confidence"] == 0.0 and b1m["track"].startswith("clock ") and "recording clocks" in b1m["warning"]

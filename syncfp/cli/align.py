@@ -97,6 +97,9 @@ def _table(al: Alignment, fps, console: Console) -> None:
         table.add_row(name, str(c.group), escape(c.track or ""), tc, f"{c.offset_s:.4f}", f"{c.duration_s:.1f}",
                       f"{c.drift_ppm:+.1f}" if c.drift_ppm is not None else "-", f"{c.confidence:.2f}", escape(note))
     console.print(table)
+    for g, h in sorted(al.group_hints.items()):
+        console.print(f"[yellow]group {g}: its recording clocks put its start near offset {h.offset_s:.1f} s of group "
+                      f"{h.group} (±{h.within_s:g} s; no audio joins them; --place-by-clock lays it there)[/yellow]")
 
 
 def _audio_note(info) -> str:

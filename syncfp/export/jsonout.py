@@ -74,8 +74,11 @@ def to_dict(obj: Alignment | Timeline, *, options: ExportOptions = DEFAULT_OPTIO
     for g in tl.groups:
         members = [tc.clip for t in g.tracks for tc in t.clips]
         end = max(c.offset_s + c.duration_s / (1 + (c.drift_ppm or 0) * 1e-6) for c in members)
+        gh = tl.alignment.group_hints.get(g.group) if tl.alignment is not None else None
         groups.append({
             "group": g.group, "clips": len(members), "duration": round(end, 6),
+            "clock_hint": None if gh is None else {"group": gh.group, "offset": _r(gh.offset_s, 3),
+                                                   "within": _r(gh.within_s, 3)},
             "tracks": [t.name for t in g.tracks],
             "markers": [{"start": round(m.marker.start_s, 6), "end": round(m.marker.end_s, 6),
                          "title": m.marker.title, "start_frame": m.start_frame} for m in g.markers],

@@ -23,7 +23,7 @@ from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
 from .arrivals import first_arrivals, incoherent, measure, unsure_timing
 from .rescue import repeat_rivals, rescue
-from .stamps import clock_hints, clocks_of, contradicted, one_device_takes, timed_search, voted_origins
+from .stamps import clock_hints, clocks_of, group_hints, contradicted, one_device_takes, timed_search, voted_origins
 from .sweep import coherent, sweep_rescue
 from .takes import one_clock, separate_takes
 from .tracks import assign
@@ -177,9 +177,10 @@ def align(
         if solve_cfg.take_rate_tie > 0 and (ties := one_clock(sol, gfps, solve_cfg.take_rate_gate)):
             sol = solve(len(gfps), edges, durations, solve_cfg, ties=ties)
         hints = clock_hints(sol, gfps, durations, rescue_cfg)
+        ghints = group_hints(sol, gfps, durations, rescue_cfg)
     reasons = {**scattered, **repeats, **clashed}
     return _in_input_order(_results(paths, fps, errors, good, verdicts, reasons, sol, solve_cfg, min_confidence,
-                                    hints, rescue_cfg.timed_search_s),
+                                    hints, rescue_cfg.timed_search_s, ghints),
                            order)
 
 
@@ -476,7 +477,7 @@ def _in_input_order(al: Alignment, order: list[int]) -> Alignment:
         else:  # keep a < b: the same edge seen from the other clip (offset in its clock, inverse rate)
             edges.append(replace(e, a=b, b=a, offset_s=-e.offset_s * e.rate, rate=1.0 / e.rate,
                                  rate_error=e.rate_error / e.rate**2))
-    return Alignment(clips=clips, edges=sorted(edges, key=lambda e: (e.a, e.b)), fps=al.fps)
+    return replace(al, clips=clips, edges=sorted(edges, key=lambda e: (e.a, e.b)))
 
 
 def _drift(sol, j: int, cfg: SolveConfig) -> float | None:
@@ -547,7 +548,7 @@ def _unsure(group: np.ndarray, conf: np.ndarray, min_confidence: float) -> dict[
 
 def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dict[int, str], sol,
              cfg: SolveConfig, min_confidence: float = 0.0, hints: dict[int, tuple[int, float]] | None = None,
-             hint_within_s: float = 0.0) -> Alignment:
+             hint_within_s: float = 0.0, ghints: dict[int, tuple[int, float]] | None = None) -> Alignment:
     n = len(good)
     durations = [fps[i].duration_s for i in good]
     conf = _clip_confidence(n, sol, durations, cfg)
@@ -612,4 +613,6 @@ def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dic
     fps_counter = Counter(f.info.fps for f in fps if f is not None and f.info.fps)
     fps_common = fps_counter.most_common(1)[0][0] if fps_counter else None
     mapped = [replace(e, a=good[e.a], b=good[e.b]) for e in sol.inliers if group[e.a] >= 0 and group[e.b] >= 0]
-    return Alignment(clips=clips, edges=mapped, fps=fps_common)
+    group_hint = {gorder[g]: ClockHint(gorder[m], at, hint_within_s) for g, (m, at) in (ghints or {}).items()
+                  if g in gorder and m in gorder}  # (a group `--min-confidence` emptied has no number)
+    return Alignment(clips=clips, edges=mapped, fps=fps_common, group_hints=group_hint)

@@ -15,15 +15,27 @@ from ..types import Alignment, ClipResult
 from .tracks import assign
 
 WARNING = "placed by its recording clock alone (±{:g} s): no audio confirmed it; nudge it into place by ear"
+GROUP_WARNING = ("its group ({} clips, synced among themselves by their audio) laid here by the recording clocks "
+                 "alone (±{:g} s): no audio joins it to this timeline; nudge the group into place by ear")
 
 
 def placed_by_clock(al: Alignment) -> Alignment:
     """*al* with each unplaced clip that carries a `clock_hint` placed at it (group, offset), drift unknown,
     confidence 0, `error_ms` = the hint's reach, a warning saying so, on ``clock <device>`` lanes (one
-    device's hinted clips overlap nowhere; two devices' may, so lanes are per device as for placed clips)."""
+    device's hinted clips overlap nowhere; two devices' may, so lanes are per device as for placed clips);
+    and each group with a hint (`Alignment.group_hints`) moved onto the group it names, shifted by it, its
+    clips on ``clock …`` lanes likewise (their offsets among themselves unchanged)."""
+    moved = dict(al.group_hints)
+    al = _groups_moved(al)
     hinted = [i for i, c in enumerate(al.clips) if c.group is None and c.clock_hint is not None]
     if not hinted:
         return al
+    al = replace(al, clips=list(al.clips))
+    for i in hinted:  # a hint into a group just moved: onto the group it went to
+        h = al.clips[i].clock_hint
+        if h.group in moved:
+            to = moved[h.group]
+            al.clips[i] = replace(al.clips[i], clock_hint=replace(h, group=to.group, offset_s=h.offset_s + to.offset_s))
     lanes = assign([(i, al.clips[i].path, al.clips[i].info.device if al.clips[i].info else None,
                      al.clips[i].clock_hint.group, al.clips[i].clock_hint.offset_s,
                      al.clips[i].clock_hint.offset_s + al.clips[i].duration_s) for i in hinted],
@@ -35,3 +47,19 @@ def placed_by_clock(al: Alignment) -> Alignment:
         clips[i] = replace(c, group=h.group, track=f"clock {lanes[i]}", offset_s=h.offset_s, drift_ppm=None,
                            confidence=0.0, error_ms=h.within_s * 1000.0, error=None, warning=warning)
     return replace(al, clips=clips)
+
+
+def _groups_moved(al: Alignment) -> Alignment:
+    """*al* with every hinted group's clips moved onto the group its hint names (see `placed_by_clock`)."""
+    if not al.group_hints:
+        return al
+    sizes = {g: sum(c.group == g for c in al.clips) for g in al.group_hints}
+    clips = list(al.clips)
+    for i, c in enumerate(al.clips):
+        h = al.group_hints.get(c.group) if c.group is not None else None
+        if h is None:
+            continue
+        warning = "; ".join(x for x in (GROUP_WARNING.format(sizes[c.group], h.within_s), c.warning) if x)
+        clips[i] = replace(c, group=h.group, track=f"clock {c.track}", offset_s=c.offset_s + h.offset_s,
+                           confidence=0.0, error_ms=h.within_s * 1000.0, warning=warning)
+    return replace(al, clips=clips, group_hints={})
