@@ -196,6 +196,9 @@ class RescueConfig:
     # on tune than `timed_stack_z` alone: a repeat of the same event's music)
     hint_reach_s: float = 60.0  # an unplaced clip's clock hint (`stamps.clock_hints`) may lie this far past its
     # group's placed clips (the concert goes on); on the hard bench's read draws every hint was within 0.9 s
+    group_hint_reach_s: float = 900.0  # a group's clock hint (`stamps.group_hints`) may lie this far past the
+    # largest group's span: a set's parts that no camera bridged lie minutes apart (tune's set15: 60 s gave 1
+    # of its 3 split groups a hint, 900 s all 3, each within 0.27 s), other concerts hours
     timed_windows: int = 24  # windows of the clock search (twice `VerifyConfig.max_windows`): their sum gains √n
     coherent_keeps: bool = True  # a clip with a coherent edge (`sweep.coherent`) is not left out as repeat-ambiguous
     sweep_anchors: int = 12  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off
