@@ -126,7 +126,7 @@ def align(
     library: Optional[str] = typer.Option(None, "--library", help="Mark the songs of this library (`syncfp index`) heard on each timeline."),
     cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help="Dask scheduler address: decode and join pairs on its workers (the cache folder must be shared; docs/scaling.md)."),
     min_confidence: float = typer.Option(0.0, "--min-confidence", help="Leave out clips placed less surely than this (0-1), with the reason; 0.8 leaves out the unsure ones (a partial or two-clip match that a repeat could also explain)."),
-    place_by_clock: bool = typer.Option(False, "--place-by-clock", help="Also lay clips the audio could not place where their recording clock puts them (about ±1 s; JSON clock_hint), on lanes named 'clock …' with confidence 0, to nudge by ear. Off by default: it is not sound sync."),
+    place_by_clock: bool = typer.Option(False, "--place-by-clock", help="Also lay clips the audio could not place, and groups it left apart, where their recording clocks put them (about ±1 s; JSON clock_hint), on lanes named 'clock …' with confidence 0, to nudge by ear. Off by default: it is not sound sync."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many files and audio-hours the run would read and about how much memory it would need (from the files' headers; nothing is decoded or written)."),
 ) -> None:
     """Place every clip on one timeline by its sound and write it for editors and scripts."""
