@@ -181,16 +181,22 @@ def score(truth_doc: dict, preds: dict[str, dict], *, reference: str | None = No
     return out
 
 
+def _members(truth: dict[str, dict], preds: dict[str, dict]) -> dict[object, list[str]]:
+    """Group → its placed clips (of the truth's files)."""
+    members: dict[object, list[str]] = defaultdict(list)
+    for f, p in preds.items():
+        if f in truth and p.get("group") is not None and p.get("offset_s") is not None:
+            members[p["group"]].append(f)
+    return members
+
+
 def hints(truth_doc: dict, preds: dict[str, dict]) -> list[dict]:
     """Every unplaced clip that carries a clock hint (*preds*[f]["hint"] = (group, offset_s), the group
     numbered as placed clips' are): its error in seconds against the truth, read through the hinted group's
     placed clips of its event (median over them), or None when the clip belongs to no event or to another
     event than the group's (a hint that points an editor to the wrong concert)."""
     truth = {c["file"]: c for c in truth_doc["clips"]}
-    members: dict[object, list[str]] = defaultdict(list)
-    for f, p in preds.items():
-        if f in truth and p.get("group") is not None and p.get("offset_s") is not None:
-            members[p["group"]].append(f)
+    members = _members(truth, preds)
     out = []
     for f, p in preds.items():
         h = p.get("hint")
@@ -212,10 +218,7 @@ def group_hints(truth_doc: dict, preds: dict[str, dict], hints: dict) -> list[di
     hint's error in seconds against the truth, over pairs of the two groups' clips of one event (median), or
     None when the two groups hold different events."""
     truth = {c["file"]: c for c in truth_doc["clips"]}
-    members: dict[object, list[str]] = defaultdict(list)
-    for f, p in preds.items():
-        if f in truth and p.get("group") is not None and p.get("offset_s") is not None:
-            members[p["group"]].append(f)
+    members = _members(truth, preds)
     out = []
     for g, (m, shift) in hints.items():
         g = int(g)
