@@ -387,7 +387,9 @@ def test_two_groups_of_one_concert_get_their_clocks_offset_and_are_laid_together
         doc = json.loads(out.read_text())
         return {os.path.basename(c["path"]): c for c in doc["clips"]}, doc["groups"], r.stdout + r.stderr
 
-    clips, groups, said = run()
+    report = tmp_path / "t.html"
+    clips, groups, said = run("--report", str(report))
+    assert "Its recording clocks put its start near offset" in report.read_text()  # the HTML report too
     g_a, g_b = clips["PXL_20260612_210000000.mp4"]["group"], clips["PXL_20260612_210125000.mp4"]["group"]
     assert g_a is not None and g_b is not None and g_a != g_b  # no clip bridges 45-50 s: two groups
     assert clips["VID_20260612_210015.mp4"]["group"] == g_a and clips["VID_20260612_210132.mp4"]["group"] == g_b

@@ -125,6 +125,10 @@ def to_html(tl: Timeline, *, title: str = "syncfp") -> str:
              + '"></span>1</p>']
     for g in tl.groups:
         parts.append(f"<h2>Group {g.group}</h2>")
+        gh = tl.alignment.group_hints.get(g.group) if tl.alignment is not None else None
+        if gh is not None:
+            parts.append(f'<p class="hint">Its recording clocks put its start near offset {gh.offset_s:.1f} s of group '
+                         f"{gh.group} (±{gh.within_s:g} s; no audio joins them).</p>")
         parts.append(group_svg(tl, g))
     if tl.unplaced:
         parts.append("<h2>Unplaced clips</h2><ul id=\"unplaced\">")
