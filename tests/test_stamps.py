@@ -408,3 +408,14 @@ def test_two_groups_of_one_concert_get_their_clocks_offset_and_are_laid_together
     assert abs((b2m["offset"] - b1m["offset"]) - (clips["VID_20260612_210132.mp4"]["offset"]
                                                   - clips["PXL_20260612_210125000.mp4"]["offset"])) < 1e-6
     assert b1m["confidence"] == 0.0 and b1m["track"].startswith("clock ") and "recording clocks" in b1m["warning"]
+
+
+def test_a_moved_groups_song_markers_move_with_it():
+    """`--place-by-clock --library`: the songs heard in a group laid onto another by the clocks keep their
+    place among its clips (shifted as its clips are), not dropped with the group's number."""
+    from syncfp.export.timeline import Marker
+    from syncfp.sync.byclock import markers_moved
+    from syncfp.types import ClockHint
+
+    moved = markers_moved({1: [Marker(0.0, 10.0, "a")], 2: [Marker(1.0, 5.0, "b")]}, {2: ClockHint(1, 100.0, 2.5)})
+    assert moved == {1: [Marker(0.0, 10.0, "a"), Marker(101.0, 105.0, "b")]}

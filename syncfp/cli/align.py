@@ -163,8 +163,9 @@ def align(
 
         markers = align_markers(al, lib, console=None if quiet else _out_console(stderr=json_to_stdout))
     if place_by_clock:  # after the song markers: those come from clips the audio placed, to the ms
-        from ..sync.byclock import placed_by_clock
+        from ..sync.byclock import markers_moved, placed_by_clock
 
+        markers = markers_moved(markers, al.group_hints) if markers else markers
         al = placed_by_clock(al)
     options = ExportOptions(fps=rate, edl_style=edl_style, drift_correction=not no_drift_correction,
                             fcpx_multicam=fcpx_multicam, markers=markers)

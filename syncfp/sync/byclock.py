@@ -63,3 +63,13 @@ def _groups_moved(al: Alignment) -> Alignment:
         clips[i] = replace(c, group=h.group, track=f"clock {c.track}", offset_s=c.offset_s + h.offset_s,
                            confidence=0.0, error_ms=h.within_s * 1000.0, warning=warning)
     return replace(al, clips=clips, group_hints={})
+
+
+def markers_moved(markers: dict, group_hints: dict) -> dict:
+    """Song markers (group → `export.timeline.Marker`s on its timeline) with those of each hinted group moved
+    onto the group its hint names, shifted by it, as `placed_by_clock` moves the group's clips."""
+    out = {g: list(ms) for g, ms in markers.items()}
+    for g, h in group_hints.items():
+        for m in out.pop(g, []):
+            out.setdefault(h.group, []).append(replace(m, start_s=m.start_s + h.offset_s, end_s=m.end_s + h.offset_s))
+    return out
