@@ -1,10 +1,12 @@
 """`Alignment` → the same with every unplaced clip that has a clock hint laid on the timeline at that hint,
-on lanes of its own (`syncfp align --place-by-clock`): opt-in, never the default.
+and every group with one moved onto the group it names, on lanes of their own (`syncfp align
+--place-by-clock`): opt-in, never the default.
 
-A clip the audio could not confirm stays unplaced by default. An editor with 80 phone clips may still want
-the left-outs dropped roughly where their recording clock says (`stamps.clock_hints`: within a second or
-so on the hard bench), to nudge by ear, rather than hunt for them. They go on lanes named ``clock …`` with
-confidence 0 and a stated error of the clock search's reach, so no reader takes them for sound sync.
+A clip the audio could not confirm stays unplaced by default, and a part of a concert no clip bridged stays
+a group of its own. An editor with 80 phone clips may still want them dropped roughly where their recording
+clocks say (`stamps.clock_hints`, `stamps.group_hints`: within about a second on the hard bench), to nudge
+by ear, rather than hunt for them. They go on lanes named ``clock …`` with confidence 0 and a stated error
+of the clock search's reach, so no reader takes them for sound sync.
 """
 
 from __future__ import annotations
