@@ -194,11 +194,10 @@ class RescueConfig:
     timed_checked_windows: int = 8  # this many windows and
     timed_checked_share: float = 0.75  # this share of those it tried (1 more line in 1200 random wrong priors
     # on tune than `timed_stack_z` alone: a repeat of the same event's music)
-    hint_reach_s: float = 60.0  # an unplaced clip's clock hint (`stamps.clock_hints`) may lie this far past its
-    # group's placed clips (the concert goes on); on the hard bench's read draws every hint was within 0.9 s
-    group_hint_reach_s: float = 900.0  # a group's clock hint (`stamps.group_hints`) may lie this far past the
-    # largest group's span: a set's parts that no camera bridged lie minutes apart (tune's set15: 60 s gave 1
-    # of its 3 split groups a hint, 900 s all 3, each within 0.27 s), other concerts hours
+    hint_reach_s: float = 900.0  # an unplaced clip's or a group's clock hint (`stamps.clock_hints`, `group_hints`)
+    # may lie this far past the group's placed clips: a set's parts no camera bridged lie minutes apart (tune's
+    # set15: 60 s gave 1 of its 3 groups left apart a hint, 900 s all 3, within 0.27 s; clips: tune 15 → 19 and
+    # fresh7 34 → 43 hinted, errors unchanged, max 1.24 s), other concerts hours
     timed_windows: int = 24  # windows of the clock search (twice `VerifyConfig.max_windows`): their sum gains √n
     coherent_keeps: bool = True  # a clip with a coherent edge (`sweep.coherent`) is not left out as repeat-ambiguous
     sweep_anchors: int = 12  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off

@@ -257,7 +257,7 @@ def group_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: Rescue
     """Groups the audio left apart from the largest one → (largest group, where this group's timeline zero
     lies on it) by the clocks both groups read (`_clock_origins`: a device, or the phones' network-timed
     names, with placed clips in both): the readings' difference, when every shared clock agrees on it within
-    `timed_agree_s` and the group then overlaps the largest one's span widened by `group_hint_reach_s` (one
+    `timed_agree_s` and the group then overlaps the largest one's span widened by `hint_reach_s` (one
     concert split where no clip bridged it; another concert hours away is no such group). A hint, as
     `clock_hints`: no audio joins the two."""
     clocks = clocks or clocks_of(fps)
@@ -282,7 +282,7 @@ def group_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: Rescue
             continue
         shift = float(np.median(shifts))
         lo, hi = span(g)
-        if lo + shift < hi_m + cfg.group_hint_reach_s and hi + shift > lo_m - cfg.group_hint_reach_s:
+        if lo + shift < hi_m + cfg.hint_reach_s and hi + shift > lo_m - cfg.hint_reach_s:
             out[g] = (main, shift)
     return out
 
