@@ -419,3 +419,31 @@ def test_a_moved_groups_song_markers_move_with_it():
 
     moved = markers_moved({1: [Marker(0.0, 10.0, "a")], 2: [Marker(1.0, 5.0, "b")]}, {2: ClockHint(1, 100.0, 2.5)})
     assert moved == {1: [Marker(0.0, 10.0, "a"), Marker(101.0, 105.0, "b")]}
+
+
+@pytest.mark.slow
+def test_a_clip_left_out_as_unsure_keeps_its_clock_hint(tmp_path, master):
+    """`--min-confidence 0.8` leaves out a clip whose only match is 5 s at another's end (a partial overlap
+    says at most 0.5); its name's clock still says where it lies on the group it was matched into."""
+    import json
+    import subprocess
+    import sys
+
+    cam = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
+    phone = make_clip(tmp_path, "t/VID_20260612_210031.mp4", master, 36.2, 20.0, eq="phone", snr_db=15, seed=2)
+    other = make_clip(tmp_path, "t/PXL_20260612_210040000.mp4", master, 45.0, 20.0, eq="none", snr_db=20, seed=5)
+    edge = make_clip(tmp_path, "t/VID_20260612_210105.mp4", master, 70.0, 20.0, eq="phone", snr_db=15, seed=3)
+    out = tmp_path / "t.json"
+    r = subprocess.run([sys.executable, "-m", "syncfp", "align", cam, phone, other, edge, "-o", str(out), "-q",
+                        "--no-cache"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    plain = {os.path.basename(c["path"]): c for c in json.loads(out.read_text())["clips"]}
+    e = plain["VID_20260612_210105.mp4"]
+    assert e["group"] is not None and e["confidence"] < 0.8 and e["clock_hint"] is None  # placed: no hint
+    r = subprocess.run([sys.executable, "-m", "syncfp", "align", cam, phone, other, edge, "-o", str(out), "-q",
+                        "--no-cache", "--min-confidence", "0.8"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    clips = {os.path.basename(c["path"]): c for c in json.loads(out.read_text())["clips"]}
+    e, a = clips["VID_20260612_210105.mp4"], clips["PXL_20260612_210000000.mp4"]
+    assert e["group"] is None and e["error"] and a["group"] is not None
+    assert e["clock_hint"]["group"] == a["group"] and abs(e["clock_hint"]["offset"] - a["offset"] - 65.0) < 0.5

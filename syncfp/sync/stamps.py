@@ -215,14 +215,15 @@ def _tag_zone(origins: dict[tuple[int, str], float], agree_s: float) -> float | 
 
 def clock_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: RescueConfig = RescueConfig(),
                 clocks: Clocks | None = None) -> dict[int, tuple[int, float]]:
-    """Unplaced clips' places by their recording clock alone: clip → (group, position on that group's
-    timeline). Only where the clip's own device, or the network clock that names phone files, reads a
-    group's timeline zero (`_clock_origins`; not a tag read in another device's zone: a camera's hand-set
-    clock may be minutes off) and the clip would then
-    overlap that group's span widened by `hint_reach_s` (the largest such group: one concert's groups left
-    apart fit alike, clocks cannot tell them apart). Not a placement (no audio confirmed it, so it is neither
-    exported nor scored): a hint for an editor placing the clip by hand, good to the clocks' agreement
-    (`timed_agree_s`) plus a name's latency; a clip of another event recorded at that hour gets one too."""
+    """Clips' places by their recording clock alone: clip → (group, position on that group's timeline), for
+    every stamped clip (`api._results` gives them to the clips it leaves unplaced, the unsure ones too).
+    Only where the clip's own device, or the network clock that names phone files, reads a group's timeline
+    zero (`_clock_origins`; not a tag read in another device's zone: a camera's hand-set clock may be
+    minutes off) and the clip would then overlap that group's span widened by `hint_reach_s` (the largest
+    such group: one concert's groups left apart fit alike, clocks cannot tell them apart). Not a placement
+    (no audio confirmed it, so it is neither exported nor scored): a hint for an editor placing the clip by
+    hand, good to the clocks' agreement (`timed_agree_s`) plus a name's latency; a clip of another event
+    recorded at that hour gets one too."""
     clocks = clocks or clocks_of(fps)
     stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
@@ -234,8 +235,8 @@ def clock_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: Rescue
         ends = sol.position_s[m] + sol.k[m] * np.asarray(durations, float)[m]
         spans[g] = (float(sol.position_s[m].min()), float(ends.max()))
     out = {}
-    for q, st in enumerate(stamps):
-        if st is None or sol.group[q] >= 0:
+    for q, st in enumerate(stamps):  # placed clips too: `--min-confidence` may yet leave some out
+        if st is None:
             continue
         fits = []
         for g in groups:
