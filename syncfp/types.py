@@ -148,6 +148,12 @@ class ClockHint:
     offset_s: float  # on the group's timeline, as `ClipResult.offset_s` of its placed clips (a group's zero)
     within_s: float  # the clock search's reach: the audio was searched this far either side, in vain
 
+    def sentence(self, *, of_group: bool = False) -> str:
+        """The hint as the table and the report say it (*of_group*: a group's start, not a clip's)."""
+        what, why = ("clocks put its start", "no audio joins them") if of_group else ("clock puts it", "no audio confirms it")
+        return (f"its recording {what} near offset {self.offset_s:.1f} s of group {self.group} (±{self.within_s:g} s; "
+                f"{why})")
+
 
 @dataclass(frozen=True)
 class ClipResult:

@@ -83,8 +83,7 @@ def _table(al: Alignment, fps, console: Console) -> None:
         name = escape(Path(c.path).name)  # a file called "[b]x.mp4" is a name, not markup
         if c.group is None:
             h = c.clock_hint
-            hint = "" if h is None else (f"[yellow]; its recording clock puts it near offset {h.offset_s:.1f} s "
-                                         f"of group {h.group} (±{h.within_s:g} s; no audio confirms it)[/yellow]")
+            hint = "" if h is None else f"[yellow]; {h.sentence()}[/yellow]"
             table.add_row(name, "-", "-", "-", "-", f"{c.duration_s:.1f}" if c.duration_s else "-", "-", "-",
                           f"[red]unplaced: {escape(c.error or '')}[/red]{hint}")
             continue
@@ -98,8 +97,7 @@ def _table(al: Alignment, fps, console: Console) -> None:
                       f"{c.drift_ppm:+.1f}" if c.drift_ppm is not None else "-", f"{c.confidence:.2f}", escape(note))
     console.print(table)
     for g, h in sorted(al.group_hints.items()):
-        console.print(f"[yellow]group {g}: its recording clocks put its start near offset {h.offset_s:.1f} s of group "
-                      f"{h.group} (±{h.within_s:g} s; no audio joins them; --place-by-clock lays it there)[/yellow]")
+        console.print(f"[yellow]group {g}: {h.sentence(of_group=True)}; --place-by-clock lays it there[/yellow]")
 
 
 def _audio_note(info) -> str:

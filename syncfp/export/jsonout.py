@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..fsutil import atomic_write_text
-from ..types import Alignment
+from ..types import Alignment, ClockHint
 from .options import DEFAULT_OPTIONS, ExportOptions, timeline_for
 from .timeline import Timeline, TimelineClip, picture_offset_s, picture_shift_s, source_start_s
 
@@ -15,6 +15,11 @@ SCHEMA_VERSION = 1
 
 def _r(x: float | None, nd: int) -> float | None:
     return None if x is None else round(float(x), nd)
+
+
+def _hint(h: ClockHint | None) -> dict[str, Any] | None:
+    """A clip's or a group's `ClockHint` as JSON (ms-rounded: a clock reads no finer)."""
+    return None if h is None else {"group": h.group, "offset": _r(h.offset_s, 3), "within": _r(h.within_s, 3)}
 
 
 def _timeline(obj: Alignment | Timeline, options: ExportOptions) -> Timeline:
@@ -66,9 +71,7 @@ def to_dict(obj: Alignment | Timeline, *, options: ExportOptions = DEFAULT_OPTIO
             "stream_choice": None if c.info is None else c.info.stream_choice,
             "downmix": None if c.info is None else c.info.downmix,
             "warning": c.warning,
-            "clock_hint": None if c.clock_hint is None else {
-                "group": c.clock_hint.group, "offset": _r(c.clock_hint.offset_s, 3),
-                "within": _r(c.clock_hint.within_s, 3)},
+            "clock_hint": _hint(c.clock_hint),
         })
     groups = []
     for g in tl.groups:
@@ -77,8 +80,7 @@ def to_dict(obj: Alignment | Timeline, *, options: ExportOptions = DEFAULT_OPTIO
         gh = tl.alignment.group_hints.get(g.group) if tl.alignment is not None else None
         groups.append({
             "group": g.group, "clips": len(members), "duration": round(end, 6),
-            "clock_hint": None if gh is None else {"group": gh.group, "offset": _r(gh.offset_s, 3),
-                                                   "within": _r(gh.within_s, 3)},
+            "clock_hint": _hint(gh),
             "tracks": [t.name for t in g.tracks],
             "markers": [{"start": round(m.marker.start_s, 6), "end": round(m.marker.end_s, 6),
                          "title": m.marker.title, "start_frame": m.start_frame} for m in g.markers],

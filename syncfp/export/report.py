@@ -23,13 +23,6 @@ svg{background:#fff;border:1px solid #ddd}.unplaced td{color:#a00}
 """
 
 
-def _hint(c) -> str:
-    """Where an unplaced clip's recording clock puts it (`ClipResult.clock_hint`), as a sentence, or ""."""
-    h = c.clock_hint
-    return "" if h is None else (f"; its recording clock puts it near offset {h.offset_s:.1f} s of group {h.group} "
-                                 f"(±{h.within_s:g} s; no audio confirms it)")
-
-
 def colour(confidence: float) -> str:
     """Red (0) through amber to green (1)."""
     hue = 120 * max(0.0, min(1.0, confidence))
@@ -127,12 +120,12 @@ def to_html(tl: Timeline, *, title: str = "syncfp") -> str:
         parts.append(f"<h2>Group {g.group}</h2>")
         gh = tl.alignment.group_hints.get(g.group) if tl.alignment is not None else None
         if gh is not None:
-            parts.append(f'<p class="hint">Its recording clocks put its start near offset {gh.offset_s:.1f} s of group '
-                         f"{gh.group} (±{gh.within_s:g} s; no audio joins them).</p>")
+            text = gh.sentence(of_group=True)
+            parts.append(f'<p class="hint">{html.escape(text[0].upper() + text[1:])}.</p>')
         parts.append(group_svg(tl, g))
     if tl.unplaced:
         parts.append("<h2>Unplaced clips</h2><ul id=\"unplaced\">")
-        parts += [f"<li>{html.escape(c.path)}: {html.escape(c.error or 'not placed')}{html.escape(_hint(c))}</li>"
+        parts += [f"<li>{html.escape(c.path)}: {html.escape(c.error or 'not placed')}{html.escape('; ' + c.clock_hint.sentence() if c.clock_hint else '')}</li>"
                   for c in tl.unplaced]
         parts.append("</ul>")
     parts.append("<h2>All clips</h2>")

@@ -23,7 +23,8 @@ from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
 from .arrivals import first_arrivals, incoherent, measure, unsure_timing
 from .rescue import repeat_rivals, rescue
-from .stamps import clock_hints, clocks_of, group_hints, contradicted, one_device_takes, timed_search, voted_origins
+from .stamps import (Clocks, clock_hints, clocks_of, contradicted, group_hints, one_device_takes, timed_search,
+                     voted_origins)
 from .sweep import coherent, sweep_rescue
 from .takes import one_clock, separate_takes
 from .tracks import assign
@@ -156,7 +157,9 @@ def align(
         verdicts, repeats, edges = _verified(hyps, gfps, durations, verify, rescue_cfg, workers, progress)
         anchors = _rescued(edges, gfps, durations, repeats, solve_cfg, rescue_cfg, verify, workers, progress)
         sol = solve(len(gfps), edges, durations, solve_cfg)
-        sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress)
+        clocks = clocks_of(gfps)  # every clip's stamp and device, read once for every clock stage
+        sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress,
+                            clocks)
         sol, _ = _swept([j for j in range(len(gfps)) if sol.group[j] < 0], sol, edges, gfps, durations, solve_cfg,
                         rescue_cfg, verify, workers)
         before = sol.group.copy()
@@ -173,11 +176,11 @@ def align(
             scattered.update(more)
         sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
                              lambda e: _edge_confidence(e, durations, solve_cfg))
-        sol, clashed = _clock_checked(sol, edges, gfps, durations, solve_cfg, rescue_cfg)
+        sol, clashed = _clock_checked(sol, edges, gfps, durations, solve_cfg, rescue_cfg, clocks)
         if solve_cfg.take_rate_tie > 0 and (ties := one_clock(sol, gfps, solve_cfg.take_rate_gate)):
             sol = solve(len(gfps), edges, durations, solve_cfg, ties=ties)
-        hints = clock_hints(sol, gfps, durations, rescue_cfg)
-        ghints = group_hints(sol, gfps, durations, rescue_cfg)
+        hints = clock_hints(sol, gfps, durations, rescue_cfg, clocks)
+        ghints = group_hints(sol, gfps, durations, rescue_cfg, clocks)
     reasons = {**scattered, **repeats, **clashed}
     return _in_input_order(_results(paths, fps, errors, good, verdicts, reasons, sol, solve_cfg, min_confidence,
                                     hints, rescue_cfg.timed_search_s, ghints),
@@ -230,13 +233,13 @@ def _rescued(edges: list[PairMatch], gfps: list[Fingerprint], durations: list[fl
 
 
 def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], anchors: list[int],
-                  solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, progress: Progress):
+                  solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, progress: Progress,
+                  clocks: Clocks):
     """Recording clocks (file names, tags; `sync.stamps`): weak edges that put a clip where its clock says
     it cannot be are dropped; unplaced clips vote for what the *anchors*' clocks read (`voted_origins`);
     then clips still unplaced (repeat-ambiguous ones too: a clock seconds off cannot confuse a repeat a
     verse away) and clips of smaller groups are searched near where their clock puts them; a clip placed
     this way can be the partner of another in the next round."""
-    clocks = clocks_of(gfps)
     sol, _ = _clock_checked(sol, edges, gfps, durations, solve_cfg, rcfg, clocks)
     unplaced = [j for j in range(len(gfps)) if sol.group[j] < 0]
     voted = voted_origins(unplaced, anchors, gfps, rcfg, workers, clocks) if unplaced else {}

@@ -29,25 +29,22 @@ def placed_by_clock(al: Alignment) -> Alignment:
     clips on ``clock …`` lanes likewise (their offsets among themselves unchanged)."""
     moved = dict(al.group_hints)
     al = _groups_moved(al)
-    hinted = [i for i, c in enumerate(al.clips) if c.group is None and c.clock_hint is not None]
-    if not hinted:
-        return al
-    al = replace(al, clips=list(al.clips))
-    for i in hinted:  # a hint into a group just moved: onto the group it went to
-        h = al.clips[i].clock_hint
-        if h.group in moved:
-            to = moved[h.group]
-            al.clips[i] = replace(al.clips[i], clock_hint=replace(h, group=to.group, offset_s=h.offset_s + to.offset_s))
-    lanes = assign([(i, al.clips[i].path, al.clips[i].info.device if al.clips[i].info else None,
-                     al.clips[i].clock_hint.group, al.clips[i].clock_hint.offset_s,
-                     al.clips[i].clock_hint.offset_s + al.clips[i].duration_s) for i in hinted],
-                   others=[(c.path, c.info.device if c.info else None) for c in al.clips if c.group is not None])
     clips: list[ClipResult] = list(al.clips)
-    for i in hinted:
-        c, h = al.clips[i], al.clips[i].clock_hint
+    hints = {}
+    for i, c in enumerate(clips):
+        if c.group is None and (h := c.clock_hint) is not None:
+            to = moved.get(h.group)  # a hint into a group just moved: onto the group it went to
+            hints[i] = h if to is None else replace(h, group=to.group, offset_s=h.offset_s + to.offset_s)
+    if not hints:
+        return al
+    tag = lambda c: c.info.device if c.info else None  # noqa: E731
+    lanes = assign([(i, clips[i].path, tag(clips[i]), h.group, h.offset_s, h.offset_s + clips[i].duration_s)
+                    for i, h in hints.items()], others=[(c.path, tag(c)) for c in clips if c.group is not None])
+    for i, h in hints.items():
+        c = clips[i]
         warning = "; ".join(x for x in (WARNING.format(h.within_s), c.warning) if x)
         clips[i] = replace(c, group=h.group, track=f"clock {lanes[i]}", offset_s=h.offset_s, drift_ppm=None,
-                           confidence=0.0, error_ms=h.within_s * 1000.0, error=None, warning=warning)
+                           confidence=0.0, error_ms=h.within_s * 1000.0, error=None, clock_hint=h, warning=warning)
     return replace(al, clips=clips)
 
 

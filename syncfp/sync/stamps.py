@@ -213,6 +213,13 @@ def _tag_zone(origins: dict[tuple[int, str], float], agree_s: float) -> float | 
     return zones[0] if len(values) == 1 else None
 
 
+def _spans(sol, durations: list[float]) -> dict[int, tuple[float, float]]:
+    """Group → (first start, last end) of its placed clips on its timeline."""
+    pos = np.asarray(sol.position_s, float)
+    ends = pos + np.asarray(sol.k, float) * np.asarray(durations, float)
+    return {g: (float(pos[sol.group == g].min()), float(ends[sol.group == g].max())) for g in group_sizes(sol)}
+
+
 def clock_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: RescueConfig = RescueConfig(),
                 clocks: Clocks | None = None) -> dict[int, tuple[int, float]]:
     """Clips' places by their recording clock alone: clip → (group, position on that group's timeline), for
@@ -229,11 +236,7 @@ def clock_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: Rescue
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
     groups = sorted({g for g, _ in origins})
     size = group_sizes(sol)
-    spans = {}
-    for g in groups:
-        m = np.flatnonzero(sol.group == g)
-        ends = sol.position_s[m] + sol.k[m] * np.asarray(durations, float)[m]
-        spans[g] = (float(sol.position_s[m].min()), float(ends.max()))
+    spans = _spans(sol, durations)
     out = {}
     for q, st in enumerate(stamps):  # placed clips too: `--min-confidence` may yet leave some out
         if st is None:
@@ -267,13 +270,8 @@ def group_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: Rescue
     if len(size) < 2:
         return {}
     main = max(size, key=lambda g: (size[g], -g))
-    ends = np.asarray(sol.position_s) + np.asarray(sol.k) * np.asarray(durations, float)
-
-    def span(g: int) -> tuple[float, float]:
-        m = sol.group == g
-        return float(np.asarray(sol.position_s)[m].min()), float(ends[m].max())
-
-    lo_m, hi_m = span(main)
+    spans = _spans(sol, durations)
+    lo_m, hi_m = spans[main]
     out = {}
     for g in size:
         if g == main:
@@ -282,7 +280,7 @@ def group_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: Rescue
         if shifts.size == 0 or np.ptp(shifts) > cfg.timed_agree_s:
             continue
         shift = float(np.median(shifts))
-        lo, hi = span(g)
+        lo, hi = spans[g]
         if lo + shift < hi_m + cfg.hint_reach_s and hi + shift > lo_m - cfg.hint_reach_s:
             out[g] = (main, shift)
     return out
