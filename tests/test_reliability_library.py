@@ -98,3 +98,22 @@ def test_next_index_removes_the_temp_file_a_killed_writer_left(songs, tmp_path):
     assert subprocess.run(kill_index.index_cmd(lib, songs[:2]), capture_output=True).returncode == 0
     assert not stale.exists()
     assert other.exists()
+
+
+def test_a_kill_between_a_pending_entrys_two_files_leaves_nothing_behind(songs, tmp_path):
+    """The windows the random kills hit now and then (CI, 2026-12-05): a `.npy` saved whose `.json` never was
+    (killed while saving), and a lone `.json` of a track already merged (killed between the two removals).
+    The next run deletes both and ends with every track exactly once."""
+    lib = str(tmp_path / "k.sfp")
+    assert subprocess.run(kill_index.index_cmd(lib, songs[:2]), capture_output=True).returncode == 0
+    merged = open_library(lib).tracks[0].sha256
+    pending = lib + ".pending"
+    os.makedirs(pending, exist_ok=True)
+    with open(os.path.join(pending, "f" * 64 + ".npy"), "wb") as fh:
+        fh.write(b"\x93NUMPY half")  # a half-saved array of a track the library lacks
+    with open(os.path.join(pending, merged + ".json"), "w") as fh:
+        fh.write("{}")
+    assert subprocess.run(kill_index.index_cmd(lib, songs[:3]), capture_output=True).returncode == 0
+    assert os.listdir(pending) == []
+    shas = [t.sha256 for t in open_library(lib).tracks]
+    assert len(shas) == len(set(shas)) == 3

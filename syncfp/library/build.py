@@ -99,20 +99,24 @@ def _save_pending(path: str, track: Track, hashes: Hashes) -> None:
 
 
 def _load_pending(path: str) -> list[tuple[Track, Hashes]]:
+    """The complete entries of the pending folder; anything else there is a killed run's and is deleted
+    (we hold the write lock): a temp file, a `.npy` whose `.json` was never written, or a `.json`/`.npy`
+    left when a kill fell between the two removals of `_clear_pending`. Its track is fingerprinted again
+    if the library lacks it."""
     d = _pending_dir(path)
+    names = sorted(os.listdir(d)) if os.path.isdir(d) else []
     out = []
-    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
-        if name.endswith(".part"):  # a temp file of a killed run; we hold the write lock, so it is stale
-            remove_quietly(os.path.join(d, name))
-        if not name.endswith(".json"):
-            continue
-        base = os.path.join(d, name[:-5])
+    for stem in sorted({os.path.splitext(n)[0] for n in names}):
+        base = os.path.join(d, stem)
         try:
             with open(base + ".json", encoding="utf-8") as fh:
                 track = Track(**json.load(fh))
             packed = np.load(base + ".npy", allow_pickle=False)
         except (OSError, ValueError, TypeError):
-            continue  # half-written entry of a killed run: that track is simply fingerprinted again
+            for name in names:
+                if os.path.splitext(name)[0] == stem:
+                    remove_quietly(os.path.join(d, name))
+            continue
         out.append((track, Hashes((packed >> 32).astype(np.uint32), (packed & 0xFFFFFFFF).astype(np.int32),
                                   track.n_frames)))
     return out
