@@ -78,7 +78,8 @@ def run_query(lib, q: np.ndarray, cfg: IdentifyConfig) -> tuple[list, float]:
 def record(matches, true_track: int | None, true_off: float, _unused=None) -> dict:
     top = matches[0] if matches else None
     return {
-        "truth": true_track, "top": None if top is None else top.track_index,
+        "truth": true_track, "top": None if top is None else top.track_index, "true_off": true_off,
+        "off": None if top is None else top.offset_s,
         "off_err": None if top is None else abs(top.offset_s - true_off),
         "score": 0 if top is None else top.score, "conf": 0.0 if top is None else top.confidence,
         "second": matches[1].score if len(matches) > 1 else 0,
@@ -163,7 +164,7 @@ def grid(lib, audio, pos_ids, neg_ids, lib_index, per_cell, rng, work, *, kinds:
             lat10.append(dt)
         truth = lib_index.get(i) if kind == "pos" else None
         r = record(matches, truth, start, hits)
-        r["music"], r["latency_s"] = m, dt
+        r["music"], r["latency_s"], r["src"] = m, dt, int(i)
         if kind == "neg" and reported(r, IdentifyConfig().min_confidence):  # only answers that would be given
             r["shared"] = shares_material(lib, audio[i], start, dur, matches[0])
         recs.setdefault(f"{kind}|{dur}|{cond}", []).append(r)

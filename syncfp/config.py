@@ -290,6 +290,8 @@ class IdentifyConfig:
     # tracks' offsets (their mean and sd: the query's own chance spread; 2-3-s clips of unknown band music
     # reached z 5.6-6.5 on tracks of the same game)
     peak_slope: float = 1.5  # each rule caps the confidence at logistic(slope × (value − mark))
+    repeat_pick: float | None = 1.0  # a match naming repeats of its passage (`also_at`) moves to the repeat whose
+    # stored peaks hold the query's peaks this many Poisson sd better (`identify._repeat_pick`); None: off
     noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their
     # bin's level in the query (its noise floor) as well; None: rank them as the library does
     sure_confidence: float = 0.999  # a match this sure after `sure_after` shifts at the unchanged speed

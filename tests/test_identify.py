@@ -279,6 +279,39 @@ def test_a_clip_inside_a_repeated_passage_names_both_offsets(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_repeat_with_other_fills_is_told_apart_by_its_peaks(tmp_path):
+    """A passage that comes back with another part over it (seconds 4-12 again at 20-28, a second melody
+    6 dB down on top). A clip of the plain occurrence holds few of the second part's peaks: a match put at
+    the repeat (as tied votes may) moves to the occurrence whose stored peaks hold the clip's
+    (`identify._repeat_pick`) and keeps the repeat in `also_at`; one already there stays. (A clip of the
+    varied occurrence is not told apart this way: its peaks sit on both. docs/library.md, "Which repeat".)"""
+    from dataclasses import replace
+
+    from syncfp.audio.extract import extract
+    from syncfp.library.identify import _repeat_pick, identify_audio
+
+    x = _song(431)
+    x[20 * RATE : 28 * RATE] = x[4 * RATE : 12 * RATE] + 0.5 * _song(432)[: 8 * RATE]
+    (path,) = write_songs(tmp_path, {431: x}, (431,), stem="verse", title="Verse", rate_hz=RATE)
+    lib_path = str(tmp_path / "verse.sfp")
+    index_files(lib_path, [path], workers=1)
+    lib = open_library(lib_path)
+    fp = extract(_clip({431: x}, 431, 6.0, 5.0, str(tmp_path / "plain.mp4"), snr_db=10.0),
+                 cfg=lib.cfg, cache_dir=None, work_dir=str(tmp_path), hashes=False)
+    q = np.fromfile(fp.pcm_path, dtype=np.int16)  # the analysis-rate audio `identify` reads
+    (m, *_), _ = identify_audio(lib, q)
+    assert abs(m.offset_s - 6.0) <= 0.1
+    wrong = replace(m, offset_s=22.0, also_at=(m.offset_s,), confidence=1.0)  # as if the votes had tied the other way
+    (picked,) = _repeat_pick(lib, q, IdentifyConfig(), [wrong])
+    assert abs(picked.offset_s - 6.0) <= 0.1 and picked.also_at == (22.0,)
+    (kept,) = _repeat_pick(lib, q, IdentifyConfig(), [replace(m, also_at=(22.0,), confidence=1.0)])
+    assert kept.offset_s == m.offset_s and kept.also_at == (22.0,)
+    (unsure,) = _repeat_pick(lib, q, IdentifyConfig(), [replace(wrong, confidence=0.3)])  # not reported: left
+    assert unsure.offset_s == 22.0
+    (off,) = _repeat_pick(lib, q, IdentifyConfig(repeat_pick=None), [wrong])
+    assert off is wrong
+
+
 def test_unreadable_query_is_one_line(setup):
     d, _, lib_path = setup
     bad = str(d / "bad.mp3")

@@ -399,7 +399,7 @@ def identify_audio(
         if votes is not None:
             _peak_check(lib, x, cfg, found, votes)
         _fallback(lib, x, cfg, found, win=win)
-    matches = found.rated()
+    matches = _repeat_pick(lib, x, cfg, found.rated())
     segs = _segments(lib, WindowBests.concat(rows), cfg) if segments else None
     return matches, segs
 
@@ -490,6 +490,35 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     m = Match(track=tr.name, offset_s=float(off[j] * lib.cfg.hop_s), score=int(smooth[top[j]]), confidence=conf,
               track_index=t, path=tr.path, id=tr.sha256, also_at=also, peaks=int(hit[j]))
     found.offer(m)
+
+
+def _repeat_pick(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list[Match]) -> list[Match]:
+    """*matches* with each one that names repeats of its passage (`also_at`) at the one of those offsets whose
+    stored peaks hold the most of the query's peaks (`peakcheck`: within ±1 frame and ±1 bin), when
+    it beats the voted offset by `repeat_pick` sd (only matches the default threshold would report: the
+    chance tracks of a query nothing matches name repeats too). Votes count *pairs* of peaks, a few dozen for a noisy
+    clip, and tie between a verse and its repeat with other fills or harmony; single peaks are five to ten
+    times as many and tell the two apart (docs/library.md, "Which repeat")."""
+    todo = [bool(m.also_at) and m.speed == 1.0 and m.confidence >= IdentifyConfig.min_confidence for m in matches]
+    if cfg.repeat_pick is None or not any(todo) or not lib.has_peaks:
+        return matches
+    qcfg = query_config(lib.cfg, replace(cfg, query_density=cfg.dense_density))
+    qt, qf, _ = signal_peaks(x, qcfg, floor_pct=cfg.noise_floor_pct)
+    qt, qf = qt.astype(np.int64), qf.astype(np.int64)
+    hop_s, out = lib.cfg.hop_s, []
+    for m, do in zip(matches, todo):
+        if not do:
+            out.append(m)
+            continue
+        offs = (m.offset_s, *m.also_at)
+        frames = np.round(np.asarray(offs) / hop_s).astype(np.int64)
+        hit, chance = peakcheck.check(lib, qt, qf, lib.tracks[m.track_index].base + frames, region=cfg.peak_region)
+        z = peakcheck.zscore(hit, chance)
+        j = int(np.argmax(z))
+        if j > 0 and z[j] >= z[0] + cfg.repeat_pick:
+            m = replace(m, offset_s=offs[j], also_at=(m.offset_s, *(o for k, o in enumerate(m.also_at) if k != j - 1)))
+        out.append(m)
+    return out
 
 
 def _fallback(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, *, win: int) -> None:
