@@ -188,7 +188,8 @@ class Alignment:
     clips: list[ClipResult]
     edges: list[PairMatch] = field(default_factory=list)
     fps: Fraction | None = None
-    # group → where the recording clocks put its timeline's zero on the largest group's (no audio joins them)
+    # group → where the recording clocks put its timeline's zero on a larger group's, one that is named by no
+    # hint itself (`stamps.group_hints`; no audio joins them)
     group_hints: dict[int, ClockHint] = field(default_factory=dict)
 
     @property

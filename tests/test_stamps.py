@@ -447,3 +447,27 @@ def test_a_clip_left_out_as_unsure_keeps_its_clock_hint(tmp_path, master):
     e, a = clips["VID_20260612_210105.mp4"], clips["PXL_20260612_210000000.mp4"]
     assert e["group"] is None and e["error"] and a["group"] is not None
     assert e["clock_hint"]["group"] == a["group"] and abs(e["clock_hint"]["offset"] - a["offset"] - 65.0) < 0.5
+
+
+def test_a_festivals_later_concert_split_in_two_gets_a_hint_onto_its_own_larger_part():
+    """Three phones at 21:00 (the largest group), and a concert at 23:00 that the audio left in two parts of
+    two phones each (network-timed names). The 23:00 parts are hours from the first concert, out of the
+    hint's reach: the larger part keeps its own timeline and the smaller one is hinted onto it, where the
+    names put it; the first concert names nothing."""
+    from syncfp.sync.stamps import group_hints
+
+    fps = [_fp("f/VID_20260612_210000.mp4", 100.0, None), _fp("f/VID_20260612_210040.mp4", 100.0, None),
+           _fp("f/VID_20260612_210120.mp4", 100.0, None),
+           _fp("f/VID_20260612_230000.mp4", 200.0, None), _fp("f/VID_20260612_230100.mp4", 200.0, None),
+           _fp("f/VID_20260612_230500.mp4", 90.0, None), _fp("f/VID_20260612_230530.mp4", 90.0, None)]
+    durations = [f.duration_s for f in fps]
+    edges = [_edge(0, 1, 40.0), _edge(1, 2, 40.0), _edge(3, 4, 60.0), _edge(5, 6, 30.0)]
+    sol = solve(len(fps), edges, durations)
+    g = [int(x) for x in sol.group]
+    assert len({g[0], g[3], g[5]}) == 3 and g[0] == g[1] == g[2] and g[3] == g[4] and g[5] == g[6]
+    hints = group_hints(sol, fps, durations)
+    assert set(hints) == {g[5]}
+    to, shift = hints[g[5]]
+    assert to == g[3]
+    # the 23:05 part's zero lies 300 s after the 23:00 part's first clip, on that part's timeline
+    assert abs(shift + sol.position_s[5] - (sol.position_s[3] + 300.0)) < 1e-6

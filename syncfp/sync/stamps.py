@@ -258,31 +258,34 @@ def clock_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: Rescue
 
 def group_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: RescueConfig = RescueConfig(),
                 clocks: Clocks | None = None) -> dict[int, tuple[int, float]]:
-    """Groups the audio left apart from the largest one → (largest group, where this group's timeline zero
-    lies on it) by the clocks both groups read (`_clock_origins`: a device, or the phones' network-timed
-    names, with placed clips in both): the readings' difference, when every shared clock agrees on it within
-    `timed_agree_s` and the group then overlaps the largest one's span widened by `hint_reach_s` (one
-    concert split where no clip bridged it; another concert hours away is no such group). A hint, as
-    `clock_hints`: no audio joins the two."""
+    """Groups the audio left apart → (the group it names, where this group's timeline zero lies on it) by
+    the clocks both groups read (`_clock_origins`: a device, or the phones' network-timed names, with placed
+    clips in both): the readings' difference, when every shared clock agrees on it within `timed_agree_s`
+    and the group then overlaps the other's span widened by `hint_reach_s` (one concert split where no clip
+    bridged it; another concert hours away is no such group). Groups are taken largest first, each naming
+    the largest group before it that names none itself: a festival's second concert, out of reach of the
+    first, keeps its own timeline and its own split parts name it. A hint, as `clock_hints`: no audio joins
+    the two."""
     clocks = clocks or clocks_of(fps)
     origins = _clock_origins(sol, clocks.stamps, clocks.devices, cfg.timed_agree_s)
     size = group_sizes(sol)
-    if len(size) < 2:
-        return {}
-    main = max(size, key=lambda g: (size[g], -g))
     spans = _spans(sol, durations)
-    lo_m, hi_m = spans[main]
+    roots: list[int] = []  # groups that name none, largest first
     out = {}
-    for g in size:
-        if g == main:
-            continue
-        shifts = np.array([o - origins[(main, key)] for (h, key), o in origins.items() if h == g and (main, key) in origins])
-        if shifts.size == 0 or np.ptp(shifts) > cfg.timed_agree_s:
-            continue
-        shift = float(np.median(shifts))
+    for g in sorted(size, key=lambda g: (-size[g], g)):
         lo, hi = spans[g]
-        if lo + shift < hi_m + cfg.hint_reach_s and hi + shift > lo_m - cfg.hint_reach_s:
-            out[g] = (main, shift)
+        for main in roots:
+            shifts = np.array([o - origins[(main, key)] for (h, key), o in origins.items()
+                               if h == g and (main, key) in origins])
+            if shifts.size == 0 or np.ptp(shifts) > cfg.timed_agree_s:
+                continue
+            shift = float(np.median(shifts))
+            lo_m, hi_m = spans[main]
+            if lo + shift < hi_m + cfg.hint_reach_s and hi + shift > lo_m - cfg.hint_reach_s:
+                out[g] = (main, shift)
+                break
+        else:
+            roots.append(g)
     return out
 
 
