@@ -500,7 +500,8 @@ def _repeat_pick(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list
     clip, and tie between a verse and its repeat with other fills or harmony; single peaks are five to ten
     times as many and tell the two apart (docs/library.md, "Which repeat")."""
     todo = [bool(m.also_at) and m.speed == 1.0 and m.confidence >= IdentifyConfig.min_confidence for m in matches]
-    if cfg.repeat_pick is None or not any(todo) or not lib.has_peaks:
+    if (cfg.repeat_pick is None or not any(todo) or not lib.has_peaks
+            or x.shape[0] > cfg.peak_max_s * lib.cfg.rate_hz):  # a long recording: one offset says little
         return matches
     qcfg = query_config(lib.cfg, replace(cfg, query_density=cfg.dense_density))
     qt, qf, _ = signal_peaks(x, qcfg, floor_pct=cfg.noise_floor_pct)
