@@ -14,6 +14,10 @@ bit-identical):
   camera), whole seconds.
 - MP3, FLAC, WAV and MKV: no tag.
 
+Version 3 adds what iPhone *video* files also carry, `com.apple.quicktime.creationdate`: the same start, from
+the same network clock and in whole seconds, in local time with its UTC offset ("2026-06-12T21:03:05+0200").
+Voice memos keep `creation_time` alone; an iPhone that lost its tags lost this one too.
+
 Idempotent: the truth records `clock_version` and each clip's tag and clock error.
 """
 
@@ -26,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 import av
 import numpy as np
 
-CLOCK_VERSION = 2
+CLOCK_VERSION = 3
 NAMED = ("android", "pixel", "android_flac", "laptop_obs")  # presets whose names carry the start
 UTC_OFFSET_S = 2 * 3600  # the concert's local time zone (names are local)
 DAY = datetime(2026, 6, 12, tzinfo=timezone.utc)
@@ -45,12 +49,16 @@ def _device_clock(dev: dict) -> tuple[str | None, float]:
     return None, 0.0
 
 
-def _remux(path: str, tag: str) -> None:
-    """Copy *path*'s packets into a new file with ``creation_time`` = *tag*, atomically."""
+def _remux(path: str, tag: str, apple_local: str | None = None) -> None:
+    """Copy *path*'s packets into a new file with ``creation_time`` = *tag* (and, given *apple_local*,
+    ``com.apple.quicktime.creationdate``, which the MOV muxer writes only with ``use_metadata_tags``), atomically."""
     ext = os.path.splitext(path)[1]
     tmp = path + ".clock" + ext
-    with av.open(path) as inp, av.open(tmp, "w", format=inp.format.name.split(",")[0]) as out:
+    with av.open(path) as inp, av.open(tmp, "w", format="mov" if apple_local else inp.format.name.split(",")[0],
+                                       options={"movflags": "use_metadata_tags"} if apple_local else {}) as out:
         out.metadata["creation_time"] = tag
+        if apple_local:
+            out.metadata["com.apple.quicktime.creationdate"] = apple_local
         streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}
         for pkt in inp.demux():
             if pkt.dts is None:
@@ -95,8 +103,27 @@ def stamp(truth: dict, media: str, wall_origin_s: float) -> dict:
         return truth
     if version < 2:
         _rename(truth, media, wall_origin_s)
-    if version >= 1:
-        return _save(truth, media)
+    if version < 1:
+        _tags(truth, media, wall_origin_s)
+    _apple(truth, media)
+    return _save(truth, media)
+
+
+def _apple(truth: dict, media: str) -> None:
+    """Version 3: iPhone video files with a `creation_time` tag get Apple's local-time tag as well."""
+    devs = {d["name"]: d for d in truth["devices"]}
+    for c in truth["clips"]:
+        dev, clock = devs.get(c.get("device")), c.get("clock") or {}
+        if dev is None or dev["preset"] != "iphone" or not clock.get("tag") or clock.get("apple_local"):
+            continue
+        utc = datetime.strptime(clock["tag"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        local = (utc + timedelta(seconds=UTC_OFFSET_S)).strftime("%Y-%m-%dT%H:%M:%S")
+        clock["apple_local"] = f"{local}+{UTC_OFFSET_S // 3600:02d}00"
+        _remux(os.path.join(media, c["file"]), clock["tag"], clock["apple_local"])
+
+
+def _tags(truth: dict, media: str, wall_origin_s: float) -> None:
+    """Version 1: the `creation_time` tags (see the module doc)."""
     devs = {d["name"]: d for d in truth["devices"]}
     for c in truth["clips"]:
         dev = devs.get(c.get("device"))
@@ -114,7 +141,6 @@ def stamp(truth: dict, media: str, wall_origin_s: float) -> dict:
             tag = t.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
             _remux(os.path.join(media, c["file"]), tag)
         c["clock"] = {"tag": tag, "rule": rule, "error_s": round(err, 3)}
-    return _save(truth, media)
 
 
 def _save(truth: dict, media: str) -> dict:

@@ -41,6 +41,8 @@ class MediaInfo:
     height: int | None = None
     device: str | None = None  # make/model from container metadata, when present
     creation_time: str | None = None
+    local_time: str | None = None  # Apple's com.apple.quicktime.creationdate: the start in local wall time and
+    # its UTC offset, from an iPhone's network clock (`sync.stamps.local_stamp`)
     # Where each stream starts in the container's clock (MP4/MOV edit lists, MKV/TS stream start times):
     # a clip's picture lands at its audio position + (video_start_s - audio_start_s).
     audio_start_s: float = 0.0  # time of the first decoded audio sample (what `offset_s` positions)

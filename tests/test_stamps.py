@@ -471,3 +471,33 @@ def test_a_festivals_later_concert_split_in_two_gets_a_hint_onto_its_own_larger_
     assert to == g[3]
     # the 23:05 part's zero lies 300 s after the 23:00 part's first clip, on that part's timeline
     assert abs(shift + sol.position_s[5] - (sol.position_s[3] + 300.0)) < 1e-6
+
+
+def test_an_iphones_local_time_tag_reads_as_the_phones_network_clock(tmp_path, master, other_master):
+    """An iPhone video carries its start twice: `creation_time` in UTC and Apple's
+    `com.apple.quicktime.creationdate` in local time with its offset. The second reads as the network clock
+    that names the Android and Pixel files, so an iPhone clip whose audio matches nothing gets its place on
+    their timeline as a hint, though no clip of that iPhone is placed; the same clip with the UTC tag alone
+    gets none (no device showed the zone yet). Only a hint: the clock searches do not read it (as sure, it
+    joined a chain's short links to a few ms: docs/benchmarks.md, nineteenth session)."""
+    import json
+    import subprocess
+    import sys
+
+    from bench.clocks import _remux
+
+    cam = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
+    phone = make_clip(tmp_path, "t/VID_20260612_210031.mp4", master, 36.2, 20.0, eq="phone", snr_db=15, seed=2)
+    apple = make_clip(tmp_path, "t/IMG_0001.MOV", other_master, 10.0, 15.0, eq="phone", seed=3)
+    utc = make_clip(tmp_path, "t/IMG_0002.MOV", other_master, 40.0, 15.0, eq="phone", seed=4)
+    _remux(apple, "2026-06-12T19:00:50.000000Z", "2026-06-12T21:00:50+0200")
+    _remux(utc, "2026-06-12T19:00:40.000000Z")
+    out = tmp_path / "t.json"
+    run = subprocess.run([sys.executable, "-m", "syncfp", "align", cam, phone, apple, utc, "-o", str(out),
+                          "--no-cache"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    clips = {os.path.basename(c["path"]): c for c in json.loads(out.read_text())["clips"]}
+    a, c = clips["PXL_20260612_210000000.mp4"], clips["IMG_0001.MOV"]
+    assert c["group"] is None and c["clock_hint"]["group"] == a["group"] is not None
+    assert abs((c["clock_hint"]["offset"] - a["offset"]) - 50.0) < 0.5
+    assert clips["IMG_0002.MOV"]["group"] is None and clips["IMG_0002.MOV"]["clock_hint"] is None

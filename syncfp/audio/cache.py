@@ -24,8 +24,8 @@ from ..config import DecodeConfig, FingerprintConfig
 from ..fsutil import PendingFile, atomic_file
 from ..types import Fingerprint, Hashes, MediaInfo
 
-FORMAT = 5  # 2: MediaInfo.time_reference; 3: stream start times, video length, VFR flag; 4: stream choice, downmix;
-# 5: timestamp jitter no longer decoded as dropouts (Ogg/Vorbis decoded up to 7 % long before)
+FORMAT = 6  # 2: MediaInfo.time_reference; 3: stream start times, video length, VFR flag; 4: stream choice, downmix;
+# 5: timestamp jitter no longer decoded as dropouts (Ogg/Vorbis decoded up to 7 % long before); 6: MediaInfo.local_time
 
 
 def default_dir() -> str:

@@ -275,6 +275,7 @@ def _info(container, stream, path: str, cfg: DecodeConfig) -> MediaInfo:
         timecode=_timecode(container, [*video, stream]),
         device=_device(container, [*video, stream]),
         creation_time=meta.get("creation_time"),
+        local_time=meta.get("com.apple.quicktime.creationdate"),
         time_reference=_time_reference(meta),
         audio_start_s=_start_s(stream, container),
         **vf,

@@ -101,6 +101,19 @@ def stamp_of(path: str, info: MediaInfo | None) -> Stamp | None:
     return None
 
 
+def local_stamp(info: MediaInfo | None) -> float | None:
+    """An iPhone's `com.apple.quicktime.creationdate` ("2026-06-12T21:03:05+0200"): its local wall time read as
+    if UTC, as file names are (the phone's network clock), or None."""
+    local = info.local_time if info is not None else None
+    if not local:
+        return None
+    try:  # Python 3.10's fromisoformat wants "+02:00"; Apple writes "+0200"
+        dt = datetime.fromisoformat(re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", local.strip().replace("Z", "+00:00")))
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=timezone.utc).timestamp() if dt.year > 1980 else None
+
+
 @dataclass(frozen=True)
 class Clocks:
     """Per clip of one run: its `Stamp` (or None) and its device (`tracks.device_key`), read once."""
@@ -226,7 +239,8 @@ def clock_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: Rescue
     every stamped clip (`api._results` gives them to the clips it leaves unplaced, the unsure ones too).
     Only where the clip's own device, or the network clock that names phone files, reads a group's timeline
     zero (`_clock_origins`; not a tag read in another device's zone: a camera's hand-set clock may be
-    minutes off) and the clip would then overlap that group's span widened by `hint_reach_s` (the largest
+    minutes off), or the clip is an iPhone's whose local-time tag (`local_stamp`) reads that network clock,
+    and the clip would then overlap that group's span widened by `hint_reach_s` (the largest
     such group: one concert's groups left apart fit alike, clocks cannot tell them apart). Not a placement
     (no audio confirmed it, so it is neither exported nor scored): a hint for an editor placing the clip by
     hand, good to the clocks' agreement (`timed_agree_s`) plus a name's latency; a clip of another event
@@ -241,14 +255,17 @@ def clock_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: Rescue
     for q, st in enumerate(stamps):  # placed clips too: `--min-confidence` may yet leave some out
         if st is None:
             continue
+        local = local_stamp(fps[q].info) if st.source == "tag" else None  # an iPhone's network wall time
         fits = []
         for g in groups:
-            origin = origins.get((g, "device:" + devices[q]))
+            origin, t = origins.get((g, "device:" + devices[q])), st.t
             if origin is None and st.source == "name":
                 origin = origins.get((g, "source:name"))
+            if origin is None and local is not None:
+                origin, t = origins.get((g, "source:name")), local
             if origin is None:
                 continue
-            pos = st.t - origin
+            pos = t - origin
             if pos + durations[q] > spans[g][0] - cfg.hint_reach_s and pos < spans[g][1] + cfg.hint_reach_s:
                 fits.append((g, float(pos)))
         if fits:  # several: one concert's groups left apart (clocks tell concerts apart, not those)
