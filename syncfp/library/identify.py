@@ -465,9 +465,7 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
         return
     smooth = _smooth(u, c)
     top = np.argsort(-smooth, kind="stable")[: cfg.peak_candidates]
-    qcfg = query_config(lib.cfg, replace(cfg, query_density=cfg.dense_density))
-    qt, qf, _ = signal_peaks(x, qcfg, floor_pct=cfg.noise_floor_pct)  # the dense look's peaks
-    qt, qf = qt.astype(np.int64), qf.astype(np.int64)
+    qt, qf = _check_peaks(lib, x, cfg)
     n_frames = x.shape[0] // lib.cfg.hop
     hit, chance = peakcheck.check(lib, qt, qf, u[top], region=cfg.peak_region)
     z = peakcheck.zscore(hit, chance)
@@ -492,20 +490,26 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     found.offer(m)
 
 
+def _check_peaks(lib: Library, x: np.ndarray, cfg: IdentifyConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The query's peaks (frames, bins; int64) a peak-by-peak check counts: the dense look's
+    (`dense_density`× as many, ranked over their noise floor), where speech leaves the music some."""
+    qcfg = query_config(lib.cfg, replace(cfg, query_density=cfg.dense_density))
+    qt, qf, _ = signal_peaks(x, qcfg, floor_pct=cfg.noise_floor_pct)
+    return qt.astype(np.int64), qf.astype(np.int64)
+
+
 def _repeat_pick(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list[Match]) -> list[Match]:
     """*matches* with each one that names repeats of its passage (`also_at`) at the one of those offsets whose
     stored peaks hold the most of the query's peaks (`peakcheck`: within ±1 frame and ±1 bin), when
-    it beats the voted offset by `repeat_pick` sd (only matches the default threshold would report: the
-    chance tracks of a query nothing matches name repeats too). Votes count *pairs* of peaks, a few dozen for a noisy
+    it beats the voted offset by `repeat_pick` sd (only matches the engine counts as found, `fallback_below`:
+    the chance tracks of a query nothing matches name repeats too). Votes count *pairs* of peaks, a few dozen for a noisy
     clip, and tie between a verse and its repeat with other fills or harmony; single peaks are five to ten
     times as many and tell the two apart (docs/library.md, "Which repeat")."""
-    todo = [bool(m.also_at) and m.speed == 1.0 and m.confidence >= IdentifyConfig.min_confidence for m in matches]
+    todo = [bool(m.also_at) and m.speed == 1.0 and m.confidence >= cfg.fallback_below for m in matches]
     if (cfg.repeat_pick is None or not any(todo) or not lib.has_peaks
             or x.shape[0] > cfg.peak_max_s * lib.cfg.rate_hz):  # a long recording: one offset says little
         return matches
-    qcfg = query_config(lib.cfg, replace(cfg, query_density=cfg.dense_density))
-    qt, qf, _ = signal_peaks(x, qcfg, floor_pct=cfg.noise_floor_pct)
-    qt, qf = qt.astype(np.int64), qf.astype(np.int64)
+    qt, qf = _check_peaks(lib, x, cfg)
     hop_s, out = lib.cfg.hop_s, []
     for m, do in zip(matches, todo):
         if not do:

@@ -88,30 +88,29 @@ def stamp_of(path: str, info: MediaInfo | None) -> Stamp | None:
             t = None
         if t is not None:
             return Stamp(t + (int(ms) / 1000 if ms else 0.0), "name")
-    tag = info.creation_time if info is not None else None
-    if tag:
-        try:
-            dt = datetime.fromisoformat(tag.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
-        if dt.year > 1980:  # 1904/1970 epochs: an unset clock
-            return Stamp(dt.timestamp(), "tag")
-    return None
+    dt = _iso(info.creation_time if info is not None else None)
+    if dt is None:
+        return None
+    return Stamp((dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp(), "tag")
 
 
 def local_stamp(info: MediaInfo | None) -> float | None:
     """An iPhone's `com.apple.quicktime.creationdate` ("2026-06-12T21:03:05+0200"): its local wall time read as
     if UTC, as file names are (the phone's network clock), or None."""
-    local = info.local_time if info is not None else None
-    if not local:
+    dt = _iso(info.local_time if info is not None else None)
+    return None if dt is None else dt.replace(tzinfo=timezone.utc).timestamp()
+
+
+def _iso(text: str | None) -> datetime | None:
+    """A container's ISO 8601 time tag ("…Z", "…+02:00" or Apple's "…+0200", which Python 3.10's fromisoformat
+    refuses), or None when absent, unreadable or from an unset clock (the 1904/1970 epochs)."""
+    if not text:
         return None
-    try:  # Python 3.10's fromisoformat wants "+02:00"; Apple writes "+0200"
-        dt = datetime.fromisoformat(re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", local.strip().replace("Z", "+00:00")))
+    try:
+        dt = datetime.fromisoformat(re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text.strip().replace("Z", "+00:00")))
     except ValueError:
         return None
-    return dt.replace(tzinfo=timezone.utc).timestamp() if dt.year > 1980 else None
+    return dt if dt.year > 1980 else None
 
 
 @dataclass(frozen=True)
