@@ -114,6 +114,7 @@ class VerifyConfig:
     window_s: float = 2.0
     short_window_s: float = 1.0  # overlaps under four long windows use these, half-overlapping
     max_windows: int = 12
+    band_hz: tuple[float, float] | None = None  # the windows' band (None: all above ~100 Hz; `bench/check_at_truth.py`)
     search_s: float = 0.06  # +- around the hypothesis (a couple of hops plus drift residue)
     min_z: float = 4.5  # a window's peak over its curve's robust spread: the max of ~1000 chance lags is ~3.3
     against_z: float = 6.0  # a peak this strong off the line contradicts it (chance rarely reaches it)

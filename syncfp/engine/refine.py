@@ -35,11 +35,13 @@ def _median(x: np.ndarray) -> float:
     return float((p[k - 1] + p[k]) / 2)
 
 
-def gcc_phat_z(a: np.ndarray, b: np.ndarray, max_lag: int, *, curve: bool = False):
+def gcc_phat_z(a: np.ndarray, b: np.ndarray, max_lag: int, *, curve: bool = False,
+               band: tuple[float, float] | None = None, rate: float = 8000.0):
     """`gcc_phat` plus the peak's height over the curve's robust spread (z): chance peaks of a search over
     ~1000 lags stay under ~5, a window whose audio really lines up stands far above that even when reverb
     and noise keep its normalised height small. *curve*: also the whole curve in those z units (lags
-    0..max_lag), to read it at a lag chosen later."""
+    0..max_lag), to read it at a lag chosen later. *band*: only the bins within (lo, hi) Hz at *rate* are
+    kept (default: everything above ~100 Hz)."""
     # lags 0..max_lag of a inside b never wrap once nfft covers b (b.size >= a.size + max_lag)
     nfft = scipy.fft.next_fast_len(max(b.size, a.size + max_lag + 1), real=True)
     fa = scipy.fft.rfft((a * _hann(a.size)).astype(np.float32), nfft)
@@ -51,6 +53,10 @@ def gcc_phat_z(a: np.ndarray, b: np.ndarray, max_lag: int, *, curve: bool = Fals
         return (0.0, 0.0, 0.0, np.zeros(max_lag + 1)) if curve else (0.0, 0.0, 0.0)
     cross /= np.maximum(mag, 1e-12 * top)
     lo = int(0.012 * nfft)  # ~100 Hz at 8 kHz: rumble and handling noise carry no timing
+    hi = nfft // 2
+    if band is not None:
+        lo, hi = int(np.ceil(band[0] * nfft / rate)), min(hi, int(band[1] * nfft / rate))
+        cross[hi + 1:] = 0
     cross[:lo] = 0
     r = scipy.fft.irfft(cross, nfft)
     lags = np.arange(0, max_lag + 1)
@@ -63,7 +69,7 @@ def gcc_phat_z(a: np.ndarray, b: np.ndarray, max_lag: int, *, curve: bool = Fals
         den = y0 - 2 * y1 + y2
         if den < 0:
             frac = 0.5 * (y0 - y2) / den
-    norm = (nfft // 2 + 1 - lo) / nfft
+    norm = (hi + 1 - lo) / nfft
     med = _median(seg)
     spread = 1.4826 * _median(np.abs(seg - med)) + 1e-12
     out = float(lags[i] + frac), peak / max(norm, 1e-9), (peak - med) / spread

@@ -115,7 +115,7 @@ def _measure(fa: Fingerprint, fb: Fingerprint, e: PairMatch, t_a0: float, w: flo
         b_start = ib / rate
     if xb.size < xa.size + 2 or not np.any(xb):
         return None
-    lag, _, z, curve = gcc_phat_z(xa, xb, xb.size - xa.size, curve=True)
+    lag, _, z, curve = gcc_phat_z(xa, xb, xb.size - xa.size, curve=True, band=cfg.band_hz, rate=rate)
     half = 0.5 * xa.size / rate
     step = beta if stretch else 1.0
     at = lambda tb: _curve_at(curve, ((tb - b_start) / step - half) * rate)  # noqa: E731
