@@ -3,7 +3,8 @@ checked at its exact true offset and clock rate (`verify.check_hypothesis`), in 
 
     python bench/check_at_truth.py /tmp/hardbench4/hard-tune loud [--band 150,1000] [--window-s 6] [--min-overlap 10]
 
-Separates the two ways a clip is lost: nothing proposes its offset (the sweep, the hashes), or the check
+The per-scenario count of clips holding at least one pair confirmed at the truth is a ceiling for any
+method that confirms pair by pair with this check. Separates the two ways a clip is lost: nothing proposes its offset (the sweep, the hashes), or the check
 cannot vouch for it even at the truth. Per pair: whether the check confirms, windows confirming / tried,
 whether only summed, the scatter, and where the confirmed line lies from the truth (a band-limited check can
 lock onto an early reflection or a repeat tens of ms away). Diagnostic only: it reads the truth.
@@ -67,6 +68,12 @@ def main() -> int:
                        "line_from_truth_ms": round((ev.edge.offset_s - off) * 1e3, 3) if ev.ok else None}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+    for name in a.scenarios.split(","):
+        sc = [r for r in rows if r["scenario"] == name]
+        clips = {c for r in sc for c in (r["a"], r["b"])}
+        held = {c for r in sc if r["ok"] and abs(r["line_from_truth_ms"]) <= 1.0 for c in (r["a"], r["b"])}
+        print(f"{name}: {len(held)} of {len(clips)} clips with a true partner hold at least one pair the check "
+              f"confirms at the truth (within 1 ms)")
     ok = [r for r in rows if r["ok"]]
     far = [r for r in ok if abs(r["line_from_truth_ms"]) > 1.0]
     print(f"{len(ok)} of {len(rows)} true pairs confirmed at the truth ({sum(r['stacked'] for r in ok)} only summed); "
