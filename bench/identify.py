@@ -85,6 +85,7 @@ def record(matches, true_track: int | None, true_off: float, _unused=None) -> di
         "second": matches[1].score if len(matches) > 1 else 0,
         "also_err": [] if top is None else [abs(a - true_off) for a in top.also_at],
         "peaks": 0 if top is None else top.peaks,  # > 0: named by the peak check, whose matches skip min_score
+        "level": 0.0 if top is None else top.level,  # > 0: named by the level check, likewise
     }
 
 
@@ -106,7 +107,7 @@ def shares_material(lib, x: np.ndarray, start: float, dur: int, top) -> bool:
 def reported(r: dict, min_conf: float) -> bool:
     """Whether `identify` with the default thresholds would report this top match."""
     return (r["top"] is not None and r["conf"] >= min_conf
-            and (r["score"] >= IdentifyConfig().min_score or r.get("peaks", 0) > 0))
+            and (r["score"] >= IdentifyConfig().min_score or r.get("peaks", 0) > 0 or r.get("level", 0) > 0))
 
 
 def correct(r: dict, min_conf: float) -> bool:

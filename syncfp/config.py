@@ -291,6 +291,11 @@ class IdentifyConfig:
     # tracks' offsets (their mean and sd: the query's own chance spread; 2-3-s clips of unknown band music
     # reached z 5.6-6.5 on tracks of the same game)
     peak_slope: float = 1.5  # each rule caps the confidence at logistic(slope × (value − mark))
+    level_check: bool = True  # then the same offsets by the query's level at the stored peaks (`library.levelcheck`)
+    level_null: int = 256  # offsets spread through the library that give the query's chance level
+    level_z: float = 6.0  # a match needs this many sd over that (confidence 0.5 there) …
+    level_margin: float = 2.0  # … this many more than every other track's best offset …
+    level_sharp: float = 4.0  # … and this many sd over its neighbouring offsets (4-`peak_reach` frames away)
     repeat_pick: float | None = 1.0  # a match naming repeats of its passage (`also_at`) moves to the repeat whose
     # stored peaks hold the query's peaks this many Poisson sd better (`identify._repeat_pick`); None: off
     noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their

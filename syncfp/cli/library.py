@@ -177,7 +177,8 @@ def _identify_all(lib, paths: list[str], *, fmt: str, segments: bool, top: int, 
             obj = {"query": res.query, "matches": [
                 {"track": m.track, "path": m.path, "id": m.id, "offset": _num(m.offset_s, 3), "score": m.score,
                  "confidence": _num(m.confidence, 4), "speed": _num(m.speed, 3),
-                 "also_at": [_num(a, 3) for a in m.also_at], "peaks": m.peaks} for m in res.matches]}
+                 "also_at": [_num(a, 3) for a in m.also_at], "peaks": m.peaks, "level": _num(m.level, 2)}
+                for m in res.matches]}
             if segments:
                 obj["segments"] = [
                     {"track": s.track, "path": s.path, "id": s.id, "start": _num(s.start_s, 3),
@@ -236,7 +237,11 @@ def _print_result(res, segments: bool, out: Console, label: dict[str, str]) -> N
         table.add_column(col, justify="left" if col == "track" else "right")
     for m in res.matches:
         at = _clock(m.offset_s) + "".join(f" or {_clock(a)}" for a in m.also_at)  # the passage repeats
-        score = f"{m.score} ({m.peaks} peaks)" if m.peaks else str(m.score)  # named by the peak check
+        score = str(m.score)
+        if m.peaks:  # named by the peak check
+            score += f" ({m.peaks} peaks)"
+        elif m.level:  # named by the level check
+            score += f" (level {m.level:.1f} sd)"
         table.add_row(escape(label.get(m.id, m.track)), at, score, f"{m.confidence:.2f}")
     out.print(table)
 

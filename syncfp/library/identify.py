@@ -19,7 +19,7 @@ from ..config import SPEED_SEARCH, FingerprintConfig, IdentifyConfig  # noqa: F4
 from ..engine.fingerprint import as_float, fingerprint, fingerprint_blocks, signal_peaks
 from ..engine.hashtable import range_positions
 from ..types import Hashes
-from . import peakcheck
+from . import levelcheck, peakcheck
 from .store import Library
 
 
@@ -39,6 +39,8 @@ class Match:
     # passage repeats there (a chorus, a loop) and the clip alone cannot tell which it is
     peaks: int = 0  # query peaks found on the track's stored peaks at this offset when the match was named by
     # the peak check (`peakcheck`); 0: rated by its hash votes alone
+    level: float = 0.0  # the query's level at the track's stored peaks, z over chance, when the match was named
+    # by the level check (`levelcheck`); 0: not named by it
 
 
 @dataclass(frozen=True)
@@ -294,7 +296,7 @@ class _Found:
     def _final(self, m: Match) -> float:
         """*m*'s confidence, no higher than its lead over the best score any other track reached in any
         look allows: a look rated alone cannot see that another look heard a wrong track better."""
-        if m.peaks:  # rated against every other track's peaks already (`_peak_check`)
+        if m.peaks or m.level:  # rated against every other track's peaks already (`_peak_check`, `_level_check`)
             return m.confidence
         rival = max((v for t, v in self.score.items() if t != m.track_index), default=0)
         lead = (m.score - rival) / np.sqrt(rival + 1.0) - self.cfg.rival_margin
@@ -316,7 +318,8 @@ class _Found:
         cfg = self.cfg
         best = sorted((replace(m, confidence=self._final(m)) for m in self.best.values()),
                       key=lambda m: (-m.confidence, -m.score, m.track_index))
-        return [m for m in best[: cfg.top] if (m.score >= cfg.min_score or m.peaks) and m.confidence >= cfg.min_confidence]
+        return [m for m in best[: cfg.top]
+                if (m.score >= cfg.min_score or m.peaks or m.level) and m.confidence >= cfg.min_confidence]
 
 
 def block_hits(lib: Library, y: np.ndarray, cfg: IdentifyConfig, *, block_s: float = 64.0) -> Iterator[Hits]:
@@ -398,6 +401,7 @@ def identify_audio(
         votes = _dense(lib, x, cfg, found, win=win)
         if votes is not None:
             _peak_check(lib, x, cfg, found, votes)
+            _level_check(lib, x, cfg, found, votes)
         _fallback(lib, x, cfg, found, win=win)
     matches = _repeat_pick(lib, x, cfg, found.rated())
     segs = _segments(lib, WindowBests.concat(rows), cfg) if segments else None
@@ -448,6 +452,20 @@ def _dense(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, *, w
     return tallies[0] if tallies else None
 
 
+def _leading(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, votes: tuple[np.ndarray, np.ndarray]
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(offsets, smoothed votes, the `peak_candidates` most voted) of the dense look, for a check by the
+    library's stored peaks; None when no check is due: a match reaches `fallback_below` already, the library
+    stores no peaks, the query is a long recording (over `peak_max_s`) or nothing was voted."""
+    if found.reaches(cfg.fallback_below) or not lib.has_peaks or x.shape[0] > cfg.peak_max_s * lib.cfg.rate_hz:
+        return None
+    u, c, _ = _frames(votes)
+    if u.size == 0:
+        return None
+    smooth = _smooth(u, c)
+    return u, smooth, np.argsort(-smooth, kind="stable")[: cfg.peak_candidates]
+
+
 def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
                 votes: tuple[np.ndarray, np.ndarray]) -> None:
     """When even the dense look rated nothing up to `cfg.fallback_below`, check its `peak_candidates` most
@@ -457,14 +475,9 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     matches along a comb of offsets). A short query (≤ `short_s`) must also stand `peak_spread_short` sd
     over the spread of the other tracks' offsets. Its other offsets within the margin are where the
     passage repeats (`also_at`)."""
-    if (not cfg.peak_check or found.reaches(cfg.fallback_below) or not lib.has_peaks
-            or x.shape[0] > cfg.peak_max_s * lib.cfg.rate_hz):
+    if not cfg.peak_check or (lead := _leading(lib, x, cfg, found, votes)) is None:
         return
-    u, c, _ = _frames(votes)
-    if u.size == 0:
-        return
-    smooth = _smooth(u, c)
-    top = np.argsort(-smooth, kind="stable")[: cfg.peak_candidates]
+    u, smooth, top = lead
     qt, qf = _check_peaks(lib, x, cfg)
     n_frames = x.shape[0] // lib.cfg.hop
     hit, chance = peakcheck.check(lib, qt, qf, u[top], region=cfg.peak_region)
@@ -488,6 +501,40 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     m = Match(track=tr.name, offset_s=float(off[j] * lib.cfg.hop_s), score=int(smooth[top[j]]), confidence=conf,
               track_index=t, path=tr.path, id=tr.sha256, also_at=also, peaks=int(hit[j]))
     found.offer(m)
+
+
+def _level_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
+                 votes: tuple[np.ndarray, np.ndarray]) -> None:
+    """When the peak check named nothing up to `cfg.fallback_below` either, read the query's level at the
+    stored peaks of the same leading offsets (`levelcheck`): name the best one's track when its z over the
+    query's own chance level reaches `level_z`, `level_margin` more than every other track's best, and it
+    stands `level_sharp` sd over the neighbouring offsets (a song of the same key and beat is loud along a
+    comb of offsets)."""
+    if not cfg.level_check or (lead := _leading(lib, x, cfg, found, votes)) is None:
+        return
+    u, smooth, top = lead
+    maps = levelcheck.LevelMaps(x, query_config(lib.cfg, cfg))
+    if maps.n_frames < 8:
+        return
+    null = levelcheck.null_offsets(lib.next_base, maps.n_frames, cfg.level_null)
+    z = levelcheck.zscores(lib, maps, u[top], null)
+    trk, off = _tracks(lib, u[top], maps.n_frames // 2)
+    j = int(np.argmax(z))
+    others = z[trk != trk[j]]
+    rival = float(others.max()) if others.size else 0.0
+    lags = np.arange(-cfg.peak_reach, cfg.peak_reach + 1)
+    lags = lags[np.abs(lags) >= 4]
+    near = levelcheck.zscores(lib, maps, int(u[top[j]]) + lags, null)
+    sharp = (z[j] - near.mean()) / max(float(near.std()), 0.5)
+    conf = float(min(_logistic(cfg.peak_slope * (z[j] - cfg.level_z)),
+                     _logistic(cfg.peak_slope * (z[j] - rival - cfg.level_margin)),
+                     _logistic(cfg.peak_slope * (sharp - cfg.level_sharp))))
+    t = int(trk[j])
+    tr = lib.tracks[t]
+    also = _repeat_offsets(off, z, (trk == t) & (z >= z[j] - cfg.level_margin), j, lib.cfg.hop_s)
+    found.offer(Match(track=tr.name, offset_s=float(off[j] * lib.cfg.hop_s), score=int(smooth[top[j]]),
+                      confidence=conf, track_index=t, path=tr.path, id=tr.sha256, also_at=also,
+                      level=round(float(z[j]), 2)))
 
 
 def _check_peaks(lib: Library, x: np.ndarray, cfg: IdentifyConfig) -> tuple[np.ndarray, np.ndarray]:
