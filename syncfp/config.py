@@ -292,6 +292,7 @@ class IdentifyConfig:
     # reached z 5.6-6.5 on tracks of the same game)
     peak_slope: float = 1.5  # each rule caps the confidence at logistic(slope × (value − mark))
     level_check: bool = True  # then the same offsets by the query's level at the stored peaks (`library.levelcheck`)
+    level_candidates: int = 64  # the dense look's most voted offsets it reads
     level_null: int = 256  # offsets spread through the library that give the query's chance level
     level_z: float = 6.0  # a match needs this many sd over that (confidence 0.5 there) …
     level_margin: float = 2.0  # … this many more than every other track's best offset …

@@ -452,9 +452,9 @@ def _dense(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, *, w
     return tallies[0] if tallies else None
 
 
-def _leading(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, votes: tuple[np.ndarray, np.ndarray]
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(offsets, smoothed votes, the `peak_candidates` most voted) of the dense look, for a check by the
+def _leading(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, votes: tuple[np.ndarray, np.ndarray],
+             k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(offsets, smoothed votes, the *k* most voted) of the dense look, for a check by the
     library's stored peaks; None when no check is due: a match reaches `fallback_below` already, the library
     stores no peaks, the query is a long recording (over `peak_max_s`) or nothing was voted."""
     if found.reaches(cfg.fallback_below) or not lib.has_peaks or x.shape[0] > cfg.peak_max_s * lib.cfg.rate_hz:
@@ -463,7 +463,7 @@ def _leading(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, vo
     if u.size == 0:
         return None
     smooth = _smooth(u, c)
-    return u, smooth, np.argsort(-smooth, kind="stable")[: cfg.peak_candidates]
+    return u, smooth, np.argsort(-smooth, kind="stable")[:k]
 
 
 def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
@@ -475,7 +475,7 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     matches along a comb of offsets). A short query (≤ `short_s`) must also stand `peak_spread_short` sd
     over the spread of the other tracks' offsets. Its other offsets within the margin are where the
     passage repeats (`also_at`)."""
-    if not cfg.peak_check or (lead := _leading(lib, x, cfg, found, votes)) is None:
+    if not cfg.peak_check or (lead := _leading(lib, x, cfg, found, votes, cfg.peak_candidates)) is None:
         return
     u, smooth, top = lead
     qt, qf = _check_peaks(lib, x, cfg)
@@ -510,7 +510,7 @@ def _level_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found
     query's own chance level reaches `level_z`, `level_margin` more than every other track's best, and it
     stands `level_sharp` sd over the neighbouring offsets (a song of the same key and beat is loud along a
     comb of offsets)."""
-    if not cfg.level_check or (lead := _leading(lib, x, cfg, found, votes)) is None:
+    if not cfg.level_check or (lead := _leading(lib, x, cfg, found, votes, cfg.level_candidates)) is None:
         return
     u, smooth, top = lead
     maps = levelcheck.LevelMaps(x, query_config(lib.cfg, cfg))
