@@ -516,15 +516,17 @@ def _level_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found
     maps = levelcheck.LevelMaps(x, query_config(lib.cfg, cfg))
     if maps.n_frames < 8:
         return
-    null = levelcheck.null_offsets(lib.next_base, maps.n_frames, cfg.level_null)
-    z = levelcheck.zscores(lib, maps, u[top], null)
+    level = levelcheck.chance(lib, maps, levelcheck.null_offsets(lib.next_base, maps.n_frames, cfg.level_null))
+    if level is None:
+        return
+    z = levelcheck.zscores(lib, maps, u[top], level)
     trk, off = _tracks(lib, u[top], maps.n_frames // 2)
     j = int(np.argmax(z))
     others = z[trk != trk[j]]
     rival = float(others.max()) if others.size else 0.0
     lags = np.arange(-cfg.peak_reach, cfg.peak_reach + 1)
     lags = lags[np.abs(lags) >= 4]
-    near = levelcheck.zscores(lib, maps, int(u[top[j]]) + lags, null)
+    near = levelcheck.zscores(lib, maps, int(u[top[j]]) + lags, level)
     sharp = (z[j] - near.mean()) / max(float(near.std()), 0.5)
     conf = float(min(_logistic(cfg.peak_slope * (z[j] - cfg.level_z)),
                      _logistic(cfg.peak_slope * (z[j] - rival - cfg.level_margin)),

@@ -68,15 +68,22 @@ def null_offsets(n_global: int, span: int, n: int) -> np.ndarray:
     return np.unique(np.linspace(0, last - 1, num=min(n, last)).astype(np.int64))
 
 
-def zscores(lib, maps: LevelMaps, goff: np.ndarray, null: np.ndarray) -> np.ndarray:
-    """The averaged z of the two level scores at each offset in *goff*, over their spread at *null* offsets."""
-    a, b = maps.scores(lib, goff)
-    na, nb = maps.scores(lib, null)
-    out = np.zeros(goff.shape[0])
-    for s, ns in ((a, na), (b, nb)):
+def chance(lib, maps: LevelMaps, null: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """(mean, sd) of each level score at the *null* offsets: the query's own chance level (None when fewer
+    than 8 of them hold stored peaks, e.g. a library of one short track)."""
+    out = []
+    for ns in maps.scores(lib, null):
         ns = ns[np.isfinite(ns)]
         if ns.size < 8:
-            return np.zeros(goff.shape[0])
-        sd = float(ns.std()) or 1.0
-        out += np.nan_to_num((s - float(ns.mean())) / sd, nan=0.0)
+            return None
+        out.append((float(ns.mean()), float(ns.std()) or 1.0))
+    return out[0], out[1]
+
+
+def zscores(lib, maps: LevelMaps, goff: np.ndarray, level: tuple[tuple[float, float], tuple[float, float]]
+            ) -> np.ndarray:
+    """The averaged z of the two level scores at each offset in *goff*, over their *level* of `chance`."""
+    out = np.zeros(goff.shape[0])
+    for s, (mean, sd) in zip(maps.scores(lib, goff), level):
+        out += np.nan_to_num((s - mean) / sd, nan=0.0)
     return out / 2.0
