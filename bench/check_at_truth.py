@@ -54,7 +54,7 @@ def main() -> int:
             ca = clips[fa]
             for fb in files[i + 1:]:
                 cb = clips[fb]
-                ov = min(ca["start_s"] + ca["dur_s"], cb["start_s"] + cb["dur_s"]) - max(ca["start_s"], cb["start_s"])
+                ov = metrics.overlap_s(ca, cb)
                 if cb["event"] != ca["event"] or ov < a.min_overlap or fpd[fa] is None or fpd[fb] is None:
                     continue
                 ka, kb = 1 + ca["ppm"] * 1e-6, 1 + cb["ppm"] * 1e-6  # clock rates: a's second t ↔ content t / ka

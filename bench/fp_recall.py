@@ -20,7 +20,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.metrics import MIN_OVERLAP_S  # noqa: E402
+from bench.metrics import MIN_OVERLAP_S, overlap_s  # noqa: E402
 from syncfp.audio.extract import fingerprint_files  # noqa: E402
 from syncfp.config import FingerprintConfig, MatchConfig, VerifyConfig  # noqa: E402
 from syncfp.sync.api import match_hypotheses  # noqa: E402
@@ -42,8 +42,7 @@ def true_pairs(truth: dict) -> dict[tuple[str, str], float]:
     for a, b in itertools.combinations(truth["clips"], 2):
         if a["event"] is None or a["event"] != b["event"]:
             continue
-        ov = min(a["start_s"] + a["dur_s"], b["start_s"] + b["dur_s"]) - max(a["start_s"], b["start_s"])
-        if ov >= MIN_OVERLAP_S:
+        if overlap_s(a, b) >= MIN_OVERLAP_S:
             out[(a["file"], b["file"])] = b["start_s"] - a["start_s"]
     return out
 

@@ -84,7 +84,7 @@ def main() -> int:
                 cg = clips[g]
                 if g == f or cg["event"] != cq["event"] or fpd[g] is None:
                     continue
-                ov = min(cq["start_s"] + cq["dur_s"], cg["start_s"] + cg["dur_s"]) - max(cq["start_s"], cg["start_s"])
+                ov = metrics.overlap_s(cq, cg)
                 if ov >= metrics.MIN_OVERLAP_S:
                     parts.append((ov, g))
             parts.sort(reverse=True)

@@ -28,6 +28,11 @@ MIN_OVERLAP_S = 3.0  # the issue's rule: groups = components of >= 3 s overlap
 DRIFT_MIN_DUR_S = 60.0  # drift of shorter clips is barely observable; scored only above this
 
 
+def overlap_s(a: dict, b: dict) -> float:
+    """How long two truth clips play at once (content seconds; negative: the gap between them)."""
+    return min(a["start_s"] + a["dur_s"], b["start_s"] + b["dur_s"]) - max(a["start_s"], b["start_s"])
+
+
 def components(clips: list[dict]) -> dict[str, tuple[int, int]]:
     """Event clips that overlap another clip of their event by >= MIN_OVERLAP_S (transitively) → (event,
     component): each component is one group a tool can find by sound; clips of one event in two components
@@ -49,8 +54,7 @@ def components(clips: list[dict]) -> dict[str, tuple[int, int]]:
         for i, a in enumerate(members):
             for j in range(i + 1, len(members)):
                 b = members[j]
-                ov = min(a["start_s"] + a["dur_s"], b["start_s"] + b["dur_s"]) - max(a["start_s"], b["start_s"])
-                if ov >= MIN_OVERLAP_S:
+                if overlap_s(a, b) >= MIN_OVERLAP_S:
                     parent[find(j)] = find(i)
         size = Counter(find(i) for i in range(len(members)))
         out.update({m["file"]: (e, find(i)) for i, m in enumerate(members) if size[find(i)] > 1})

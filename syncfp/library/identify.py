@@ -452,6 +452,11 @@ def _dense(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, *, w
     return tallies[0] if tallies else None
 
 
+def _capped(slope: float, *rules: tuple[float, float]) -> float:
+    """A check's confidence: each (value, mark) rule caps it at logistic(slope × (value − mark)), 0.5 at the mark."""
+    return float(min(_logistic(slope * (value - mark)) for value, mark in rules))
+
+
 def _leading(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, votes: tuple[np.ndarray, np.ndarray],
              k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(offsets, smoothed votes, the *k* most voted) of the dense look, for a check by the
@@ -489,12 +494,10 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     others = z[trk != trk[j]]
     rival = float(others.max()) if others.size else 0.0
     sharp = peakcheck.sharpness(peakcheck.lag_profile(lib, qt, qf, int(u[top[j]]), reach=cfg.peak_reach))
-    conf = float(min(_logistic(cfg.peak_slope * (z[j] - cfg.peak_z)),
-                     _logistic(cfg.peak_slope * (z[j] - rival - cfg.peak_margin)),
-                     _logistic(cfg.peak_slope * (sharp - cfg.peak_sharp))))
+    conf = _capped(cfg.peak_slope, (z[j], cfg.peak_z), (z[j] - rival, cfg.peak_margin), (sharp, cfg.peak_sharp))
     if x.shape[0] <= cfg.short_s * lib.cfg.rate_hz and others.size >= 8:  # a short clip: also above its own spread
         spread = (z[j] - others.mean()) / max(float(others.std()), 0.5)
-        conf = min(conf, float(_logistic(cfg.peak_slope * (spread - cfg.peak_spread_short))))
+        conf = min(conf, _capped(cfg.peak_slope, (spread, cfg.peak_spread_short)))
     t = int(trk[j])
     tr = lib.tracks[t]
     also = _repeat_offsets(off, z, (trk == t) & (z >= z[j] - cfg.peak_margin), j, lib.cfg.hop_s)
@@ -528,9 +531,7 @@ def _level_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found
     lags = lags[np.abs(lags) >= 4]
     near = levelcheck.zscores(lib, maps, int(u[top[j]]) + lags, level)
     sharp = (z[j] - near.mean()) / max(float(near.std()), 0.5)
-    conf = float(min(_logistic(cfg.peak_slope * (z[j] - cfg.level_z)),
-                     _logistic(cfg.peak_slope * (z[j] - rival - cfg.level_margin)),
-                     _logistic(cfg.peak_slope * (sharp - cfg.level_sharp))))
+    conf = _capped(cfg.peak_slope, (z[j], cfg.level_z), (z[j] - rival, cfg.level_margin), (sharp, cfg.level_sharp))
     t = int(trk[j])
     tr = lib.tracks[t]
     also = _repeat_offsets(off, z, (trk == t) & (z >= z[j] - cfg.level_margin), j, lib.cfg.hop_s)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import FingerprintConfig
-from ..engine.fingerprint import as_float, spectrogram_db
+from ..engine.fingerprint import as_float, sliding_max, spectrogram_db
 from .store import PEAK_BIN_BITS
 
 _NB = 1 << PEAK_BIN_BITS
@@ -32,14 +32,12 @@ class LevelMaps:
         if spec.shape[0] == 0:
             self.over_median = self.over_sides = spec
             return
-        r = spec - np.median(spec, axis=0, keepdims=True)
-        r[1:] = np.maximum(r[1:], r[:-1].copy())  # ±1 frame: where the clip's frames fall between the library's
-        r[:-1] = np.maximum(r[:-1], r[1:].copy())
-        side = np.full_like(spec, -np.inf)
+        # ±1 frame: where the clip's frames fall between the library's
+        self.over_median = sliding_max(spec - np.median(spec, axis=0, keepdims=True), 3, 0)
+        side = np.empty_like(spec)  # the louder of the bins 3 below and 3 above (the one there at the band's edges)
         side[:, 3:] = spec[:, :-3]
-        side[:, :-3] = np.maximum(side[:, :-3], spec[:, 3:])
-        side[~np.isfinite(side)] = spec[~np.isfinite(side)]
-        self.over_median = r
+        side[:, :3] = spec[:, 3:6]
+        side[:, 3:-3] = np.maximum(side[:, 3:-3], spec[:, 6:])
         self.over_sides = spec - side
 
     def scores(self, lib, goff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
