@@ -34,12 +34,13 @@ def main() -> int:
     ap.add_argument("scenarios", help="comma-separated scenario names")
     ap.add_argument("--band", help="lo,hi Hz of the windows (default: the normal check's full band)")
     ap.add_argument("--window-s", type=float, default=VerifyConfig.window_s)
+    ap.add_argument("--max-windows", type=int, default=VerifyConfig.max_windows, help="windows a pair is checked by")
     ap.add_argument("--min-overlap", type=float, default=10.0, help="pairs overlapping at least this long (s)")
     ap.add_argument("--cache", default="/tmp/syncfp-inprocess-cache")
     ap.add_argument("--json")
     a = ap.parse_args()
     band = tuple(float(v) for v in a.band.split(",")) if a.band else None
-    cfg = dataclasses.replace(VerifyConfig(), window_s=a.window_s, band_hz=band)
+    cfg = dataclasses.replace(VerifyConfig(), window_s=a.window_s, band_hz=band, max_windows=a.max_windows)
     rows = []
     work = tempfile.mkdtemp(prefix="check-at-truth-")
     for name in a.scenarios.split(","):

@@ -199,6 +199,10 @@ class RescueConfig:
     # may lie this far past the group's placed clips: a set's parts no camera bridged lie minutes apart (tune's
     # set15: 60 s gave 1 of its 3 groups left apart a hint, 900 s all 3, within 0.27 s; clips: tune 15 → 19 and
     # fresh7 34 → 43 hinted, errors unchanged, max 1.24 s), other concerts hours
+    timed_dense_check: bool = True  # a clock search's line that the normal check (`VerifyConfig.max_windows`)
+    # cannot confirm is checked again by the search's own `timed_windows`: a loud room's windows confirm only
+    # summed, and twice the windows gain √2 (five read draws: +9 within 1 ms, misplaced 5 → 4, wrong
+    # statements 8 → 6; 48 windows gained more but stated one clip 4.7 ms off within 0.3 ms; benchmarks.md)
     timed_windows: int = 24  # windows of the clock search (twice `VerifyConfig.max_windows`): their sum gains √n
     coherent_keeps: bool = True  # a clip with a coherent edge (`sweep.coherent`) is not left out as repeat-ambiguous
     sweep_anchors: int = 12  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off

@@ -164,6 +164,34 @@ def test_windows_too_weak_alone_are_summed_over_the_clocks_range(tmp_path, maste
     assert all(c.group is None for c in run(timed_stack_z=inf, timed_checked_z=inf, timed_windows=12))
 
 
+def test_a_clock_line_too_weak_for_the_normal_check_is_checked_by_the_searchs_own_windows(tmp_path, master,
+                                                                                          other_master):
+    """A far phone at -22 dB SNR in a 2.5-s reverb, 20 s long, searched 0.7 s from the truth (its clock): the
+    summed windows find the line, but the normal check's windows confirm nothing there; checked again by the
+    search's own windows (`RescueConfig.timed_dense_check`), the line stands, within 0.1 ms. The same phone
+    playing other music is found nowhere, with or without."""
+    from syncfp.audio.extract import fingerprint_files
+    from syncfp.config import FingerprintConfig, VerifyConfig
+    from syncfp.sync.verify import search_near
+
+    cam = make_clip(tmp_path, "cam.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
+    phone = make_clip(tmp_path, "phone.mp4", master, 30.0, 20.0, eq="phone", snr_db=-22, reverb_s=2.5, ppm=40,
+                      seed=3)
+    other = make_clip(tmp_path, "other.mp4", other_master, 30.0, 20.0, eq="phone", snr_db=-22, reverb_s=2.5,
+                      ppm=40, seed=3)
+    fps, _ = fingerprint_files([cam, phone, other], cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path),
+                               workers=1)
+    prior = PairMatch(a=0, b=1, offset_s=25.7, rate=1.0, support=0, z=0.0, ratio=1.0, trusted=False)
+
+    def found(fp, dense):
+        return search_near(prior, fps[0], fp, VerifyConfig(), RescueConfig(timed_dense_check=dense))
+
+    assert found(fps[1], False) is None
+    ev = found(fps[1], True)
+    assert ev is not None and abs(ev.edge.offset_s - 25.0) < 1e-4
+    assert found(fps[2], False) is None and found(fps[2], True) is None
+
+
 @pytest.mark.slow
 def test_short_phone_clips_vote_for_a_camera_clock_nothing_else_relates(tmp_path, master):
     """A camera runs through the set with no usable clock; four 6-s phone clips (names by network time)

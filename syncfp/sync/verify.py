@@ -319,7 +319,9 @@ def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfi
     Its windows are `near.timed_windows` (twice the normal check's): a loud room's windows are each too
     weak to stand out of ±2.5 s, and their sum gains √windows. A summed line stands from `timed_stack_z`,
     or from `timed_checked_z` when the normal check then confirms at least `timed_checked_windows` windows
-    and `timed_checked_share` of those it tried (chance does neither)."""
+    and `timed_checked_share` of those it tried (chance does neither). A line the normal check cannot confirm
+    is checked once more by the search's own windows (`timed_dense_check`): a loud room's 12 windows rarely
+    stand even summed, twice as many often do."""
     if fb.duration_s < fa.duration_s:  # windows on the shorter clip, as `verify_pair` lays them
         ev = search_near(_flip(h), fb, fa, cfg, near)
         return None if ev is None else replace(ev, edge=_flip(ev.edge))
@@ -346,6 +348,8 @@ def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfi
             return None
         moved, z = found
     ev = check_hypothesis(moved, fa, fb, cfg, stride=stride)
+    if not ev.ok and near.timed_dense_check:
+        ev = check_hypothesis(moved, fa, fb, dense)
     if not ev.ok:
         return None
     if z < stack_z and ev.confirmed < max(near.timed_checked_windows, near.timed_checked_share * len(ev.tried)):
