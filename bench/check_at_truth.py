@@ -4,10 +4,12 @@ checked at its exact true offset and clock rate (`verify.check_hypothesis`), in 
     python bench/check_at_truth.py /tmp/hardbench4/hard-tune loud [--band 150,1000] [--window-s 6] [--min-overlap 10]
 
 The per-scenario count of clips holding at least one pair confirmed at the truth is a ceiling for any
-method that confirms pair by pair with this check. Separates the two ways a clip is lost: nothing proposes its offset (the sweep, the hashes), or the check
-cannot vouch for it even at the truth. Per pair: whether the check confirms, windows confirming / tried,
-whether only summed, the scatter, and where the confirmed line lies from the truth (a band-limited check can
-lock onto an early reflection or a repeat tens of ms away). Diagnostic only: it reads the truth.
+method that confirms pair by pair with this check. Separates the two ways a clip is lost: nothing proposes
+its offset (the sweep, the hashes), or the check cannot vouch for it even at the truth. Per pair: whether
+the check confirms, windows confirming / tried, whether only summed, the scatter, and where the confirmed
+line lies from the truth (a band-limited check can lock onto an early reflection or a repeat tens of ms
+away). Diagnostic only: it reads the truth. ``--max-windows``: how many windows a pair gets (the engine's
+normal check 12, its clock search 24).
 """
 
 from __future__ import annotations
