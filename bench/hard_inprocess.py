@@ -36,6 +36,7 @@ def main() -> int:
     ap.add_argument("--cache", default="/tmp/syncfp-inprocess-cache", help="fingerprint cache folder")
     ap.add_argument("--set", action="append", default=[], help="SECTION.FIELD=VALUE (a number or true/false)")
     ap.add_argument("--min-confidence", type=float, default=0.0, help="as `syncfp align --min-confidence`")
+    ap.add_argument("--calib", help="write every placed clip's stated and measured error here (JSON lines)")
     a = ap.parse_args()
     cfgs = {"fingerprint": FingerprintConfig(), "match": MatchConfig(), "verify": VerifyConfig(),
             "solve_cfg": SolveConfig(), "rescue_cfg": RescueConfig()}
@@ -62,6 +63,10 @@ def main() -> int:
         print(name, {k: s[k] for k in KEYS}, f"stated ≤ 1 ms but not: {lies}, right but stated > 5 ms: {timid}",
               f"{time.perf_counter() - t0:.0f} s", flush=True)
         total.update({"stated_le_1ms_but_not": len(lies), "right_but_stated_gt_5ms": timid})
+        if a.calib:
+            with open(a.calib, "a") as f:
+                for r in s["calib"]:
+                    f.write(json.dumps({"scenario": name, **r}) + "\n")
         kinds = Counter(f["what"] + (": " + str(f.get("reason"))[:30] if f["what"] == "missed" else "")
                         for f in s["failures"])
         print("   failures:", dict(kinds))

@@ -187,6 +187,10 @@ class RescueConfig:
     timed_contradicts_s: float = 10.0  # a clip this far from its group's agreed reading: not clock error
     timed_implied: bool = True  # a weak edge is judged at its ends' clocks (`stamps.contradicted`), not at the
     # solve's positions, which lie between a right edge and a repeat; False: the old reading
+    timed_zoned_origins: bool = True  # where one device's placed takes disagree on its clock, the takes whose
+    # reading is another clock's in some time zone (`stamps._clock_origins`) read it; False: no reading
+    timed_research: bool = True  # clips the final clock check leaves out are searched once more near their
+    # clock (`api._researched`): the take that misled their device's reading is gone by then
     vote_candidates: int = 8  # envelope lags per clip and anchor that vote for the anchor's clock reading...
     vote_min_clips: int = 3  # ...and clips that must agree on it (chance in a 400-s take: ~0.6 per window)
     timed_stack_z: float = 8.5  # the windows summed over the clock's ±range: chance reaches ~5.5 (max 7.5 in

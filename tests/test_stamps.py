@@ -308,6 +308,52 @@ def test_an_edge_is_read_at_the_clocks_of_its_ends_not_at_the_solves_compromise(
     assert contradicted(sol, tie, [True] * 4, fps) == []
 
 
+def test_two_takes_of_one_phone_that_disagree_are_told_apart_by_the_other_clocks_in_their_zone():
+    """A board recorder with no clock and phones each joined to it by one weak edge: two Android phones name
+    files in local time (UTC+2), an iPhone memo and an iPhone camera tag in UTC. The camera's two takes are
+    480 s apart by its tags, but the edge of the first holds it at a repeat 48 s early, so its device's
+    readings disagree and give no reading at all. The take whose reading is the names' clock two hours
+    off, as the memo's is, reads the camera's clock: the repeat is dropped, the right edges stay."""
+    fps = [_fp("f/ZOOM0001.WAV", 1200.0, None),
+           _fp("f/VID_20260612_210100.mp4", 90.0, None), _fp("f/VID_20260612_211000.mp4", 90.0, None),
+           _fp("f/New Recording 7.m4a", 90.0, "2026-06-12T19:03:00Z"),
+           _fp("f/IMG_0001.MOV", 90.0, "2026-06-12T19:05:00Z"), _fp("f/IMG_0002.MOV", 90.0, "2026-06-12T19:13:00Z")]
+    durations = [f.duration_s for f in fps]
+    edges = [_edge(0, 1, 60.0), _edge(0, 2, 600.0), _edge(0, 3, 180.0), _edge(0, 4, 300.0 - 48.0),
+             _edge(0, 5, 780.0)]
+    sol = solve(6, edges, durations)
+    assert (sol.group == sol.group[0]).all()
+    assert contradicted(sol, edges, [True] * 5, fps) == [3]
+    off = RescueConfig(timed_zoned_origins=False)
+    assert contradicted(sol, edges, [True] * 5, fps, off) == []  # the camera's two readings: no reading at all
+    right = edges[:3] + [_edge(0, 4, 300.0)] + edges[4:]
+    assert contradicted(solve(6, right, durations), right, [True] * 5, fps) == []
+
+
+def test_a_clip_the_final_clock_check_left_out_is_searched_again_where_its_clock_now_puts_it(tmp_path, master):
+    """The final clock check dropped a phone take's only edge (held at a repeat); its clock, read from the
+    phone's other take now placed, puts it 40 s after that take. Searched there once more against the board,
+    it is placed to 1 ms, and no longer carries the check's reason."""
+    from syncfp.audio.extract import extract
+    from syncfp.config import FingerprintConfig, SolveConfig, VerifyConfig
+    from syncfp.sync.api import _researched
+    from syncfp.sync.stamps import clocks_of
+
+    paths = [make_clip(tmp_path, "ZOOM0001.WAV", master, 0.0, 100.0, eq="none", snr_db=25, seed=1),
+             make_clip(tmp_path, "VID_20260612_210010.mp4", master, 10.0, 30.0, eq="phone", snr_db=8, seed=2),
+             make_clip(tmp_path, "VID_20260612_210050.mp4", master, 50.0, 30.0, eq="phone", snr_db=8, seed=3)]
+    fps = [extract(p, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)) for p in paths]
+    durations = [f.duration_s for f in fps]
+    edges = [replace(_edge(0, 1, 10.0), refined=True, error_s=5e-5, windows=10)]
+    sol = solve(3, edges, durations)
+    assert sol.group[2] < 0
+    clashed = {2: "its only matches put it where its recording clock says it cannot be"}
+    sol, found = _researched(sol, edges, clashed, fps, durations, SolveConfig(), RescueConfig(), VerifyConfig(), 1,
+                             clocks_of(fps))
+    assert found and clashed == {} and len(edges) == 2
+    assert sol.group[2] == sol.group[0] and abs(sol.position_s[2] - sol.position_s[0] - 50.0) < 1e-3
+
+
 @pytest.mark.slow
 def test_an_unplaced_clip_gets_its_clocks_place_as_a_hint_never_as_a_placement(tmp_path, master, other_master):
     """Two phones placed by their audio read the network clock that names their files; a third file of

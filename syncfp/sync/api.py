@@ -177,6 +177,12 @@ def align(
         sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
                              lambda e: _edge_confidence(e, durations, solve_cfg))
         sol, clashed = _clock_checked(sol, edges, gfps, durations, solve_cfg, rescue_cfg, clocks)
+        if clashed and rescue_cfg.timed_research:
+            sol, found = _researched(sol, edges, clashed, gfps, durations, solve_cfg, rescue_cfg, verify, workers,
+                                     clocks)
+            if found:
+                sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
+                scattered.update(more)
         if solve_cfg.take_rate_tie > 0 and (ties := one_clock(sol, gfps, solve_cfg.take_rate_gate)):
             sol = solve(len(gfps), edges, durations, solve_cfg, ties=ties)
         hints = clock_hints(sol, gfps, durations, rescue_cfg, clocks)
@@ -329,6 +335,24 @@ def _clock_checked(sol, edges: list[PairMatch], gfps: list[Fingerprint], duratio
     why = {j: reason for i in drop for j in (edges[i].a, edges[i].b)}
     edges[:] = [e for i, e in enumerate(edges) if i not in drop]
     return solve(len(gfps), edges, durations, solve_cfg), why
+
+
+def _researched(sol, edges: list[PairMatch], clashed: dict[int, str], gfps: list[Fingerprint],
+                durations: list[float], solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig,
+                workers: int, clocks: Clocks):
+    """(solution, whether anything was found): clips the final clock check left unplaced searched once more
+    near where their clock now puts them (`stamps.timed_search`). A take held at a repeat gave its device a
+    wrong clock reading while the clock rounds ran; once dropped, its device's other takes read it right."""
+    lost = [j for j in sorted(clashed) if sol.group[j] < 0]
+    found = timed_search(lost, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers, clocks=clocks,
+                         may_pair=_may_pair(gfps)) if lost else []
+    if not found:
+        return sol, False
+    edges += found
+    for e in found:
+        clashed.pop(e.a, None)
+        clashed.pop(e.b, None)
+    return solve(len(gfps), edges, durations, solve_cfg), True
 
 
 def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], vcfg: VerifyConfig,

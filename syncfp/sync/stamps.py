@@ -141,10 +141,14 @@ def _agreed(values: list[float], agree_s: float = RescueConfig.timed_agree_s) ->
     return float(np.median(v[i : hi[i]])) if n >= 2 and 2 * n >= v.size else None
 
 
-def _clock_origins(sol, stamps: list[Stamp | None], devices: list[str], agree_s: float) -> dict[tuple[int, str], float]:
+def _clock_origins(sol, stamps: list[Stamp | None], devices: list[str], agree_s: float,
+                   zoned: bool = False) -> dict[tuple[int, str], float]:
     """Per (group, device), and per group for the network clocks that name files: the timeline's zero as
     those clocks read it (stamp − position over the placed clips), where at least two clips agree on it.
-    Tags are read per device only: a camera's hand-set clock may be minutes off every other one."""
+    Tags are read per device only: a camera's hand-set clock may be minutes off every other one.
+    With *zoned*, where one device's takes disagree (one of two held at a repeat), the takes whose reading
+    is another clock's of the group to the second, give or take whole quarter hours, read it: a phone's
+    network-set clock in UTC or local time, which a hand-set camera clock matches only by chance."""
     readings: dict[tuple[int, str], list[float]] = {}
     for j, st in enumerate(stamps):
         if st is None or sol.group[j] < 0:
@@ -153,7 +157,26 @@ def _clock_origins(sol, stamps: list[Stamp | None], devices: list[str], agree_s:
         readings.setdefault((g, "device:" + devices[j]), []).append(o)
         if st.source == "name":  # names come from network clocks; a tag may be a hand-set camera clock
             readings.setdefault((g, "source:name"), []).append(o)
-    return {k: o for k, v in readings.items() if (o := _agreed(v, agree_s)) is not None}
+    out, torn = {}, {}
+    for k, v in readings.items():
+        if (o := _agreed(v, agree_s)) is not None:
+            out[k] = o
+        else:
+            torn[k] = v
+    if zoned:  # a camera's tags only: the names' reading is the network's own
+        for (g, key), v in torn.items():
+            if not key.startswith("device:"):
+                continue
+            others = np.array([o for (h, k2), o in out.items() if h == g and k2 != key])
+            if others.size == 0:
+                continue
+            d = np.asarray(v)[:, None] - others[None, :]
+            fits = (np.abs(d - 900.0 * np.round(d / 900.0)) <= agree_s).any(axis=1)
+            if fits.any() and not fits.all():
+                o = _agreed([x for x, f in zip(v, fits) if f], agree_s)
+                if o is not None:
+                    out[(g, key)] = o
+    return out
 
 
 def _kind(st: Stamp, device: str) -> str:
@@ -379,7 +402,7 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
     partial overlap) is exactly how such a repeat gets in."""
     clocks = clocks or clocks_of(fps)
     stamps, devices = clocks.stamps, clocks.devices
-    origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
+    origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s, cfg.timed_zoned_origins)
 
     def clock_at(j: int) -> float | None:
         """Where clip *j*'s own clock puts it on its group's timeline (its group's agreed reading), or None."""
