@@ -164,6 +164,8 @@ class VerifyConfig:
     arrival_min_asked: int = 3  # ...when at least this many other edges of it were asked (two can both miss it)
     lone_pairs_coherent: bool = True  # a group of two clips needs a coherent edge between them (`api._lone_pairs`)
     arrival_unsure: float = 0.75  # a rival left this high (share of the line's) makes the edge's stated error reach it
+    arrival_tower: float = 1.5  # a summed edge whose windows peak this many times higher (0: never)...
+    arrival_tower_reach_s: float = 0.15  # ...within this of its line moves there (`arrivals.towering`)
 
 
 @dataclass(frozen=True)

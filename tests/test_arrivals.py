@@ -7,13 +7,15 @@ phones). The edges are given, so the test is of the graph's reading alone (`sync
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from bench import encode
 from syncfp.audio.extract import extract
 from syncfp.config import FingerprintConfig, VerifyConfig
-from syncfp.sync.arrivals import arrival_peaks, first_arrivals, measure, unsure_timing
+from syncfp.sync.arrivals import arrival_peaks, first_arrivals, measure, towered, towering, unsure_timing
 from syncfp.types import PairMatch
 
 from conftest import MASTER_RATE
@@ -107,3 +109,26 @@ def test_a_rival_the_graph_cannot_settle_widens_the_stated_error(fps):
     assert first_arrivals(edges, fps, arrs=arrs) == []
     unsure = unsure_timing(edges, arrs)
     assert list(unsure) == [1] and abs(unsure[1] - BOUNCE_S) < 1e-3
+
+
+def test_a_summed_edge_beside_a_towering_peak_moves_to_it_and_the_check_refines_it(fps):
+    """A summed edge (its windows confirm only together) 110 ms off the board ↔ camera truth: its windows,
+    summed over ±150 ms, peak far higher at the truth, and the normal check confirms the line there. The
+    same edge on the truth, an edge whose windows stand alone, and the phone's bounce (1.3 times the direct
+    sound, no more) move nothing."""
+    off = replace(_edge(0, 1, _truth(0, 1) + 0.11), stacked=True)
+    tower = towering([off, _edge(0, 1, _truth(0, 1) + 0.11), replace(_edge(0, 1, _truth(0, 1)), stacked=True),
+                      replace(_edge(0, PHONE, _truth(0, PHONE)), stacked=True)], fps, VerifyConfig())
+    assert list(tower) == [0] and abs(abs(tower[0]) - 0.11) < 2e-3
+    got = towered(off, tower[0], fps[0], fps[1], VerifyConfig())
+    assert abs(got.offset_s - _truth(0, 1)) < 0.2e-3 and got.error_s < 1e-3
+    assert towering([off], fps, VerifyConfig(arrival_tower=0.0)) == {}
+
+
+def test_a_towering_peak_the_check_cannot_confirm_only_widens_the_stated_error(fps):
+    """Where the normal check finds nothing at the towering peak (here the board's edge to one camera read
+    against another, whose audio is not at that lag at all), the edge keeps its line and states an error
+    reaching the peak."""
+    e = replace(_edge(0, 1, _truth(0, 1)), stacked=True)
+    got = towered(e, 0.12, fps[0], fps[2], VerifyConfig())
+    assert got.offset_s == e.offset_s and abs(got.error_s - 0.12) < 1e-9

@@ -21,7 +21,7 @@ from ..engine.solve import group_sizes, overlap_span, select_for_refinement, sol
 from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
-from .arrivals import first_arrivals, incoherent, measure, unsure_timing
+from .arrivals import first_arrivals, incoherent, measure, towered, towering, unsure_timing
 from .rescue import repeat_rivals, rescue
 from .stamps import (Clocks, clock_hints, clocks_of, contradicted, group_hints, one_device_takes, timed_search,
                      voted_origins)
@@ -366,6 +366,10 @@ def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: li
     drop = set(incoherent(edges, arrs, vcfg))
     kept = [None if i in drop else a for i, a in enumerate(arrs)]
     moved = first_arrivals(edges, gfps, vcfg, workers, arrs=kept)
+    tower = towering(edges, gfps, vcfg, workers, skip=drop | set(moved))
+    for i, lag in tower.items():
+        edges[i] = towered(edges[i], lag, gfps[edges[i].a], gfps[edges[i].b], vcfg)
+    moved = sorted(set(moved) | set(tower))
     unsure = unsure_timing(edges, [None if i in moved else a for i, a in enumerate(kept)], vcfg)
     for i, lag in unsure.items():  # the line stays, its error spans the rival it could not rule out
         edges[i] = replace(edges[i], error_s=max(edges[i].error_s, lag))

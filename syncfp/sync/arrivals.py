@@ -123,15 +123,31 @@ def _first_arrival(i: int, edges: list[PairMatch], arrs: list[Arrivals | None], 
     return max(moves, key=abs) if moves else None
 
 
-def _moved(e: PairMatch, lag: float, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig) -> PairMatch:
-    """Edge *e* with b's side shifted by *lag*, refined by the normal check when that confirms it there."""
+def _checked_at(e: PairMatch, lag: float, fa: Fingerprint, fb: Fingerprint,
+                cfg: VerifyConfig) -> tuple[PairMatch, PairMatch | None]:
+    """(edge *e* with b's side shifted by *lag*, the normal check's refined line near there or None)."""
     moved = replace(e, offset_s=e.offset_s - lag / e.rate)
     flip = fb.duration_s < fa.duration_s
     ev = check_hypothesis(_flip(moved) if flip else moved, *((fb, fa) if flip else (fa, fb)), cfg)
     got = _flip(ev.edge) if flip else ev.edge
-    if ev.ok and abs(got.offset_s - moved.offset_s) <= 1e-3:
-        return replace(got, hypothesis=e.hypothesis, support=e.support)
-    return moved
+    return moved, (replace(got, hypothesis=e.hypothesis, support=e.support) if ev.ok else None)
+
+
+def _moved(e: PairMatch, lag: float, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig) -> PairMatch:
+    """Edge *e* with b's side shifted by *lag*, refined by the normal check when that confirms it there."""
+    moved, got = _checked_at(e, lag, fa, fb, cfg)
+    return got if got is not None and abs(got.offset_s - moved.offset_s) <= 1e-3 else moved
+
+
+def towered(e: PairMatch, lag: float, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig) -> PairMatch:
+    """Edge *e* moved to the peak *lag* away that towers over its line (`towering`), as the normal check
+    confirms and refines it there (summed along the old line's rate, the peak can sit a few ms off); when
+    the check lands nearer the old line than the new, or confirms nothing, *e* stays with its stated error
+    reaching the peak: which of the two is right, the windows cannot say."""
+    moved, got = _checked_at(e, lag, fa, fb, cfg)
+    if got is not None and abs(got.offset_s - moved.offset_s) < abs(lag) / 2:
+        return got
+    return replace(e, error_s=max(e.error_s or 0.0, abs(lag)))
 
 
 def measure(edges: list[PairMatch], fps: list[Fingerprint], cfg: VerifyConfig = VerifyConfig(),
@@ -161,6 +177,28 @@ def unsure_timing(edges: list[PairMatch], arrs: list[Arrivals | None], cfg: Veri
         lags = [abs(lag) for lag, q in (arr.peaks if arr is not None else ()) if q >= cfg.arrival_unsure]
         if lags and edges[i].error_s is not None:
             out[i] = max(lags)
+    return out
+
+
+def towering(edges: list[PairMatch], fps: list[Fingerprint], cfg: VerifyConfig = VerifyConfig(),
+             workers: int = 1, skip: set[int] | frozenset[int] = frozenset()) -> dict[int, float]:
+    """Summed edges (`PairMatch.stacked`) whose windows, summed over ±`arrival_tower_reach_s`, peak elsewhere
+    at least `arrival_tower` times as high as on the edge's own line: index → that peak's lag (s). Such a line
+    is a local bump the narrow check settled on beside the true one (a hypothesis from landmarks 120 ms off,
+    searched ±60 ms); no reflection or repeat stands several times above the direct sound of the same
+    windows. Edges in *skip* are not read."""
+    if cfg.arrival_tower <= 0:
+        return {}
+    wide = replace(cfg, arrival_reach_s=cfg.arrival_tower_reach_s, search_s=cfg.arrival_tower_reach_s + 0.01,
+                   arrival_listed=cfg.arrival_tower)
+    todo = [i for i, e in enumerate(edges) if e.stacked and i not in skip]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        arrs = list(pool.map(lambda i: arrival_peaks(edges[i], fps[edges[i].a], fps[edges[i].b], wide), todo))
+    out = {}
+    for i, arr in zip(todo, arrs):
+        tall = [(q, lag) for lag, q in (arr.peaks if arr is not None else ()) if q * arr.own >= cfg.arrival_min_z]
+        if tall:
+            out[i] = max(tall)[1]
     return out
 
 
