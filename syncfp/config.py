@@ -191,6 +191,7 @@ class RescueConfig:
     # solve's positions, which lie between a right edge and a repeat; False: the old reading
     timed_zoned_origins: bool = True  # where one device's placed takes disagree on its clock, the takes whose
     # reading is another clock's in some time zone (`stamps._clock_origins`) read it; False: no reading
+    clock_check_rounds: int = 3  # the clock check runs again while it drops or moves edges (`api._clock_checked`)
     timed_research: bool = True  # clips the final clock check leaves out are searched once more near their
     # clock (`api._researched`): the take that misled their device's reading is gone by then
     vote_candidates: int = 8  # envelope lags per clip and anchor that vote for the anchor's clock reading...
@@ -213,6 +214,8 @@ class RescueConfig:
     coherent_keeps: bool = True  # a clip with a coherent edge (`sweep.coherent`) is not left out as repeat-ambiguous
     sweep_anchors: int = 12  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off
     sweep_repeat_veto: bool = True  # a swept line tying with a repeat of the longer clip is dropped (strict)
+    keep_rivals: bool = True  # a rescue or clock-search edge keeps the repeat places its windows confirm too
+    # (`PairMatch.rivals`) for the clock check to choose between (`stamps.clock_choices`); False: the first choice stands
     rival_alone: bool = True  # strict vetoes: a repeat ties only if its windows stand alone and line up
     # (≤ `incoherent_s`) while the line's own line up as one moment (≤ `coherent_s`); a sample-identical loop ties
     rival_share: bool = True  # ...and one scattering between the two ties only if it explains as large a share

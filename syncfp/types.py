@@ -124,6 +124,9 @@ class PairMatch:
     stacked: bool = False  # timed by windows summed along a line (`verify._stacked`): none stood alone
     pooled_scatter_s: float | None = None  # stacked: how far groups of its windows, each summed, scatter about
     # the line (`verify._pooled_scatter`): one moment heard twice agrees to µs, a repeat played again does not
+    rivals: tuple[float, ...] = ()  # other offsets where the longer clip repeats the matched stretch and the
+    # windows confirm the pair there too, standing alone and as one moment (a sample-identical loop): the audio
+    # chose this one by a window or two; a recording clock may choose otherwise (`stamps.clock_choices`)
 
     @property
     def weight(self) -> float:

@@ -354,6 +354,66 @@ def test_a_clip_the_final_clock_check_left_out_is_searched_again_where_its_clock
     assert sol.group[2] == sol.group[0] and abs(sol.position_s[2] - sol.position_s[0] - 50.0) < 1e-3
 
 
+def test_an_edge_that_ties_with_a_repeat_moves_to_the_rival_the_clocks_accept():
+    """A strong edge joins a board to a phone at a loop's repeat 20 s early; its windows confirmed the
+    phone as well at the truth and one loop later (`PairMatch.rivals`). Two other phones' network-timed
+    names agree on the clock, which puts the third phone at the truth: the edge moves there. Without rivals a
+    strong edge is not judged by clocks; with two rivals the clocks accept, or none, it is dropped."""
+    from syncfp.sync.stamps import clock_choices
+
+    fps = [_fp("f/ZOOM0001.WAV", 120.0, None), _fp("f/VID_20260612_210005.mp4", 10.0, None),
+           _fp("f/VID_20260612_210052.mp4", 10.0, None), _fp("f/PXL_20260612_210030000.mp4", 10.0, None)]
+    durations = [f.duration_s for f in fps]
+    tied = replace(_edge(0, 2, 32.0), rivals=(52.0, 72.0))
+    edges = [_edge(0, 1, 5.0), tied, _edge(0, 3, 30.0)]
+    sol = solve(4, edges, durations)
+    strong = [False] * 3
+    assert clock_choices(sol, edges, strong, fps) == ([], {1: 52.0})
+    plain = [edges[0], _edge(0, 2, 32.0), edges[2]]
+    assert clock_choices(sol, plain, strong, fps) == ([], {})
+    for rivals in ((52.0, 52.4), (72.0,)):
+        other = [edges[0], replace(tied, rivals=rivals), edges[2]]
+        assert clock_choices(sol, other, strong, fps) == ([1], {})
+
+
+@pytest.mark.slow
+def test_a_loop_clip_joined_at_a_repeat_is_moved_by_the_phones_clocks_to_the_truth(tmp_path, master):
+    """Loop music (12 s played 10 times, sample for sample) on a board with no clock, and three takes of a
+    phone whose file names keep network time. The third take's 6-s clip is joined to the board a loop later
+    than the truth, by an edge that carries the loop's other places it also confirms (`PairMatch.rivals`, as
+    the envelope rescue keeps them). The other two takes' names agree on the clock, which accepts one rival:
+    the clock check moves the edge there, confirmed by the check to 1 ms. With no rival the clock accepts
+    the edge is dropped; with none at all, a strong edge is not judged."""
+    from conftest import MASTER_RATE
+    from syncfp.audio.extract import extract
+    from syncfp.config import FingerprintConfig, SolveConfig
+    from syncfp.sync.api import _clock_checked
+    from syncfp.sync.stamps import clocks_of
+
+    loop = np.tile(master[int(20 * MASTER_RATE) : int(32 * MASTER_RATE)], 10)
+    board = make_clip(tmp_path, "ZOOM0001.WAV", loop, 0.0, 118.0, eq="none", snr_db=25, seed=1)
+    starts = {"VID_20260612_210010.mp4": 10.0, "VID_20260612_210047.mp4": 47.0, "VID_20260612_210030.mp4": 30.5}
+    phones = [make_clip(tmp_path, n, loop, t, 6.0, eq="phone", snr_db=12, seed=2 + k)
+              for k, (n, t) in enumerate(starts.items())]
+    fps = [extract(p, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)) for p in [board, *phones]]
+    durations = [f.duration_s for f in fps]
+
+    def strong(b: int, off: float, rivals: tuple[float, ...] = ()) -> PairMatch:
+        return replace(_edge(0, b, off), refined=True, error_s=5e-5, windows=10, tried=10, rivals=rivals)
+
+    for rivals, moved in (((30.5, 54.5), True), ((54.5,), False), ((), False)):
+        edges = [strong(1, 10.0), strong(2, 47.0), strong(3, 42.5, rivals)]
+        sol = solve(4, edges, durations)
+        sol, why = _clock_checked(sol, edges, fps, durations, SolveConfig(), RescueConfig(), clocks_of(fps))
+        if moved:
+            assert why == {} and abs(edges[2].offset_s - 30.5) < 1e-3 and 42.5 in edges[2].rivals
+            assert abs(sol.position_s[3] - sol.position_s[0] - 30.5) < 1e-3
+        elif rivals:  # no rival the clocks accept: dropped, the clip left out with the reason
+            assert len(edges) == 2 and sol.group[3] < 0 and "recording clock" in why[3]
+        else:  # a strong edge with no rival is not judged by clocks
+            assert len(edges) == 3 and abs(edges[2].offset_s - 42.5) < 1e-9
+
+
 @pytest.mark.slow
 def test_an_unplaced_clip_gets_its_clocks_place_as_a_hint_never_as_a_placement(tmp_path, master, other_master):
     """Two phones placed by their audio read the network clock that names their files; a third file of

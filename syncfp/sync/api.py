@@ -23,12 +23,12 @@ from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
 from .arrivals import first_arrivals, incoherent, measure, towered, towering, unsure_timing
 from .rescue import repeat_rivals, rescue
-from .stamps import (Clocks, clock_hints, clocks_of, contradicted, group_hints, one_device_takes, timed_search,
+from .stamps import (Clocks, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes, timed_search,
                      voted_origins)
 from .sweep import coherent, sweep_rescue
 from .takes import one_clock, separate_takes
 from .tracks import assign
-from .verify import PairVerdict, verify_pair
+from .verify import PairVerdict, _flip, check_hypothesis, verify_pair
 
 def _noop(stage: str, done: int, total: int) -> None:
     pass
@@ -176,7 +176,7 @@ def align(
             scattered.update(more)
         sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
                              lambda e: _edge_confidence(e, durations, solve_cfg))
-        sol, clashed = _clock_checked(sol, edges, gfps, durations, solve_cfg, rescue_cfg, clocks)
+        sol, clashed = _clock_checked(sol, edges, gfps, durations, solve_cfg, rescue_cfg, clocks, verify)
         if clashed and rescue_cfg.timed_research:
             sol, found = _researched(sol, edges, clashed, gfps, durations, solve_cfg, rescue_cfg, verify, workers,
                                      clocks)
@@ -246,7 +246,7 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
     then clips still unplaced (repeat-ambiguous ones too: a clock seconds off cannot confuse a repeat a
     verse away) and clips of smaller groups are searched near where their clock puts them; a clip placed
     this way can be the partner of another in the next round."""
-    sol, _ = _clock_checked(sol, edges, gfps, durations, solve_cfg, rcfg, clocks)
+    sol, _ = _clock_checked(sol, edges, gfps, durations, solve_cfg, rcfg, clocks, vcfg)
     unplaced = [j for j in range(len(gfps)) if sol.group[j] < 0]
     voted = voted_origins(unplaced, anchors, gfps, rcfg, workers, clocks) if unplaced else {}
     failed: set[tuple[int, int, float]] = set()  # searches that found nothing are not repeated next round
@@ -321,20 +321,46 @@ def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: lis
 
 
 def _clock_checked(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
-                   solve_cfg: SolveConfig, rcfg: RescueConfig, clocks=None):
+                   solve_cfg: SolveConfig, rcfg: RescueConfig, clocks=None, vcfg: VerifyConfig = VerifyConfig()):
     """(solution, reasons): weak edges that put a clip where its recording clock says it cannot be
-    (`stamps.contradicted`) dropped from *edges* and the solve run again. Run before the clock rounds and
-    once more on the final groups, since edges found later (clock searches near a group that was then split,
-    sweeps) were never held to it."""
-    weak = [_edge_confidence(e, durations, solve_cfg) < solve_cfg.core_confidence for e in edges]
-    drop = set(contradicted(sol, edges, weak, gfps, rcfg, clocks))
-    if not drop:
-        return sol, {}
+    (`stamps.clock_choices`) dropped from *edges*, edges tying with a repeat moved to the rival the clocks
+    accept, and the solve run again; again while edges move (a moved edge can give its device a clock
+    reading that judges the next). Run before the clock rounds and once more on the final groups, since
+    edges found later (clock searches near a group that was then split, sweeps) were never held to it."""
     reason = ("its only matches put it where its recording clock (file name or tags) says it cannot be; left out "
               "rather than placed at what may be a repeated passage")
-    why = {j: reason for i in drop for j in (edges[i].a, edges[i].b)}
-    edges[:] = [e for i, e in enumerate(edges) if i not in drop]
-    return solve(len(gfps), edges, durations, solve_cfg), why
+    why: dict[int, str] = {}
+    for _ in range(rcfg.clock_check_rounds):
+        weak = [_edge_confidence(e, durations, solve_cfg) < solve_cfg.core_confidence for e in edges]
+        drop, swap = clock_choices(sol, edges, weak, gfps, rcfg, clocks)
+        for i, off in swap.items():
+            got = _at_rival(edges[i], off, gfps, vcfg)
+            if got is None:
+                drop.append(i)
+            else:
+                edges[i] = got
+        if not drop and not swap:
+            break
+        why.update({j: reason for i in drop for j in (edges[i].a, edges[i].b)})
+        edges[:] = [e for i, e in enumerate(edges) if i not in set(drop)]
+        sol = solve(len(gfps), edges, durations, solve_cfg)
+        if not swap:
+            break
+    return sol, why
+
+
+def _at_rival(e: PairMatch, offset_s: float, gfps: list[Fingerprint], vcfg: VerifyConfig) -> PairMatch | None:
+    """Edge *e* moved to its rival *offset_s* as the normal check confirms and refines it there (its other
+    places, the old line among them, kept as rivals), or None when the check does not confirm it."""
+    moved = replace(e, offset_s=offset_s, refined=False, error_s=None, windows=0, tried=0)
+    fa, fb = gfps[e.a], gfps[e.b]
+    flip = fb.duration_s < fa.duration_s
+    ev = check_hypothesis(_flip(moved) if flip else moved, *((fb, fa) if flip else (fa, fb)), vcfg)
+    got = _flip(ev.edge) if flip else ev.edge
+    if not ev.ok or ev.stacked or abs(got.offset_s - offset_s) > 1e-3:
+        return None
+    rest = tuple(sorted({r for r in e.rivals if r != offset_s} | {e.offset_s}))
+    return replace(got, support=e.support, ratio=e.ratio, hypothesis=e.hypothesis, rivals=rest)
 
 
 def _researched(sol, edges: list[PairMatch], clashed: dict[int, str], gfps: list[Fingerprint],

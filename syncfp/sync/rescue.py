@@ -233,9 +233,11 @@ def _rescue_one(q: int, anchors: list[int], envs: dict, fps: list[Fingerprint], 
         if verdict.ambiguous:
             return None
         if verdict.edge is not None:
-            if _repeated(verdict.edge, a, q, anchor, envq.shape[1], q_start, fps, cfg, vcfg):
+            seen: list[float] = []
+            if _repeated(verdict.edge, a, q, anchor, envq.shape[1], q_start, fps, cfg, vcfg, seen=seen):
                 return None  # it fits as well where the anchor repeats itself
-            return replace(verdict.edge, support=4 * verdict.edge.windows, ratio=2.0)
+            return replace(verdict.edge, support=4 * verdict.edge.windows, ratio=2.0,
+                           rivals=tuple(seen) if cfg.keep_rivals else ())
     return None
 
 
@@ -251,15 +253,16 @@ def _repeats(anchor: _Anchor, start: int, length: int, cfg: RescueConfig) -> lis
 
 
 def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q_start: float,
-              fps: list[Fingerprint], cfg: RescueConfig, vcfg: VerifyConfig, strict: bool = False
-              ) -> tuple[float, ...]:
+              fps: list[Fingerprint], cfg: RescueConfig, vcfg: VerifyConfig, strict: bool = False,
+              seen: list[float] | None = None) -> tuple[float, ...]:
     """The offsets (edge's convention) where the query fits as well as the edge puts it, or () when the
     edge stands: places where the anchor repeats the stretch the edge matched, tested against the edge.
 
     Candidates from the envelope or the hashes miss a repeat that scored a little lower; a loop or a
     chorus then verifies at one of its places only because the others were never tried. The edge stands
     only if it still wins when those places compete with it (`verify_pair`); otherwise the tying (or
-    winning) offsets come back and the pair is ambiguous."""
+    winning) offsets come back and the pair is ambiguous. *seen* (when the edge stands) receives the repeat
+    places the windows confirm too, standing alone and as one moment, that the edge out-scored."""
     fq = fps[q]
     offset = edge.offset_s if edge.a == a else -edge.offset_s * edge.rate  # q's start in a's time
     start = int(round((offset + q_start) * fq.rate_hz / ENV_HOP))
@@ -290,6 +293,9 @@ def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q
     # on other windows (a reflection can move it by a few ms), not a repeat
     same = 0.5 * cfg.repeat_min_s
     if verdict.edge is not None and abs(verdict.edge.offset_s - edge.offset_s) <= same:
+        if seen is not None:
+            seen += [ev.edge.offset_s for ev in verdict.evidence[1:] if ev.ok and not ev.stacked
+                     and ev.scatter <= vcfg.coherent_s and abs(ev.edge.offset_s - edge.offset_s) > same]
         return ()
     offs = verdict.ambiguous or (edge.offset_s, verdict.edge.offset_s if verdict.edge else edge.offset_s)
     if max(offs) - min(offs) <= same:

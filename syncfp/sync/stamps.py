@@ -393,7 +393,20 @@ def timed_hypotheses(
 
 def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Fingerprint],
                  cfg: RescueConfig = RescueConfig(), clocks: Clocks | None = None) -> list[int]:
-    """Indices of *weak* edges that hold a clip where its clock says it cannot be: more than
+    """Indices of the edges `clock_choices` drops or moves to a rival."""
+    drop, swap = clock_choices(sol, edges, weak, fps, cfg, clocks)
+    return sorted(drop + list(swap))
+
+
+def clock_choices(sol, edges: list[PairMatch], weak: list[bool], fps: list[Fingerprint],
+                  cfg: RescueConfig = RescueConfig(), clocks: Clocks | None = None
+                  ) -> tuple[list[int], dict[int, float]]:
+    """(indices to drop, {index: rival offset to move to}). Judged: *weak* edges, and edges that tie with a
+    repeat (`PairMatch.rivals`: however many windows chose the line, a sample-identical loop fits as well
+    at its other places). An edge is dropped when its clocks deny it (below); one with a rival the clocks
+    accept moves there instead.
+
+    Indices of *weak* edges that hold a clip where its clock says it cannot be: more than
     `timed_contradicts_s` from where its group's agreed clock reading puts it, while the other end does not
     (it agrees, or has no clock); or more than that from where the other end's reading of the same clock
     puts it (two takes of one camera, two phones' network-timed names), which needs no group to agree.
@@ -458,7 +471,17 @@ def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finger
         ends = (off(e.a), off(e.b))  # the old reading: at the solve's positions
         return True in ends and ends != (True, True)
 
-    return [i for i, (e, w) in enumerate(zip(edges, weak)) if w and (held_off(e) or apart(e))]
+    drop: list[int] = []
+    swap: dict[int, float] = {}
+    for i, (e, w) in enumerate(zip(edges, weak)):
+        if not (w or e.rivals) or not (held_off(e) or apart(e)):
+            continue
+        fits = [r for r in e.rivals if not (held_off(o := replace(e, offset_s=r)) or apart(o))]
+        if len(fits) == 1:
+            swap[i] = fits[0]
+        else:
+            drop.append(i)
+    return drop, swap
 
 
 def timed_search(
@@ -477,7 +500,9 @@ def timed_search(
     Near a guessed reading (not *sure*), a line found where the partner repeats the matched stretch and the
     windows confirm the clip at the repeat too (`rescue.repeat_rivals`, strict) counts as nothing found: a
     voted or zone-guessed clock can be off by a loop's period, and in loop music some repeat lies within
-    any search window. A reading from the clip's own clock against a learned one is trusted to choose."""
+    any search window. A reading from the clip's own clock against a learned one is trusted to choose, but
+    the repeat places its windows confirm too stay on the edge as rivals (`PairMatch.rivals`): the reading
+    was learned from clips that may themselves sit at a repeat, and the final clock check may choose again."""
     failed = set() if failed is None else failed
     by_clip: dict[int, list[tuple[int, float, bool]]] = {}
     for p, q, off, sure in timed_hypotheses(lost, fps, sol, durations, cfg, voted, clocks):
@@ -490,9 +515,14 @@ def timed_search(
             h = PairMatch(a=a, b=b, offset_s=off if a == p else -off, rate=1.0, support=0, z=0.0, ratio=1.0,
                           trusted=False)
             ev = search_near(h, fps[a], fps[b], verify_cfg, cfg)
-            if ev is not None and (sure or not cfg.timed_repeat_veto or not repeat_rivals(
-                    [ev.edge], fps, cfg=cfg, verify_cfg=verify_cfg, strict=True)[0]):
-                return replace(ev.edge, support=4 * ev.edge.windows, ratio=2.0)
+            if ev is not None:
+                ties = repeat_rivals([ev.edge], fps, cfg=cfg, verify_cfg=verify_cfg, strict=True)[0] if (
+                    cfg.timed_repeat_veto and (not sure or cfg.keep_rivals)) else ()
+                if not sure and ties:
+                    failed.add((p, q, round(off, 3)))
+                    continue
+                others = tuple(o for o in ties if abs(o - ev.edge.offset_s) > 0.5 * cfg.repeat_min_s)
+                return replace(ev.edge, support=4 * ev.edge.windows, ratio=2.0, rivals=others)
             failed.add((p, q, round(off, 3)))
         return None
 
