@@ -21,14 +21,14 @@ from ..engine.solve import group_sizes, overlap_span, select_for_refinement, sol
 from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
-from .arrivals import first_arrivals, incoherent, measure, towered, towering, unsure_timing
+from .arrivals import checked_at, first_arrivals, incoherent, measure, towered, towering, unsure_timing
 from .rescue import repeat_rivals, rescue
 from .stamps import (Clocks, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes, timed_search,
                      voted_origins)
 from .sweep import coherent, sweep_rescue
 from .takes import one_clock, separate_takes
 from .tracks import assign
-from .verify import PairVerdict, _flip, check_hypothesis, verify_pair
+from .verify import PairVerdict, verify_pair
 
 def _noop(stage: str, done: int, total: int) -> None:
     pass
@@ -350,17 +350,14 @@ def _clock_checked(sol, edges: list[PairMatch], gfps: list[Fingerprint], duratio
 
 
 def _at_rival(e: PairMatch, offset_s: float, gfps: list[Fingerprint], vcfg: VerifyConfig) -> PairMatch | None:
-    """Edge *e* moved to its rival *offset_s* as the normal check confirms and refines it there (its other
-    places, the old line among them, kept as rivals), or None when the check does not confirm it."""
-    moved = replace(e, offset_s=offset_s, refined=False, error_s=None, windows=0, tried=0)
-    fa, fb = gfps[e.a], gfps[e.b]
-    flip = fb.duration_s < fa.duration_s
-    ev = check_hypothesis(_flip(moved) if flip else moved, *((fb, fa) if flip else (fa, fb)), vcfg)
-    got = _flip(ev.edge) if flip else ev.edge
-    if not ev.ok or ev.stacked or abs(got.offset_s - offset_s) > 1e-3:
+    """Edge *e* moved to its rival *offset_s* as the normal check confirms and refines it there, windows
+    standing alone (its other places, the old line among them, kept as rivals), or None when it does not."""
+    moved, got = checked_at(replace(e, refined=False, error_s=None, windows=0, tried=0),
+                            (e.offset_s - offset_s) * e.rate, gfps[e.a], gfps[e.b], vcfg)
+    if got is None or got.stacked or abs(got.offset_s - moved.offset_s) > 1e-3:
         return None
     rest = tuple(sorted({r for r in e.rivals if r != offset_s} | {e.offset_s}))
-    return replace(got, support=e.support, ratio=e.ratio, hypothesis=e.hypothesis, rivals=rest)
+    return replace(got, ratio=e.ratio, rivals=rest)
 
 
 def _researched(sol, edges: list[PairMatch], clashed: dict[int, str], gfps: list[Fingerprint],

@@ -123,8 +123,8 @@ def _first_arrival(i: int, edges: list[PairMatch], arrs: list[Arrivals | None], 
     return max(moves, key=abs) if moves else None
 
 
-def _checked_at(e: PairMatch, lag: float, fa: Fingerprint, fb: Fingerprint,
-                cfg: VerifyConfig) -> tuple[PairMatch, PairMatch | None]:
+def checked_at(e: PairMatch, lag: float, fa: Fingerprint, fb: Fingerprint,
+               cfg: VerifyConfig) -> tuple[PairMatch, PairMatch | None]:
     """(edge *e* with b's side shifted by *lag*, the normal check's refined line near there or None)."""
     moved = replace(e, offset_s=e.offset_s - lag / e.rate)
     flip = fb.duration_s < fa.duration_s
@@ -135,7 +135,7 @@ def _checked_at(e: PairMatch, lag: float, fa: Fingerprint, fb: Fingerprint,
 
 def _moved(e: PairMatch, lag: float, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig) -> PairMatch:
     """Edge *e* with b's side shifted by *lag*, refined by the normal check when that confirms it there."""
-    moved, got = _checked_at(e, lag, fa, fb, cfg)
+    moved, got = checked_at(e, lag, fa, fb, cfg)
     return got if got is not None and abs(got.offset_s - moved.offset_s) <= 1e-3 else moved
 
 
@@ -144,7 +144,7 @@ def towered(e: PairMatch, lag: float, fa: Fingerprint, fb: Fingerprint, cfg: Ver
     confirms and refines it there (summed along the old line's rate, the peak can sit a few ms off); when
     the check lands nearer the old line than the new, or confirms nothing, *e* stays with its stated error
     reaching the peak: which of the two is right, the windows cannot say."""
-    moved, got = _checked_at(e, lag, fa, fb, cfg)
+    moved, got = checked_at(e, lag, fa, fb, cfg)
     if got is not None and abs(got.offset_s - moved.offset_s) < abs(lag) / 2:
         return got
     return replace(e, error_s=max(e.error_s or 0.0, abs(lag)))
