@@ -354,6 +354,20 @@ def test_a_clip_the_final_clock_check_left_out_is_searched_again_where_its_clock
     assert sol.group[2] == sol.group[0] and abs(sol.position_s[2] - sol.position_s[0] - 50.0) < 1e-3
 
 
+def test_a_phone_with_one_take_is_judged_by_the_other_phones_network_clock():
+    """Two takes of one Android phone and one take of a Pixel, all naming files in network time, each joined
+    to a board by one weak edge; the Pixel's puts it 40 s from where its name says. Its device has only that
+    take, whose reading is itself: the group's reading of the names (the two Android takes agree) judges
+    it, and its edge is dropped. Right, it stays."""
+    fps = [_fp("f/ZOOM0001.WAV", 300.0, None), _fp("f/VID_20260612_210010.mp4", 30.0, None),
+           _fp("f/VID_20260612_210120.mp4", 30.0, None), _fp("f/PXL_20260612_210200000.mp4", 30.0, None)]
+    durations = [f.duration_s for f in fps]
+    for off, dropped in ((160.0, [2]), (120.0, [])):
+        edges = [_edge(0, 1, 10.0), _edge(0, 2, 80.0), _edge(0, 3, off)]
+        sol = solve(4, edges, durations)
+        assert contradicted(sol, edges, [True] * 3, fps) == dropped
+
+
 def test_an_edge_that_ties_with_a_repeat_moves_to_the_rival_the_clocks_accept():
     """A strong edge joins a board to a phone at a loop's repeat 20 s early; its windows confirmed the
     phone as well at the truth and one loop later (`PairMatch.rivals`). Two other phones' network-timed

@@ -417,12 +417,20 @@ def clock_choices(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finge
     stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s, cfg.timed_zoned_origins)
 
+    takes: dict[tuple[int, str], int] = {}
+    for j, st in enumerate(stamps):
+        if st is not None and sol.group[j] >= 0:
+            takes[(int(sol.group[j]), devices[j])] = takes.get((int(sol.group[j]), devices[j]), 0) + 1
+
     def clock_at(j: int) -> float | None:
         """Where clip *j*'s own clock puts it on its group's timeline (its group's agreed reading), or None."""
         st, g = stamps[j], int(sol.group[j])
         if st is None or g < 0:
             return None
-        origin = origins.get((g, "device:" + devices[j]), origins.get((g, "source:" + st.source)))
+        dev = origins.get((g, "device:" + devices[j]))
+        if dev is not None and st.source == "name" and takes[(g, devices[j])] == 1:
+            dev = None  # a device's one take reads itself: the network's reading of its group judges it
+        origin = dev if dev is not None else origins.get((g, "source:" + st.source))
         return None if origin is None else st.t - origin
 
     tol = cfg.timed_contradicts_s
