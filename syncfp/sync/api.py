@@ -341,8 +341,9 @@ def _clock_checked(sol, edges: list[PairMatch], gfps: list[Fingerprint], duratio
                 edges[i] = got
         if not drop and not swap:
             break
-        why.update({j: reason for i in drop for j in (edges[i].a, edges[i].b)})
-        edges[:] = [e for i, e in enumerate(edges) if i not in set(drop)]
+        gone = set(drop)
+        why.update({j: reason for i in gone for j in (edges[i].a, edges[i].b)})
+        edges[:] = [e for i, e in enumerate(edges) if i not in gone]
         sol = solve(len(gfps), edges, durations, solve_cfg)
         if not swap:
             break

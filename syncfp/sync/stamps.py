@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -163,11 +164,12 @@ def _clock_origins(sol, stamps: list[Stamp | None], devices: list[str], agree_s:
             out[k] = o
         else:
             torn[k] = v
-    if zoned:  # a camera's tags only: the names' reading is the network's own
+    if zoned:  # a device's tags only (the names' reading is the network's own), against agreed readings only
+        agreed = dict(out)
         for (g, key), v in torn.items():
             if not key.startswith("device:"):
                 continue
-            others = np.array([o for (h, k2), o in out.items() if h == g and k2 != key])
+            others = np.array([o for (h, k2), o in agreed.items() if h == g and k2 != key])
             if others.size == 0:
                 continue
             d = np.asarray(v)[:, None] - others[None, :]
@@ -403,10 +405,10 @@ def clock_choices(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finge
                   ) -> tuple[list[int], dict[int, float]]:
     """(indices to drop, {index: rival offset to move to}). Judged: *weak* edges, and edges that tie with a
     repeat (`PairMatch.rivals`: however many windows chose the line, a sample-identical loop fits as well
-    at its other places). An edge is dropped when its clocks deny it (below); one with a rival the clocks
+    at its other places). An edge is dropped when its clocks deny it; one with exactly one rival the clocks
     accept moves there instead.
 
-    Indices of *weak* edges that hold a clip where its clock says it cannot be: more than
+    The clocks deny an edge that holds a clip where its clock says it cannot be: more than
     `timed_contradicts_s` from where its group's agreed clock reading puts it, while the other end does not
     (it agrees, or has no clock); or more than that from where the other end's reading of the same clock
     puts it (two takes of one camera, two phones' network-timed names), which needs no group to agree.
@@ -417,10 +419,8 @@ def clock_choices(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finge
     stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s, cfg.timed_zoned_origins)
 
-    takes: dict[tuple[int, str], int] = {}
-    for j, st in enumerate(stamps):
-        if st is not None and sol.group[j] >= 0:
-            takes[(int(sol.group[j]), devices[j])] = takes.get((int(sol.group[j]), devices[j]), 0) + 1
+    takes = Counter((int(sol.group[j]), devices[j]) for j, st in enumerate(stamps)
+                    if st is not None and sol.group[j] >= 0)
 
     def clock_at(j: int) -> float | None:
         """Where clip *j*'s own clock puts it on its group's timeline (its group's agreed reading), or None."""
