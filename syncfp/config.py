@@ -194,6 +194,8 @@ class RescueConfig:
     clock_check_rounds: int = 3  # the clock check runs again while it drops or moves edges (`api._clock_checked`)
     timed_research: bool = True  # clips the final clock check leaves out are searched once more near their
     # clock (`api._researched`): the take that misled their device's reading is gone by then
+    timed_group_shift: bool = True  # a placed clip is also searched where the clocks its group shares with a
+    # larger one put it there (`stamps._group_shift`): a camera with no clock in that group, bridging two parts
     vote_candidates: int = 8  # envelope lags per clip and anchor that vote for the anchor's clock reading...
     vote_min_clips: int = 3  # ...and clips that must agree on it (chance in a 400-s take: ~0.6 per window)
     timed_stack_z: float = 8.5  # the windows summed over the clock's ±range: chance reaches ~5.5 (max 7.5 in

@@ -368,6 +368,30 @@ def test_a_phone_with_one_take_is_judged_by_the_other_phones_network_clock():
         assert contradicted(sol, edges, [True] * 3, fps) == dropped
 
 
+def test_a_camera_with_no_clock_is_searched_where_its_groups_phones_put_it_on_a_larger_group():
+    """Two parts of one set: a board with two phones, and a camera joined to a Pixel whose network-timed
+    name says the part starts 190 s into the board's. The camera has no clock of its own; its group's
+    shared clock (the names) puts it 190 s into the board, and that is where it is searched. Switched off,
+    or with the names disagreeing by more than a clock's slack, it is not."""
+    from syncfp.sync.stamps import timed_hypotheses
+
+    fps = [_fp("f/ZOOM0001.WAV", 300.0, None), _fp("f/VID_20260612_210010.mp4", 30.0, None),
+           _fp("f/VID_20260612_210200.mp4", 30.0, None), _fp("f/C0005.MP4", 100.0, None),
+           _fp("f/PXL_20260612_210330000.mp4", 30.0, None)]
+    durations = [f.duration_s for f in fps]
+    sol = solve(5, [_edge(0, 1, 10.0), _edge(0, 2, 120.0), _edge(3, 4, 20.0)], durations)
+    assert sol.group[0] == sol.group[1] == sol.group[2] != sol.group[3] == sol.group[4]
+
+    def camera(cfg: RescueConfig, sol=sol) -> list[tuple[int, float, bool]]:
+        return [(p, round(off, 3), sure) for p, q, off, sure in timed_hypotheses([3], fps, sol, durations, cfg)]
+
+    assert camera(RescueConfig()) == [(0, 190.0, True)]
+    assert camera(RescueConfig(timed_group_shift=False)) == []
+    late = _fp("f/VID_20260612_210205.mp4", 30.0, None)  # the board's phones now disagree by 5 s on the clock
+    fps[2] = late
+    assert camera(RescueConfig()) == []
+
+
 def test_an_edge_that_ties_with_a_repeat_moves_to_the_rival_the_clocks_accept():
     """A strong edge joins a board to a phone at a loop's repeat 20 s early; its windows confirmed the
     phone as well at the truth and one loop later (`PairMatch.rivals`). Two other phones' network-timed

@@ -174,6 +174,10 @@ def align(
         if found:
             sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
             scattered.update(more)
+        sol, found = _clock_joined(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, clocks)
+        if found:
+            sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
+            scattered.update(more)
         sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
                              lambda e: _edge_confidence(e, durations, solve_cfg))
         sol, clashed = _clock_checked(sol, edges, gfps, durations, solve_cfg, rescue_cfg, clocks, verify)
@@ -359,6 +363,24 @@ def _at_rival(e: PairMatch, offset_s: float, gfps: list[Fingerprint], vcfg: Veri
         return None
     rest = tuple(sorted({r for r in e.rivals if r != offset_s} | {e.offset_s}))
     return replace(got, ratio=e.ratio, rivals=rest)
+
+
+def _clock_joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
+                  solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, clocks: Clocks):
+    """(solution, whether anything was found): once the sweeps have made their groups, the clips of every
+    group but the largest searched near where the clocks put them on a larger one (`stamps.timed_search`):
+    two parts of a set that met only where a camera with no clock in the other part overlaps a phone."""
+    sizes = group_sizes(sol)
+    if len(sizes) < 2 or not rcfg.timed_group_shift:
+        return sol, False
+    top = max(sizes, key=lambda g: (sizes[g], -g))
+    movable = [j for j in range(len(gfps)) if sol.group[j] >= 0 and sol.group[j] != top]
+    found = timed_search(movable, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers, clocks=clocks,
+                         may_pair=_may_pair(gfps))
+    if not found:
+        return sol, False
+    edges += found
+    return solve(len(gfps), edges, durations, solve_cfg), True
 
 
 def _researched(sol, edges: list[PairMatch], clashed: dict[int, str], gfps: list[Fingerprint],

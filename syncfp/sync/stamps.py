@@ -297,6 +297,15 @@ def clock_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: Rescue
     return out
 
 
+def _group_shift(origins: dict[tuple[int, str], float], g: int, main: int, agree_s: float) -> float | None:
+    """Where group *g*'s timeline zero lies on group *main*'s by the clocks both read (`_clock_origins`), when
+    every shared clock agrees on it within *agree_s*; None if they share none or disagree."""
+    shifts = np.array([o - origins[(main, key)] for (h, key), o in origins.items() if h == g and (main, key) in origins])
+    if shifts.size == 0 or np.ptp(shifts) > agree_s:
+        return None
+    return float(np.median(shifts))
+
+
 def group_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: RescueConfig = RescueConfig(),
                 clocks: Clocks | None = None) -> dict[int, tuple[int, float]]:
     """Groups the audio left apart → (the group it names, where this group's timeline zero lies on it) by
@@ -316,11 +325,8 @@ def group_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: Rescue
     for g in sorted(size, key=lambda g: (-size[g], g)):
         lo, hi = spans[g]
         for main in roots:
-            shifts = np.array([o - origins[(main, key)] for (h, key), o in origins.items()
-                               if h == g and (main, key) in origins])
-            if shifts.size == 0 or np.ptp(shifts) > cfg.timed_agree_s:
+            if (shift := _group_shift(origins, g, main, cfg.timed_agree_s)) is None:
                 continue
-            shift = float(np.median(shifts))
             lo_m, hi_m = spans[main]
             if lo + shift < hi_m + cfg.hint_reach_s and hi + shift > lo_m - cfg.hint_reach_s:
                 out[g] = (main, shift)
@@ -352,9 +358,9 @@ def timed_hypotheses(
     out = []
     for q in clips:
         st = stamps[q]
-        if st is None:
-            continue
         gq = int(sol.group[q])
+        if st is None and gq < 0:
+            continue
         into = [g for g in size if gq < 0 or size[g] > size[gq]]
         cands: dict[tuple[int, int], tuple[bool, float, int, float, bool]] = {}
 
@@ -364,30 +370,41 @@ def timed_hypotheses(
             if ov >= cfg.timed_min_overlap_s and key not in cands:
                 cands[key] = (bool(sol.group[p] >= 0), ov, p, off / k_p, sure)
 
-        for p, sp in enumerate(stamps):
-            same_clock = sp is not None and (sp.source == st.source == "name" or devices[p] == devices[q])
-            if (p != q and same_clock  # (one device's clips never overlap: the overlap test drops those)
-                    and (int(sol.group[p]) in into or (gq < 0 and sol.group[p] < 0))):
-                add(p, st.t - sp.t)
-        for (a, kind), reading in (voted or {}).items():  # an anchor's clock reading, voted (`voted_origins`)
-            if kind == _kind(st, devices[q]) and a != q and (gq < 0 or int(sol.group[a]) in into):
-                add(a, st.t - reading, float(sol.k[a]) if sol.group[a] >= 0 else 1.0, sure=False)
-        for g in into:
-            origin = origins.get((g, "device:" + devices[q]), origins.get((g, "source:" + st.source)))
-            members = np.flatnonzero(sol.group == g)
-            readings = () if origin is None else (origin,)
-            guessed = origin is None and zone is None
-            if origin is None and st.source == "tag" and (g, "source:name") in origins:
-                # a phone's UTC tag read as network time: in the zone some device showed, or, before any
-                # did, in every zone (whole quarter hours) that puts the clip within this group's span
-                z = np.array((zone,) if zone is not None else ZONES)
-                pos = st.t - origins[(g, "source:name")] - z  # the clip's place on the group's timeline
-                lo = float(sol.position_s[members].min()) - durations[q] - 1.0
-                hi = float((sol.position_s[members] + sol.k[members] * np.asarray(durations)[members]).max()) + 1.0
-                readings = tuple(float(r) for r in origins[(g, "source:name")] + z[(pos > lo) & (pos < hi)])
-            for reading in readings:
-                for p in members:
-                    add(int(p), st.t - reading - float(sol.position_s[p]), float(sol.k[p]), sure=not guessed)
+        if st is not None:  # the clip's own clock
+            for p, sp in enumerate(stamps):
+                same_clock = sp is not None and (sp.source == st.source == "name" or devices[p] == devices[q])
+                if (p != q and same_clock  # (one device's clips never overlap: the overlap test drops those)
+                        and (int(sol.group[p]) in into or (gq < 0 and sol.group[p] < 0))):
+                    add(p, st.t - sp.t)
+            for (a, kind), reading in (voted or {}).items():  # an anchor's clock reading, voted (`voted_origins`)
+                if kind == _kind(st, devices[q]) and a != q and (gq < 0 or int(sol.group[a]) in into):
+                    add(a, st.t - reading, float(sol.k[a]) if sol.group[a] >= 0 else 1.0, sure=False)
+            for g in into:
+                origin = origins.get((g, "device:" + devices[q]), origins.get((g, "source:" + st.source)))
+                members = np.flatnonzero(sol.group == g)
+                readings = () if origin is None else (origin,)
+                guessed = origin is None and zone is None
+                if origin is None and st.source == "tag" and (g, "source:name") in origins:
+                    # a phone's UTC tag read as network time: in the zone some device showed, or, before any
+                    # did, in every zone (whole quarter hours) that puts the clip within this group's span
+                    z = np.array((zone,) if zone is not None else ZONES)
+                    pos = st.t - origins[(g, "source:name")] - z  # the clip's place on the group's timeline
+                    lo = float(sol.position_s[members].min()) - durations[q] - 1.0
+                    hi = float((sol.position_s[members] + sol.k[members] * np.asarray(durations)[members]).max()) + 1.0
+                    readings = tuple(float(r) for r in origins[(g, "source:name")] + z[(pos > lo) & (pos < hi)])
+                for reading in readings:
+                    for p in members:
+                        add(int(p), st.t - reading - float(sol.position_s[p]), float(sol.k[p]), sure=not guessed)
+        if gq >= 0 and cfg.timed_group_shift:  # the clip's group, moved as the clocks it shares with a larger
+            # one put it (ties by size: the lower-numbered group is the larger), beside partners its own clock
+            # did not already propose (a camera with no clock of its own in that group)
+            own = {p for _, _, p, _, _ in cands.values()}
+            for g in size:
+                if g != gq and (size[g], -g) > (size[gq], -gq) and (
+                        shift := _group_shift(origins, gq, g, cfg.timed_agree_s)) is not None:
+                    for p in np.flatnonzero(sol.group == g):
+                        if int(p) not in own:
+                            add(int(p), float(sol.position_s[q]) + shift - float(sol.position_s[p]), float(sol.k[p]))
         for placed, ov, p, off, sure in sorted(cands.values(), reverse=True)[: cfg.timed_partners]:
             out.append((p, q, off, sure))
     return out
