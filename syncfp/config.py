@@ -196,6 +196,8 @@ class RescueConfig:
     # clock (`api._researched`): the take that misled their device's reading is gone by then
     timed_group_shift: bool = True  # a placed clip is also searched where the clocks its group shares with a
     # larger one put it there (`stamps._group_shift`): a camera with no clock in that group, bridging two parts
+    timed_late: bool = True  # clips still unplaced after the sweeps are searched near their clocks once more
+    # (`api._clock_joined`): the clips the sweeps placed gave their devices clock readings
     vote_candidates: int = 8  # envelope lags per clip and anchor that vote for the anchor's clock reading...
     vote_min_clips: int = 3  # ...and clips that must agree on it (chance in a 400-s take: ~0.6 per window)
     timed_stack_z: float = 8.5  # the windows summed over the clock's ±range: chance reaches ~5.5 (max 7.5 in
@@ -215,6 +217,8 @@ class RescueConfig:
     timed_windows: int = 24  # windows of the clock search (twice `VerifyConfig.max_windows`): their sum gains √n
     coherent_keeps: bool = True  # a clip with a coherent edge (`sweep.coherent`) is not left out as repeat-ambiguous
     sweep_anchors: int = 12  # placed clips (longest first) each still-lost clip is swept against (`sync.sweep`); 0: off
+    sweep_clock_apart: bool = True  # no anchor the recording clocks put `hint_reach_s` away from a clip
+    # (`stamps.clock_apart`: another concert of a festival, hours later) is swept against it
     sweep_repeat_veto: bool = True  # a swept line tying with a repeat of the longer clip is dropped (strict)
     keep_rivals: bool = True  # a rescue or clock-search edge keeps the repeat places its windows confirm too
     # (`PairMatch.rivals`) for the clock check to choose between (`stamps.clock_choices`); False: the first choice stands

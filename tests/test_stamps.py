@@ -392,6 +392,28 @@ def test_a_camera_with_no_clock_is_searched_where_its_groups_phones_put_it_on_a_
     assert camera(RescueConfig()) == []
 
 
+def test_the_sweep_spares_anchors_the_clocks_put_at_another_concert_hours_away():
+    """A festival's 21:00 and 23:00 sets, each a board and two phones named in network time. A lost phone
+    clip named 23:05 cannot overlap the 21:00 board, nor can the 23:00 set's phones (their group's names
+    read both timelines): `clock_apart` says so. It rules out nothing for the 23:00 board, for a clip with
+    no clock, or for a phone named 15:00 (a clock in the wrong zone, far from every set)."""
+    from syncfp.sync.stamps import clock_apart
+
+    fps = [_fp("f/ZOOM0001.WAV", 900.0, None), _fp("f/VID_20260612_210010.mp4", 30.0, None),
+           _fp("f/VID_20260612_210200.mp4", 30.0, None), _fp("f/ZOOM0002.WAV", 900.0, None),
+           _fp("f/PXL_20260612_230010000.mp4", 30.0, None), _fp("f/PXL_20260612_230300000.mp4", 30.0, None),
+           _fp("f/VID_20260612_230500.mp4", 30.0, None), _fp("f/Recording_0007.mp3", 30.0, None),
+           _fp("f/VID_20260612_150500.mp4", 30.0, None)]
+    durations = [f.duration_s for f in fps]
+    edges = [_edge(0, 1, 10.0), _edge(0, 2, 120.0), _edge(3, 4, 10.0), _edge(3, 5, 180.0)]
+    sol = solve(len(fps), edges, durations)
+    apart = clock_apart(sol, fps, durations)
+    assert apart(0, 6) and apart(6, 1) and not apart(3, 6) and not apart(4, 6)
+    assert not apart(0, 7) and not apart(0, 8) and not apart(3, 8)
+    assert apart(0, 4) and apart(3, 1) and not apart(3, 5)  # placed clips: through their groups' names
+    assert not clock_apart(sol, fps, durations, RescueConfig(hint_reach_s=10 * 3600.0))(0, 6)
+
+
 def test_an_edge_that_ties_with_a_repeat_moves_to_the_rival_the_clocks_accept():
     """A strong edge joins a board to a phone at a loop's repeat 20 s early; its windows confirmed the
     phone as well at the truth and one loop later (`PairMatch.rivals`). Two other phones' network-timed

@@ -23,7 +23,7 @@ from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
 from .arrivals import checked_at, first_arrivals, incoherent, measure, towered, towering, unsure_timing
 from .rescue import repeat_rivals, rescue
-from .stamps import (Clocks, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes, timed_search,
+from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes, timed_search,
                      voted_origins)
 from .sweep import coherent, sweep_rescue
 from .takes import one_clock, separate_takes
@@ -161,16 +161,16 @@ def align(
         sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress,
                             clocks)
         sol, _ = _swept([j for j in range(len(gfps)) if sol.group[j] < 0], sol, edges, gfps, durations, solve_cfg,
-                        rescue_cfg, verify, workers)
+                        rescue_cfg, verify, workers, clocks=clocks)
         before = sol.group.copy()
         sol, scattered = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
         # clips whose only edges the settling dropped (a repeat) were never swept: their true lag may be there
         sol, found = _swept([j for j in range(len(gfps)) if sol.group[j] < 0 <= before[j]], sol, edges, gfps,
-                            durations, solve_cfg, rescue_cfg, verify, workers)
+                            durations, solve_cfg, rescue_cfg, verify, workers, clocks=clocks)
         if found:
             sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
             scattered.update(more)
-        sol, found = _joined(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers)
+        sol, found = _joined(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, clocks)
         if found:
             sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
             scattered.update(more)
@@ -273,14 +273,18 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
 
 def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
            solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int,
-           may_pair: Callable[[int, int], bool] | None = None):
+           may_pair: Callable[[int, int], bool] | None = None, clocks: Clocks | None = None):
     """(solution, whether anything was found): the low-band sweep (`sync.sweep`) for the clips in *lost*
-    against partners *may_pair* allows (default `_may_pair`), its edges added to *edges* and the solve run
-    again when it found any. Clips it placed are swept against by the clips still lost, for up to
-    `sweep_rounds` rounds in all: a far phone's only good partner may be another far phone found just now."""
-    any_found, anchors, may_pair = False, None, may_pair or _may_pair(gfps)
+    against partners *may_pair* allows (default `_may_pair`) and, given *clocks*, that the recording clocks
+    do not put hours away (`stamps.clock_apart`: another concert's anchors), its edges added to *edges* and
+    the solve run again when it found any. Clips it placed are swept against by the clips still lost, for up
+    to `sweep_rounds` rounds in all: a far phone's only good partner may be another far phone found just now."""
+    any_found, anchors, base = False, None, may_pair or _may_pair(gfps)
     for _ in range(max(1, rcfg.sweep_rounds)):
-        found = sweep_rescue(lost, gfps, sol, cfg=rcfg, verify_cfg=vcfg, workers=workers, may_pair=may_pair,
+        apart = clock_apart(sol, gfps, durations, rcfg, clocks) if (
+            lost and clocks is not None and rcfg.sweep_clock_apart) else None
+        pair = base if apart is None else (lambda a, q: base(a, q) and not apart(a, q))  # noqa: E731
+        found = sweep_rescue(lost, gfps, sol, cfg=rcfg, verify_cfg=vcfg, workers=workers, may_pair=pair,
                              anchors=anchors) if lost else []
         if not found:
             break
@@ -295,7 +299,7 @@ def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint]
 
 
 def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], solve_cfg: SolveConfig,
-            rcfg: RescueConfig, vcfg: VerifyConfig, workers: int):
+            rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, clocks: Clocks | None = None):
     """`_swept` for the `sweep_envoys` longest clips of every group but the largest, against clips of other
     groups only: two groups of one concert that no fingerprint line joined. Then, with `sweep_join_query_s`,
     the groups' earliest-starting clips by their first seconds and latest-ending ones by their last: groups
@@ -319,7 +323,8 @@ def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: lis
         envoys = [j for j in envoys if j not in whole]  # its whole audio was read already: the same query
         whole.update(j for j in envoys if durations[j] <= cfg.max_query_s)
         apart = lambda a, q: sol.group[a] != sol.group[q] and pair(a, q)  # noqa: E731
-        sol, more = _swept(envoys, sol, edges, gfps, durations, solve_cfg, cfg, vcfg, workers, may_pair=apart)
+        sol, more = _swept(envoys, sol, edges, gfps, durations, solve_cfg, cfg, vcfg, workers, may_pair=apart,
+                           clocks=clocks)
         found = found or more
     return sol, found
 
@@ -369,12 +374,17 @@ def _clock_joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
                   solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, clocks: Clocks):
     """(solution, whether anything was found): once the sweeps have made their groups, the clips of every
     group but the largest searched near where the clocks put them on a larger one (`stamps.timed_search`):
-    two parts of a set that met only where a camera with no clock in the other part overlaps a phone."""
+    two parts of a set that met only where a camera with no clock in the other part overlaps a phone. With
+    `timed_late`, the clips still unplaced too: the sweeps' clips gave their devices readings the clock
+    rounds did not have."""
     sizes = group_sizes(sol)
-    if len(sizes) < 2 or not rcfg.timed_group_shift:
+    if not sizes:
         return sol, False
     top = max(sizes, key=lambda g: (sizes[g], -g))
-    movable = [j for j in range(len(gfps)) if sol.group[j] >= 0 and sol.group[j] != top]
+    movable = [j for j in range(len(gfps)) if sol.group[j] != top and (
+        (sol.group[j] >= 0 and rcfg.timed_group_shift) or (sol.group[j] < 0 and rcfg.timed_late))]
+    if not movable:
+        return sol, False
     found = timed_search(movable, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers, clocks=clocks,
                          may_pair=_may_pair(gfps))
     if not found:

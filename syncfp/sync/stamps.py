@@ -257,41 +257,81 @@ def _spans(sol, durations: list[float]) -> dict[int, tuple[float, float]]:
     return {g: (float(pos[sol.group == g].min()), float(ends[sol.group == g].max())) for g in group_sizes(sol)}
 
 
-def clock_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: RescueConfig = RescueConfig(),
-                clocks: Clocks | None = None) -> dict[int, tuple[int, float]]:
-    """Clips' places by their recording clock alone: clip → (group, position on that group's timeline), for
-    every stamped clip (`api._results` gives them to the clips it leaves unplaced, the unsure ones too).
-    Only where the clip's own device, or the network clock that names phone files, reads a group's timeline
-    zero (`_clock_origins`; not a tag read in another device's zone: a camera's hand-set clock may be
-    minutes off), or the clip is an iPhone's whose local-time tag (`local_stamp`) reads that network clock,
-    and the clip would then overlap that group's span widened by `hint_reach_s` (the largest
-    such group: one concert's groups left apart fit alike, clocks cannot tell them apart). Not a placement
-    (no audio confirmed it, so it is neither exported nor scored): a hint for an editor placing the clip by
-    hand, good to the clocks' agreement (`timed_agree_s`) plus a name's latency; a clip of another event
-    recorded at that hour gets one too."""
+def clock_places(sol, fps: list[Fingerprint], cfg: RescueConfig = RescueConfig(),
+                 clocks: Clocks | None = None, own_only: bool = False) -> dict[int, dict[int, float]]:
+    """clip → {group: the clip's first sample on that group's timeline}, for every group whose timeline the
+    clip's recording clock reads: its own device's, or the network clock that names phone files
+    (`_clock_origins`; not a tag read in another device's zone: a camera's hand-set clock may be minutes
+    off), or an iPhone's local-time tag (`local_stamp`) read as that network clock. Unless *own_only*, a
+    placed clip is where it was placed, and reads the other groups through the clocks its group shares with
+    them (`_group_shift`)."""
     clocks = clocks or clocks_of(fps)
     stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
     groups = sorted({g for g, _ in origins})
-    size = group_sizes(sol)
-    spans = _spans(sol, durations)
-    out = {}
-    for q, st in enumerate(stamps):  # placed clips too: `--min-confidence` may yet leave some out
+    out: dict[int, dict[int, float]] = {}
+    for q, st in enumerate(stamps):
+        places = out.setdefault(q, {})
+        gq = int(sol.group[q])
+        if gq >= 0 and not own_only:
+            places[gq] = float(sol.position_s[q])
+            for g in groups:
+                if g != gq and (shift := _group_shift(origins, gq, g, cfg.timed_agree_s)) is not None:
+                    places[g] = float(sol.position_s[q]) + shift
         if st is None:
             continue
         local = local_stamp(fps[q].info) if st.source == "tag" else None  # an iPhone's network wall time
-        fits = []
         for g in groups:
             origin, t = origins.get((g, "device:" + devices[q])), st.t
             if origin is None and st.source == "name":
                 origin = origins.get((g, "source:name"))
             if origin is None and local is not None:
                 origin, t = origins.get((g, "source:name")), local
-            if origin is None:
-                continue
-            pos = t - origin
-            if pos + durations[q] > spans[g][0] - cfg.hint_reach_s and pos < spans[g][1] + cfg.hint_reach_s:
-                fits.append((g, float(pos)))
+            if origin is not None:
+                places.setdefault(g, float(t - origin))
+    return {q: p for q, p in out.items() if p}
+
+
+def clock_apart(sol, fps: list[Fingerprint], durations: list[float], cfg: RescueConfig = RescueConfig(),
+                clocks: Clocks | None = None) -> Callable[[int, int], bool]:
+    """Whether the recording clocks say two clips cannot overlap: one's clock (`clock_places`) puts it more
+    than `hint_reach_s` from the other, placed one, while putting it within that reach of some group. The
+    sweep then spares itself the anchors of another concert hours away; a clock read in a wrong zone, far
+    from every group, rules nothing out."""
+    places = clock_places(sol, fps, cfg, clocks)
+    spans = _spans(sol, durations)
+    reach = cfg.hint_reach_s
+    near = {q for q, pl in places.items()
+            if any(pos + durations[q] > spans[g][0] - reach and pos < spans[g][1] + reach for g, pos in pl.items())}
+
+    def far(q: int, p: int) -> bool:
+        g = int(sol.group[p])
+        if q not in near or g < 0 or g not in places[q]:
+            return False
+        pos, lo = places[q][g], float(sol.position_s[p])
+        return pos + durations[q] < lo - reach or pos > lo + float(sol.k[p]) * durations[p] + reach
+
+    return lambda a, b: far(a, b) or far(b, a)
+
+
+def clock_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: RescueConfig = RescueConfig(),
+                clocks: Clocks | None = None) -> dict[int, tuple[int, float]]:
+    """Clips' places by their recording clock alone: clip → (group, position on that group's timeline), for
+    every stamped clip (`api._results` gives them to the clips it leaves unplaced, the unsure ones too).
+    Only where the clip's own clock reads a group's timeline (`clock_places`, not through its group's
+    clocks) and the clip would then overlap that group's span widened by `hint_reach_s` (the largest
+    such group: one concert's groups left apart fit alike, clocks cannot tell them apart). Not a placement
+    (no audio confirmed it, so it is neither exported nor scored): a hint for an editor placing the clip by
+    hand, good to the clocks' agreement (`timed_agree_s`) plus a name's latency; a clip of another event
+    recorded at that hour gets one too."""
+    clocks = clocks or clocks_of(fps)
+    own = clock_places(sol, fps, cfg, clocks, own_only=True)
+    size = group_sizes(sol)
+    spans = _spans(sol, durations)
+    out = {}
+    for q, places in own.items():  # placed clips too: `--min-confidence` may yet leave some out
+        fits = [(g, pos) for g, pos in places.items()
+                if pos + durations[q] > spans[g][0] - cfg.hint_reach_s and pos < spans[g][1] + cfg.hint_reach_s]
         if fits:  # several: one concert's groups left apart (clocks tell concerts apart, not those)
             out[q] = max(fits, key=lambda f: (size[f[0]], -f[0]))
     return out
