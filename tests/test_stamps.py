@@ -414,6 +414,40 @@ def test_the_sweep_spares_anchors_the_clocks_put_at_another_concert_hours_away()
     assert not clock_apart(sol, fps, durations, RescueConfig(hint_reach_s=10 * 3600.0))(0, 6)
 
 
+@pytest.mark.slow
+def test_a_take_found_by_the_sweep_lends_its_camera_clock_to_a_short_take_searched_after_it(tmp_path, master):
+    """A board and two takes of one camera (hand-set clock, `creation_time` tags 60 s apart), both at 3 dB
+    SNR; fingerprint lines and the envelope rescue are off. The 40-s take is found only by the low-band
+    sweep, which runs after the clock rounds; the 9-s take is too short to sweep and has no clock reading
+    until its sibling is placed. Searched near its clock once more after the sweeps (`timed_late`), it is
+    placed to 1 ms; without that search it stays unplaced."""
+    import syncfp
+    from bench import encode
+    from conftest import cut
+
+    board = make_clip(tmp_path, "t/ZOOM0001.WAV", master, 2.0, 96.0, eq="none", snr_db=30, seed=1)
+
+    def take(name: str, start: float, dur: float, tag: str, seed: int) -> str:
+        path = os.path.join(tmp_path, "t", name)
+        encode.write(path, cut(master, start, dur, eq="camera", snr_db=3, reverb_s=0.6, seed=seed), rate_hz=48000,
+                     metadata={"creation_time": tag})
+        return path
+
+    long_take = take("C0001.MP4", 10.0, 40.0, "2026-06-12T18:23:10.000000Z", 2)
+    short_take = take("C0002.MP4", 70.0, 9.0, "2026-06-12T18:24:10.000000Z", 3)
+    off = MatchConfig(min_support=10**9)
+
+    def run(late: bool):
+        return syncfp.align([board, long_take, short_take], match=off, cache=False, workers=1,
+                            rescue_cfg=RescueConfig(anchors=0, timed_late=late)).clips
+
+    b, c1, c2 = run(True)
+    assert b.group == c1.group == c2.group is not None
+    assert abs((c1.offset_s - b.offset_s) - 8.0) < 0.001 and abs((c2.offset_s - b.offset_s) - 68.0) < 0.001
+    b, c1, c2 = run(False)
+    assert b.group == c1.group is not None and c2.group is None
+
+
 def test_an_edge_that_ties_with_a_repeat_moves_to_the_rival_the_clocks_accept():
     """A strong edge joins a board to a phone at a loop's repeat 20 s early; its windows confirmed the
     phone as well at the truth and one loop later (`PairMatch.rivals`). Two other phones' network-timed

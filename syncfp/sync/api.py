@@ -23,8 +23,8 @@ from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
 from .arrivals import checked_at, first_arrivals, incoherent, measure, towered, towering, unsure_timing
 from .rescue import repeat_rivals, rescue
-from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes, timed_search,
-                     voted_origins)
+from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes,
+                     timed_search, voted_origins)
 from .sweep import coherent, sweep_rescue
 from .takes import one_clock, separate_takes
 from .tracks import assign

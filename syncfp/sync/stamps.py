@@ -269,15 +269,15 @@ def clock_places(sol, fps: list[Fingerprint], cfg: RescueConfig = RescueConfig()
     stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
     groups = sorted({g for g, _ in origins})
+    shifts = {} if own_only else {(h, g): d for h in groups for g in groups
+                                  if h != g and (d := _group_shift(origins, h, g, cfg.timed_agree_s)) is not None}
     out: dict[int, dict[int, float]] = {}
     for q, st in enumerate(stamps):
         places = out.setdefault(q, {})
         gq = int(sol.group[q])
         if gq >= 0 and not own_only:
             places[gq] = float(sol.position_s[q])
-            for g in groups:
-                if g != gq and (shift := _group_shift(origins, gq, g, cfg.timed_agree_s)) is not None:
-                    places[g] = float(sol.position_s[q]) + shift
+            places.update({g: float(sol.position_s[q]) + d for (h, g), d in shifts.items() if h == gq})
         if st is None:
             continue
         local = local_stamp(fps[q].info) if st.source == "tag" else None  # an iPhone's network wall time
@@ -340,7 +340,8 @@ def clock_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: Rescue
 def _group_shift(origins: dict[tuple[int, str], float], g: int, main: int, agree_s: float) -> float | None:
     """Where group *g*'s timeline zero lies on group *main*'s by the clocks both read (`_clock_origins`), when
     every shared clock agrees on it within *agree_s*; None if they share none or disagree."""
-    shifts = np.array([o - origins[(main, key)] for (h, key), o in origins.items() if h == g and (main, key) in origins])
+    shifts = np.array([o - origins[(main, key)] for (h, key), o in origins.items()
+                       if h == g and (main, key) in origins])
     if shifts.size == 0 or np.ptp(shifts) > agree_s:
         return None
     return float(np.median(shifts))
