@@ -383,14 +383,21 @@ def _clock_joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
     top = max(sizes, key=lambda g: (sizes[g], -g))
     movable = [j for j in range(len(gfps)) if sol.group[j] != top and (
         (sol.group[j] >= 0 and rcfg.timed_group_shift) or (sol.group[j] < 0 and rcfg.timed_late))]
-    if not movable:
-        return sol, False
-    found = timed_search(movable, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers, clocks=clocks,
-                         may_pair=_may_pair(gfps))
+    sol, found = _searched_near_clocks(movable, sol, edges, gfps, durations, solve_cfg, rcfg, vcfg, workers, clocks)
+    return sol, bool(found)
+
+
+def _searched_near_clocks(clips: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint],
+                          durations: list[float], solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig,
+                          workers: int, clocks: Clocks):
+    """(solution, the edges found): *clips* searched once near where their clocks put them
+    (`stamps.timed_search`), the edges added to *edges* and the solve run again when any was found."""
+    found = timed_search(clips, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers, clocks=clocks,
+                         may_pair=_may_pair(gfps)) if clips else []
     if not found:
-        return sol, False
+        return sol, []
     edges += found
-    return solve(len(gfps), edges, durations, solve_cfg), True
+    return solve(len(gfps), edges, durations, solve_cfg), found
 
 
 def _researched(sol, edges: list[PairMatch], clashed: dict[int, str], gfps: list[Fingerprint],
@@ -400,15 +407,11 @@ def _researched(sol, edges: list[PairMatch], clashed: dict[int, str], gfps: list
     near where their clock now puts them (`stamps.timed_search`). A take held at a repeat gave its device a
     wrong clock reading while the clock rounds ran; once dropped, its device's other takes read it right."""
     lost = [j for j in sorted(clashed) if sol.group[j] < 0]
-    found = timed_search(lost, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers, clocks=clocks,
-                         may_pair=_may_pair(gfps)) if lost else []
-    if not found:
-        return sol, False
-    edges += found
+    sol, found = _searched_near_clocks(lost, sol, edges, gfps, durations, solve_cfg, rcfg, vcfg, workers, clocks)
     for e in found:
         clashed.pop(e.a, None)
         clashed.pop(e.b, None)
-    return solve(len(gfps), edges, durations, solve_cfg), True
+    return sol, bool(found)
 
 
 def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], vcfg: VerifyConfig,

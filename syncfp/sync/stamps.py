@@ -269,8 +269,7 @@ def clock_places(sol, fps: list[Fingerprint], cfg: RescueConfig = RescueConfig()
     stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
     groups = sorted({g for g, _ in origins})
-    shifts = {} if own_only else {(h, g): d for h in groups for g in groups
-                                  if h != g and (d := _group_shift(origins, h, g, cfg.timed_agree_s)) is not None}
+    shifts = {} if own_only else _group_shifts(origins, cfg.timed_agree_s)
     out: dict[int, dict[int, float]] = {}
     for q, st in enumerate(stamps):
         places = out.setdefault(q, {})
@@ -347,6 +346,13 @@ def _group_shift(origins: dict[tuple[int, str], float], g: int, main: int, agree
     return float(np.median(shifts))
 
 
+def _group_shifts(origins: dict[tuple[int, str], float], agree_s: float) -> dict[tuple[int, int], float]:
+    """{(group, other group): `_group_shift`} for every pair of groups whose shared clocks agree."""
+    groups = sorted({g for g, _ in origins})
+    return {(h, g): d for h in groups for g in groups
+            if h != g and (d := _group_shift(origins, h, g, agree_s)) is not None}
+
+
 def group_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: RescueConfig = RescueConfig(),
                 clocks: Clocks | None = None) -> dict[int, tuple[int, float]]:
     """Groups the audio left apart → (the group it names, where this group's timeline zero lies on it) by
@@ -396,6 +402,7 @@ def timed_hypotheses(
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
     zone = _tag_zone(origins, cfg.timed_agree_s)
     size = group_sizes(sol)
+    shifts = _group_shifts(origins, cfg.timed_agree_s) if cfg.timed_group_shift else {}
     out = []
     for q in clips:
         st = stamps[q]
@@ -436,13 +443,12 @@ def timed_hypotheses(
                 for reading in readings:
                     for p in members:
                         add(int(p), st.t - reading - float(sol.position_s[p]), float(sol.k[p]), sure=not guessed)
-        if gq >= 0 and cfg.timed_group_shift:  # the clip's group, moved as the clocks it shares with a larger
-            # one put it (ties by size: the lower-numbered group is the larger), beside partners its own clock
-            # did not already propose (a camera with no clock of its own in that group)
+        if gq >= 0:  # the clip's group, moved as the clocks it shares with a larger one put it (ties by size:
+            # the lower-numbered group is the larger), beside partners its own clock did not already propose
+            # (a camera with no clock of its own in that group)
             own = {p for _, _, p, _, _ in cands.values()}
-            for g in size:
-                if g != gq and (size[g], -g) > (size[gq], -gq) and (
-                        shift := _group_shift(origins, gq, g, cfg.timed_agree_s)) is not None:
+            for (h, g), shift in shifts.items():
+                if h == gq and (size[g], -g) > (size[gq], -gq):
                     for p in np.flatnonzero(sol.group == g):
                         if int(p) not in own:
                             add(int(p), float(sol.position_s[q]) + shift - float(sol.position_s[p]), float(sol.k[p]))
