@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import scipy.fft
 
 from bench import encode, synth
 from syncfp.audio.extract import extract
 from syncfp.config import FingerprintConfig, RescueConfig, VerifyConfig
 from syncfp.engine.solve import Solution
-from syncfp.sync.sweep import SweepAnchor, candidates, sweep_rescue
+from syncfp.sync.sweep import SweepAnchor, candidates, fft_size, sweep_rescue
 
 RATE = 48000
 AT_S, LEN_S = 41.3, 30.0  # the board runs 80 s
@@ -278,3 +279,14 @@ def test_two_groups_meeting_at_a_long_clips_start_are_joined_by_its_first_second
                        VerifyConfig(), 1)[1] and edges == []
     found = _joined(two, edges, fps, durations, SolveConfig(), RescueConfig(), VerifyConfig(), 1)[1]
     assert found and [(e.a, e.b) for e in edges] == [(0, 2)] and abs(edges[0].offset_s - 40.0) < 1e-3
+
+
+def test_the_sweeps_fft_holds_anchor_and_query_with_at_most_a_fifth_of_padding():
+    """Sizes are 5, 6, 7 or 8 times a power of two: every lag of the query over the anchor fits (the circular
+    correlation is the linear one), padding stays under a fifth, and lengths a few percent apart share a size."""
+    for length in (1, 999, 30_000, 240_001, 500_000, 1_200_000, 7_200_000):
+        n = fft_size(length, 120.0, 2000.0)
+        need = length + 240_001
+        assert need <= n and (n - need) / n <= 0.2
+        assert n == scipy.fft.next_fast_len(n)
+    assert fft_size(1_200_000, 120.0, 2000.0) == fft_size(1_220_000, 120.0, 2000.0)

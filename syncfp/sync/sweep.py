@@ -80,9 +80,13 @@ def _phasors(x: np.ndarray, n: int, rate: float, band: tuple[float, float]) -> n
 
 
 def fft_size(length: int, max_query_s: float, rate: float) -> int:
-    """The correlation's FFT size for an anchor of *length* samples at the sweep's rate: a power of two, so
-    anchors within an octave of each other share it, and a query's spectrum with them."""
-    return 1 << int(np.ceil(np.log2(length + int(max_query_s * rate) + 1)))
+    """The correlation's FFT size for an anchor of *length* samples at the sweep's rate: the smallest of
+    4, 5, 6 or 7 times a power of two that holds it and a query, so anchors of about one length share it,
+    and a query's spectrum with them, and at most a fifth of it is padding (a power of two wasted a quarter
+    to a half on the hard bench's anchors; these sizes cost the FFT no more per point)."""
+    need = length + int(max_query_s * rate) + 1
+    step = 1 << max(0, int(np.ceil(np.log2(need))) - 3)  # need lies in (4, 8] steps
+    return -(-need // step) * step
 
 
 def _anchor_size(fp: Fingerprint, cfg: RescueConfig) -> int:
