@@ -62,7 +62,9 @@ def main() -> int:
                     continue
                 ka, kb = 1 + ca["ppm"] * 1e-6, 1 + cb["ppm"] * 1e-6  # clock rates: a's second t ↔ content t / ka
                 off = (cb["start_s"] - ca["start_s"]) * ka  # position(b) − position(a), in a's clock
-                h = PairMatch(a=0, b=1, offset_s=off, rate=ka / kb, support=0, z=0.0, ratio=1.0, trusted=False)
+                # one second of b is ka / kb seconds of a, so k_a / k_b (`PairMatch.rate`) is kb / ka (until the
+                # twenty-fourth session this read ka / kb: pairs were checked 2 × their drift difference off)
+                h = PairMatch(a=0, b=1, offset_s=off, rate=kb / ka, support=0, z=0.0, ratio=1.0, trusted=False)
                 ev = verify.check_hypothesis(h, fpd[fa], fpd[fb], cfg)
                 row = {"scenario": name, "a": fa, "b": fb, "overlap_s": round(ov, 1), "ok": ev.ok,
                        "confirmed": ev.confirmed, "tried": len(ev.tried), "stacked": ev.stacked,
