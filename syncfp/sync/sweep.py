@@ -81,7 +81,7 @@ def _phasors(x: np.ndarray, n: int, rate: float, band: tuple[float, float]) -> n
 
 def fft_size(length: int, max_query_s: float, rate: float) -> int:
     """The correlation's FFT size for an anchor of *length* samples at the sweep's rate: the smallest of
-    4, 5, 6 or 7 times a power of two that holds it and a query, so anchors of about one length share it,
+    5, 6, 7 or 8 times a power of two that holds it and a query, so anchors of about one length share it,
     and a query's spectrum with them, and at most a fifth of it is padding (a power of two wasted a quarter
     to a half on the hard bench's anchors; these sizes cost the FFT no more per point)."""
     need = length + int(max_query_s * rate) + 1
