@@ -250,6 +250,13 @@ class RescueConfig:
     # 0.64-1.0; a clip with a tape-like wander of ±10 ms pooled to 28 µs at a repeat with 5 of 11)
     sweep_same_s: float = 0.05  # two coherent lines placing a clip further apart than this in one group: a loop
     sweep_search_s: float = 0.15  # ...each searched this far either side by full-band windows
+    sweep_search_rates_ppm: tuple[float, ...] = (-25.0, 25.0)  # ...and, where that finds no line that counts,
+    # again at the lag's rate moved by these: the sweep's rates are 75 ppm apart, and a far phone's summed windows
+    # line up as one moment only near the true rate (fresh5's `New Recording 1190`: 6 of 11 windows 41 ppm off,
+    # 9 of 11 at it); (): off. Ten read draws +10 clips within 1 ms, held out +3; ~10 % of the kind bench's time
+    sweep_rate_share_gain: float = 0.1  # ...kept only where this much more of the windows lean on it than at the
+    # sweep's rate: a rate that only draws the same windows tighter fits a repeat's wobble (a synth concert's
+    # section 104 s away pooled from 200 to 32 µs at +25 ppm and joined a board to a phone it never overlaps)
     sweep_min_overlap_s: float = 5.0  # lags overlapping the anchor less (unless the whole query) are not scored
     sweep_min_windows: int = 4  # a swept line needs this many windows confirming it standing alone,
     sweep_min_share: float = 0.3  # ...this share of those tried,

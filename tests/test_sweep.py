@@ -213,6 +213,19 @@ def test_a_clip_heard_only_by_its_windows_summed_is_placed_when_their_groups_agr
     assert len(edges) == 1 and edges[0].stacked and abs(edges[0].offset_s - 21.3) < 1e-3
 
 
+def test_a_far_phone_between_the_sweeps_rates_is_found_at_its_own(tmp_path, master):
+    """A phone running 25 ppm slow lies a third of the way between the sweep's rates (0 and −75 ppm): at −28 dB
+    its 6-s windows line up as one moment only near its own rate. Searched again at the lag's rate ±25 ppm
+    (`sweep_search_rates_ppm`) it is placed to 0.1 ms; searched at the sweep's rates alone it is not."""
+    board = _encoded(tmp_path, "ZOOM0001.WAV", master)
+    cfg = RescueConfig()
+    for seed in (10, 11):
+        phone = _buried(tmp_path, master, 21.3, 50.0, ppm=-25.0, snr_db=-28.0, seed=seed, name=f"IMG_{seed:04d}.MOV")
+        assert sweep_rescue([1], [board, phone], _board_placed(), cfg=replace(cfg, sweep_search_rates_ppm=())) == []
+        edges = sweep_rescue([1], [board, phone], _board_placed(), cfg=cfg, verify_cfg=VerifyConfig())
+        assert len(edges) == 1 and abs(edges[0].offset_s - 21.3) < 1e-4
+
+
 def _played_again(x: np.ndarray, wander_s: float, period_s: float) -> np.ndarray:
     """*x* as players play it a second time: the same notes, their timing wandering by ±*wander_s*."""
     t = np.arange(x.size, dtype=np.float64)
@@ -260,7 +273,9 @@ def test_a_clip_found_by_the_sweep_is_swept_against_in_the_next_round(tmp_path, 
 def test_two_groups_meeting_at_a_long_clips_start_are_joined_by_its_first_seconds(tmp_path):
     """A board heard 0-60 s and a close phone (group 0); a camera rolling 40-200 s and a phone 120-180 s
     (group 1): the groups share only the camera's first 20 s, which the middle two minutes the sweep reads of
-    a long clip leave out. Swept by its first `sweep_join_query_s`, the camera joins the board at the truth."""
+    a long clip leave out. Swept by its first `sweep_join_query_s`, the camera joins the board at the truth.
+    Without it nothing joins: not even the board and the phone at a section the song plays again 104 s later,
+    whose windows a rate 25 ppm off draws tighter but no more of them agree (`sweep_rate_share_gain`)."""
     from syncfp.config import SolveConfig
     from syncfp.sync.api import _joined
 

@@ -161,6 +161,11 @@ def coherent(ev: Evidence | None, vcfg: VerifyConfig, cfg: RescueConfig, *, pool
     return len(ks) >= cfg.sweep_min_windows and ev.share >= cfg.sweep_min_share and span >= cfg.sweep_min_span_s
 
 
+def _sure(ev: Evidence | None, vcfg: VerifyConfig, cfg: RescueConfig) -> bool:
+    """The line counts: coherent standing alone, or (with `sweep_pooled`) as pooled groups of summed windows."""
+    return coherent(ev, vcfg, cfg) or (cfg.sweep_pooled and coherent(ev, vcfg, cfg, pooled=True))
+
+
 def _windows_for(shorter_s: float, vcfg: VerifyConfig, cfg: RescueConfig) -> VerifyConfig:
     """*vcfg* with the windows a swept lag is checked by: `sweep_window_s` long (a far phone's 2-s window is
     too weak to stand out of ±0.15 s; three times longer, it gains √3), shortened down to the usual ones
@@ -192,8 +197,15 @@ def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Finge
         else:
             h = PairMatch(a=q, b=a, offset_s=-o / rho, rate=rho, support=0, z=z, ratio=1.0, trusted=False)
         lo, hi = h.a, h.b
-        ev = search_near(h, fps[lo], fps[hi], _windows_for(min(fps[lo].duration_s, fps[hi].duration_s), vcfg, cfg),
-                         near)
+        wcfg = _windows_for(min(fps[lo].duration_s, fps[hi].duration_s), vcfg, cfg)
+        ev = search_near(h, fps[lo], fps[hi], wcfg, near)
+        share = 0.0 if ev is None else ev.share
+        for step in cfg.sweep_search_rates_ppm:  # between the sweep's rates: summed windows need the true one
+            if _sure(ev, vcfg, cfg):
+                break
+            other = search_near(replace(h, rate=h.rate * (1.0 + step * 1e-6)), fps[lo], fps[hi], wcfg, near)
+            if other is not None and other.share >= share + cfg.sweep_rate_share_gain and _sure(other, vcfg, cfg):
+                ev = other  # more windows lean on it, not the same ones drawn tighter (a repeat's wobble)
         if coherent(ev, vcfg, cfg):
             kept = found
         elif cfg.sweep_pooled and coherent(ev, vcfg, cfg, pooled=True):
