@@ -234,7 +234,8 @@ class RescueConfig:
     # 0: every anchor at every rate. 6 cut the sweep's cost by two thirds but lost 2 held-out clips (benchmarks.md)
     sweep_window_s: float = 6.0  # the full-band windows that check a swept lag (shorter where a clip is short)
     sweep_rounds: int = 3  # clips a sweep placed are swept against by the still-lost ones in the next round
-    sweep_lost_anchors: int = 4  # the longest still-lost clips are swept against as well (two far phones)
+    sweep_lost_anchors: int = 8  # the longest still-lost clips are swept against as well (two far phones; a
+    # far stage's cluster of devices that hear each other but no placed clip: fresh16's festival60 +7 at 8 vs 4)
     sweep_cover_anchors: int = 4  # ...then this many more, each holding `sweep_cover_s` of its group's timeline
     sweep_cover_s: float = 20.0  # that the longer ones miss (a festival's later concerts)
     sweep_envoys: int = 2  # the longest clips of each group but the largest are swept against the other groups
@@ -243,7 +244,8 @@ class RescueConfig:
     sweep_join_pooled: bool = False  # ...where a line confirmed only by windows summed in groups (`sweep_pooled`)
     # does not count: a far phone's summed windows joined half a festival 19 ms off (a reflection)
     sweep_candidates: int = 4  # sweep lags kept per anchor...
-    sweep_searches: int = 4  # ...of which the strongest over all anchors are searched
+    sweep_searches: int = 4  # ...of which the strongest over all anchors are searched (and as many more into
+    # placed anchors as lost anchors took: `sweep._searched`)
     sweep_pooled: bool = True  # a swept line confirmed only by its windows summed counts as coherent when groups
     # of them, each summed, agree (`VerifyConfig.pool_windows`); a far phone in a loud room is seldom heard alone
     sweep_pooled_share: float = 0.6  # ...and this share of its windows lean on it (right lines on the hard bench:

@@ -11,7 +11,7 @@ from bench import encode, synth
 from syncfp.audio.extract import extract
 from syncfp.config import FingerprintConfig, RescueConfig, VerifyConfig
 from syncfp.engine.solve import Solution
-from syncfp.sync.sweep import SweepAnchor, candidates, fft_size, sweep_rescue
+from syncfp.sync.sweep import SweepAnchor, _searched, candidates, fft_size, sweep_rescue
 
 RATE = 48000
 AT_S, LEN_S = 41.3, 30.0  # the board runs 80 s
@@ -109,6 +109,36 @@ def test_two_lost_clips_find_each_other(tmp_path, master):
     edges = sweep_rescue([0, 1], [a, b], none, cfg=cfg, verify_cfg=VerifyConfig())
     assert len(edges) == 1 and (edges[0].a, edges[0].b) == (0, 1)
     assert abs(edges[0].offset_s - 30.0) < 1e-3
+
+
+def test_two_lost_clips_behind_four_longer_lost_ones_find_each_other(tmp_path, master):
+    """A festival's far stage: four longer lost clips of another song come first among the lost anchors; the
+    two phones that hear each other are the fifth and sixth longest (`sweep_lost_anchors` = 8 reaches them)."""
+    other = synth.concert(80.0, rate_hz=RATE, seed=21)
+    decoys = [_buried(tmp_path, other, 2.0 + k, 70.0 + k, ppm=0.0, snr_db=-3.0, seed=30 + k, name=f"C00{k}.MP4")
+              for k in range(4)]
+    a = _buried(tmp_path, master, 10.0, 60.0, ppm=0.0, snr_db=-3.0, seed=3, name="IMG_0003.MOV")
+    b = _buried(tmp_path, master, 40.0, 55.0, ppm=0.0, snr_db=-3.0, seed=4, name="VID_20260612_210040.mp4")
+    n = 6
+    none = Solution(group=np.full(n, -1, np.int32), position_s=np.full(n, np.nan), k=np.ones(n),
+                    position_std_s=np.full(n, np.nan), reference=np.full(n, -1, np.int32), inliers=[],
+                    rejected=[], k_std=np.full(n, np.nan))
+    fps, cfg = [*decoys, a, b], RescueConfig()
+    assert cfg.sweep_lost_anchors >= 6
+    four = sweep_rescue(list(range(n)), fps, none, cfg=replace(cfg, sweep_lost_anchors=4))
+    assert not any({e.a, e.b} == {4, 5} for e in four)
+    edges = [e for e in sweep_rescue(list(range(n)), fps, none, cfg=cfg) if {e.a, e.b} == {4, 5}]
+    assert len(edges) == 1 and abs(edges[0].offset_s - 30.0) < 1e-3
+
+
+def test_a_lost_anchors_lags_add_searches_rather_than_take_a_placed_partners():
+    """Lags (z, anchor, offset, rho): anchors 7 and 8 are lost clips, 1-3 placed. The four strongest are
+    searched (one lag read at two rates once); for each lost anchor's among them one more placed lag is."""
+    lags = [(30.0, 7, 5.0, 1.0), (29.0, 7, 5.0075, 1.000075), (25.0, 8, 1.0, 1.0), (20.0, 1, 2.0, 1.0),
+            (15.0, 2, 3.0, 1.0), (12.0, 3, 4.0, 1.0), (11.0, 1, 9.0, 1.0), (10.0, 2, 8.0, 1.0)]
+    picked = [(a, o) for _, a, o, _ in _searched(lags, 4, frozenset({1, 2, 3}))]
+    assert picked == [(7, 5.0), (8, 1.0), (1, 2.0), (2, 3.0), (3, 4.0), (1, 9.0)]
+    assert [(a, o) for _, a, o, _ in _searched(lags, 4, frozenset())] == picked[:4]
 
 
 def test_a_drifting_match_keeps_its_energy_for_the_rate_screen(tmp_path, master, other_master):

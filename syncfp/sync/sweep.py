@@ -174,8 +174,32 @@ def _windows_for(shorter_s: float, vcfg: VerifyConfig, cfg: RescueConfig) -> Ver
     return replace(vcfg, window_s=max(vcfg.window_s, min(cfg.sweep_window_s, room)))
 
 
+def _searched(lags: list[tuple[float, int, float, float]], n: int,
+              placed: frozenset[int]) -> list[tuple[float, int, float, float]]:
+    """The *n* strongest of *lags* (z, anchor, offset, rho), one lag read at neighbouring rates counted once,
+    then as many more of the strongest lags into *placed* anchors as lost anchors took among those: a lost
+    clip's own lags add searches rather than push a placed partner's true lag out of them."""
+    out: list[tuple[float, int, float, float]] = []
+    seen = lambda a, o: any(a == a2 and abs(o - o2) < 0.05 for _, a2, o2, _ in out)  # noqa: E731
+    order = sorted(lags, reverse=True)
+    for lag in order:
+        if len(out) == n:
+            break
+        if not seen(lag[1], lag[2]):
+            out.append(lag)
+    more = sum(1 for lag in out if lag[1] not in placed)
+    for lag in order:
+        if more == 0:
+            break
+        if lag[1] in placed and not seen(lag[1], lag[2]):
+            out.append(lag)
+            more -= 1
+    return out
+
+
 def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Fingerprint], cfg: RescueConfig,
-            vcfg: VerifyConfig, where: Callable[[int, PairMatch], tuple[int, float]]) -> PairMatch | None:
+            vcfg: VerifyConfig, where: Callable[[int, PairMatch], tuple[int, float]],
+            placed: frozenset[int] = frozenset()) -> PairMatch | None:
     """The edge for lost clip *q* from its strongest low-band *lags* (z, anchor, offset, rho) over all anchors
     and clock rates (the best `sweep_searches` of them searched): the first coherent line, unless another
     coherent one puts the clip elsewhere in the same group (*where*: anchor, edge → (group, the clip's implied
@@ -184,13 +208,7 @@ def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Finge
     near = replace(cfg, timed_search_s=cfg.sweep_search_s)
     found: list[tuple[tuple[int, float], PairMatch]] = []
     pooled: list[tuple[tuple[int, float], PairMatch]] = []
-    tried: list[tuple[int, float]] = []
-    for z, a, o, rho in sorted(lags, reverse=True):
-        if len(tried) == cfg.sweep_searches:
-            break
-        if any(a == a2 and abs(o - o2) < 0.05 for a2, o2 in tried):
-            continue  # the same lag read at a neighbouring rate
-        tried.append((a, o))
+    for z, a, o, rho in _searched(lags, cfg.sweep_searches, placed):
         # the anchor hears the query's second t at o + rho·t: PairMatch.rate is k_a / k_b (syncfp.types)
         if a < q:
             h = PairMatch(a=a, b=q, offset_s=o, rate=1.0 / rho, support=0, z=z, ratio=1.0, trusted=False)
@@ -329,7 +347,8 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
                                              group)))
             list(pool.map(lambda q: scan(q, group, swept), lost))
             del swept
-        edges = list(pool.map(lambda q: _search(q, lags[q], fps, cfg, verify_cfg, where), lost))
+        placed_set = frozenset(j for j in used if sol.group[j] >= 0)
+        edges = list(pool.map(lambda q: _search(q, lags[q], fps, cfg, verify_cfg, where, placed_set), lost))
     found = list({(e.a, e.b): e for e in edges if e is not None}.values())  # two lost clips may find each other
     if found and cfg.sweep_repeat_veto:
         # no prior chose these lines: where the longer clip repeats the matched stretch and the windows confirm
