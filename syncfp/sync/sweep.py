@@ -204,8 +204,9 @@ def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Finge
     and clock rates (those `_searched` picks; one not confirmed is searched again at its rate moved by
     `sweep_search_rates_ppm`, where more of its windows must lean on the line): the first coherent line,
     unless another coherent one puts the clip elsewhere in the same group (*where*: anchor, edge → (group, the
-    clip's implied position)), or None. Lines coherent only as pooled groups of summed windows (`sweep_pooled`) count when no
-    line's windows stand alone: a weaker confirmation, and an orchestral repeat 36 s away once passed as one."""
+    clip's implied position)), or None. Lines coherent only as pooled groups of summed windows (`sweep_pooled`)
+    count when no line's windows stand alone: a weaker confirmation, and an orchestral repeat 36 s away once
+    passed as one."""
     near = replace(cfg, timed_search_s=cfg.sweep_search_s)
     found: list[tuple[tuple[int, float], PairMatch]] = []
     pooled: list[tuple[tuple[int, float], PairMatch]] = []
