@@ -147,6 +147,8 @@ class VerifyConfig:
     min_unique: int = 2  # windows only the winner explains, to prefer it over an equal-looking repeat
     max_alt_share: float = 0.5  # ...or a rival explains less than this share of what the winner does
     same_offset_s: float = 0.002  # hypotheses closer than this are the same line
+    contest_apart_s: float = 0.25  # one pair's trusted edges (from two stages) further apart: decided together
+    # by `verify_pair` or all set aside (`sync.contest`); 0: off
     alt_support: float = 0.25  # fingerprint alternatives tested when their support is this share of the best
     recentre_search_s: float = 0.25  # a failed hypothesis is searched once more this wide: a reverberant
     # phone's landmarks can sit 100-200 ms from the direct sound

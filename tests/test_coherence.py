@@ -7,12 +7,15 @@ against the moment's ~0.001 ms. A wander half as large leaves the repeat within 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from bench import encode, synth
 from syncfp.audio.extract import extract
-from syncfp.config import FingerprintConfig
+from syncfp.config import FingerprintConfig, VerifyConfig
 from syncfp.sync.arrivals import incoherent, measure
+from syncfp.sync.contest import settle_contested
 from syncfp.sync.verify import verify_pair
 from syncfp.types import PairMatch
 
@@ -89,3 +92,33 @@ def test_a_summed_edge_whose_groups_scatter_like_a_repeat_is_dropped():
     edges = [summed(3.6e-4), summed(2.3e-4), summed(None)]
     assert incoherent(edges, [None] * 3) == [0]
     assert incoherent(edges, [None] * 3, replace(VerifyConfig(), incoherent_pooled_s=0.0)) == []
+
+
+def test_two_stages_joining_one_pair_at_a_repeat_and_the_moment_keep_the_moment(tmp_path):
+    """Two stages each verified their own edge for one pair (a fingerprint line at the repeat, a rescue at
+    the moment): checked together (`sync.contest`), the moment's edge stays and the repeat's goes."""
+    v, fps = _pair(tmp_path, wobble=True)
+    edges = [ev.edge for ev in sorted(v.evidence, key=lambda ev: ev.edge.offset_s)]  # repeat, then moment
+    assert all(e.trusted for e in edges)
+    why = settle_contested(edges, fps, VerifyConfig(), 0.25)
+    assert why == {} and len(edges) == 1 and abs(edges[0].offset_s - CLIP_AT_S) < 0.5e-3
+
+
+def test_two_stages_joining_one_pair_at_a_sample_identical_repeat_use_neither(tmp_path):
+    """Neither place explains audio the other cannot: both edges are set aside, and the clip inside the
+    repeat (the shorter) says why."""
+    v, fps = _pair(tmp_path, wobble=False)
+    edges = [ev.edge for ev in v.evidence]
+    assert len(edges) == 2 and all(ev.ok for ev in v.evidence)
+    edges = [replace(e, trusted=True) for e in edges]
+    why = settle_contested(edges, fps, VerifyConfig(), 0.25)
+    assert edges == [] and list(why) == [1] and "30.00 s apart" in why[1] and "board.wav" in why[1]
+
+
+def test_one_pairs_edges_at_two_clock_rates_are_one_place(tmp_path):
+    """Two edges of one place whose rates differ by 200 ppm (their offsets, at b's first sample, 5 ms apart
+    over a 14-s clip: well under the contest's reach) are not rivals."""
+    v, fps = _pair(tmp_path, wobble=True)
+    moment = next(ev.edge for ev in v.evidence if abs(ev.edge.offset_s - CLIP_AT_S) < 0.01)
+    edges = [moment, replace(moment, offset_s=moment.offset_s + 0.005, rate=moment.rate * (1 + 2e-4))]
+    assert settle_contested(edges, fps, VerifyConfig(), 0.25) == {} and len(edges) == 2

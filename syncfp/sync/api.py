@@ -21,6 +21,7 @@ from ..engine.solve import group_sizes, overlap_span, select_for_refinement, sol
 from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
+from .contest import settle_contested
 from .arrivals import checked_at, first_arrivals, incoherent, measure, towered, towering, unsure_timing
 from .rescue import repeat_rivals, rescue
 from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes,
@@ -32,6 +33,27 @@ from .verify import PairVerdict, verify_pair
 
 def _noop(stage: str, done: int, total: int) -> None:
     pass
+
+
+class _Edges(list):
+    """The run's trusted and untrusted edges, and why clips of pairs whose rival edges were set aside
+    (`contest.settle_contested`) may end unplaced."""
+
+    contested: dict[int, str]
+
+    def __init__(self, edges: Sequence[PairMatch] = ()):
+        super().__init__(edges)
+        self.contested = {}
+
+
+def _add(edges: list[PairMatch], found: Sequence[PairMatch], gfps: list[Fingerprint], vcfg: VerifyConfig) -> None:
+    """*found* added to *edges*, and pairs that two stages now join at different places settled (an
+    `_Edges` keeps why)."""
+    edges += found
+    if vcfg.contest_apart_s > 0:
+        why = settle_contested(edges, gfps, vcfg, vcfg.contest_apart_s)
+        if isinstance(edges, _Edges):
+            edges.contested.update(why)
 
 
 def _lines(fps: list[Fingerprint], fcfg: FingerprintConfig, mcfg: MatchConfig, screen: bool,
@@ -154,7 +176,8 @@ def align(
         may_pair = _may_pair(gfps)
         hyps = {k: h for k, h in hyps.items() if may_pair(*k)}
         durations = [f.duration_s for f in gfps]
-        verdicts, repeats, edges = _verified(hyps, gfps, durations, verify, rescue_cfg, workers, progress)
+        verdicts, repeats, found = _verified(hyps, gfps, durations, verify, rescue_cfg, workers, progress)
+        edges = _Edges(found)
         anchors = _rescued(edges, gfps, durations, repeats, solve_cfg, rescue_cfg, verify, workers, progress)
         sol = solve(len(gfps), edges, durations, solve_cfg)
         clocks = clocks_of(gfps)  # every clip's stamp and device, read once for every clock stage
@@ -191,7 +214,7 @@ def align(
             sol = solve(len(gfps), edges, durations, solve_cfg, ties=ties)
         hints = clock_hints(sol, gfps, durations, rescue_cfg, clocks)
         ghints = group_hints(sol, gfps, durations, rescue_cfg, clocks)
-    reasons = {**scattered, **repeats, **clashed}
+    reasons = {**edges.contested, **scattered, **repeats, **clashed}
     return _in_input_order(_results(paths, fps, errors, good, verdicts, reasons, sol, solve_cfg, min_confidence,
                                     hints, rescue_cfg.timed_search_s, ghints),
                            order)
@@ -236,8 +259,8 @@ def _rescued(edges: list[PairMatch], gfps: list[Fingerprint], durations: list[fl
                      key=lambda j: (coarse.group[j] < 0, -gfps[j].duration_s, gfps[j].path))
     if lost and len(anchors) > 1:
         progress("rescue", 0, 1)
-        edges += rescue(lost, anchors, gfps, cfg=rescue_cfg, workers=workers, verify_cfg=verify,
-                        may_pair=_may_pair(gfps))
+        _add(edges, rescue(lost, anchors, gfps, cfg=rescue_cfg, workers=workers, verify_cfg=verify,
+                           may_pair=_may_pair(gfps)), gfps, verify)
         progress("rescue", 1, 1)
     return anchors
 
@@ -265,7 +288,7 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
                              voted=voted, clocks=clocks, may_pair=_may_pair(gfps), failed=failed)
         if not found:
             break
-        edges += found
+        _add(edges, found, gfps, vcfg)
         sol = solve(len(gfps), edges, durations, solve_cfg)
     progress("clocks", rcfg.timed_rounds, rcfg.timed_rounds)
     return sol
@@ -288,7 +311,7 @@ def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint]
                              anchors=anchors) if lost else []
         if not found:
             break
-        edges += found
+        _add(edges, found, gfps, vcfg)
         before = sol.group
         sol, any_found = solve(len(gfps), edges, durations, solve_cfg), True
         anchors = [j for j in range(len(gfps)) if sol.group[j] >= 0 > before[j]]
@@ -396,7 +419,7 @@ def _searched_near_clocks(clips: list[int], sol, edges: list[PairMatch], gfps: l
                          may_pair=_may_pair(gfps)) if clips else []
     if not found:
         return sol, []
-    edges += found
+    _add(edges, found, gfps, vcfg)
     return solve(len(gfps), edges, durations, solve_cfg), found
 
 
