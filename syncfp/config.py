@@ -137,6 +137,8 @@ class VerifyConfig:
     partial_z: float = 1.5  # the curve's z at the line's lag below which a window holds other audio
     stack_z: float = 7.0  # windows summed along the best nearby line: peak over √windows (chance max ~5)
     max_drift: float = 1.3e-3  # relative clock rates the stacked search covers (29.97/30 is 1000 ppm)
+    short_stack_drift: float = 3e-4  # ...and about the hypothesis's rate where its windows span under
+    # `min_rate_span_s` (two devices' clocks; a span that short cannot measure a rate, only fit a repeat's wander)
     stack_prior_rate: float = 1.5e-4  # a hypothesis rate further from 1 than this is re-measured at rate 1
     stack_second: float = 0.8  # a second stacked peak this close to the first leaves the lag unsure
     stacked_rival_support: float = 0.5  # hash support (share of the best's) for a stacked rival to tie

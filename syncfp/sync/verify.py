@@ -375,10 +375,11 @@ def _curves(wins: _Windows, pool: int = 1) -> np.ndarray:
     return (pooled - np.median(pooled, axis=1, keepdims=True)) / (pooled.std(axis=1, keepdims=True) + 1e-9)
 
 
-def _geometry(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search_s: float, pool: int = 1):
+def _geometry(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search_s: float, pool: int = 1,
+              max_drift: float | None = None):
     """Where hypothesis *h*'s line sits in each curve (`_curves`, in bins of *pool* samples) and what to
     stack along: (base, dt, lags u within ±*search_s*, rate offsets vs over every rate devices reach —
-    ±`max_drift`, a fingerprint's rate can be hundreds of ppm off —, their step dv)."""
+    ±`max_drift` (or *max_drift*), a fingerprint's rate can be hundreds of ppm off —, their step dv)."""
     ta = wins.ta
     tm = float(ta.mean())
     tb_pred = -h.offset_s * h.rate + h.rate * ta
@@ -390,7 +391,8 @@ def _geometry(h: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig, search
     reach = int(round(search_s * rate / pool))
     u = np.arange(-reach, reach + 1, dtype=np.float64)
     span = max(float(np.abs(ta - tm).max()), 1e-3)
-    lo_v, hi_v = 1.0 - cfg.max_drift - h.rate, 1.0 + cfg.max_drift - h.rate
+    reach_v = cfg.max_drift if max_drift is None else max_drift
+    lo_v, hi_v = 1.0 - reach_v - h.rate, 1.0 + reach_v - h.rate
     dv = max(0.5 / (span * rate / pool), (hi_v - lo_v) / 400)
     vs = np.arange(np.ceil(lo_v / dv), np.floor(hi_v / dv) + 1) * dv
     return base, dt, u, vs, dv
@@ -495,7 +497,12 @@ def _stacked(e: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig) -> Evid
     b0 = np.array([g[1] for g in geoms])
     st = np.array([g[2] for g in geoms])
     half = np.array([g[3] for g in geoms])
-    base, dt, u, vs, dv = _geometry(e, wins, rate, cfg, cfg.search_s)
+    # windows spanning too little to measure a rate (`min_rate_span_s`) search only the rates devices drift
+    # by: over a few seconds a repeat's wandering timing fits some slope of the whole ±`max_drift` (a loop
+    # clip 162 s off at −406 ppm, stated 0.35 ms), and the rate found there is chance anyway
+    short = float(np.ptp(ta)) < cfg.min_rate_span_s
+    base, dt, u, vs, dv = _geometry(e, wins, rate, cfg, cfg.search_s,
+                                    max_drift=cfg.short_stack_drift + abs(e.rate - 1.0) if short else None)
     # most stacked checks fail: every 4th rate first (a line between them loses at most a couple of
     # samples at the far windows), and the full search only when that comes near the threshold
     if _stack_best(curves, base, dt, u, vs[::4])[0] / np.sqrt(w) < cfg.stack_prescreen * cfg.stack_z:
