@@ -535,7 +535,7 @@ def _stacked(e: PairMatch, wins: _Windows, rate: int, cfg: VerifyConfig) -> Evid
         halves.append(u[j] + _vertex(r2, j))
     err = max(abs(halves[0] - halves[1]) / 2 / rate, 2 * cfg.error_floor_s)
     n = int(lean.sum())
-    span_ok = float(np.ptp(ta)) >= cfg.min_rate_span_s
+    span_ok = not short  # the same span decided the rate search above
     pooled = _pooled_scatter(curves, base, dt, u, v, i, u_hat, ta, rate, cfg)
     edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
                    windows=n, tried=w, rate_error=float(dv if span_ok else 1e-3), trusted=True, stacked=True,
