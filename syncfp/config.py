@@ -268,6 +268,13 @@ class RescueConfig:
     sweep_min_share: float = 0.3  # ...this share of those tried,
     sweep_min_span_s: float = 10.0  # ...spread over this long (a player's timing holds still for seconds:
     # a repeat is only told by scatter across a longer stretch)
+    elsewhere_anchors: int = 16  # a clip joined through one partner only is swept against this many of its
+    # group's longest clips (`sync.elsewhere`); a second place the windows confirm leaves it out; 0: off
+    elsewhere_candidates: int = 4  # ...lags kept per anchor,
+    elsewhere_min_z: float = 7.0  # ...those this far above the low band's robust spread checked,
+    elsewhere_other_groups: bool = True  # ...and in other groups, at the sweep's rates (a place there leaves it out too)
+    elsewhere_other_anchors: int = 4  # ...against this many of each other group's longest clips
+    elsewhere_max_s: float = 60.0  # leaves longer than this are not searched: a minute of a song repeats rarely
 
 
 # Speeds ±5 % in 1 % steps: hashes survive about ±0.5 % of speed error. `--speed-search` tries them all;

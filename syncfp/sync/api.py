@@ -22,6 +22,7 @@ from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
 from .contest import settle_contested
+from .elsewhere import second_places
 from .arrivals import checked_at, first_arrivals, incoherent, measure, towered, towering, unsure_timing
 from .rescue import repeat_rivals, rescue
 from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes,
@@ -210,11 +211,12 @@ def align(
             if found:
                 sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
                 scattered.update(more)
+        sol, twice = _elsewhere(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers)
         if solve_cfg.take_rate_tie > 0 and (ties := one_clock(sol, gfps, solve_cfg.take_rate_gate)):
             sol = solve(len(gfps), edges, durations, solve_cfg, ties=ties)
         hints = clock_hints(sol, gfps, durations, rescue_cfg, clocks)
         ghints = group_hints(sol, gfps, durations, rescue_cfg, clocks)
-    reasons = {**edges.contested, **scattered, **repeats, **clashed}
+    reasons = {**edges.contested, **scattered, **repeats, **clashed, **twice}
     return _in_input_order(_results(paths, fps, errors, good, verdicts, reasons, sol, solve_cfg, min_confidence,
                                     hints, rescue_cfg.timed_search_s, ghints),
                            order)
@@ -478,6 +480,17 @@ def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: li
             edges[:] = [e for i, e in enumerate(edges) if i not in lone]
             sol = solve(len(gfps), edges, durations, solve_cfg)
     return sol, why
+
+
+def _elsewhere(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], solve_cfg: SolveConfig,
+               rcfg: RescueConfig, vcfg: VerifyConfig, workers: int):
+    """(solution, reasons): clips joined through one partner whose audio the windows confirm at a second
+    place of their group too (`elsewhere.second_places`) lose their edges, and the solve runs again."""
+    why = second_places(sol, edges, gfps, cfg=rcfg, vcfg=vcfg, workers=workers, may_pair=_may_pair(gfps))
+    if not why:
+        return sol, why
+    edges[:] = [e for e in edges if e.a not in why and e.b not in why]
+    return solve(len(gfps), edges, durations, solve_cfg), why
 
 
 def _lone_pairs(sol, edges: list[PairMatch], arrs: list, vcfg: VerifyConfig) -> set[int]:
