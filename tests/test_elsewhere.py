@@ -24,20 +24,29 @@ SPANS = {"C1.MP4": (0.0, 60.0), "C2.MP4": (45.0, 120.0), "ZOOM0001.WAV": (102.0,
          "IMG_0001.MOV": (75.0, 95.0), "IMG_0002.MOV": (52.0, 64.0)}
 
 
-def _clips(tmp_path):
+def _programme() -> np.ndarray:
+    """Intro, the section, a middle, the section again, an outro: 0-20, 20-50, 50-70, 70-100, 100-120 s."""
     section = synth.concert(30.0, rate_hz=RATE, seed=5)
     # other songs between: other tempos (the synth's drum pattern is the same at one tempo, a loop everywhere)
     parts = [synth.concert(20.0, rate_hz=RATE, seed=s, tempo_bpm=bpm) for s, bpm in ((6, 97.0), (7, 131.0), (8, 143.0))]
-    prog = np.concatenate([parts[0], section, parts[1], section, parts[2]])  # 0-20, 20-50, 50-70, 70-100, 100-120
+    return np.concatenate([parts[0], section, parts[1], section, parts[2]])
+
+
+def _encode(tmp_path, prog: np.ndarray, spans: dict[str, tuple[float, float]]) -> list:
+    """Each span of *prog* as a file (20 dB SNR), fingerprinted, in the order given."""
     rng = np.random.default_rng(9)
     fps = []
-    for name, (t0, t1) in SPANS.items():
+    for name, (t0, t1) in spans.items():
         x = prog[int(t0 * RATE): int(t1 * RATE)].astype(np.float64)
         x += rng.standard_normal(x.size) * np.sqrt(np.mean(x**2)) * 10 ** (-20 / 20)
         path = str(tmp_path / name)
         encode.write(path, (0.3 * x / np.abs(x).max()).astype(np.float32), rate_hz=RATE)
         fps.append(extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)))
     return fps
+
+
+def _clips(tmp_path):
+    return _encode(tmp_path, _programme(), SPANS)
 
 
 def _edge(a: int, b: int, offset_s: float) -> PairMatch:
@@ -73,21 +82,10 @@ def test_a_repeat_played_live_is_told_by_a_partner_that_heard_both(tmp_path):
     """A board holds both playings, played live (timing wandering by up to 1.5 ms): asked about both places
     of the clip as one pair's rivals, it hears the moment, not the repeat, so the clip at its truth stays,
     and the same clip joined at the repeat is left out."""
-    from tests.test_coherence import RATE as CRATE
-    from tests.test_coherence import _wander
+    from tests.test_coherence import _wander  # reads RATE-sampled audio, as here
 
-    assert CRATE == RATE
-    section = synth.concert(30.0, rate_hz=RATE, seed=5)
-    parts = [synth.concert(20.0, rate_hz=RATE, seed=s, tempo_bpm=bpm) for s, bpm in ((6, 97.0), (7, 131.0), (8, 143.0))]
-    prog = _wander(np.concatenate([parts[0], section, parts[1], section, parts[2]]), 1.5e-3, seed=3)
-    rng = np.random.default_rng(9)
-    fps = []
-    for name, (t0, t1) in {"ZOOM0001.WAV": (0.0, 120.0), "C2.MP4": (45.0, 120.0), "IMG_0001.MOV": (75.0, 95.0)}.items():
-        x = prog[int(t0 * RATE): int(t1 * RATE)].astype(np.float64)
-        x += rng.standard_normal(x.size) * np.sqrt(np.mean(x**2)) * 10 ** (-20 / 20)
-        path = str(tmp_path / name)
-        encode.write(path, (0.3 * x / np.abs(x).max()).astype(np.float32), rate_hz=RATE)
-        fps.append(extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)))
+    prog = _wander(_programme(), 1.5e-3, seed=3)
+    fps = _encode(tmp_path, prog, {"ZOOM0001.WAV": (0.0, 120.0), "C2.MP4": (45.0, 120.0), "IMG_0001.MOV": (75.0, 95.0)})
     durations = [f.duration_s for f in fps]
     for at, left_out in ((75.0, False), (25.0, True)):
         edges = [_edge(0, 1, 45.0), _edge(0, 2, at)]
@@ -101,19 +99,9 @@ def test_a_clip_whose_moment_another_group_holds_is_left_out(tmp_path):
     group): the clip joined to C1 at the first playing fits that group too, where its own clock and C2's
     are not on one timeline, so it is searched there at every rate devices drift by; ambiguous, left out.
     A clip of the intro, heard once, stays."""
-    section = synth.concert(30.0, rate_hz=RATE, seed=5)
-    parts = [synth.concert(20.0, rate_hz=RATE, seed=s, tempo_bpm=bpm) for s, bpm in ((6, 97.0), (7, 131.0), (8, 143.0))]
-    prog = np.concatenate([parts[0], section, parts[1], section, parts[2]])
-    rng = np.random.default_rng(9)
     spans = {"C1.MP4": (0.0, 60.0), "IMG_0003.MOV": (2.0, 18.0), "IMG_0001.MOV": (75.0, 95.0),
              "C2.MP4": (65.0, 120.0), "ZOOM0001.WAV": (102.0, 118.0)}
-    fps = []
-    for name, (t0, t1) in spans.items():
-        x = prog[int(t0 * RATE): int(t1 * RATE)].astype(np.float64)
-        x += rng.standard_normal(x.size) * np.sqrt(np.mean(x**2)) * 10 ** (-20 / 20)
-        path = str(tmp_path / name)
-        encode.write(path, (0.3 * x / np.abs(x).max()).astype(np.float32), rate_hz=RATE)
-        fps.append(extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)))
+    fps = _encode(tmp_path, _programme(), spans)
     # group of C1: C1, the intro clip, the clip at the first playing (truth: the second, 50 s later)
     edges = [_edge(0, 1, 2.0), _edge(0, 2, 25.0), _edge(3, 4, 37.0)]  # and C2's group: C2, the recorder
     sol = solve(len(fps), edges, [f.duration_s for f in fps], SolveConfig())
