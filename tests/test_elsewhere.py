@@ -11,6 +11,7 @@ tempo, which a check confirms wherever the bars line up, as it would a real drum
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bench import encode, synth
 from syncfp.audio.extract import extract
@@ -45,8 +46,10 @@ def _encode(tmp_path, prog: np.ndarray, spans: dict[str, tuple[float, float]]) -
     return fps
 
 
-def _clips(tmp_path):
-    return _encode(tmp_path, _programme(), SPANS)
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    """The five clips of `SPANS`, encoded and fingerprinted once for the tests that share them."""
+    return _encode(tmp_path_factory.mktemp("elsewhere"), _programme(), SPANS)
 
 
 def _edge(a: int, b: int, offset_s: float) -> PairMatch:
@@ -54,8 +57,8 @@ def _edge(a: int, b: int, offset_s: float) -> PairMatch:
                      refined=True, error_s=2e-5, windows=8, tried=8)
 
 
-def test_a_clip_joined_at_a_repeat_through_one_partner_is_left_out(tmp_path):
-    fps = _clips(tmp_path)  # 0 C1, 1 C2, 2 ZOOM, 3 IMG_0001 (second playing), 4 IMG_0002 (middle)
+def test_a_clip_joined_at_a_repeat_through_one_partner_is_left_out(clips):
+    fps = clips  # 0 C1, 1 C2, 2 ZOOM, 3 IMG_0001 (second playing), 4 IMG_0002 (middle)
     edges = [_edge(0, 1, 45.0), _edge(1, 2, 57.0),
              _edge(0, 3, 25.0),  # IMG_0001 put at the first playing (truth: 75 s, 50 s later)
              _edge(1, 4, 7.0)]   # IMG_0002 at its truth, 52 s
@@ -68,12 +71,13 @@ def test_a_clip_joined_at_a_repeat_through_one_partner_is_left_out(tmp_path):
     assert "50.00 s apart" in why[3] and "C1.MP4" in why[3] and "C2.MP4" in why[3]
 
 
-def test_nothing_is_searched_when_the_check_is_off(tmp_path):
+def test_nothing_is_searched_when_the_check_is_off(clips):
     from dataclasses import replace
 
-    fps = _clips(tmp_path)
+    fps = clips
     edges = [_edge(0, 1, 45.0), _edge(1, 2, 57.0), _edge(0, 3, 25.0)]
     sol = solve(len(fps), edges, [f.duration_s for f in fps], SolveConfig())
+    assert list(second_places(sol, edges, fps, cfg=RescueConfig(), vcfg=VerifyConfig())) == [3]  # on: found
     assert second_places(sol, edges, fps, cfg=replace(RescueConfig(), elsewhere_anchors=0),
                          vcfg=VerifyConfig()) == {}
 
