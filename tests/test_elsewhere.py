@@ -65,8 +65,8 @@ def test_a_clip_joined_at_a_repeat_through_one_partner_is_left_out(clips):
     durations = [f.duration_s for f in fps]
     sol = solve(len(fps), edges, durations, SolveConfig())
     assert (sol.group >= 0).all()
-    assert leaves(sol, edges) == {2: 1, 3: 0, 4: 1}
-    why = second_places(sol, edges, fps, cfg=RescueConfig(), vcfg=VerifyConfig())
+    assert leaves(sol) == {2: 1, 3: 0, 4: 1}
+    why = second_places(sol, fps, cfg=RescueConfig(), vcfg=VerifyConfig())
     assert list(why) == [3], why
     assert "50.00 s apart" in why[3] and "C1.MP4" in why[3] and "C2.MP4" in why[3]
 
@@ -77,8 +77,8 @@ def test_nothing_is_searched_when_the_check_is_off(clips):
     fps = clips
     edges = [_edge(0, 1, 45.0), _edge(1, 2, 57.0), _edge(0, 3, 25.0)]
     sol = solve(len(fps), edges, [f.duration_s for f in fps], SolveConfig())
-    assert list(second_places(sol, edges, fps, cfg=RescueConfig(), vcfg=VerifyConfig())) == [3]  # on: found
-    assert second_places(sol, edges, fps, cfg=replace(RescueConfig(), elsewhere_anchors=0),
+    assert list(second_places(sol, fps, cfg=RescueConfig(), vcfg=VerifyConfig())) == [3]  # on: found
+    assert second_places(sol, fps, cfg=replace(RescueConfig(), elsewhere_anchors=0),
                          vcfg=VerifyConfig()) == {}
 
 
@@ -94,7 +94,7 @@ def test_a_repeat_played_live_is_told_by_a_partner_that_heard_both(tmp_path):
     for at, left_out in ((75.0, False), (25.0, True)):
         edges = [_edge(0, 1, 45.0), _edge(0, 2, at)]
         sol = solve(len(fps), edges, durations, SolveConfig())
-        why = second_places(sol, edges, fps, cfg=RescueConfig(), vcfg=VerifyConfig())
+        why = second_places(sol, fps, cfg=RescueConfig(), vcfg=VerifyConfig())
         assert (2 in why) == left_out, (at, why)
 
 
@@ -110,6 +110,6 @@ def test_a_clip_whose_moment_another_group_holds_is_left_out(tmp_path):
     edges = [_edge(0, 1, 2.0), _edge(0, 2, 25.0), _edge(3, 4, 37.0)]  # and C2's group: C2, the recorder
     sol = solve(len(fps), edges, [f.duration_s for f in fps], SolveConfig())
     assert sol.group[0] == sol.group[1] == sol.group[2] != sol.group[3] == sol.group[4]
-    why = second_places(sol, edges, fps, cfg=RescueConfig(), vcfg=VerifyConfig())
+    why = second_places(sol, fps, cfg=RescueConfig(), vcfg=VerifyConfig())
     assert list(why) == [2], why
     assert "two groups" in why[2] and "C2.MP4" in why[2]

@@ -486,7 +486,7 @@ def _elsewhere(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: 
                rcfg: RescueConfig, vcfg: VerifyConfig, workers: int):
     """(solution, reasons): clips joined through one partner whose audio the windows confirm at a second
     place of their group too (`elsewhere.second_places`) lose their edges, and the solve runs again."""
-    why = second_places(sol, edges, gfps, cfg=rcfg, vcfg=vcfg, workers=workers, may_pair=_may_pair(gfps))
+    why = second_places(sol, gfps, cfg=rcfg, vcfg=vcfg, workers=workers, may_pair=_may_pair(gfps))
     if not why:
         return sol, why
     edges[:] = [e for e in edges if e.a not in why and e.b not in why]

@@ -29,7 +29,7 @@ from .sweep import SweepAnchor, _lowrate, candidates, coherent
 from .verify import check_hypothesis, verify_pair
 
 
-def leaves(sol: Solution, edges: list[PairMatch]) -> dict[int, int]:
+def leaves(sol: Solution) -> dict[int, int]:
     """Placed clip → its one partner, for clips whose trusted inlier edges reach a single other clip of a
     group of three or more (in a group of two there is nowhere else to look)."""
     partners: dict[int, set[int]] = {}
@@ -76,10 +76,11 @@ def _prefers(q: int, w: int, here: float, there: float, sol: Solution, fps: list
 
 
 def _pair(q: int, a: int, fps: list[Fingerprint]) -> tuple[Fingerprint, Fingerprint]:
+    """The fingerprints of *q* and *a* in `_hyp`'s order (a < b)."""
     return (fps[a], fps[q]) if a < q else (fps[q], fps[a])
 
 
-def second_places(sol: Solution, edges: list[PairMatch], fps: list[Fingerprint], *, cfg: RescueConfig,
+def second_places(sol: Solution, fps: list[Fingerprint], *, cfg: RescueConfig,
                   vcfg: VerifyConfig, workers: int = 1,
                   may_pair: Callable[[int, int], bool] | None = None) -> dict[int, str]:
     """Leaf clips (`leaves`) whose audio the windows confirm, as one moment (`sweep.coherent`), at another place
@@ -87,7 +88,7 @@ def second_places(sol: Solution, edges: list[PairMatch], fps: list[Fingerprint],
     `elsewhere_other_groups` in another group → why."""
     if cfg.elsewhere_anchors <= 0:
         return {}
-    leaf = {q: p for q, p in leaves(sol, edges).items() if fps[q].duration_s <= cfg.elsewhere_max_s}
+    leaf = {q: p for q, p in leaves(sol).items() if fps[q].duration_s <= cfg.elsewhere_max_s}
     if not leaf:
         return {}
     longest = lambda j: (-fps[j].duration_s, fps[j].path)  # noqa: E731
