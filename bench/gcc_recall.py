@@ -89,7 +89,7 @@ def main() -> int:
                     parts.append((ov, g))
             parts.sort(reverse=True)
             q_start = max(0.0, (fq.duration_s - cfg.max_query_s) / 2)
-            q0 = sweep._lowrate(fq, q_start, cfg.max_query_s)
+            q0 = sweep.lowrate(fq, q_start, cfg.max_query_s)
             best = {"plain": (0.0, 99), "rated": (0.0, 99)}
             who = {"plain": None, "rated": None}
             for ov, g in parts[: a.partners]:
@@ -100,7 +100,7 @@ def main() -> int:
                 pq, pa = 1 + cq["ppm"] * 1e-6, 1 + cg["ppm"] * 1e-6
                 lag_s = (cq["start_s"] + q_start / pq - cg["start_s"]) * pa
                 rho = pa / pq
-                for kind, q in (("plain", q0), ("rated", sweep._lowrate(fq, q_start, cfg.max_query_s, rho=rho))):
+                for kind, q in (("plain", q0), ("rated", sweep.lowrate(fq, q_start, cfg.max_query_s, rho=rho))):
                     if q.size < 2 * an.rate:
                         continue
                     z, neg = zcurve(q, an)

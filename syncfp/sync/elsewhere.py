@@ -23,9 +23,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from ..config import RescueConfig, VerifyConfig
-from ..engine.solve import Solution
-from ..types import Fingerprint, PairMatch
-from .sweep import SweepAnchor, _lowrate, candidates, coherent
+from ..engine.solve import Solution, group_sizes
+from ..types import Fingerprint
+from .sweep import SweepAnchor, candidates, coherent, lag_hypothesis, lowrate
 from .verify import check_hypothesis, verify_pair
 
 
@@ -37,17 +37,8 @@ def leaves(sol: Solution) -> dict[int, int]:
         if e.trusted and sol.group[e.a] >= 0 and sol.group[e.a] == sol.group[e.b]:
             partners.setdefault(e.a, set()).add(e.b)
             partners.setdefault(e.b, set()).add(e.a)
-    sizes: dict[int, int] = {}
-    for g in sol.group[sol.group >= 0]:
-        sizes[int(g)] = sizes.get(int(g), 0) + 1
+    sizes = group_sizes(sol)
     return {j: next(iter(p)) for j, p in partners.items() if len(p) == 1 and sizes[int(sol.group[j])] >= 3}
-
-
-def _hyp(q: int, a: int, o: float, rho: float, z: float = 0.0, k: int = 0) -> PairMatch:
-    """Clip *q* with its first sample at *o* in clip *a*'s time, read *rho* times slower, as a hypothesis."""
-    if a < q:
-        return PairMatch(a=a, b=q, offset_s=o, rate=1.0 / rho, support=0, z=z, ratio=1.0, trusted=False, hypothesis=k)
-    return PairMatch(a=q, b=a, offset_s=-o / rho, rate=rho, support=0, z=z, ratio=1.0, trusted=False, hypothesis=k)
 
 
 def _prefers(q: int, w: int, here: float, there: float, sol: Solution, fps: list[Fingerprint],
@@ -61,7 +52,7 @@ def _prefers(q: int, w: int, here: float, there: float, sol: Solution, fps: list
     for name, at in (("here", here), ("there", there)):
         shared = min(hi_w, at + sol.k[q] * fps[q].duration_s) - max(lo_w, at)
         if shared >= min_overlap_s:
-            hyps.append(_hyp(q, w, (at - lo_w) / float(sol.k[w]), rho, k=len(hyps)))
+            hyps.append(lag_hypothesis(q, w, (at - lo_w) / float(sol.k[w]), rho, k=len(hyps)))
             names.append((name, at))
     if len(hyps) < 2:
         return None
@@ -76,7 +67,7 @@ def _prefers(q: int, w: int, here: float, there: float, sol: Solution, fps: list
 
 
 def _pair(q: int, a: int, fps: list[Fingerprint]) -> tuple[Fingerprint, Fingerprint]:
-    """The fingerprints of *q* and *a* in `_hyp`'s order (a < b)."""
+    """The fingerprints of *q* and *a* in `lag_hypothesis`'s order (a < b)."""
     return (fps[a], fps[q]) if a < q else (fps[q], fps[a])
 
 
@@ -97,7 +88,9 @@ def second_places(sol: Solution, fps: list[Fingerprint], *, cfg: RescueConfig,
         by_group.setdefault(int(sol.group[j]), []).append(j)  # a leaf's own place is what is in question
     used = {g: members[: cfg.elsewhere_anchors] for g, members in by_group.items()}
     groups = {int(sol.group[q]) for q in leaf}
-    anchor_ids = {a for g, members in used.items() if cfg.elsewhere_other_groups or g in groups for a in members}
+    # only the anchors some leaf is swept against: all `used` of a leaf's group, the first few of the others
+    others = cfg.elsewhere_other_anchors if cfg.elsewhere_other_groups else 0
+    anchor_ids = {a for g, members in used.items() for a in (members if g in groups else members[:others])}
     anchor_ids = sorted(anchor_ids | set(leaf.values()))
 
     def one(q: int) -> str | None:
@@ -109,7 +102,7 @@ def second_places(sol: Solution, fps: list[Fingerprint], *, cfg: RescueConfig,
         lows = {}
         if cfg.elsewhere_other_groups:
             order += [a for h, members in used.items() if h != g for a in members[: cfg.elsewhere_other_anchors]]
-            lows = {rho: _lowrate(fps[q], start, cfg.max_query_s, rho=rho)
+            lows = {rho: lowrate(fps[q], start, cfg.max_query_s, rho=rho)  # read once for every other group
                     for rho in (1.0 + p * 1e-6 for p in cfg.sweep_rates_ppm)}
         for a in order:
             if a == q or (may_pair is not None and not may_pair(min(a, q), max(a, q))):
@@ -120,15 +113,14 @@ def second_places(sol: Solution, fps: list[Fingerprint], *, cfg: RescueConfig,
             rhos = [float(sol.k[q] / sol.k[a])] if same else list(lows)
             lags = [(o, z, rho) for rho in rhos
                     for o, z in candidates(fps[q], start, anchors[a], cfg, cfg.elsewhere_candidates, None,
-                                           lows[rho] if rho in lows else _lowrate(fps[q], start, cfg.max_query_s,
-                                                                                  rho=rho), rho)]
+                                           lows.get(rho), rho)]
             for o, z, rho in sorted(lags, key=lambda t: -t[1]):
                 if z < cfg.elsewhere_min_z:
                     continue
                 at = float(sol.position_s[a] + sol.k[a] * o)  # where this lag puts the clip on a's timeline
                 if same and abs(at - here) <= vcfg.contest_apart_s:
                     continue
-                ev = check_hypothesis(_hyp(q, a, o, rho, z), *_pair(q, a, fps), vcfg)
+                ev = check_hypothesis(lag_hypothesis(q, a, o, rho, z), *_pair(q, a, fps), vcfg)
                 if not ev.ok or ev.stacked or not coherent(ev, vcfg, cfg):
                     continue  # a repeat played again, or a line too weak to stand beside the clip's own
                 if same:

@@ -42,7 +42,7 @@ def _stretched(x: np.ndarray, rho: float) -> np.ndarray:
     return np.interp(t, np.arange(x.size), x).astype(np.float32)
 
 
-def _lowrate(fp: Fingerprint, start_s: float = 0.0, dur_s: float | None = None, block: int = 1 << 20,
+def lowrate(fp: Fingerprint, start_s: float = 0.0, dur_s: float | None = None, block: int = 1 << 20,
              rho: float = 1.0) -> np.ndarray:
     """*fp*'s analysis audio from *start_s* for *dur_s* at rate_hz / DECIMATE, float32, stretched *rho* times
     in time (a query read in another clock). Decimated in blocks of *block* samples with a margin past the
@@ -90,7 +90,7 @@ def fft_size(length: int, max_query_s: float, rate: float) -> int:
 
 
 def _anchor_size(fp: Fingerprint, cfg: RescueConfig) -> int:
-    """`SweepAnchor(fp).n`, from the analysis file's length alone (`_lowrate`'s output is ⌈samples / 4⌉)."""
+    """`SweepAnchor(fp).n`, from the analysis file's length alone (`lowrate`'s output is ⌈samples / 4⌉)."""
     n = PcmFile(fp.pcm_path).shape[0]
     return fft_size(-(-n // DECIMATE) if n >= 64 else 0, cfg.max_query_s, fp.rate_hz / DECIMATE)
 
@@ -100,7 +100,7 @@ class SweepAnchor:
 
     def __init__(self, fp: Fingerprint, max_query_s: float, band: tuple[float, float]):
         self.rate = fp.rate_hz / DECIMATE
-        x = _lowrate(fp)
+        x = lowrate(fp)
         self.length = x.size
         self.n = fft_size(x.size, max_query_s, self.rate)
         self.spec = _phasors(x, self.n, self.rate, band)
@@ -114,8 +114,8 @@ def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: Rescue
     *fq*'s first sample in the anchor's time, robust z), strongest first, at least 50 ms apart. Only lags
     that overlap the anchor by `sweep_min_overlap_s` (or the whole query) are scored. *spectra*: the query's
     whitened spectra by FFT size, filled and reused across anchors of one size; *q*: the query already read
-    at the sweep's rate, stretched *rho* times into the anchor's clock (`_lowrate`)."""
-    q = _lowrate(fq, q_start, cfg.max_query_s, rho=rho) if q is None else q
+    at the sweep's rate, stretched *rho* times into the anchor's clock (`lowrate`)."""
+    q = lowrate(fq, q_start, cfg.max_query_s, rho=rho) if q is None else q
     if q.size < int(2 * anchor.rate) or anchor.length < int(2 * anchor.rate):
         return []
     spectra = {} if spectra is None else spectra
@@ -197,6 +197,14 @@ def _searched(lags: list[tuple[float, int, float, float]], n: int,
     return out
 
 
+def lag_hypothesis(q: int, a: int, o: float, rho: float, z: float = 0.0, k: int = 0) -> PairMatch:
+    """Clip *q* with its first sample at *o* in clip *a*'s time, read *rho* times slower (a sweep lag), as
+    hypothesis *k* of the pair (a < b; `PairMatch.rate` is k_a / k_b)."""
+    if a < q:
+        return PairMatch(a=a, b=q, offset_s=o, rate=1.0 / rho, support=0, z=z, ratio=1.0, trusted=False, hypothesis=k)
+    return PairMatch(a=q, b=a, offset_s=-o / rho, rate=rho, support=0, z=z, ratio=1.0, trusted=False, hypothesis=k)
+
+
 def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Fingerprint], cfg: RescueConfig,
             vcfg: VerifyConfig, where: Callable[[int, PairMatch], tuple[int, float]],
             placed: frozenset[int] = frozenset()) -> PairMatch | None:
@@ -212,10 +220,7 @@ def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Finge
     pooled: list[tuple[tuple[int, float], PairMatch]] = []
     for z, a, o, rho in _searched(lags, cfg.sweep_searches, placed):
         # the anchor hears the query's second t at o + rho·t: PairMatch.rate is k_a / k_b (syncfp.types)
-        if a < q:
-            h = PairMatch(a=a, b=q, offset_s=o, rate=1.0 / rho, support=0, z=z, ratio=1.0, trusted=False)
-        else:
-            h = PairMatch(a=q, b=a, offset_s=-o / rho, rate=rho, support=0, z=z, ratio=1.0, trusted=False)
+        h = lag_hypothesis(q, a, o, rho, z)
         lo, hi = h.a, h.b
         wcfg = _windows_for(min(fps[lo].duration_s, fps[hi].duration_s), vcfg, cfg)
         ev = search_near(h, fps[lo], fps[hi], wcfg, near)
@@ -316,7 +321,7 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
     spare = {q: max(0.0, fps[q].duration_s - cfg.max_query_s) for q in lost}
     starts = {q: {"head": 0.0, "tail": spare[q]}.get(cfg.sweep_query_at, spare[q] / 2) for q in lost}
     rhos = [1.0 + p * 1e-6 for p in cfg.sweep_rates_ppm]
-    lows = {q: [_lowrate(fps[q], starts[q], cfg.max_query_s, rho=r) for r in rhos] for q in lost}  # read once
+    lows = {q: [lowrate(fps[q], starts[q], cfg.max_query_s, rho=r) for r in rhos] for q in lost}  # read once
     lags: dict[int, list[tuple[float, int, float, float]]] = {q: [] for q in lost}
     by_size: dict[int, list[int]] = {}
     for a in used:
