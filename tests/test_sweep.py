@@ -11,7 +11,7 @@ from bench import encode, synth
 from syncfp.audio.extract import extract
 from syncfp.config import FingerprintConfig, RescueConfig, VerifyConfig
 from syncfp.engine.solve import Solution
-from syncfp.sync.sweep import SweepAnchor, _searched, candidates, fft_size, sweep_rescue
+from syncfp.sync.sweep import SweepAnchor, SweepMemo, _searched, candidates, fft_size, sweep_rescue
 
 RATE = 48000
 AT_S, LEN_S = 41.3, 30.0  # the board runs 80 s
@@ -46,6 +46,23 @@ def test_the_sweep_finds_a_buried_clip_and_places_it_to_a_millisecond(tmp_path, 
     edges = sweep_rescue([1], fps, _board_placed(), cfg=cfg, verify_cfg=VerifyConfig())
     assert len(edges) == 1 and (edges[0].a, edges[0].b) == (0, 1)
     assert abs(edges[0].offset_s - AT_S) < 1e-3 and not edges[0].stacked
+
+
+def test_a_second_sweep_of_the_run_reuses_the_first_ones_work(tmp_path, master, monkeypatch):
+    """A clip swept again in a later round (same run, same `SweepMemo`) gets the same edge, and neither the
+    anchor's spectrum nor its lags nor its windows are computed again; a sweep with a memo of its own does all."""
+    from syncfp.sync import sweep
+    fps, cfg, memo = _fps(tmp_path, master), RescueConfig(), SweepMemo()
+    first = sweep_rescue([1], fps, _board_placed(), cfg=cfg, verify_cfg=VerifyConfig(), memo=memo)
+    calls = []
+    for name in ("candidates", "search_near"):
+        monkeypatch.setattr(sweep, name, lambda *a, _f=getattr(sweep, name), _n=name, **k: calls.append(_n) or _f(*a, **k))
+    init = sweep.SweepAnchor.__init__
+    monkeypatch.setattr(sweep.SweepAnchor, "__init__", lambda *a, **k: calls.append("anchor") or init(*a, **k))
+    again = sweep_rescue([1], fps, _board_placed(), cfg=cfg, verify_cfg=VerifyConfig(), memo=memo)
+    assert again == first and len(first) == 1 and calls == []
+    fresh = sweep_rescue([1], fps, _board_placed(), cfg=cfg, verify_cfg=VerifyConfig())  # its own memo: all again
+    assert fresh == first and {"candidates", "search_near", "anchor"} <= set(calls)
 
 
 def test_switched_off(tmp_path, master):

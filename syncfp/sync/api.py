@@ -27,7 +27,7 @@ from .arrivals import checked_at, first_arrivals, incoherent, measure, towered, 
 from .rescue import repeat_rivals, rescue
 from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes,
                      timed_search, voted_origins)
-from .sweep import coherent, sweep_rescue
+from .sweep import SweepMemo, coherent, sweep_rescue
 from .takes import one_clock, separate_takes
 from .tracks import assign
 from .verify import PairVerdict, verify_pair
@@ -182,19 +182,20 @@ def align(
         anchors = _rescued(edges, gfps, durations, repeats, solve_cfg, rescue_cfg, verify, workers, progress)
         sol = solve(len(gfps), edges, durations, solve_cfg)
         clocks = clocks_of(gfps)  # every clip's stamp and device, read once for every clock stage
+        memo = SweepMemo()  # the sweeps' transforms and lags, for every sweep and check after them
         sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress,
                             clocks)
         sol, _ = _swept([j for j in range(len(gfps)) if sol.group[j] < 0], sol, edges, gfps, durations, solve_cfg,
-                        rescue_cfg, verify, workers, clocks=clocks)
+                        rescue_cfg, verify, workers, clocks=clocks, memo=memo)
         before = sol.group.copy()
         sol, scattered = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
         # clips whose only edges the settling dropped (a repeat) were never swept: their true lag may be there
         sol, found = _swept([j for j in range(len(gfps)) if sol.group[j] < 0 <= before[j]], sol, edges, gfps,
-                            durations, solve_cfg, rescue_cfg, verify, workers, clocks=clocks)
+                            durations, solve_cfg, rescue_cfg, verify, workers, clocks=clocks, memo=memo)
         if found:
             sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
             scattered.update(more)
-        sol, found = _joined(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, clocks)
+        sol, found = _joined(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, clocks, memo)
         if found:
             sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
             scattered.update(more)
@@ -211,7 +212,7 @@ def align(
             if found:
                 sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
                 scattered.update(more)
-        sol, twice = _elsewhere(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers)
+        sol, twice = _elsewhere(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, memo)
         if solve_cfg.take_rate_tie > 0 and (ties := one_clock(sol, gfps, solve_cfg.take_rate_gate)):
             sol = solve(len(gfps), edges, durations, solve_cfg, ties=ties)
         hints = clock_hints(sol, gfps, durations, rescue_cfg, clocks)
@@ -298,7 +299,8 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
 
 def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
            solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int,
-           may_pair: Callable[[int, int], bool] | None = None, clocks: Clocks | None = None):
+           may_pair: Callable[[int, int], bool] | None = None, clocks: Clocks | None = None,
+           memo: SweepMemo | None = None):
     """(solution, whether anything was found): the low-band sweep (`sync.sweep`) for the clips in *lost*
     against partners *may_pair* allows (default `_may_pair`) and, given *clocks*, that the recording clocks
     do not put hours away (`stamps.clock_apart`: another concert's anchors), its edges added to *edges* and
@@ -310,7 +312,7 @@ def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint]
             lost and clocks is not None and rcfg.sweep_clock_apart) else None
         pair = base if apart is None else (lambda a, q: base(a, q) and not apart(a, q))  # noqa: E731
         found = sweep_rescue(lost, gfps, sol, cfg=rcfg, verify_cfg=vcfg, workers=workers, may_pair=pair,
-                             anchors=anchors) if lost else []
+                             anchors=anchors, memo=memo) if lost else []
         if not found:
             break
         _add(edges, found, gfps, vcfg)
@@ -324,7 +326,8 @@ def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint]
 
 
 def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], solve_cfg: SolveConfig,
-            rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, clocks: Clocks | None = None):
+            rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, clocks: Clocks | None = None,
+            memo: SweepMemo | None = None):
     """`_swept` for the `sweep_envoys` longest clips of every group but the largest, against clips of other
     groups only: two groups of one concert that no fingerprint line joined. Then, with `sweep_join_query_s`,
     the groups' earliest-starting clips by their first seconds and latest-ending ones by their last: groups
@@ -349,7 +352,7 @@ def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: lis
         whole.update(j for j in envoys if durations[j] <= cfg.max_query_s)
         apart = lambda a, q: sol.group[a] != sol.group[q] and pair(a, q)  # noqa: E731
         sol, more = _swept(envoys, sol, edges, gfps, durations, solve_cfg, cfg, vcfg, workers, may_pair=apart,
-                           clocks=clocks)
+                           clocks=clocks, memo=memo)
         found = found or more
     return sol, found
 
@@ -483,10 +486,10 @@ def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: li
 
 
 def _elsewhere(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], solve_cfg: SolveConfig,
-               rcfg: RescueConfig, vcfg: VerifyConfig, workers: int):
+               rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, memo: SweepMemo | None = None):
     """(solution, reasons): clips joined through one partner whose audio the windows confirm at a second
     place of their group too (`elsewhere.second_places`) lose their edges, and the solve runs again."""
-    why = second_places(sol, gfps, cfg=rcfg, vcfg=vcfg, workers=workers, may_pair=_may_pair(gfps))
+    why = second_places(sol, gfps, cfg=rcfg, vcfg=vcfg, workers=workers, may_pair=_may_pair(gfps), memo=memo)
     if not why:
         return sol, why
     edges[:] = [e for e in edges if e.a not in why and e.b not in why]

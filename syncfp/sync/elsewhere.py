@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ..config import RescueConfig, VerifyConfig
 from ..engine.solve import Solution, group_sizes
 from ..types import Fingerprint
-from .sweep import SweepAnchor, candidates, coherent, lag_hypothesis, lowrate
+from .sweep import SweepAnchor, SweepMemo, candidates, coherent, lag_hypothesis, lag_key, lowrate
 from .verify import check_hypothesis, verify_pair
 
 
@@ -73,12 +73,15 @@ def _pair(q: int, a: int, fps: list[Fingerprint]) -> tuple[Fingerprint, Fingerpr
 
 def second_places(sol: Solution, fps: list[Fingerprint], *, cfg: RescueConfig,
                   vcfg: VerifyConfig, workers: int = 1,
-                  may_pair: Callable[[int, int], bool] | None = None) -> dict[int, str]:
+                  may_pair: Callable[[int, int], bool] | None = None,
+                  memo: SweepMemo | None = None) -> dict[int, str]:
     """Leaf clips (`leaves`) whose audio the windows confirm, as one moment (`sweep.coherent`), at another place
     of their group (one their partner and that anchor, each hearing both places, do not reject), or with
-    `elsewhere_other_groups` in another group → why."""
+    `elsewhere_other_groups` in another group → why. *memo*: the run's `sweep.SweepMemo` (lags the sweeps found
+    already)."""
     if cfg.elsewhere_anchors <= 0:
         return {}
+    memo = SweepMemo() if memo is None else memo
     leaf = {q: p for q, p in leaves(sol).items() if fps[q].duration_s <= cfg.elsewhere_max_s}
     if not leaf:
         return {}
@@ -112,8 +115,10 @@ def second_places(sol: Solution, fps: list[Fingerprint], *, cfg: RescueConfig,
             # (each on its own reference clock) any rate devices drift by, at the sweep's rates
             rhos = [float(sol.k[q] / sol.k[a])] if same else list(lows)
             lags = [(o, z, rho) for rho in rhos
-                    for o, z in candidates(fps[q], start, anchors[a], cfg, cfg.elsewhere_candidates, None,
-                                           lows.get(rho), rho)]
+                    for o, z in memo.once(lag_key(fps[q], start, fps[a], rho, cfg, cfg.elsewhere_candidates),
+                                          lambda rho=rho: (candidates(fps[q], start, anchors[a], cfg,
+                                                                      cfg.elsewhere_candidates, None, lows.get(rho),
+                                                                      rho), []))[0]]
             for o, z, rho in sorted(lags, key=lambda t: -t[1]):
                 if z < cfg.elsewhere_min_z:
                     continue

@@ -18,7 +18,8 @@ which smears a 2-minute query's ~1-ms peak over 24 ms, below the sweep's thresho
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -107,6 +108,32 @@ class SweepAnchor:
         self.band = band
 
 
+class SweepMemo:
+    """The lags and searched lines of one align run's sweeps, for the sweeps and checks after them: a clip
+    lost in one round is swept again in the next against the same anchors (on the hard bench's festival a
+    sixth of the sweeps' work had been done before). Only these small results are kept: an anchor's spectrum
+    (tens of MB) is made again where some lag against it is not known yet; keeping those too cost 130 MB more
+    for no measurable saving. One instance per `align` call: nothing outlives it."""
+
+    def __init__(self) -> None:
+        self._small: dict[Hashable, object] = {}
+        self._lock = threading.Lock()
+
+    def has(self, key: Hashable) -> bool:
+        """Whether `once` has a value for *key*."""
+        with self._lock:
+            return key in self._small
+
+    def once(self, key: Hashable, make: Callable[[], object]) -> object:
+        """*make*()'s value for *key*, made at most once per run (the first call's value after a race)."""
+        with self._lock:
+            if key in self._small:
+                return self._small[key]
+        value = make()
+        with self._lock:
+            return self._small.setdefault(key, value)
+
+
 def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: RescueConfig, k: int,
                spectra: dict[int, np.ndarray] | None = None, q: np.ndarray | None = None,
                rho: float = 1.0, smear: list[float] | None = None) -> list[tuple[float, float]]:
@@ -143,6 +170,14 @@ def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: Rescue
         out.append((float(i - neg) / anchor.rate - q_start * rho, float(z[i])))
         z[max(0, i - guard): i + guard + 1] = -np.inf
     return out
+
+
+def lag_key(fq: Fingerprint, q_start: float, fa: Fingerprint, rho: float, cfg: RescueConfig, k: int,
+            smear: bool = False) -> tuple:
+    """What `candidates`' answer for query *fq* (from *q_start*) in anchor *fa* at rate *rho* depends on: its key
+    in a `SweepMemo`."""
+    return ("lags", fq.pcm_path, q_start, cfg.max_query_s, fa.pcm_path, rho, k, cfg.sweep_band_hz,
+            cfg.sweep_min_overlap_s, smear)
 
 
 def coherent(ev: Evidence | None, vcfg: VerifyConfig, cfg: RescueConfig, *, pooled: bool = False) -> bool:
@@ -207,7 +242,7 @@ def lag_hypothesis(q: int, a: int, o: float, rho: float, z: float = 0.0, k: int 
 
 def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Fingerprint], cfg: RescueConfig,
             vcfg: VerifyConfig, where: Callable[[int, PairMatch], tuple[int, float]],
-            placed: frozenset[int] = frozenset()) -> PairMatch | None:
+            placed: frozenset[int] = frozenset(), memo: SweepMemo | None = None) -> PairMatch | None:
     """The edge for lost clip *q* from its strongest low-band *lags* (z, anchor, offset, rho) over all anchors
     and clock rates (those `_searched` picks; one not confirmed is searched again at its rate moved by
     `sweep_search_rates_ppm`, where more of its windows must lean on the line): the first coherent line,
@@ -216,6 +251,9 @@ def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Finge
     count when no line's windows stand alone: a weaker confirmation, and an orchestral repeat 36 s away once
     passed as one."""
     near = replace(cfg, timed_search_s=cfg.sweep_search_s)
+    memo = SweepMemo() if memo is None else memo
+    searched = lambda h, fa, fb, wcfg: memo.once(  # noqa: E731  (a line searched in an earlier round)
+        ("near", h, fa.pcm_path, fb.pcm_path, wcfg, near), lambda: search_near(h, fa, fb, wcfg, near))
     found: list[tuple[tuple[int, float], PairMatch]] = []
     pooled: list[tuple[tuple[int, float], PairMatch]] = []
     for z, a, o, rho in _searched(lags, cfg.sweep_searches, placed):
@@ -223,12 +261,12 @@ def _search(q: int, lags: list[tuple[float, int, float, float]], fps: list[Finge
         h = lag_hypothesis(q, a, o, rho, z)
         lo, hi = h.a, h.b
         wcfg = _windows_for(min(fps[lo].duration_s, fps[hi].duration_s), vcfg, cfg)
-        ev = search_near(h, fps[lo], fps[hi], wcfg, near)
+        ev = searched(h, fps[lo], fps[hi], wcfg)
         share = 0.0 if ev is None else ev.share
         for step in cfg.sweep_search_rates_ppm:  # between the sweep's rates: summed windows need the true one
             if _sure(ev, vcfg, cfg):
                 break
-            other = search_near(replace(h, rate=h.rate * (1.0 + step * 1e-6)), fps[lo], fps[hi], wcfg, near)
+            other = searched(replace(h, rate=h.rate * (1.0 + step * 1e-6)), fps[lo], fps[hi], wcfg)
             if other is not None and other.share >= share + cfg.sweep_rate_share_gain and _sure(other, vcfg, cfg):
                 ev = other  # more windows lean on it, not the same ones drawn tighter (a repeat's wobble)
         if coherent(ev, vcfg, cfg):
@@ -291,11 +329,13 @@ def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
 def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg: RescueConfig = RescueConfig(),
                  verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1,
                  may_pair: Callable[[int, int], bool] | None = None,
-                 anchors: list[int] | None = None) -> list[PairMatch]:
+                 anchors: list[int] | None = None, memo: SweepMemo | None = None) -> list[PairMatch]:
     """Coherent edges between clips in *lost* and the `sweep_anchors` longest clips *sol* placed (or the
-    given placed *anchors* alone); clips are searched on *workers* threads, each independently."""
+    given placed *anchors* alone); clips are searched on *workers* threads, each independently. *memo*: the
+    run's `SweepMemo`, so what an earlier sweep computed is not computed again."""
     if cfg.sweep_anchors <= 0:  # off, lost anchors included
         return []
+    memo = SweepMemo() if memo is None else memo
     longest = lambda j: (-fps[j].duration_s, fps[j].path)  # noqa: E731
     placed = sorted((j for j in range(len(fps)) if sol.group[j] >= 0), key=longest)
     # a clip too short for its windows to span `sweep_min_span_s` can never pass `coherent`: not swept
@@ -322,6 +362,10 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
     starts = {q: {"head": 0.0, "tail": spare[q]}.get(cfg.sweep_query_at, spare[q] / 2) for q in lost}
     rhos = [1.0 + p * 1e-6 for p in cfg.sweep_rates_ppm]
     lows = {q: [lowrate(fps[q], starts[q], cfg.max_query_s, rho=r) for r in rhos] for q in lost}  # read once
+    screen = cfg.sweep_rate_screen > 0
+
+    key = lambda q, a, rho: lag_key(fps[q], starts[q], fps[a], rho, cfg, cfg.sweep_candidates,  # noqa: E731
+                                    screen and rho == 1.0)
     lags: dict[int, list[tuple[float, int, float, float]]] = {q: [] for q in lost}
     by_size: dict[int, list[int]] = {}
     for a in used:
@@ -329,7 +373,6 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
 
     def scan(q: int, group: list[int], swept: dict[int, SweepAnchor]) -> None:
         order = sorted(range(len(rhos)), key=lambda r: abs(rhos[r] - 1.0))  # rate 1 first (for the screen)
-        screen = cfg.sweep_rate_screen > 0
         energy: dict[int, float] = {}
         for r in order:  # a drift of 100 ppm smears a 2-minute query's peak over 12 ms
             rho, low = rhos[r], lows[q][r]
@@ -339,23 +382,26 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
                     continue
                 if screen and rho != 1.0 and energy.get(a, np.inf) < cfg.sweep_rate_screen:
                     continue  # nothing, not even smeared, where the clip could lie in this anchor
-                sm: list[float] = []
-                lags[q] += [(z, a, o, rho) for o, z in candidates(fps[q], starts[q], swept[a], cfg,
-                                                                  cfg.sweep_candidates, spectra, low, rho,
-                                                                  sm if screen and rho == 1.0 else None)
-                            if z >= cfg.sweep_min_z]
+                def made(a: int = a, rho: float = rho, low: np.ndarray = low, spectra: dict = spectra):
+                    sm: list[float] = []
+                    return candidates(fps[q], starts[q], swept[a], cfg, cfg.sweep_candidates, spectra, low, rho,
+                                      sm if screen and rho == 1.0 else None), sm
+                found, sm = memo.once(key(q, a, rho), made)
+                lags[q] += [(z, a, o, rho) for o, z in found if z >= cfg.sweep_min_z]
                 if sm:
                     energy[a] = sm[0]
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for group in by_size.values():  # one FFT size's anchors in memory at a time (an hour-long anchor's
             # spectrum is ~34 MB, and so is each query's at that size)
-            swept = dict(zip(group, pool.map(lambda a: SweepAnchor(fps[a], cfg.max_query_s, cfg.sweep_band_hz),
-                                             group)))
+            # only anchors some (query, rate) has not met yet in this run
+            need = [a for a in group if any(not memo.has(key(q, a, r)) for q in lost if q != a for r in rhos)]
+            swept = dict(zip(need, pool.map(lambda a: SweepAnchor(fps[a], cfg.max_query_s, cfg.sweep_band_hz),
+                                            need)))
             list(pool.map(lambda q: scan(q, group, swept), lost))
             del swept
         placed_set = frozenset(j for j in used if sol.group[j] >= 0)
-        edges = list(pool.map(lambda q: _search(q, lags[q], fps, cfg, verify_cfg, where, placed_set), lost))
+        edges = list(pool.map(lambda q: _search(q, lags[q], fps, cfg, verify_cfg, where, placed_set, memo), lost))
     found = list({(e.a, e.b): e for e in edges if e is not None}.values())  # two lost clips may find each other
     if found and cfg.sweep_repeat_veto:
         # no prior chose these lines: where the longer clip repeats the matched stretch and the windows confirm
