@@ -22,8 +22,8 @@ from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
 from .contest import settle_contested
-from .elsewhere import second_places
 from .arrivals import checked_at, first_arrivals, incoherent, measure, towered, towering, unsure_timing
+from .elsewhere import second_places
 from .rescue import repeat_rivals, rescue
 from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes,
                      timed_search, voted_origins)
@@ -182,7 +182,7 @@ def align(
         anchors = _rescued(edges, gfps, durations, repeats, solve_cfg, rescue_cfg, verify, workers, progress)
         sol = solve(len(gfps), edges, durations, solve_cfg)
         clocks = clocks_of(gfps)  # every clip's stamp and device, read once for every clock stage
-        memo = SweepMemo()  # the sweeps' transforms and lags, for every sweep and check after them
+        memo = SweepMemo()  # the sweeps' lags and searched lines, for every sweep and check after them
         sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress,
                             clocks)
         sol, _ = _swept([j for j in range(len(gfps)) if sol.group[j] < 0], sol, edges, gfps, durations, solve_cfg,

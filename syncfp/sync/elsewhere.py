@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ..config import RescueConfig, VerifyConfig
 from ..engine.solve import Solution, group_sizes
 from ..types import Fingerprint
-from .sweep import SweepAnchor, SweepMemo, candidates, coherent, lag_hypothesis, lag_key, lowrate
+from .sweep import SweepAnchor, SweepMemo, coherent, lag_hypothesis, lowrate
 from .verify import check_hypothesis, verify_pair
 
 
@@ -115,10 +115,8 @@ def second_places(sol: Solution, fps: list[Fingerprint], *, cfg: RescueConfig,
             # (each on its own reference clock) any rate devices drift by, at the sweep's rates
             rhos = [float(sol.k[q] / sol.k[a])] if same else list(lows)
             lags = [(o, z, rho) for rho in rhos
-                    for o, z in memo.once(lag_key(fps[q], start, fps[a], rho, cfg, cfg.elsewhere_candidates),
-                                          lambda rho=rho: (candidates(fps[q], start, anchors[a], cfg,
-                                                                      cfg.elsewhere_candidates, None, lows.get(rho),
-                                                                      rho), []))[0]]
+                    for o, z in memo.lags(fps[q], start, fps[a], lambda: anchors[a], cfg, cfg.elsewhere_candidates,
+                                          q=lows.get(rho), rho=rho)[0]]
             for o, z, rho in sorted(lags, key=lambda t: -t[1]):
                 if z < cfg.elsewhere_min_z:
                     continue

@@ -119,6 +119,17 @@ class SweepMemo:
         self._small: dict[Hashable, object] = {}
         self._lock = threading.Lock()
 
+    def lags(self, fq: Fingerprint, q_start: float, fa: Fingerprint, anchor: Callable[[], SweepAnchor],
+             cfg: RescueConfig, k: int, *, spectra: dict[int, np.ndarray] | None = None, q: np.ndarray | None = None,
+             rho: float = 1.0, smear: bool = False) -> tuple[list[tuple[float, float]], float | None]:
+        """`candidates` of query *fq* in anchor *fa* (made by *anchor*() only when not known yet) and, with
+        *smear*, its rate-screen energy (else None): computed once per run."""
+        def made() -> tuple[list[tuple[float, float]], float | None]:
+            sm: list[float] = []
+            found = candidates(fq, q_start, anchor(), cfg, k, spectra, q, rho, sm if smear else None)
+            return found, (sm[0] if sm else None)
+        return self.once(lag_key(fq, q_start, fa, rho, cfg, k, smear), made)
+
     def has(self, key: Hashable) -> bool:
         """Whether `once` has a value for *key*."""
         with self._lock:
@@ -382,14 +393,11 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
                     continue
                 if screen and rho != 1.0 and energy.get(a, np.inf) < cfg.sweep_rate_screen:
                     continue  # nothing, not even smeared, where the clip could lie in this anchor
-                def made(a: int = a, rho: float = rho, low: np.ndarray = low, spectra: dict = spectra):
-                    sm: list[float] = []
-                    return candidates(fps[q], starts[q], swept[a], cfg, cfg.sweep_candidates, spectra, low, rho,
-                                      sm if screen and rho == 1.0 else None), sm
-                found, sm = memo.once(key(q, a, rho), made)
+                found, sm = memo.lags(fps[q], starts[q], fps[a], lambda a=a: swept[a], cfg, cfg.sweep_candidates,
+                                      spectra=spectra, q=low, rho=rho, smear=screen and rho == 1.0)
                 lags[q] += [(z, a, o, rho) for o, z in found if z >= cfg.sweep_min_z]
-                if sm:
-                    energy[a] = sm[0]
+                if sm is not None:
+                    energy[a] = sm
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for group in by_size.values():  # one FFT size's anchors in memory at a time (an hour-long anchor's
