@@ -238,7 +238,9 @@ def _print_result(res, segments: bool, out: Console, label: dict[str, str]) -> N
     for m in res.matches:
         at = _clock(m.offset_s) + "".join(f" or {_clock(a)}" for a in m.also_at)  # the passage repeats
         score = str(m.score)
-        if m.peaks:  # named by the peak check
+        if m.peaks and m.level:  # named by peaks and level together
+            score += f" ({m.peaks} peaks, level {m.level:.1f} sd)"
+        elif m.peaks:  # named by the peak check
             score += f" ({m.peaks} peaks)"
         elif m.level:  # named by the level check
             score += f" (level {m.level:.1f} sd)"

@@ -38,9 +38,9 @@ class Match:
     also_at: tuple[float, ...] = ()  # other offsets in the track heard almost as well (`repeat_share`): the
     # passage repeats there (a chorus, a loop) and the clip alone cannot tell which it is
     peaks: int = 0  # query peaks found on the track's stored peaks at this offset when the match was named by
-    # the peak check (`peakcheck`); 0: rated by its hash votes alone
+    # the peak check (`peakcheck`) or by peaks and level together (`level` set too); 0: rated by its hash votes alone
     level: float = 0.0  # the query's level at the track's stored peaks, z over chance, when the match was named
-    # by the level check (`levelcheck`); 0: not named by it
+    # by the level check (`levelcheck`) or by peaks and level together (`peaks` set too); 0: not named by it
 
 
 @dataclass(frozen=True)
@@ -400,8 +400,9 @@ def identify_audio(
     else:
         votes = _dense(lib, x, cfg, found, win=win)
         if votes is not None:
-            _peak_check(lib, x, cfg, found, votes)
-            _level_check(lib, x, cfg, found, votes)
+            peaks = _peak_check(lib, x, cfg, found, votes)
+            level = _level_check(lib, x, cfg, found, votes)
+            _joint_check(lib, x, cfg, found, votes, peaks, level)
         _fallback(lib, x, cfg, found, win=win)
     matches = _repeat_pick(lib, x, cfg, found.rated())
     segs = _segments(lib, WindowBests.concat(rows), cfg) if segments else None
@@ -471,26 +472,55 @@ def _leading(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, vo
     return u, smooth, np.argsort(-smooth, kind="stable")[:k]
 
 
+def _peak_scores(lib: Library, x: np.ndarray, cfg: IdentifyConfig, goff: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(peaks found, their z over chance, query peak frames, bins) at global offsets *goff* (`peakcheck`)."""
+    qt, qf = _check_peaks(lib, x, cfg)
+    hit, chance = peakcheck.check(lib, qt, qf, goff, region=cfg.peak_region)
+    return hit, peakcheck.zscore(hit, chance), qt, qf
+
+
+def _level_scores(lib: Library, x: np.ndarray, cfg: IdentifyConfig, goff: np.ndarray
+                  ) -> tuple[np.ndarray, levelcheck.LevelMaps, tuple] | None:
+    """(level z, the query's maps, its chance level) at global offsets *goff* (`levelcheck`); None when the
+    query is too short to read or the library has too few stored peaks to give a chance level."""
+    maps = levelcheck.LevelMaps(x, query_config(lib.cfg, cfg))
+    if maps.n_frames < 8:
+        return None
+    level = levelcheck.chance(lib, maps, levelcheck.null_offsets(lib.next_base, maps.n_frames, cfg.level_null))
+    if level is None:
+        return None
+    return levelcheck.zscores(lib, maps, goff, level), maps, level
+
+
+def _level_sharpness(lib: Library, maps: levelcheck.LevelMaps, level: tuple, g: int, z: float,
+                     cfg: IdentifyConfig) -> float:
+    """How far level z *z* at global offset *g* stands over the offsets 4-`peak_reach` frames either side, in
+    sd of those: a song of the same key and beat is loud along a comb of offsets."""
+    lags = np.arange(-cfg.peak_reach, cfg.peak_reach + 1)
+    near = levelcheck.zscores(lib, maps, g + lags[np.abs(lags) >= 4], level)
+    return (z - float(near.mean())) / max(float(near.std()), 0.5)
+
+
 def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
-                votes: tuple[np.ndarray, np.ndarray]) -> None:
+                votes: tuple[np.ndarray, np.ndarray]) -> tuple | None:
     """When even the dense look rated nothing up to `cfg.fallback_below`, check its `peak_candidates` most
     voted offsets peak by peak (`peakcheck`) and name the best one's track when it stands `peak_z` Poisson sd
     over its chance and `peak_margin` over every other track's best, holds `peak_min_hits` peaks at least,
     and is a sharp peak among its neighbouring offsets (`peak_sharp`: another song in the same key and beat
     matches along a comb of offsets). A short query (≤ `short_s`) must also stand `peak_spread_short` sd
     over the spread of the other tracks' offsets. Its other offsets within the margin are where the
-    passage repeats (`also_at`)."""
+    passage repeats (`also_at`). Returns the scores (`_peak_scores`) for `_joint_check` (None: not run)."""
     if not cfg.peak_check or (lead := _leading(lib, x, cfg, found, votes, cfg.peak_candidates)) is None:
-        return
+        return None
     u, smooth, top = lead
-    qt, qf = _check_peaks(lib, x, cfg)
+    scores = _peak_scores(lib, x, cfg, u[top])
+    hit, z, qt, qf = scores
     n_frames = x.shape[0] // lib.cfg.hop
-    hit, chance = peakcheck.check(lib, qt, qf, u[top], region=cfg.peak_region)
-    z = peakcheck.zscore(hit, chance)
     trk, off = _tracks(lib, u[top], n_frames // 2)
     j = int(np.argmax(z))
     if hit[j] < cfg.peak_min_hits:
-        return
+        return scores
     others = z[trk != trk[j]]
     rival = float(others.max()) if others.size else 0.0
     sharp = peakcheck.sharpness(peakcheck.lag_profile(lib, qt, qf, int(u[top[j]]), reach=cfg.peak_reach))
@@ -504,33 +534,27 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     m = Match(track=tr.name, offset_s=float(off[j] * lib.cfg.hop_s), score=int(smooth[top[j]]), confidence=conf,
               track_index=t, path=tr.path, id=tr.sha256, also_at=also, peaks=int(hit[j]))
     found.offer(m)
+    return scores
 
 
 def _level_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
-                 votes: tuple[np.ndarray, np.ndarray]) -> None:
+                 votes: tuple[np.ndarray, np.ndarray]) -> tuple | None:
     """When the peak check named nothing up to `cfg.fallback_below` either, read the query's level at the
     stored peaks of the same leading offsets (`levelcheck`): name the best one's track when its z over the
     query's own chance level reaches `level_z`, `level_margin` more than every other track's best, and it
     stands `level_sharp` sd over the neighbouring offsets (a song of the same key and beat is loud along a
-    comb of offsets)."""
+    comb of offsets). Returns the scores (`_level_scores`) for `_joint_check` (None: not run)."""
     if not cfg.level_check or (lead := _leading(lib, x, cfg, found, votes, cfg.level_candidates)) is None:
-        return
+        return None
     u, smooth, top = lead
-    maps = levelcheck.LevelMaps(x, query_config(lib.cfg, cfg))
-    if maps.n_frames < 8:
-        return
-    level = levelcheck.chance(lib, maps, levelcheck.null_offsets(lib.next_base, maps.n_frames, cfg.level_null))
-    if level is None:
-        return
-    z = levelcheck.zscores(lib, maps, u[top], level)
+    if (scores := _level_scores(lib, x, cfg, u[top])) is None:
+        return None
+    z, maps, level = scores
     trk, off = _tracks(lib, u[top], maps.n_frames // 2)
     j = int(np.argmax(z))
     others = z[trk != trk[j]]
     rival = float(others.max()) if others.size else 0.0
-    lags = np.arange(-cfg.peak_reach, cfg.peak_reach + 1)
-    lags = lags[np.abs(lags) >= 4]
-    near = levelcheck.zscores(lib, maps, int(u[top[j]]) + lags, level)
-    sharp = (z[j] - near.mean()) / max(float(near.std()), 0.5)
+    sharp = _level_sharpness(lib, maps, level, int(u[top[j]]), float(z[j]), cfg)
     conf = _capped(cfg.peak_slope, (z[j], cfg.level_z), (z[j] - rival, cfg.level_margin), (sharp, cfg.level_sharp))
     t = int(trk[j])
     tr = lib.tracks[t]
@@ -538,6 +562,44 @@ def _level_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found
     found.offer(Match(track=tr.name, offset_s=float(off[j] * lib.cfg.hop_s), score=int(smooth[top[j]]),
                       confidence=conf, track_index=t, path=tr.path, id=tr.sha256, also_at=also,
                       level=round(float(z[j]), 2)))
+    return scores
+
+
+def _joint_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
+                 votes: tuple[np.ndarray, np.ndarray], peaks: tuple | None, level: tuple | None) -> None:
+    """When neither check alone named anything up to `cfg.fallback_below`, judge the same leading offsets by
+    both together: (peak z + level z) / √2 must reach `joint_z`, stand `joint_margin` over every other
+    track's best offset, and its two sharpnesses summed likewise `joint_sharp` over the neighbouring offsets.
+    A 1-3-s clip holds too few peaks for either check's mark (z 5.5-6 over 64 candidates), but where the
+    peaks fall and how loud the clip is there are partly separate evidence (docs/library.md, "Peaks and
+    level together"). *peaks* and *level* are the two checks' scores when they ran (computed here if not)."""
+    k = cfg.peak_candidates
+    if not cfg.joint_check or (lead := _leading(lib, x, cfg, found, votes, k)) is None:
+        return
+    u, smooth, top = lead
+    if peaks is None or peaks[0].shape[0] != top.shape[0]:
+        peaks = _peak_scores(lib, x, cfg, u[top])
+    if level is None or level[0].shape[0] != top.shape[0]:
+        level = _level_scores(lib, x, cfg, u[top])
+    if level is None:
+        return
+    hit, pz, qt, qf = peaks
+    lz, maps, chance = level
+    z = (pz + lz) / np.sqrt(2.0)
+    trk, off = _tracks(lib, u[top], maps.n_frames // 2)
+    j = int(np.argmax(z))
+    others = z[trk != trk[j]]
+    rival = float(others.max()) if others.size else 0.0
+    g = int(u[top[j]])
+    sharp = (peakcheck.sharpness(peakcheck.lag_profile(lib, qt, qf, g, reach=cfg.peak_reach))
+             + _level_sharpness(lib, maps, chance, g, float(lz[j]), cfg)) / np.sqrt(2.0)
+    conf = _capped(cfg.peak_slope, (z[j], cfg.joint_z), (z[j] - rival, cfg.joint_margin), (sharp, cfg.joint_sharp))
+    t = int(trk[j])
+    tr = lib.tracks[t]
+    also = _repeat_offsets(off, z, (trk == t) & (z >= z[j] - cfg.joint_margin), j, lib.cfg.hop_s)
+    found.offer(Match(track=tr.name, offset_s=float(off[j] * lib.cfg.hop_s), score=int(smooth[top[j]]),
+                      confidence=conf, track_index=t, path=tr.path, id=tr.sha256, also_at=also,
+                      peaks=int(hit[j]), level=round(float(lz[j]), 2)))
 
 
 def _check_peaks(lib: Library, x: np.ndarray, cfg: IdentifyConfig) -> tuple[np.ndarray, np.ndarray]:
