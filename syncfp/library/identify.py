@@ -502,6 +502,24 @@ def _level_sharpness(lib: Library, maps: levelcheck.LevelMaps, level: tuple, g: 
     return (z - float(near.mean())) / max(float(near.std()), 0.5)
 
 
+def _best(z: np.ndarray, trk: np.ndarray) -> tuple[int, np.ndarray, float]:
+    """(index of the best offset by *z*, the z of other tracks' offsets, the best of those; 0 when none)."""
+    j = int(np.argmax(z))
+    others = z[trk != trk[j]]
+    return j, others, float(others.max()) if others.size else 0.0
+
+
+def _offer_best(lib: Library, found: _Found, smooth: np.ndarray, top: np.ndarray, trk: np.ndarray, off: np.ndarray,
+                z: np.ndarray, j: int, conf: float, margin: float, **named) -> None:
+    """Offer offset *j* of a check (*named*: what named it, `peaks` and/or `level`) as its track's match, the
+    same track's other offsets within *margin* of its *z* as where the passage repeats (`also_at`)."""
+    t = int(trk[j])
+    tr = lib.tracks[t]
+    also = _repeat_offsets(off, z, (trk == t) & (z >= z[j] - margin), j, lib.cfg.hop_s)
+    found.offer(Match(track=tr.name, offset_s=float(off[j] * lib.cfg.hop_s), score=int(smooth[top[j]]),
+                      confidence=conf, track_index=t, path=tr.path, id=tr.sha256, also_at=also, **named))
+
+
 def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
                 votes: tuple[np.ndarray, np.ndarray]) -> tuple | None:
     """When even the dense look rated nothing up to `cfg.fallback_below`, check its `peak_candidates` most
@@ -518,22 +536,15 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     hit, z, qt, qf = scores
     n_frames = x.shape[0] // lib.cfg.hop
     trk, off = _tracks(lib, u[top], n_frames // 2)
-    j = int(np.argmax(z))
+    j, others, rival = _best(z, trk)
     if hit[j] < cfg.peak_min_hits:
         return scores
-    others = z[trk != trk[j]]
-    rival = float(others.max()) if others.size else 0.0
     sharp = peakcheck.sharpness(peakcheck.lag_profile(lib, qt, qf, int(u[top[j]]), reach=cfg.peak_reach))
     conf = _capped(cfg.peak_slope, (z[j], cfg.peak_z), (z[j] - rival, cfg.peak_margin), (sharp, cfg.peak_sharp))
     if x.shape[0] <= cfg.short_s * lib.cfg.rate_hz and others.size >= 8:  # a short clip: also above its own spread
         spread = (z[j] - others.mean()) / max(float(others.std()), 0.5)
         conf = min(conf, _capped(cfg.peak_slope, (spread, cfg.peak_spread_short)))
-    t = int(trk[j])
-    tr = lib.tracks[t]
-    also = _repeat_offsets(off, z, (trk == t) & (z >= z[j] - cfg.peak_margin), j, lib.cfg.hop_s)
-    m = Match(track=tr.name, offset_s=float(off[j] * lib.cfg.hop_s), score=int(smooth[top[j]]), confidence=conf,
-              track_index=t, path=tr.path, id=tr.sha256, also_at=also, peaks=int(hit[j]))
-    found.offer(m)
+    _offer_best(lib, found, smooth, top, trk, off, z, j, conf, cfg.peak_margin, peaks=int(hit[j]))
     return scores
 
 
@@ -551,17 +562,10 @@ def _level_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found
         return None
     z, maps, level = scores
     trk, off = _tracks(lib, u[top], maps.n_frames // 2)
-    j = int(np.argmax(z))
-    others = z[trk != trk[j]]
-    rival = float(others.max()) if others.size else 0.0
+    j, _, rival = _best(z, trk)
     sharp = _level_sharpness(lib, maps, level, int(u[top[j]]), float(z[j]), cfg)
     conf = _capped(cfg.peak_slope, (z[j], cfg.level_z), (z[j] - rival, cfg.level_margin), (sharp, cfg.level_sharp))
-    t = int(trk[j])
-    tr = lib.tracks[t]
-    also = _repeat_offsets(off, z, (trk == t) & (z >= z[j] - cfg.level_margin), j, lib.cfg.hop_s)
-    found.offer(Match(track=tr.name, offset_s=float(off[j] * lib.cfg.hop_s), score=int(smooth[top[j]]),
-                      confidence=conf, track_index=t, path=tr.path, id=tr.sha256, also_at=also,
-                      level=round(float(z[j]), 2)))
+    _offer_best(lib, found, smooth, top, trk, off, z, j, conf, cfg.level_margin, level=round(float(z[j]), 2))
     return scores
 
 
@@ -587,19 +591,13 @@ def _joint_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found
     lz, maps, chance = level
     z = (pz + lz) / np.sqrt(2.0)
     trk, off = _tracks(lib, u[top], maps.n_frames // 2)
-    j = int(np.argmax(z))
-    others = z[trk != trk[j]]
-    rival = float(others.max()) if others.size else 0.0
+    j, _, rival = _best(z, trk)
     g = int(u[top[j]])
     sharp = (peakcheck.sharpness(peakcheck.lag_profile(lib, qt, qf, g, reach=cfg.peak_reach))
              + _level_sharpness(lib, maps, chance, g, float(lz[j]), cfg)) / np.sqrt(2.0)
     conf = _capped(cfg.peak_slope, (z[j], cfg.joint_z), (z[j] - rival, cfg.joint_margin), (sharp, cfg.joint_sharp))
-    t = int(trk[j])
-    tr = lib.tracks[t]
-    also = _repeat_offsets(off, z, (trk == t) & (z >= z[j] - cfg.joint_margin), j, lib.cfg.hop_s)
-    found.offer(Match(track=tr.name, offset_s=float(off[j] * lib.cfg.hop_s), score=int(smooth[top[j]]),
-                      confidence=conf, track_index=t, path=tr.path, id=tr.sha256, also_at=also,
-                      peaks=int(hit[j]), level=round(float(lz[j]), 2)))
+    _offer_best(lib, found, smooth, top, trk, off, z, j, conf, cfg.joint_margin, peaks=int(hit[j]),
+                level=round(float(lz[j]), 2))
 
 
 def _check_peaks(lib: Library, x: np.ndarray, cfg: IdentifyConfig) -> tuple[np.ndarray, np.ndarray]:
