@@ -400,9 +400,7 @@ def identify_audio(
     else:
         votes = _dense(lib, x, cfg, found, win=win)
         if votes is not None:
-            peaks = _peak_check(lib, x, cfg, found, votes)
-            level = _level_check(lib, x, cfg, found, votes)
-            _joint_check(lib, x, cfg, found, votes, peaks, level)
+            _stored_peak_checks(lib, x, cfg, found, votes)
         _fallback(lib, x, cfg, found, win=win)
     matches = _repeat_pick(lib, x, cfg, found.rated())
     segs = _segments(lib, WindowBests.concat(rows), cfg) if segments else None
@@ -458,18 +456,31 @@ def _capped(slope: float, *rules: tuple[float, float]) -> float:
     return float(min(_logistic(slope * (value - mark)) for value, mark in rules))
 
 
-def _leading(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found, votes: tuple[np.ndarray, np.ndarray],
-             k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(offsets, smoothed votes, the *k* most voted) of the dense look, for a check by the
-    library's stored peaks; None when no check is due: a match reaches `fallback_below` already, the library
-    stores no peaks, the query is a long recording (over `peak_max_s`) or nothing was voted."""
-    if found.reaches(cfg.fallback_below) or not lib.has_peaks or x.shape[0] > cfg.peak_max_s * lib.cfg.rate_hz:
+def _leading(lib: Library, x: np.ndarray, cfg: IdentifyConfig, votes: tuple[np.ndarray, np.ndarray]
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(offsets, smoothed votes, indices most voted first) of the dense look, which the checks by the
+    library's stored peaks read (each its first `*_candidates`: one order, so a shorter list is a prefix of a
+    longer one); None when no check can run: the library stores no peaks, the query is a long recording
+    (over `peak_max_s`) or nothing was voted."""
+    if not lib.has_peaks or x.shape[0] > cfg.peak_max_s * lib.cfg.rate_hz:
         return None
     u, c, _ = _frames(votes)
     if u.size == 0:
         return None
     smooth = _smooth(u, c)
-    return u, smooth, np.argsort(-smooth, kind="stable")[:k]
+    return u, smooth, np.argsort(-smooth, kind="stable")
+
+
+def _stored_peak_checks(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
+                        votes: tuple[np.ndarray, np.ndarray]) -> None:
+    """The checks of the dense look's leading offsets by the library's stored peaks, each only while nothing
+    reaches `fallback_below`: peak by peak, then by level, then both together (which reuses the first two's
+    scores)."""
+    if found.reaches(cfg.fallback_below) or (lead := _leading(lib, x, cfg, votes)) is None:
+        return
+    peaks = _peak_check(lib, x, cfg, found, lead)
+    level = _level_check(lib, x, cfg, found, lead)
+    _joint_check(lib, x, cfg, found, lead, peaks, level)
 
 
 def _peak_scores(lib: Library, x: np.ndarray, cfg: IdentifyConfig, goff: np.ndarray
@@ -521,7 +532,7 @@ def _offer_best(lib: Library, found: _Found, smooth: np.ndarray, top: np.ndarray
 
 
 def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
-                votes: tuple[np.ndarray, np.ndarray]) -> tuple | None:
+                lead: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple | None:
     """When even the dense look rated nothing up to `cfg.fallback_below`, check its `peak_candidates` most
     voted offsets peak by peak (`peakcheck`) and name the best one's track when it stands `peak_z` Poisson sd
     over its chance and `peak_margin` over every other track's best, holds `peak_min_hits` peaks at least,
@@ -529,9 +540,10 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
     matches along a comb of offsets). A short query (≤ `short_s`) must also stand `peak_spread_short` sd
     over the spread of the other tracks' offsets. Its other offsets within the margin are where the
     passage repeats (`also_at`). Returns the scores (`_peak_scores`) for `_joint_check` (None: not run)."""
-    if not cfg.peak_check or (lead := _leading(lib, x, cfg, found, votes, cfg.peak_candidates)) is None:
+    if not cfg.peak_check or found.reaches(cfg.fallback_below):
         return None
-    u, smooth, top = lead
+    u, smooth, order = lead
+    top = order[: cfg.peak_candidates]
     scores = _peak_scores(lib, x, cfg, u[top])
     hit, z, qt, qf = scores
     n_frames = x.shape[0] // lib.cfg.hop
@@ -549,15 +561,16 @@ def _peak_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
 
 
 def _level_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
-                 votes: tuple[np.ndarray, np.ndarray]) -> tuple | None:
+                 lead: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple | None:
     """When the peak check named nothing up to `cfg.fallback_below` either, read the query's level at the
     stored peaks of the same leading offsets (`levelcheck`): name the best one's track when its z over the
     query's own chance level reaches `level_z`, `level_margin` more than every other track's best, and it
     stands `level_sharp` sd over the neighbouring offsets (a song of the same key and beat is loud along a
     comb of offsets). Returns the scores (`_level_scores`) for `_joint_check` (None: not run)."""
-    if not cfg.level_check or (lead := _leading(lib, x, cfg, found, votes, cfg.level_candidates)) is None:
+    if not cfg.level_check or found.reaches(cfg.fallback_below):
         return None
-    u, smooth, top = lead
+    u, smooth, order = lead
+    top = order[: cfg.level_candidates]
     if (scores := _level_scores(lib, x, cfg, u[top])) is None:
         return None
     z, maps, level = scores
@@ -570,25 +583,27 @@ def _level_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found
 
 
 def _joint_check(lib: Library, x: np.ndarray, cfg: IdentifyConfig, found: _Found,
-                 votes: tuple[np.ndarray, np.ndarray], peaks: tuple | None, level: tuple | None) -> None:
+                 lead: tuple[np.ndarray, np.ndarray, np.ndarray], peaks: tuple | None, level: tuple | None) -> None:
     """When neither check alone named anything up to `cfg.fallback_below`, judge the same leading offsets by
     both together: (peak z + level z) / √2 must reach `joint_z`, stand `joint_margin` over every other
     track's best offset, and its two sharpnesses summed likewise `joint_sharp` over the neighbouring offsets.
     A 1-3-s clip holds too few peaks for either check's mark (z 5.5-6 over 64 candidates), but where the
     peaks fall and how loud the clip is there are partly separate evidence (docs/library.md, "Peaks and
-    level together"). *peaks* and *level* are the two checks' scores when they ran (computed here if not)."""
-    k = cfg.peak_candidates
-    if not cfg.joint_check or (lead := _leading(lib, x, cfg, found, votes, k)) is None:
+    level together"). *peaks* and *level* are the two checks' scores when they ran (computed here if not),
+    over the first `peak_candidates` and `level_candidates` of the same order: the shorter list is read."""
+    if not cfg.joint_check or found.reaches(cfg.fallback_below):
         return
-    u, smooth, top = lead
-    if peaks is None or peaks[0].shape[0] != top.shape[0]:
+    u, smooth, order = lead
+    top = order[: cfg.peak_candidates]
+    if peaks is None:  # the peak check is off
         peaks = _peak_scores(lib, x, cfg, u[top])
-    if level is None or level[0].shape[0] != top.shape[0]:
-        level = _level_scores(lib, x, cfg, u[top])
-    if level is None:
-        return
+    if level is None:  # the level check is off, or could not read this query (too short, no chance level)
+        if cfg.level_check or (level := _level_scores(lib, x, cfg, u[order[: cfg.level_candidates]])) is None:
+            return
     hit, pz, qt, qf = peaks
     lz, maps, chance = level
+    k = min(hit.shape[0], lz.shape[0])
+    top, hit, pz, lz = top[:k], hit[:k], pz[:k], lz[:k]
     z = (pz + lz) / np.sqrt(2.0)
     trk, off = _tracks(lib, u[top], maps.n_frames // 2)
     j, _, rival = _best(z, trk)
