@@ -206,6 +206,8 @@ class RescueConfig:
     timed_late: bool = True  # clips still unplaced after the sweeps are searched near their clocks once more
     # (`api._clock_joined`): the clips the sweeps placed gave their devices clock readings
     vote_candidates: int = 8  # envelope lags per clip and anchor that vote for the anchor's clock reading...
+    lag_vote_candidates: int = 3  # sweep lags per clip and anchor that vote after the sweeps (`api._lag_voted`); 0: off
+    lag_vote_sure: bool = True  # ...and the readings they vote choose between a loop's repeats (`timed_search`)
     vote_min_clips: int = 3  # ...and clips that must agree on it (chance in a 400-s take: ~0.6 per window)
     timed_stack_z: float = 8.5  # the windows summed over the clock's ±range: chance reaches ~5.5 (max 7.5 in
     # 111 wrong priors on the hard tune split); a repeat 12 s away reached 9.7, hence `stack_second` as well

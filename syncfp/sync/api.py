@@ -27,7 +27,7 @@ from .elsewhere import second_places
 from .rescue import repeat_rivals, rescue
 from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes,
                      timed_search, voted_origins)
-from .sweep import SweepMemo, coherent, sweep_rescue
+from .sweep import SweepMemo, coherent, swept_lags, sweep_rescue
 from .takes import one_clock, separate_takes
 from .tracks import assign
 from .verify import PairVerdict, verify_pair
@@ -187,6 +187,7 @@ def align(
                             clocks)
         sol, _ = _swept([j for j in range(len(gfps)) if sol.group[j] < 0], sol, edges, gfps, durations, solve_cfg,
                         rescue_cfg, verify, workers, clocks=clocks, memo=memo)
+        sol, _ = _lag_voted(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, clocks, memo)
         before = sol.group.copy()
         sol, scattered = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
         # clips whose only edges the settling dropped (a repeat) were never swept: their true lag may be there
@@ -279,7 +280,18 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
     sol, _ = _clock_checked(sol, edges, gfps, durations, solve_cfg, rcfg, clocks, vcfg)
     unplaced = [j for j in range(len(gfps)) if sol.group[j] < 0]
     voted = voted_origins(unplaced, anchors, gfps, rcfg, workers, clocks) if unplaced else {}
+    sol, _ = _timed_loop(sol, edges, gfps, durations, solve_cfg, rcfg, vcfg, workers, clocks, voted, progress)
+    progress("clocks", rcfg.timed_rounds, rcfg.timed_rounds)
+    return sol
+
+
+def _timed_loop(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], solve_cfg: SolveConfig,
+                rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, clocks: Clocks,
+                voted: dict[tuple[int, str], float], progress: Progress = _noop, voted_sure: bool = False):
+    """(solution, whether anything was found): up to `timed_rounds` rounds of `timed_search` for the clips
+    unplaced or in a smaller group, the edges found added to *edges* and the solve run again after each."""
     failed: set[tuple[int, int, float]] = set()  # searches that found nothing are not repeated next round
+    any_found = False
     for r in range(rcfg.timed_rounds):
         sizes = group_sizes(sol)
         top = max(sizes.values(), default=0)
@@ -288,13 +300,34 @@ def _timed_rounds(sol, edges: list[PairMatch], gfps: list[Fingerprint], duration
             break
         progress("clocks", r, rcfg.timed_rounds)
         found = timed_search(movable, gfps, sol, durations, cfg=rcfg, verify_cfg=vcfg, workers=workers,
-                             voted=voted, clocks=clocks, may_pair=_may_pair(gfps), failed=failed)
+                             voted=voted, clocks=clocks, may_pair=_may_pair(gfps), failed=failed,
+                             voted_sure=voted_sure)
         if not found:
             break
         _add(edges, found, gfps, vcfg)
-        sol = solve(len(gfps), edges, durations, solve_cfg)
-    progress("clocks", rcfg.timed_rounds, rcfg.timed_rounds)
-    return sol
+        sol, any_found = solve(len(gfps), edges, durations, solve_cfg), True
+    return sol, any_found
+
+
+def _lag_voted(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], solve_cfg: SolveConfig,
+               rcfg: RescueConfig, vcfg: VerifyConfig, workers: int, clocks: Clocks, memo: SweepMemo):
+    """(solution, whether anything was found): clips still unplaced vote with their low-band sweep lags
+    (`sweep.swept_lags`; short clips read whole) for the clock readings of the `anchors` longest clips
+    (`voted_origins`), then are searched near where those readings put them (`_timed_loop`). In loop music
+    a 5-s phone clip's best lag is as often a repeat as the truth and no window check can tell them apart,
+    but the takes of phones that keep network time agree on one reading only at the truth."""
+    lost = [j for j in range(len(gfps)) if sol.group[j] < 0]
+    if rcfg.lag_vote_candidates <= 0 or len(lost) < rcfg.vote_min_clips:
+        return sol, False
+    longest = sorted(range(len(gfps)), key=lambda j: (-durations[j], gfps[j].path))[: rcfg.anchors]
+    may = _may_pair(gfps)
+    lags = lambda clips, anchors, k: swept_lags(clips, anchors, rcfg.lag_vote_candidates, gfps,  # noqa: E731
+                                               cfg=rcfg, memo=memo, workers=workers, may_pair=may)
+    voted = voted_origins(lost, longest, gfps, rcfg, workers, clocks, lags=lags)
+    if not voted:
+        return sol, False
+    return _timed_loop(sol, edges, gfps, durations, solve_cfg, rcfg, vcfg, workers, clocks, voted,
+                       voted_sure=rcfg.lag_vote_sure)
 
 
 def _swept(lost: list[int], sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],

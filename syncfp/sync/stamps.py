@@ -35,6 +35,7 @@ _NAME = re.compile(
 )
 
 
+LagSource = Callable[[list[int], list[int], int], dict[tuple[int, int], list[tuple[float, float]]]]
 ZONES = tuple(900.0 * k for k in range(-48, 57))  # UTC-12:00 .. UTC+14:00, in quarter hours
 _TAKE = re.compile(r"^(.*\D)(\d{3,5})$")  # a camera's or phone's take counter: IMG_2477, C0012, New Recording 346
 
@@ -187,7 +188,8 @@ def _kind(st: Stamp, device: str) -> str:
 
 
 def voted_origins(clips: Sequence[int], anchors: Sequence[int], fps: list[Fingerprint], cfg: RescueConfig,
-                  workers: int = 1, clocks: Clocks | None = None) -> dict[tuple[int, str], float]:
+                  workers: int = 1, clocks: Clocks | None = None,
+                  lags: LagSource | None = None) -> dict[tuple[int, str], float]:
     """{(anchor, clock): that clock's reading at the anchor's first sample}, voted by unplaced clips.
 
     A camera left running all night has a clock minutes off and nothing placed beside it, and the phones'
@@ -195,16 +197,21 @@ def voted_origins(clips: Sequence[int], anchors: Sequence[int], fps: list[Finger
     turned into the reading its clock implies (stamp − lag), are mostly chance and scatter; the true ones
     all point at one reading. At least `vote_min_clips` clips must agree within `timed_agree_s`, twice as
     many as behind any other reading (a loop makes its repeats agree too). Only a search within
-    `timed_search_s` of where the reading puts each clip (`timed_search`) can place anything."""
+    `timed_search_s` of where the reading puts each clip (`timed_search`) can place anything.
+    *lags*: where the candidate lags come from, (clips, anchors, k) → {(anchor, clip): [(lag, z)]}; by default
+    the onset envelopes' (`rescue.envelope_offsets`)."""
     clocks = clocks or clocks_of(fps)
     stamps, devices = clocks.stamps, clocks.devices
     stamped = [q for q in clips if stamps[q] is not None]
     used = list(anchors[: cfg.anchors])
     if len(stamped) < cfg.vote_min_clips or not used:
         return {}
-    lags = envelope_offsets(stamped, used, fps, cfg=cfg, k=cfg.vote_candidates, workers=workers)
+    if lags is None:
+        found = envelope_offsets(stamped, used, fps, cfg=cfg, k=cfg.vote_candidates, workers=workers)
+    else:
+        found = lags(stamped, used, cfg.vote_candidates)
     votes: dict[tuple[int, str], list[tuple[float, int]]] = {}
-    for (a, q), cands in lags.items():
+    for (a, q), cands in found.items():
         key = (a, _kind(stamps[q], devices[q]))
         votes.setdefault(key, []).extend((stamps[q].t - off, q) for off, _ in cands)
     out = {}
@@ -385,7 +392,7 @@ def group_hints(sol, fps: list[Fingerprint], durations: list[float], cfg: Rescue
 
 def timed_hypotheses(
     clips: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], cfg: RescueConfig,
-    voted: dict[tuple[int, str], float] | None = None, clocks: Clocks | None = None,
+    voted: dict[tuple[int, str], float] | None = None, clocks: Clocks | None = None, voted_sure: bool = False,
 ) -> list[tuple[int, int, float, bool]]:
     """(partner, clip, offset of the clip in the partner's clock, sure) worth a narrow search, at most
     `timed_partners` per clip, placed partners first, then by overlap (≥ `timed_min_overlap_s`). An
@@ -396,7 +403,8 @@ def timed_hypotheses(
     failing that, its kind of clock) reads it, learned from the group's placed clips (a camera's clock may
     be off by minutes, but by one constant). *sure* is False for readings that are guesses — an anchor's
     clock voted by envelope lags (`voted_origins`), a phone's UTC tag in a zone no device showed yet —
-    which can be off by a loop's period or a whole zone."""
+    which can be off by a loop's period or a whole zone. With *voted_sure*, the voted readings are not
+    guesses (sweep lags' votes, `api._lag_voted`: the truth stands out of a loop's repeats there)."""
     clocks = clocks or clocks_of(fps)
     stamps, devices = clocks.stamps, clocks.devices
     origins = _clock_origins(sol, stamps, devices, cfg.timed_agree_s)
@@ -426,7 +434,7 @@ def timed_hypotheses(
                     add(p, st.t - sp.t)
             for (a, kind), reading in (voted or {}).items():  # an anchor's clock reading, voted (`voted_origins`)
                 if kind == _kind(st, devices[q]) and a != q and (gq < 0 or int(sol.group[a]) in into):
-                    add(a, st.t - reading, float(sol.k[a]) if sol.group[a] >= 0 else 1.0, sure=False)
+                    add(a, st.t - reading, float(sol.k[a]) if sol.group[a] >= 0 else 1.0, sure=voted_sure)
             for g in into:
                 origin = origins.get((g, "device:" + devices[q]), origins.get((g, "source:" + st.source)))
                 members = np.flatnonzero(sol.group == g)
@@ -560,7 +568,7 @@ def timed_search(
     lost: Sequence[int], fps: list[Fingerprint], sol, durations: list[float], *, cfg: RescueConfig = RescueConfig(),
     verify_cfg: VerifyConfig = VerifyConfig(), workers: int = 1, voted: dict[tuple[int, str], float] | None = None,
     clocks: Clocks | None = None, may_pair: Callable[[int, int], bool] | None = None,
-    failed: set[tuple[int, int, float]] | None = None,
+    failed: set[tuple[int, int, float]] | None = None, voted_sure: bool = False,
 ) -> list[PairMatch]:
     """Verified edges for *lost* (unplaced clips, and clips of groups that a bigger one may absorb) from a
     search within `timed_search_s` of where their stamps put them (`verify.search_near`): at most one edge
@@ -577,7 +585,7 @@ def timed_search(
     was learned from clips that may themselves sit at a repeat, and the final clock check may choose again."""
     failed = set() if failed is None else failed
     by_clip: dict[int, list[tuple[int, float, bool]]] = {}
-    for p, q, off, sure in timed_hypotheses(lost, fps, sol, durations, cfg, voted, clocks):
+    for p, q, off, sure in timed_hypotheses(lost, fps, sol, durations, cfg, voted, clocks, voted_sure):
         if (may_pair is None or may_pair(p, q)) and (p, q, round(off, 3)) not in failed:
             by_clip.setdefault(q, []).append((p, off, sure))
 

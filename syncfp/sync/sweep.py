@@ -183,6 +183,12 @@ def candidates(fq: Fingerprint, q_start: float, anchor: SweepAnchor, cfg: Rescue
     return out
 
 
+def query_start(fq: Fingerprint, cfg: RescueConfig) -> float:
+    """Where the sweep's query (`max_query_s` of the clip, `sweep_query_at`) starts in the clip."""
+    spare = max(0.0, fq.duration_s - cfg.max_query_s)
+    return {"head": 0.0, "tail": spare}.get(cfg.sweep_query_at, spare / 2)
+
+
 def lag_key(fq: Fingerprint, q_start: float, fa: Fingerprint, rho: float, cfg: RescueConfig, k: int,
             smear: bool = False) -> tuple:
     """What `candidates`' answer for query *fq* (from *q_start*) in anchor *fa* at rate *rho* depends on: its key
@@ -369,8 +375,7 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
             return -1 - a, float(off)
         return int(sol.group[a]), float(sol.position_s[a] + sol.k[a] * off)
 
-    spare = {q: max(0.0, fps[q].duration_s - cfg.max_query_s) for q in lost}
-    starts = {q: {"head": 0.0, "tail": spare[q]}.get(cfg.sweep_query_at, spare[q] / 2) for q in lost}
+    starts = {q: query_start(fps[q], cfg) for q in lost}
     rhos = [1.0 + p * 1e-6 for p in cfg.sweep_rates_ppm]
     lows = {q: [lowrate(fps[q], starts[q], cfg.max_query_s, rho=r) for r in rhos] for q in lost}  # read once
     screen = cfg.sweep_rate_screen > 0
@@ -418,3 +423,54 @@ def sweep_rescue(lost: list[int], fps: list[Fingerprint], sol: Solution, *, cfg:
         rivals = repeat_rivals(found, fps, cfg=cfg, verify_cfg=verify_cfg, workers=workers, strict=True)
         found = [e for e, r in zip(found, rivals) if not r]
     return found
+
+
+def swept_lags(clips: list[int], anchors: list[int], k: int, fps: list[Fingerprint], *,
+               cfg: RescueConfig = RescueConfig(), memo: SweepMemo | None = None, workers: int = 1,
+               may_pair: Callable[[int, int], bool] | None = None) -> dict[tuple[int, int], list[tuple[float, float]]]:
+    """{(anchor, clip): the *k* strongest low-band lags of the clip in the anchor over the sweep's clock rates}
+    (position of the clip's first sample in the anchor's time, robust z), one lag read at neighbouring rates
+    counted once: unverified, for the recording clocks' votes (`stamps.voted_origins`). Clips too short for
+    the sweep's check are read whole: one 5-s phone clip's lag in loop music is as often a repeat as the
+    truth, but a device's takes agree on one clock reading only at the truth. Read as the sweep reads them
+    (same query, same rates), so a lag the sweep found is not computed again (*memo*)."""
+    memo = SweepMemo() if memo is None else memo
+    rhos = [1.0 + p * 1e-6 for p in cfg.sweep_rates_ppm]
+    starts = {q: query_start(fps[q], cfg) for q in clips}
+    pairs = {(a, q) for a in anchors for q in clips if a != q and (may_pair is None or may_pair(a, q))}
+    if not pairs:
+        return {}
+    anchors_used = sorted({a for a, _ in pairs})
+    made: dict[int, SweepAnchor] = {}
+    lock = threading.Lock()
+
+    def anchor(a: int) -> SweepAnchor:
+        with lock:
+            if a not in made:
+                made[a] = SweepAnchor(fps[a], cfg.max_query_s, cfg.sweep_band_hz)
+            return made[a]
+
+    def one(q: int) -> dict[tuple[int, int], list[tuple[float, float]]]:
+        out = {}
+        for a in anchors_used:
+            if (a, q) not in pairs:
+                continue
+            found: list[tuple[float, float]] = []
+            for rho in rhos:
+                lags, _ = memo.lags(fps[q], starts[q], fps[a], lambda a=a: anchor(a), cfg, cfg.sweep_candidates,
+                                    rho=rho)
+                found += lags
+            best: list[tuple[float, float]] = []
+            for o, z in sorted(found, key=lambda t: -t[1]):
+                if len(best) == k:
+                    break
+                if all(abs(o - o2) >= 0.05 for o2, _ in best):
+                    best.append((o, z))
+            out[(a, q)] = best
+        return out
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        result: dict[tuple[int, int], list[tuple[float, float]]] = {}
+        for d in pool.map(one, clips):
+            result.update(d)
+    return result
