@@ -319,11 +319,12 @@ def _lag_voted(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: 
     lost = [j for j in range(len(gfps)) if sol.group[j] < 0]
     if rcfg.lag_vote_candidates <= 0 or len(lost) < rcfg.vote_min_clips:
         return sol, False
-    longest = sorted(range(len(gfps)), key=lambda j: (-durations[j], gfps[j].path))[: rcfg.anchors]
+    longest = [j for j in sorted(range(len(gfps)), key=lambda j: (-durations[j], gfps[j].path))[: rcfg.anchors]
+               if durations[j] >= rcfg.lag_vote_anchor_s]  # in a short anchor's few lags, chance agrees too
     may = _may_pair(gfps)
     lags = lambda clips, anchors, k: swept_lags(clips, anchors, rcfg.lag_vote_candidates, gfps,  # noqa: E731
                                                cfg=rcfg, memo=memo, workers=workers, may_pair=may)
-    voted = voted_origins(lost, longest, gfps, rcfg, workers, clocks, lags=lags)
+    voted = voted_origins(lost, longest, gfps, rcfg, workers, clocks, lags=lags) if longest else {}
     if not voted:
         return sol, False
     return _timed_loop(sol, edges, gfps, durations, solve_cfg, rcfg, vcfg, workers, clocks, voted,

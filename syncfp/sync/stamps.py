@@ -196,7 +196,9 @@ def voted_origins(clips: Sequence[int], anchors: Sequence[int], fps: list[Finger
     short clips around it match nothing alone. Each clip's best few envelope lags against the anchor, each
     turned into the reading its clock implies (stamp − lag), are mostly chance and scatter; the true ones
     all point at one reading. At least `vote_min_clips` clips must agree within `timed_agree_s`, twice as
-    many as behind any other reading (a loop makes its repeats agree too). Only a search within
+    many as behind any other reading (a loop makes its repeats agree too) — or, for a device's tags, as many
+    agreeing with the reading the network-named clips voted to a whole number of quarter hours (a phone's
+    UTC tag; a loop's repeat agrees with that reading only where the names' own reading is one). Only a search within
     `timed_search_s` of where the reading puts each clip (`timed_search`) can place anything.
     *lags*: where the candidate lags come from, (clips, anchors, k) → {(anchor, clip): [(lag, z)]}; by default
     the onset envelopes' (`rescue.envelope_offsets`)."""
@@ -213,13 +215,23 @@ def voted_origins(clips: Sequence[int], anchors: Sequence[int], fps: list[Finger
     votes: dict[tuple[int, str], list[tuple[float, int]]] = {}
     for (a, q), cands in found.items():
         key = (a, _kind(stamps[q], devices[q]))
-        votes.setdefault(key, []).extend((stamps[q].t - off, q) for off, _ in cands)
+        if stamps[a] is None or _kind(stamps[a], devices[a]) != key[1]:  # an anchor's own clock is read already
+            votes.setdefault(key, []).extend((stamps[q].t - off, q) for off, _ in cands)
     out = {}
     for key, v in votes.items():
         clusters = _clusters(v, cfg.timed_agree_s)
         if clusters and len(clusters[0][1]) >= cfg.vote_min_clips and (
                 len(clusters) == 1 or len(clusters[0][1]) >= 2 * len(clusters[1][1])):
             out[key] = clusters[0][0]
+    for (a, kind), v in votes.items():  # a device's tags that read the network-named clips' reading in a zone
+        named = out.get((a, "source:name"))
+        if (a, kind) in out or named is None or kind == "source:name":
+            continue
+        for value, voters in _clusters(v, cfg.timed_agree_s, top=3):
+            d = value - named
+            if len(voters) >= cfg.vote_min_clips and abs(d - 900.0 * round(d / 900.0)) <= cfg.timed_agree_s:
+                out[(a, kind)] = value
+                break
     return out
 
 
