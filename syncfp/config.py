@@ -209,6 +209,7 @@ class RescueConfig:
     lag_vote_candidates: int = 3  # sweep lags per clip and anchor that vote after the sweeps (`api._lag_voted`); 0: off
     lag_vote_anchor_s: float = 120.0  # ...for the clocks of clips at least this long (chance: ~1 vote per 3-s window
     # of a 120-s anchor where 15 clips each give 3 lags; a 9-s phone clip's reading was voted 131 s off, 3 to 1)
+    lag_vote_z_floor: float | None = 5.0  # ...weighing each clip by its lag's z over this (None: counting clips)
     lag_vote_sure: bool = True  # ...and the readings they vote choose between a loop's repeats (`timed_search`)
     vote_min_clips: int = 3  # ...and clips that must agree on it (chance in a 400-s take: ~0.6 per window)
     timed_stack_z: float = 8.5  # the windows summed over the clock's ±range: chance reaches ~5.5 (max 7.5 in

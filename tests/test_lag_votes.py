@@ -95,3 +95,22 @@ def test_a_phones_utc_tags_read_the_names_reading_in_a_zone():
     assert votes[(0, "device:media/IMG")] == pytest.approx(1000.0 - 7200.0 + 0.4, abs=0.6)
     assert (0, "device:media/IMG") not in run([r + 300.8 for r in utc])  # 5 min 0.8 s: no zone's
     assert (0, "source:name") not in run(utc, anchor_stamp=999.0)  # a named camera reads its own clock
+
+
+def test_votes_weighed_by_how_far_each_lag_stands_over_chance():
+    """Three named clips put a camera's clock at 1000 s with lags at z 12, two put it one loop pass (34 s) later
+    at z 6: counted, 3 to 2 is not twice; weighed by z over 5 (`lag_vote_z_floor`), 21 to 2 is. Where all five
+    stand at z 6 the weights are 3 to 2 again, and nothing is voted."""
+    from syncfp.sync.stamps import voted_origins
+
+    clocks = _clocks([(None, "name", "media/CAM"), *[(100.0 + 10 * k, "name", "media/VID") for k in range(5)]])
+
+    def run(z_right: float, z_floor: float | None):
+        lags = {(0, 1 + k): [(100.0 + 10 * k - (1000.0 if k < 3 else 1034.0), z_right if k < 3 else 6.0)]
+                for k in range(5)}
+        return voted_origins(list(range(1, 6)), [0], [None] * 6, RescueConfig(), clocks=clocks,
+                             lags=lambda clips, anchors, k: lags, z_floor=z_floor)
+
+    assert run(12.0, None) == {}
+    assert run(12.0, 5.0) == {(0, "source:name"): pytest.approx(1000.0)}
+    assert run(6.0, 5.0) == {}

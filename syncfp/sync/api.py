@@ -324,7 +324,8 @@ def _lag_voted(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: 
     may = _may_pair(gfps)
     lags = lambda clips, anchors, k: swept_lags(clips, anchors, rcfg.lag_vote_candidates, gfps,  # noqa: E731
                                                cfg=rcfg, memo=memo, workers=workers, may_pair=may)
-    voted = voted_origins(lost, longest, gfps, rcfg, workers, clocks, lags=lags) if longest else {}
+    voted = voted_origins(lost, longest, gfps, rcfg, workers, clocks, lags=lags,
+                          z_floor=rcfg.lag_vote_z_floor) if longest else {}
     if not voted:
         return sol, False
     return _timed_loop(sol, edges, gfps, durations, solve_cfg, rcfg, vcfg, workers, clocks, voted,
