@@ -87,7 +87,7 @@ def test_a_phones_utc_tags_read_the_names_reading_in_a_zone():
             lags[(0, 5 + k)] = [(t - reading, 9.0)]
         n = 1 + len(named) + len(tags)
         return voted_origins(list(range(1, n)), [0], [None] * n, RescueConfig(), clocks=clocks,
-                             lags=lambda clips, anchors, k: lags)
+                             lags=lambda clips, anchors: lags)
 
     utc = [1000.0 - 7200.0 + d for d in (0.4, 0.9, -0.2)] + [1000.0 - 7200.0 + 34.5] * 2
     votes = run(utc)
@@ -109,7 +109,7 @@ def test_votes_weighed_by_how_far_each_lag_stands_over_chance():
         lags = {(0, 1 + k): [(100.0 + 10 * k - (1000.0 if k < 3 else 1034.0), z_right if k < 3 else 6.0)]
                 for k in range(5)}
         return voted_origins(list(range(1, 6)), [0], [None] * 6, RescueConfig(), clocks=clocks,
-                             lags=lambda clips, anchors, k: lags, z_floor=z_floor)
+                             lags=lambda clips, anchors: lags, z_floor=z_floor)
 
     assert run(12.0, None) == {}
     assert run(12.0, 5.0) == {(0, "source:name"): pytest.approx(1000.0)}

@@ -322,8 +322,8 @@ def _lag_voted(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: 
     longest = [j for j in sorted(range(len(gfps)), key=lambda j: (-durations[j], gfps[j].path))[: rcfg.anchors]
                if durations[j] >= rcfg.lag_vote_anchor_s]  # in a short anchor's few lags, chance agrees too
     may = _may_pair(gfps)
-    lags = lambda clips, anchors, k: swept_lags(clips, anchors, rcfg.lag_vote_candidates, gfps,  # noqa: E731
-                                               cfg=rcfg, memo=memo, workers=workers, may_pair=may)
+    lags = lambda clips, anchors: swept_lags(clips, anchors, rcfg.lag_vote_candidates, gfps,  # noqa: E731
+                                            cfg=rcfg, memo=memo, workers=workers, may_pair=may)
     voted = voted_origins(lost, longest, gfps, rcfg, workers, clocks, lags=lags,
                           z_floor=rcfg.lag_vote_z_floor) if longest else {}
     if not voted:

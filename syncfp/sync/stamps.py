@@ -35,7 +35,7 @@ _NAME = re.compile(
 )
 
 
-LagSource = Callable[[list[int], list[int], int], dict[tuple[int, int], list[tuple[float, float]]]]
+LagSource = Callable[[list[int], list[int]], dict[tuple[int, int], list[tuple[float, float]]]]
 ZONES = tuple(900.0 * k for k in range(-48, 57))  # UTC-12:00 .. UTC+14:00, in quarter hours
 _TAKE = re.compile(r"^(.*\D)(\d{3,5})$")  # a camera's or phone's take counter: IMG_2477, C0012, New Recording 346
 
@@ -198,12 +198,13 @@ def voted_origins(clips: Sequence[int], anchors: Sequence[int], fps: list[Finger
     all point at one reading. At least `vote_min_clips` clips must agree within `timed_agree_s`, twice as
     many as behind any other reading (a loop makes its repeats agree too) — or, for a device's tags, as many
     agreeing with the reading the network-named clips voted to a whole number of quarter hours (a phone's
-    UTC tag; a loop's repeat agrees with that reading only where the names' own reading is one). Only a search within
-    `timed_search_s` of where the reading puts each clip (`timed_search`) can place anything.
-    *lags*: where the candidate lags come from, (clips, anchors, k) → {(anchor, clip): [(lag, z)]}; by default
-    the onset envelopes' (`rescue.envelope_offsets`). With *z_floor*, "twice as many" weighs each clip by how far
-    its lag's z stands over the floor (its best in the window): a right reading's lags stand higher than a
-    loop pass's, so a narrow count (4 clips to 2) becomes a clear weight (17.8 to 7.2 on tune's loop5)."""
+    UTC tag; a loop's repeat agrees with that reading only where the names' own reading is one). Only a
+    search within `timed_search_s` of where the reading puts each clip (`timed_search`) can place anything.
+    *lags*: where the candidate lags come from, (clips, anchors) → {(anchor, clip): [(lag, z)]}; by default
+    the `vote_candidates` best onset-envelope lags (`rescue.envelope_offsets`). With *z_floor*, "twice as
+    many" weighs each clip by how far its lag's z stands over the floor (its best in the window): a right
+    reading's lags stand higher than a loop pass's, so a narrow count (4 clips to 2) becomes a clear weight
+    (17.8 to 7.2 on tune's loop5)."""
     clocks = clocks or clocks_of(fps)
     stamps, devices = clocks.stamps, clocks.devices
     stamped = [q for q in clips if stamps[q] is not None]
@@ -213,7 +214,7 @@ def voted_origins(clips: Sequence[int], anchors: Sequence[int], fps: list[Finger
     if lags is None:
         found = envelope_offsets(stamped, used, fps, cfg=cfg, k=cfg.vote_candidates, workers=workers)
     else:
-        found = lags(stamped, used, cfg.vote_candidates)
+        found = lags(stamped, used)
     votes: dict[tuple[int, str], list[tuple[float, int, float]]] = {}
     for (a, q), cands in found.items():
         key = (a, _kind(stamps[q], devices[q]))
@@ -238,11 +239,10 @@ def voted_origins(clips: Sequence[int], anchors: Sequence[int], fps: list[Finger
     return out
 
 
-def _clusters(votes: list[tuple[float, int]] | list[tuple[float, int, float]], width: float,
-              top: int = 2) -> list[tuple[float, set[int], float]]:
-    """Readings (value, voter[, weight]) → the *top* best disjoint windows of ±*width*: (median value, voters,
-    score), the highest score first; a window's score sums each distinct voter's largest weight in it (weight
-    1 when not given: the number of distinct voters)."""
+def _clusters(votes: list[tuple[float, int, float]], width: float, top: int = 2) -> list[tuple[float, set[int], float]]:
+    """Readings (value, voter, weight) → the *top* best disjoint windows of ±*width*: (median value, voters,
+    score), the highest score first; a window's score sums each distinct voter's largest weight in it (with
+    weights of 1, the number of distinct voters)."""
     order = sorted(votes)
     vals = np.array([v[0] for v in order])
     lo = np.searchsorted(vals, vals - width, side="left")
@@ -254,8 +254,8 @@ def _clusters(votes: list[tuple[float, int]] | list[tuple[float, int, float]], w
         best: dict[int, float] = {}
         for k in range(lo[i], hi[i]):
             if not taken[k]:
-                w = order[k][2] if len(order[k]) > 2 else 1.0
-                best[order[k][1]] = max(best.get(order[k][1], w), w)
+                _, voter, w = order[k]
+                best[voter] = max(best.get(voter, w), w)
         return sum(best.values())
 
     while len(out) < top and not taken.all():
