@@ -173,6 +173,26 @@ def test_a_clips_stated_error_includes_its_rate_error_carried_to_its_first_sampl
     assert joined(-80.0, 1e-3) == pytest.approx(np.hypot(4e-5, 1e-4 * 140.0), rel=0.05)  # unmeasured
 
 
+
+def test_a_chain_carries_the_rate_error_of_the_clip_between():
+    """Clips 1 and 2 each overlap the one before only at its end or start, 80 s apart along clip 1: the reference
+    (0) meets clip 1 over clip 1's first 8 s, clip 1 meets clip 2 over clip 1's 80-88 s (clip 2's first 8 s).
+    Each clip is fixed near its own first sample, so its own rate carries nothing there; but clip 2 sits where
+    clip 1's rate carries it over those 80 s, known only as well as clip 1's rate (the fresh19 chain6 clip: 1.45 ms
+    off with 0.42 ms stated). Clip 1's rate measured to 10 ppm → clip 2 known to ~0.8 ms, not the windows' 0.04;
+    measured to 0.1 ppm → it keeps the small error."""
+    from dataclasses import replace
+
+    def chain(rate_error: float) -> np.ndarray:
+        e01 = replace(_edge(0, 1, 292.0), error_s=4e-5, rate_error=rate_error, refined=True)  # clip 0: 300 s
+        e12 = replace(_edge(1, 2, 80.0), error_s=4e-5, rate_error=rate_error, refined=True)
+        return solve(3, [e01, e12], [300.0, 88.0, 60.0]).position_std_s
+
+    std = chain(10e-6)
+    assert std[1] < 1e-4  # fixed 4 s after its first sample
+    assert std[2] == pytest.approx(np.hypot(std[1], 10e-6 * 80.0), rel=0.15)
+    assert chain(1e-7)[2] < 1e-4
+
 def test_the_reference_states_the_error_of_its_surest_link():
     """A recorder (the reference: longest) tied to two phones only by an edge whose timing is unsure to 40 ms
     (a reflection as high as the direct sound), the phones tied to each other to 0.1 ms: the phones state

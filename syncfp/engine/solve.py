@@ -296,29 +296,51 @@ def _solve_component(nodes: list[int], ref: int, edges: list[PairMatch], duratio
     k = {v: float(np.exp(lk)) for v, lk in logk.items()}
     mids = [_mid(e, durations_s) for e in edges]
     meas = np.array([_predicted_gap(e, k[e.a], k[e.b], m) for e, m in zip(edges, mids)])
-    x, std = _lstsq(nodes, ref, edges, meas, w)
-    return k, x, _with_rate_error(std, logk_std, edges, w, mids, rate_prior), logk_std
+    x, _ = _lstsq(nodes, ref, edges, meas, w)
+    return k, x, _with_rate_error(nodes, ref, edges, w, wr, ties, k, mids, rate_prior), logk_std
 
 
-def _with_rate_error(std: dict, logk_std: dict, edges: list[PairMatch], w: np.ndarray,
-                     mids: list[float], rate_prior: float = SolveConfig.rate_prior) -> dict:
-    """Positions' standard errors with the clock-rate part added: each edge fixes a clip at its overlap's
-    middle, t seconds (the clip's own time, weighted over its edges) after the clip's first sample, where
-    positions are stated; an error δ in the clip's rate moves that first sample by δ·t, which the position
-    solve (rates taken as known) leaves out. A rate no edge measured is known only to *rate_prior*. A clip
-    joined 140 s from its start by an edge whose rate is 12 ppm off was 1.65 ms off with 0.04 ms stated."""
-    t_sum: dict[int, float] = {}
-    w_sum: dict[int, float] = {}
-    for e, wi, m in zip(edges, w, mids):  # m: the overlap's middle in a's clip time (`_mid`)
-        for v, t in ((e.a, m), (e.b, (m - e.offset_s) * e.rate)):
-            t_sum[v] = t_sum.get(v, 0.0) + wi * abs(t)
-            w_sum[v] = w_sum.get(v, 0.0) + wi
-    out = {}
-    for v, s in std.items():
-        ks = logk_std.get(v, 0.0)
-        ks = min(ks, rate_prior) if np.isfinite(ks) else rate_prior
-        t = t_sum[v] / w_sum[v] if w_sum.get(v) else 0.0
-        out[v] = float(np.hypot(s, ks * t))
+def _with_rate_error(nodes: list[int], ref: int, edges: list[PairMatch], w: np.ndarray, wr: np.ndarray,
+                     ties: Sequence[tuple[int, int]], k: dict, mids: list[float],
+                     rate_prior: float = SolveConfig.rate_prior) -> dict:
+    """Positions' standard errors with the clock rates' part in them: positions and rates (log k) linearised
+    about the solution and solved as one least squares, whose covariance gives each clip's position at its
+    first sample. Each edge fixes its two clips at its overlap's middle (`_mid`); an error δ in a clip's rate
+    moves its first sample by δ·t from there, and, in a chain, moves every clip joined beyond it by δ times the
+    span between that clip's two overlaps. Solving positions with the rates taken as known leaves both out (a
+    clip joined 140 s from its start by an edge whose rate was 12 ppm off was 1.65 ms off with 0.04 ms stated;
+    a clip at the end of a chain of two short overlaps 80 s apart, 1.45 ms off with 0.42 stated). Every rate is
+    also known to *rate_prior* before any edge (a consumer clock), so a rate no edge measures stays bounded."""
+    col = {v: i for i, v in enumerate(v for v in nodes if v != ref)}
+    n = len(col)
+    if n == 0:
+        return {ref: 0.0}
+    m_rows = len(edges) + len(wr)
+    a = np.zeros((m_rows + n, 2 * n))
+    for r, (e, m) in enumerate(zip(edges, mids)):  # x_b − x_a = k_a·m − k_b·rate·(m − offset), linearised
+        if e.b in col:
+            a[r, col[e.b]] += 1.0
+            a[r, n + col[e.b]] += k[e.b] * e.rate * (m - e.offset_s)
+        if e.a in col:
+            a[r, col[e.a]] -= 1.0
+            a[r, n + col[e.a]] -= k[e.a] * m
+    pairs = [(e.a, e.b) for e in edges] + list(ties)
+    for r, (u, v) in enumerate(pairs, start=len(edges)):  # log k_b − log k_a, as the rate solve reads it
+        if v in col:
+            a[r, n + col[v]] += 1.0
+        if u in col:
+            a[r, n + col[u]] -= 1.0
+    a[m_rows + np.arange(n), n + np.arange(n)] = 1.0  # the prior: each rate within rate_prior of the reference's
+    weights = np.concatenate([w, wr, np.full(n, 1.0 / rate_prior**2)])
+    normal = (a * weights[:, None]).T @ a
+    try:
+        cov = np.linalg.inv(normal)
+    except np.linalg.LinAlgError:
+        cov = np.linalg.pinv(normal)
+    var = np.clip(np.diag(cov)[:n], 0.0, None)
+    out = {ref: 0.0}
+    for v, i in col.items():
+        out[v] = float(np.sqrt(var[i]))
     return out
 
 
