@@ -69,3 +69,37 @@ def test_an_edge_only_summed_windows_confirm_is_never_sure():
     assert _edge_confidence(plain, [65.0, 200.0, 30.0, 100.0], cfg) > 0.99
     stacked = PairMatch(**{**plain.__dict__, "stacked": True})
     assert _edge_confidence(stacked, [65.0, 200.0, 30.0, 100.0], cfg) == cfg.part_share_confidence
+
+
+def test_takes_joined_only_over_an_unmeasured_rate_share_their_clock():
+    """Camera takes 2279 and 2280 and phone takes 0349 and 0454: each camera take is timed to a phone take with
+    its clock rate measured (the camera runs 110 ppm fast of the phone), but the two halves meet only where take
+    2279 ends as phone 0454 begins, over 5 s: a rate there is unmeasured (1.0 ± 1000 ppm), so the first solve puts
+    the halves 110 ppm apart and a 25-ppm gate would not tie the takes (fresh21's loud: clips 4-25 ms off).
+    The edges do not say the takes' rates differ, so they tie (`SolveConfig.take_rate_sigmas`); where the edges
+    do measure the difference (a rate known to 1 ppm), they do not."""
+    from dataclasses import replace
+
+    from syncfp.sync.takes import one_clock
+
+    rho = 1.0 + 110e-6  # k_camera / k_phone (`PairMatch.rate` is k_a / k_b)
+    fps = [_fp(p, d) for p, d in zip(NAMES, DURATIONS)]
+
+    def edge(a: int, b: int, off: float, rate: float, rate_error: float) -> PairMatch:
+        return replace(_edge(a, b, off, 10, 10), rate=rate, rate_error=rate_error)
+
+    def run(bridge_rate_error: float):
+        edges = [edge(1, 3, -60.0, rho, 1e-6), edge(0, 2, 10.0, rho, 1e-6), edge(0, 3, 60.0, 1.0, bridge_rate_error)]
+        sol = solve(4, edges, DURATIONS, SolveConfig())
+        return sol, edges
+
+    sol, edges = run(1e-3)
+    assert len(set(sol.group.tolist())) == 1
+    assert abs(sol.k[0] / sol.k[1] - 1.0) > 100e-6  # the halves' rates from nothing
+    assert one_clock(sol, fps, 2.5e-5) == []  # the gate alone ties nothing
+    ties = one_clock(sol, fps, 2.5e-5, 3.0)
+    assert (0, 1) in ties  # the camera's takes (the phone's are 50 s apart on the timeline, 65 s by their names)
+    tied = solve(4, edges, DURATIONS, SolveConfig(), ties=ties)
+    assert abs(tied.k[0] / tied.k[1] - 1.0) < 5e-6
+    measured, _ = run(1e-6)  # the same bridge with its rate measured: the edges say the clocks differ
+    assert one_clock(measured, fps, 2.5e-5, 3.0) == []

@@ -300,6 +300,34 @@ def _solve_component(nodes: list[int], ref: int, edges: list[PairMatch], duratio
     return k, x, _with_rate_error(nodes, ref, edges, w, wr, ties, k, mids, rate_prior), logk_std
 
 
+def relative_rate_std(sol: Solution, u: int, v: int) -> float:
+    """Standard error of log(k_u / k_v) that *sol*'s inlier edges give two clips of one group, from the rate
+    equations alone (each edge's `rate_error`): tiny where measured edges link them, about 1e-3 where the only
+    link is an edge over an overlap too short to measure a rate. inf when they are in different groups."""
+    g = sol.group[u]
+    if g < 0 or g != sol.group[v]:
+        return float("inf")
+    if u == v:
+        return 0.0
+    edges = [e for e in sol.inliers if sol.group[e.a] == g]
+    nodes = sorted({x for e in edges for x in (e.a, e.b)})
+    if u not in nodes or v not in nodes:
+        return float("inf")
+    col = {x: i for i, x in enumerate(x for x in nodes if x != u)}  # u as the frame: v's variance is the answer
+    a = np.zeros((len(edges), len(col)))
+    for r, e in enumerate(edges):
+        if e.b in col:
+            a[r, col[e.b]] += 1.0
+        if e.a in col:
+            a[r, col[e.a]] -= 1.0
+    w = 1.0 / np.array([max(e.rate_error, 1e-7) for e in edges]) ** 2
+    try:
+        cov = np.linalg.inv((a * w[:, None]).T @ a)
+    except np.linalg.LinAlgError:
+        return float("inf")
+    return float(np.sqrt(max(cov[col[v], col[v]], 0.0)))
+
+
 def _with_rate_error(nodes: list[int], ref: int, edges: list[PairMatch], w: np.ndarray, wr: np.ndarray,
                      ties: Sequence[tuple[int, int]], k: dict, mids: list[float],
                      rate_prior: float = SolveConfig.rate_prior) -> dict:

@@ -214,7 +214,7 @@ def align(
                 sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
                 scattered.update(more)
         sol, twice = _elsewhere(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, memo)
-        if solve_cfg.take_rate_tie > 0 and (ties := one_clock(sol, gfps, solve_cfg.take_rate_gate)):
+        if solve_cfg.take_rate_tie > 0 and (ties := one_clock(sol, gfps, solve_cfg.take_rate_gate, solve_cfg.take_rate_sigmas)):
             sol = solve(len(gfps), edges, durations, solve_cfg, ties=ties)
         hints = clock_hints(sol, gfps, durations, rescue_cfg, clocks)
         ghints = group_hints(sol, gfps, durations, rescue_cfg, clocks)

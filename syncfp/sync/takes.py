@@ -16,7 +16,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 
 from ..config import SolveConfig
-from ..engine.solve import Solution, solve
+from ..engine.solve import Solution, relative_rate_std, solve
 from ..types import Fingerprint, PairMatch
 from .stamps import one_device_takes, take_number
 
@@ -49,13 +49,22 @@ def _clashes(sol: Solution, fps: list[Fingerprint], durations: list[float], min_
     return out
 
 
-def one_clock(sol: Solution, fps: list[Fingerprint], gate: float) -> list[tuple[int, int]]:
+def one_clock(sol: Solution, fps: list[Fingerprint], gate: float, sigmas: float = 0.0) -> list[tuple[int, int]]:
     """Pairs of one device's takes placed in one group whose solved rates already agree to *gate*: one crystal
     clocks both, so the final solve ties their rates (`SolveConfig.take_rate_tie`). A rate measured over a
     few windows can be 15-20 ppm off (fresh3's junk: a GoPro take 16 ppm from its sibling, its start 2.7 ms
     off at 0.2-1 ms stated); the sibling's rate, measured elsewhere, holds it. The gate keeps a take placed at
-    a repeat, whose rate may be anything, from pulling its sibling along."""
-    return [(u, v) for u, v in grouped_takes(sol, fps) if abs(sol.k[u] / sol.k[v] - 1.0) <= gate]
+    a repeat, whose rate may be anything, from pulling its sibling along. With *sigmas*, takes whose rates
+    differ by more also tie when the edges between them measure that difference no better than *sigmas* times
+    it (`solve.relative_rate_std`): two parts of a group joined only over an overlap too short to measure a
+    rate get their relative rate from nothing (fresh21's loud: 110 ppm off, so the first part lay 4-25 ms
+    off the truth), and their devices' takes on both sides know it."""
+    out = []
+    for u, v in grouped_takes(sol, fps):
+        d = abs(sol.k[u] / sol.k[v] - 1.0)
+        if d <= gate or (sigmas > 0 and d <= sigmas * relative_rate_std(sol, u, v)):
+            out.append((u, v))
+    return out
 
 
 def _path(edges: list[PairMatch], u: int, v: int) -> list[PairMatch]:
