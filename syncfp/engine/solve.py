@@ -253,15 +253,21 @@ def _components(n: int, edges: list[PairMatch]) -> list[list[int]]:
     return [c for c in comps.values() if len(c) > 1]
 
 
+def _incidence(pairs: Sequence[tuple[int, int]], col: dict[int, int]) -> np.ndarray:
+    """One row per (a, b): +1 in b's column, −1 in a's (the frame clip has none): b's unknown minus a's."""
+    m = np.zeros((len(pairs), len(col)))
+    for r, (a, b) in enumerate(pairs):
+        if b in col:
+            m[r, col[b]] += 1.0
+        if a in col:
+            m[r, col[a]] -= 1.0
+    return m
+
+
 def _lstsq(nodes: list[int], ref: int, edges: list[PairMatch], values: np.ndarray, weights: np.ndarray):
     """Solve x_b - x_a = value per edge with x_ref = 0; returns (x by node, std by node)."""
     col = {v: i for i, v in enumerate(n for n in nodes if n != ref)}
-    m = np.zeros((len(edges), len(col)))
-    for r, e in enumerate(edges):
-        if e.b in col:
-            m[r, col[e.b]] += 1.0
-        if e.a in col:
-            m[r, col[e.a]] -= 1.0
+    m = _incidence([(e.a, e.b) for e in edges], col)
     sw = np.sqrt(weights)
     x, *_ = np.linalg.lstsq(m * sw[:, None], values * sw, rcond=None)
     try:
@@ -313,19 +319,9 @@ def relative_rate_std(sol: Solution, u: int, v: int) -> float:
     nodes = sorted({x for e in edges for x in (e.a, e.b)})
     if u not in nodes or v not in nodes:
         return float("inf")
-    col = {x: i for i, x in enumerate(x for x in nodes if x != u)}  # u as the frame: v's variance is the answer
-    a = np.zeros((len(edges), len(col)))
-    for r, e in enumerate(edges):
-        if e.b in col:
-            a[r, col[e.b]] += 1.0
-        if e.a in col:
-            a[r, col[e.a]] -= 1.0
     w = 1.0 / np.array([max(e.rate_error, 1e-7) for e in edges]) ** 2
-    try:
-        cov = np.linalg.inv((a * w[:, None]).T @ a)
-    except np.linalg.LinAlgError:
-        return float("inf")
-    return float(np.sqrt(max(cov[col[v], col[v]], 0.0)))
+    _, std = _lstsq(nodes, u, edges, -np.log([e.rate for e in edges]), w)  # u as the frame: v's std is the answer
+    return std[v] if np.isfinite(std[v]) else float("inf")
 
 
 def _with_rate_error(nodes: list[int], ref: int, edges: list[PairMatch], w: np.ndarray, wr: np.ndarray,
@@ -345,19 +341,14 @@ def _with_rate_error(nodes: list[int], ref: int, edges: list[PairMatch], w: np.n
         return {ref: 0.0}
     m_rows = len(edges) + len(wr)
     a = np.zeros((m_rows + n, 2 * n))
-    for r, (e, m) in enumerate(zip(edges, mids)):  # x_b − x_a = k_a·m − k_b·rate·(m − offset), linearised
+    pairs = [(e.a, e.b) for e in edges]
+    a[:len(edges), :n] = _incidence(pairs, col)
+    for r, (e, m) in enumerate(zip(edges, mids)):  # x_b − x_a = k_a·m − k_b·rate·(m − offset), linear in log k
         if e.b in col:
-            a[r, col[e.b]] += 1.0
-            a[r, n + col[e.b]] += k[e.b] * e.rate * (m - e.offset_s)
+            a[r, n + col[e.b]] = k[e.b] * e.rate * (m - e.offset_s)
         if e.a in col:
-            a[r, col[e.a]] -= 1.0
-            a[r, n + col[e.a]] -= k[e.a] * m
-    pairs = [(e.a, e.b) for e in edges] + list(ties)
-    for r, (u, v) in enumerate(pairs, start=len(edges)):  # log k_b − log k_a, as the rate solve reads it
-        if v in col:
-            a[r, n + col[v]] += 1.0
-        if u in col:
-            a[r, n + col[u]] -= 1.0
+            a[r, n + col[e.a]] = -k[e.a] * m
+    a[len(edges):m_rows, n:] = _incidence(pairs + list(ties), col)  # log k_b − log k_a, as the rate solve reads it
     a[m_rows + np.arange(n), n + np.arange(n)] = 1.0  # the prior: each rate within rate_prior of the reference's
     weights = np.concatenate([w, wr, np.full(n, 1.0 / rate_prior**2)])
     normal = (a * weights[:, None]).T @ a
