@@ -172,6 +172,8 @@ class VerifyConfig:
     arrival_tol_s: float = 0.0005  # one reflection seen in two edges of a clip lies this close
     arrival_denied: float = 0.3  # a clip whose other edges show a reflection in fewer than this share has none
     arrival_min_asked: int = 3  # ...when at least this many other edges of it were asked (two can both miss it)
+    arrival_rounds: int = 2  # moves whose rival the other clips deny first, the rest decided on peaks read after
+    # them (1: every move decided on the peaks as first measured)
     lone_pairs_coherent: bool = True  # a group of two clips needs a coherent edge between them (`api._lone_pairs`)
     arrival_unsure: float = 0.75  # a rival left this high (share of the line's) makes the edge's stated error reach it
     arrival_tower: float = 1.5  # a summed edge whose windows peak this many times higher (0: never)...

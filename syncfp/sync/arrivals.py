@@ -104,10 +104,11 @@ def _reflection_vote(clip: int, delay: float, skip: int, edges: list[PairMatch],
 
 
 def _first_arrival(i: int, edges: list[PairMatch], arrs: list[Arrivals | None], of_clip: dict[int, list[int]],
-                   cfg: VerifyConfig) -> float | None:
-    """The lag (s) edge *i* should move by, or None: among rivals as high as `arrival_rival` of its own line
-    (and `arrival_min_z` in absolute terms), those whose reading the graph favours over the edge's own; of
-    them, the one furthest from the line (the direct sound precedes every reflection of the far clip)."""
+                   cfg: VerifyConfig) -> tuple[float, bool] | None:
+    """(the lag (s) edge *i* should move by, whether the other clips deny the rival's reading outright), or
+    None: among rivals as high as `arrival_rival` of its own line (and `arrival_min_z` in absolute terms), those
+    whose reading the graph favours over the edge's own; of them, the one furthest from the line (the direct
+    sound precedes every reflection of the far clip)."""
     e, arr = edges[i], arrs[i]
     if arr is None:
         return None
@@ -119,8 +120,8 @@ def _first_arrival(i: int, edges: list[PairMatch], arrs: list[Arrivals | None], 
         keep = _reflection_vote(later, abs(lag), i, edges, arrs, of_clip, cfg)  # the rival is `later`'s echo
         move = _reflection_vote(earlier, abs(lag), i, edges, arrs, of_clip, cfg)  # the line is `earlier`'s
         if move > keep:
-            moves.append(lag)
-    return max(moves, key=abs) if moves else None
+            moves.append((lag, keep < 0))
+    return max(moves, key=lambda m: abs(m[0])) if moves else None
 
 
 def checked_at(e: PairMatch, lag: float, fa: Fingerprint, fb: Fingerprint,
@@ -215,7 +216,21 @@ def first_arrivals(edges: list[PairMatch], fps: list[Fingerprint], cfg: VerifyCo
     for k, e in enumerate(edges):
         of_clip[e.a].append(k)
         of_clip[e.b].append(k)
-    lags = {i: lag for i in range(len(edges)) if (lag := _first_arrival(i, edges, arrs, of_clip, cfg)) is not None}
-    for i, lag in lags.items():  # decided on the peaks as measured, then moved together
+    found = {i: m for i in range(len(edges)) if (m := _first_arrival(i, edges, arrs, of_clip, cfg)) is not None}
+    if cfg.arrival_rounds > 1 and any(d for _, d in found.values()) and not all(d for _, d in found.values()):
+        # the moves whose rival the other clips deny first; then the rest decided again on peaks read after
+        # them: an edge still on a far clip's reflection shows a false echo on its partner's side, which can
+        # move that partner's right edges onto a reflection (fresh21: an iPhone's edge to a laptop 54 m out)
+        first = {i: lag for i, (lag, denied) in found.items() if denied}
+        for i, lag in first.items():
+            edges[i] = _moved(edges[i], lag, fps[edges[i].a], fps[edges[i].b], cfg)
+        near = {k for i in first for c in (edges[i].a, edges[i].b) for k in of_clip[c]}
+        arrs = [arrival_peaks(edges[k], fps[edges[k].a], fps[edges[k].b], cfg) if k in near and a is not None
+                else a for k, a in enumerate(arrs)]
+        rest = {i: m[0] for i in found if i not in first and (m := _first_arrival(i, edges, arrs, of_clip, cfg))}
+        for i, lag in rest.items():
+            edges[i] = _moved(edges[i], lag, fps[edges[i].a], fps[edges[i].b], cfg)
+        return sorted(first.keys() | rest.keys())
+    for i, (lag, _) in found.items():  # decided on the peaks as measured, then moved together
         edges[i] = _moved(edges[i], lag, fps[edges[i].a], fps[edges[i].b], cfg)
-    return sorted(lags)
+    return sorted(found)
