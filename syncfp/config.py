@@ -96,7 +96,7 @@ class SolveConfig:
     take_rate_gate: float = 2.5e-5  # ...when their solved rates already agree to this (a take placed at a repeat
     # may carry any rate; tying its sibling to it moved the sibling too)
     take_rate_sigmas: float = 3.0  # ...or differ by no more than this many standard errors of their relative rate
-    # as the edges between them measure it (`solve.relative_rate_std`; a link over an overlap too short for a
+    # as the edges between them measure it (`solve.relative_rate_stds`; a link over an overlap too short for a
     # rate measures nothing, ~1000 ppm): the edges do not say the rates differ, the takes say they agree; 0: off
     rate_prior: float = 1e-4  # a consumer clock's rate is known to about this much (±100 ppm) before any edge
     # measures it: a clip's stated error carries it from where its edges fix it to its first sample

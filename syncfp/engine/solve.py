@@ -264,17 +264,20 @@ def _incidence(pairs: Sequence[tuple[int, int]], col: dict[int, int]) -> np.ndar
     return m
 
 
-def _lstsq(nodes: list[int], ref: int, edges: list[PairMatch], values: np.ndarray, weights: np.ndarray):
-    """Solve x_b - x_a = value per edge with x_ref = 0; returns (x by node, std by node)."""
+def _lstsq(nodes: list[int], ref: int, edges: list[PairMatch], values: np.ndarray, weights: np.ndarray,
+           with_std: bool = True):
+    """Solve x_b - x_a = value per edge with x_ref = 0; returns (x by node, std by node: NaN without *with_std*,
+    which saves inverting the normal matrix where the caller reads its errors elsewhere)."""
     col = {v: i for i, v in enumerate(n for n in nodes if n != ref)}
     m = _incidence([(e.a, e.b) for e in edges], col)
     sw = np.sqrt(weights)
     x, *_ = np.linalg.lstsq(m * sw[:, None], values * sw, rcond=None)
-    try:
-        cov = np.linalg.inv((m * weights[:, None]).T @ m)
-        std = np.sqrt(np.clip(np.diag(cov), 0, None))
-    except np.linalg.LinAlgError:
-        std = np.full(len(col), np.nan)
+    std = np.full(len(col), np.nan)
+    if with_std:
+        try:
+            std = np.sqrt(np.clip(np.diag(np.linalg.inv((m * weights[:, None]).T @ m)), 0, None))
+        except np.linalg.LinAlgError:
+            pass
     out = {ref: 0.0}
     out_std = {ref: 0.0}
     for v, i in col.items():
@@ -302,26 +305,22 @@ def _solve_component(nodes: list[int], ref: int, edges: list[PairMatch], duratio
     k = {v: float(np.exp(lk)) for v, lk in logk.items()}
     mids = [_mid(e, durations_s) for e in edges]
     meas = np.array([_predicted_gap(e, k[e.a], k[e.b], m) for e, m in zip(edges, mids)])
-    x, _ = _lstsq(nodes, ref, edges, meas, w)
+    x, _ = _lstsq(nodes, ref, edges, meas, w, with_std=False)  # errors: `_with_rate_error`, rates and positions as one
     return k, x, _with_rate_error(nodes, ref, edges, w, wr, ties, k, mids, rate_prior), logk_std
 
 
-def relative_rate_std(sol: Solution, u: int, v: int) -> float:
-    """Standard error of log(k_u / k_v) that *sol*'s inlier edges give two clips of one group, from the rate
-    equations alone (each edge's `rate_error`): tiny where measured edges link them, about 1e-3 where the only
-    link is an edge over an overlap too short to measure a rate. inf when they are in different groups."""
+def relative_rate_stds(sol: Solution, u: int) -> dict[int, float]:
+    """{clip of *u*'s group: standard error of log(k_v / k_u)} that *sol*'s inlier edges give, from the rate
+    equations alone (each edge's `rate_error`): tiny where measured edges link the two, about 1e-3 where the only
+    link is an edge over an overlap too short to measure a rate. {} for an unplaced clip."""
     g = sol.group[u]
-    if g < 0 or g != sol.group[v]:
-        return float("inf")
-    if u == v:
-        return 0.0
-    edges = [e for e in sol.inliers if sol.group[e.a] == g]
+    edges = [e for e in sol.inliers if sol.group[e.a] == g] if g >= 0 else []
     nodes = sorted({x for e in edges for x in (e.a, e.b)})
-    if u not in nodes or v not in nodes:
-        return float("inf")
+    if u not in nodes:
+        return {}
     w = 1.0 / np.array([max(e.rate_error, 1e-7) for e in edges]) ** 2
-    _, std = _lstsq(nodes, u, edges, -np.log([e.rate for e in edges]), w)  # u as the frame: v's std is the answer
-    return std[v] if np.isfinite(std[v]) else float("inf")
+    _, std = _lstsq(nodes, u, edges, -np.log([e.rate for e in edges]), w)  # u as the frame
+    return {v: s if np.isfinite(s) else float("inf") for v, s in std.items()}
 
 
 def _with_rate_error(nodes: list[int], ref: int, edges: list[PairMatch], w: np.ndarray, wr: np.ndarray,

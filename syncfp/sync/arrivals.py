@@ -217,20 +217,18 @@ def first_arrivals(edges: list[PairMatch], fps: list[Fingerprint], cfg: VerifyCo
         of_clip[e.a].append(k)
         of_clip[e.b].append(k)
     found = {i: m for i in range(len(edges)) if (m := _first_arrival(i, edges, arrs, of_clip, cfg)) is not None}
-    if cfg.arrival_rounds > 1 and any(d for _, d in found.values()) and not all(d for _, d in found.values()):
-        # the moves whose rival the other clips deny first; then the rest decided again on peaks read after
-        # them: an edge still on a far clip's reflection shows a false echo on its partner's side, which can
-        # move that partner's right edges onto a reflection (fresh21: an iPhone's edge to a laptop 54 m out)
-        first = {i: lag for i, (lag, denied) in found.items() if denied}
-        for i, lag in first.items():
-            edges[i] = _moved(edges[i], lag, fps[edges[i].a], fps[edges[i].b], cfg)
+    # with `arrival_rounds` > 1 the moves whose rival the other clips deny go first and the rest are decided again
+    # on peaks read after them: an edge still on a far clip's reflection shows a false echo on its partner's side,
+    # which can move that partner's right edges onto a reflection (fresh21: an iPhone's edge to a laptop 54 m out)
+    first = {i: lag for i, (lag, denied) in found.items() if denied or cfg.arrival_rounds < 2}
+    for i, lag in first.items():
+        edges[i] = _moved(edges[i], lag, fps[edges[i].a], fps[edges[i].b], cfg)
+    rest = {i: lag for i, (lag, _) in found.items() if i not in first}
+    if rest and first:
         near = {k for i in first for c in (edges[i].a, edges[i].b) for k in of_clip[c]}
         arrs = [arrival_peaks(edges[k], fps[edges[k].a], fps[edges[k].b], cfg) if k in near and a is not None
                 else a for k, a in enumerate(arrs)]
-        rest = {i: m[0] for i in found if i not in first and (m := _first_arrival(i, edges, arrs, of_clip, cfg))}
-        for i, lag in rest.items():
-            edges[i] = _moved(edges[i], lag, fps[edges[i].a], fps[edges[i].b], cfg)
-        return sorted(first.keys() | rest.keys())
-    for i, (lag, _) in found.items():  # decided on the peaks as measured, then moved together
+        rest = {i: m[0] for i in rest if (m := _first_arrival(i, edges, arrs, of_clip, cfg))}
+    for i, lag in rest.items():
         edges[i] = _moved(edges[i], lag, fps[edges[i].a], fps[edges[i].b], cfg)
-    return sorted(found)
+    return sorted(first.keys() | rest.keys())

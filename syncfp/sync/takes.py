@@ -16,7 +16,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 
 from ..config import SolveConfig
-from ..engine.solve import Solution, relative_rate_std, solve
+from ..engine.solve import Solution, relative_rate_stds, solve
 from ..types import Fingerprint, PairMatch
 from .stamps import one_device_takes, take_number
 
@@ -56,13 +56,15 @@ def one_clock(sol: Solution, fps: list[Fingerprint], gate: float, sigmas: float 
     off at 0.2-1 ms stated); the sibling's rate, measured elsewhere, holds it. The gate keeps a take placed at
     a repeat, whose rate may be anything, from pulling its sibling along. With *sigmas*, takes whose rates
     differ by more also tie when the edges between them measure that difference no better than *sigmas* times
-    it (`solve.relative_rate_std`): two parts of a group joined only over an overlap too short to measure a
+    it (`solve.relative_rate_stds`): two parts of a group joined only over an overlap too short to measure a
     rate get their relative rate from nothing (fresh21's loud: 110 ppm off, so the first part lay 4-25 ms
     off the truth), and their devices' takes on both sides know it."""
-    out = []
+    out, spread = [], {}
     for u, v in grouped_takes(sol, fps):
         d = abs(sol.k[u] / sol.k[v] - 1.0)
-        if d <= gate or (sigmas > 0 and d <= sigmas * relative_rate_std(sol, u, v)):
+        if d > gate and sigmas > 0 and u not in spread:
+            spread[u] = relative_rate_stds(sol, u)  # one solve per take, for all its siblings
+        if d <= gate or (sigmas > 0 and d <= sigmas * spread[u].get(v, float("inf"))):
             out.append((u, v))
     return out
 
