@@ -308,6 +308,25 @@ def test_an_edge_is_read_at_the_clocks_of_its_ends_not_at_the_solves_compromise(
     assert contradicted(sol, tie, [True] * 4, fps) == []
 
 
+def test_a_repeat_seconds_from_where_a_network_clock_puts_a_clip_is_contradicted():
+    """The hard bench's fresh21 short15: a camera with a hand-set clock and three short phone clips whose
+    names carry network time, joined to the camera by weak (summed) edges. Two edges agree with the names;
+    the third holds its clip at a repeat 8.35 s early, which the old 10-s tolerance let through (the clip was
+    placed 8.35 s off at confidence 0.75). A name off by a second or two (whole seconds, network time) is
+    not contradicted."""
+    fps = [_fp("f/C2195.MP4", 300.0, "2026-06-12T21:31:07Z"), _fp("f/VID_20260612_210147.mp4", 9.0, None),
+           _fp("f/VID_20260612_210408.mp4", 9.0, None), _fp("f/VID_20260612_210431.mp4", 9.0, None)]
+    durations = [f.duration_s for f in fps]
+
+    def judged(off: float, cfg: RescueConfig = RescueConfig()) -> list[int]:
+        edges = [_edge(0, 1, off), _edge(0, 2, 217.0), _edge(0, 3, 240.0)]  # the camera started at 21:00:31
+        return contradicted(solve(4, edges, durations), edges, [True] * 3, fps, cfg)
+
+    assert judged(76.0 - 8.35) == [0]
+    assert judged(76.0 - 8.35, RescueConfig(timed_contradicts_s=10.0)) == []  # what let it through
+    assert judged(76.0) == [] and judged(76.0 - 1.8) == [] and judged(76.0 + 1.8) == []
+
+
 def test_two_takes_of_one_phone_that_disagree_are_told_apart_by_the_other_clocks_in_their_zone():
     """A board recorder with no clock and phones each joined to it by one weak edge: two Android phones name
     files in local time (UTC+2), an iPhone memo and an iPhone camera tag in UTC. The camera's two takes are
