@@ -124,6 +124,8 @@ class PairMatch:
     stacked: bool = False  # timed by windows summed along a line (`verify._stacked`): none stood alone
     pooled_scatter_s: float | None = None  # stacked: how far groups of its windows, each summed, scatter about
     # the line (`verify._pooled_scatter`): one moment heard twice agrees to µs, a repeat played again does not
+    unsure_at: tuple[float, ...] = ()  # lags (s; > 0: b's audio later) of peaks nearly as high as the line that
+    # nothing settled (`arrivals.unsure_timing`): the edge holds at its line or at one of them, not in between
     rivals: tuple[float, ...] = ()  # other offsets where the longer clip repeats the matched stretch and the
     # windows confirm the pair there too, standing alone and as one moment (a sample-identical loop): the audio
     # chose this one by a window or two; a recording clock may choose otherwise (`stamps.clock_choices`)

@@ -22,7 +22,7 @@ from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
 from .contest import settle_contested
-from .arrivals import checked_at, first_arrivals, incoherent, measure, towered, towering, unsure_timing
+from .arrivals import checked_at, first_arrivals, incoherent, measure, torn, towered, towering, unsure_timing
 from .elsewhere import second_places
 from .rescue import repeat_rivals, rescue
 from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes,
@@ -220,7 +220,7 @@ def align(
         ghints = group_hints(sol, gfps, durations, rescue_cfg, clocks)
     reasons = {**edges.contested, **scattered, **repeats, **clashed, **twice}
     return _in_input_order(_results(paths, fps, errors, good, verdicts, reasons, sol, solve_cfg, min_confidence,
-                                    hints, rescue_cfg.timed_search_s, ghints),
+                                    hints, rescue_cfg.timed_search_s, ghints, torn(sol, verify)),
                            order)
 
 
@@ -493,8 +493,8 @@ def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: li
         edges[i] = towered(edges[i], lag, gfps[edges[i].a], gfps[edges[i].b], vcfg)
     moved = sorted(set(moved) | set(tower))
     unsure = unsure_timing(edges, [None if i in moved else a for i, a in enumerate(kept)], vcfg)
-    for i, lag in unsure.items():  # the line stays, its error spans the rival it could not rule out
-        edges[i] = replace(edges[i], error_s=max(edges[i].error_s, lag))
+    for i, lags in unsure.items():  # the line stays, its error spans the rivals it could not rule out
+        edges[i] = replace(edges[i], error_s=max(edges[i].error_s, *map(abs, lags)), unsure_at=lags)
     why = {}
     for i in sorted(drop):
         e = edges[i]
@@ -724,7 +724,8 @@ def _unsure(group: np.ndarray, conf: np.ndarray, min_confidence: float) -> dict[
 
 def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dict[int, str], sol,
              cfg: SolveConfig, min_confidence: float = 0.0, hints: dict[int, tuple[int, float]] | None = None,
-             hint_within_s: float = 0.0, ghints: dict[int, tuple[int, float]] | None = None) -> Alignment:
+             hint_within_s: float = 0.0, ghints: dict[int, tuple[int, float]] | None = None,
+             floors: dict[int, float] | None = None) -> Alignment:
     n = len(good)
     durations = [fps[i].duration_s for i in good]
     conf = _clip_confidence(n, sol, durations, cfg)
@@ -783,6 +784,7 @@ def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dic
         std = sol.position_std_s[j]
         if j in summed_only:
             std = max(std, cfg.stacked_error_s)
+        std = max(std, (floors or {}).get(j, 0.0))  # held off every reading of an unsure edge (`arrivals.torn`)
         clips.append(ClipResult(
             path=p, duration_s=fp.duration_s, group=gorder[int(group[j])], track=track[j],
             offset_s=float(sol.position_s[j]), drift_ppm=_drift(sol, j, cfg),

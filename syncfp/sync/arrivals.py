@@ -169,15 +169,44 @@ def incoherent(edges: list[PairMatch], arrs: list[Arrivals | None], cfg: VerifyC
             or (pooled > 0 and e.stacked and e.pooled_scatter_s is not None and e.pooled_scatter_s > pooled)]
 
 
-def unsure_timing(edges: list[PairMatch], arrs: list[Arrivals | None], cfg: VerifyConfig = VerifyConfig()) -> dict[int, float]:
-    """Edges whose line has a rival nearly as high (`arrival_unsure` of it) within `arrival_reach_s` that the
-    graph did not settle: index → the farthest such rival's lag (s). The edge keeps its line, but its timing
-    is only known to that: direct sound or reflection, the windows cannot say."""
+def unsure_timing(edges: list[PairMatch], arrs: list[Arrivals | None],
+                  cfg: VerifyConfig = VerifyConfig()) -> dict[int, tuple[float, ...]]:
+    """Edges whose line has rivals nearly as high (`arrival_unsure` of it) within `arrival_reach_s` that the
+    graph did not settle: index → those rivals' lags (s, signed as `Arrivals.peaks`). The edge keeps its line,
+    but its timing is only known to the farthest of them: direct sound or reflection, the windows cannot say."""
     out = {}
     for i, arr in enumerate(arrs):
-        lags = [abs(lag) for lag, q in (arr.peaks if arr is not None else ()) if q >= cfg.arrival_unsure]
+        lags = tuple(lag for lag, q in (arr.peaks if arr is not None else ()) if q >= cfg.arrival_unsure)
         if lags and edges[i].error_s is not None:
-            out[i] = max(lags)
+            out[i] = lags
+    return out
+
+
+def torn(sol, cfg: VerifyConfig = VerifyConfig()) -> dict[int, float]:
+    """Clips the solve holds where an unsure edge of theirs (`PairMatch.unsure_at`) says they cannot be: clip →
+    how far off (s). Such an edge is right at its line or at one of its rivals; a position more than
+    `arrival_torn_s` from all of them means a surer edge pulled the clip elsewhere — onto a reflection, on
+    fresh21's festival (an iPhone 32 ms off, stated 0.08 ms, held by a summed edge on a camera's bounce
+    against an unsure edge to a recorder on the direct sound). Blamed on the end with fewer edges (both when
+    they have as many): its stated error must reach the gap. Summed edges (`PairMatch.stacked`) are not
+    asked: their lines are the ones that settle on bounces (fresh4's set15: a summed edge 30 ms off between
+    two clips that edges standing alone hold right), so a solve overriding one is no conflict."""
+    if cfg.arrival_torn_s <= 0:
+        return {}
+    degree: dict[int, int] = defaultdict(int)
+    for e in sol.inliers:
+        degree[e.a] += 1
+        degree[e.b] += 1
+    out: dict[int, float] = {}
+    for e in sol.inliers:
+        if not e.unsure_at or e.stacked or sol.group[e.a] < 0 or sol.group[e.a] != sol.group[e.b]:
+            continue
+        r = float(sol.position_s[e.b] - sol.position_s[e.a] - sol.k[e.a] * e.offset_s)
+        if min(abs(r + lag) for lag in (0.0, *e.unsure_at)) <= cfg.arrival_torn_s:
+            continue
+        for j in (e.a, e.b):
+            if degree[j] <= min(degree[e.a], degree[e.b]):
+                out[j] = max(out.get(j, 0.0), abs(r))
     return out
 
 
