@@ -201,6 +201,8 @@ class RescueConfig:
     timed_agree_s: float = 1.5  # clock readings of one timeline zero this close are one reading
     timed_contradicts_s: float = 4.0  # a clip this far from its group's agreed reading: not clock error (names
     # and iPhone tags keep network time to ~1 s, in whole seconds; 10 let a repeat 8.35 s off through)
+    clock_clashes: bool = True  # two clips one clock puts further apart than the solve by that much: the path's
+    # weakest edge goes (`takes.separate_clocks`)
     timed_implied: bool = True  # a weak edge is judged at its ends' clocks (`stamps.contradicted`), not at the
     # solve's positions, which lie between a right edge and a repeat; False: the old reading
     timed_zoned_origins: bool = True  # where one device's placed takes disagree on its clock, the takes whose

@@ -1,4 +1,5 @@
-"""Two takes of one device never overlap on the timeline: the weak edge that lays them over each other goes."""
+"""Two takes of one device never overlap on the timeline, and two clips one clock times stay where it puts them:
+the weak edge that lays them otherwise goes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import numpy as np
 from syncfp.config import SolveConfig
 from syncfp.engine.solve import solve
 from syncfp.sync.api import _edge_confidence
-from syncfp.sync.takes import separate_takes
+from syncfp.sync.stamps import clocks_of
+from syncfp.sync.takes import separate_clocks, separate_takes
 from syncfp.types import Fingerprint, Hashes, MediaInfo, PairMatch
 
 NAMES = ["f/MVI_2279.MOV", "f/MVI_2280.MOV", "f/PXL_20260612_230349679.mp4", "f/PXL_20260612_230454388.mp4"]
@@ -103,3 +105,30 @@ def test_takes_joined_only_over_an_unmeasured_rate_share_their_clock():
     assert abs(tied.k[0] / tied.k[1] - 1.0) < 5e-6
     measured, _ = run(1e-6)  # the same bridge with its rate measured: the edges say the clocks differ
     assert one_clock(measured, fps, 2.5e-5, 3.0) == []
+
+
+def test_two_takes_a_clock_puts_apart_are_not_held_elsewhere_through_a_third_clip():
+    """fresh23's chain6: an OBS laptop's takes named 21:02:31 (52 s) and 21:04:31 (101 s), an iPhone clip between
+    them in time joined to the first by windows standing alone (6 of 10) and to the second by a summed edge at
+    a repeat, 164 s off. No edge joins the two takes and their two readings agree on no clock, so no edge was
+    judged; read together, the laptop's clock puts them 120 s apart and the solve 44. The summed edge goes (the
+    windows' share alone would pick the right 6-of-10 one), and the first take stays placed."""
+    names = ["f/2026-06-12 21-02-31.mkv", "f/IMG_2187.MOV", "f/2026-06-12 21-04-31.mkv"]
+    durations = [52.4, 120.0, 101.3]
+    fps = [_fp(p, d) for p, d in zip(names, durations)]
+    cfg = SolveConfig()
+    conf = lambda e: _edge_confidence(e, durations, cfg)  # noqa: E731
+
+    def run(second: float):
+        edges = [_edge(0, 1, 36.17, 6, 10), PairMatch(a=1, b=2, offset_s=second, rate=1.0, support=28, z=9.0,
+                                                       ratio=2.0, trusted=True, refined=True, error_s=7e-5,
+                                                       windows=7, tried=9, stacked=True)]
+        sol = solve(3, edges, durations, cfg)
+        out, cut = separate_clocks(sol, edges, fps, durations, cfg, conf, clocks_of(fps), 4.0)
+        return out, edges, cut
+
+    out, edges, cut = run(-79.82)  # the repeat: the second take at 43.65 - 79.82 + 36.17 s before the first
+    assert out.group[0] == out.group[1] >= 0 and out.group[2] < 0 and cut == {1, 2}
+    assert len(edges) == 1 and not edges[0].stacked
+    out, edges, cut = run(120.0 - 36.17 + 1.5)  # where the names put it, give or take their seconds: kept
+    assert (out.group >= 0).all() and out.group[0] == out.group[2] and len(edges) == 2 and not cut

@@ -28,7 +28,7 @@ from .rescue import repeat_rivals, rescue
 from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes,
                      timed_search, voted_origins)
 from .sweep import SweepMemo, coherent, swept_lags, sweep_rescue
-from .takes import one_clock, separate_takes
+from .takes import one_clock, separate_clocks, separate_takes
 from .tracks import assign
 from .verify import PairVerdict, verify_pair
 
@@ -206,7 +206,11 @@ def align(
             scattered.update(more)
         sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
                              lambda e: _edge_confidence(e, durations, solve_cfg))
+        sol, cut = (separate_clocks(sol, edges, gfps, durations, solve_cfg,
+                                    lambda e: _edge_confidence(e, durations, solve_cfg), clocks,
+                                    rescue_cfg.timed_contradicts_s) if rescue_cfg.clock_clashes else (sol, set()))
         sol, clashed = _clock_checked(sol, edges, gfps, durations, solve_cfg, rescue_cfg, clocks, verify)
+        clashed = {**{j: _CLOCK_REASON for j in cut}, **clashed}
         if clashed and rescue_cfg.timed_research:
             sol, found = _researched(sol, edges, clashed, gfps, durations, solve_cfg, rescue_cfg, verify, workers,
                                      clocks)
@@ -392,6 +396,10 @@ def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: lis
     return sol, found
 
 
+_CLOCK_REASON = ("its only matches put it where its recording clock (file name or tags) says it cannot be; left out "
+                 "rather than placed at what may be a repeated passage")
+
+
 def _clock_checked(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
                    solve_cfg: SolveConfig, rcfg: RescueConfig, clocks=None, vcfg: VerifyConfig = VerifyConfig()):
     """(solution, reasons): weak edges that put a clip where its recording clock says it cannot be
@@ -399,8 +407,7 @@ def _clock_checked(sol, edges: list[PairMatch], gfps: list[Fingerprint], duratio
     accept, and the solve run again; again while edges move (a moved edge can give its device a clock
     reading that judges the next). Run before the clock rounds and once more on the final groups, since
     edges found later (clock searches near a group that was then split, sweeps) were never held to it."""
-    reason = ("its only matches put it where its recording clock (file name or tags) says it cannot be; left out "
-              "rather than placed at what may be a repeated passage")
+    reason = _CLOCK_REASON
     why: dict[int, str] = {}
     for _ in range(rcfg.clock_check_rounds):
         weak = [_edge_confidence(e, durations, solve_cfg) < solve_cfg.core_confidence for e in edges]

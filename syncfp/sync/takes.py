@@ -18,7 +18,7 @@ from collections.abc import Callable
 from ..config import SolveConfig
 from ..engine.solve import Solution, relative_rate_stds, solve
 from ..types import Fingerprint, PairMatch
-from .stamps import one_device_takes, take_number
+from .stamps import Clocks, one_device_takes, take_number
 
 
 def grouped_takes(sol: Solution, fps: list[Fingerprint]) -> list[tuple[int, int]]:
@@ -94,28 +94,80 @@ def _path(edges: list[PairMatch], u: int, v: int) -> list[PairMatch]:
     return out
 
 
+def _separated(sol: Solution, edges: list[PairMatch], fps: list[Fingerprint], durations: list[float],
+               cfg: SolveConfig, confidence: Callable[[PairMatch], float],
+               clashes: Callable[[Solution], list[tuple[int, int]]],
+               weakness: Callable[[PairMatch], tuple]) -> tuple[Solution, set[int]]:
+    """*sol* with, for each pair *clashes* names, the weakest edge (*weakness*) on the path between them dropped
+    from *edges* (in place) and the solve run again, while that edge is weaker than `core_confidence`; and the
+    clips of the edges dropped."""
+    cut: set[int] = set()
+    for _ in range(len(fps)):
+        dropped = False
+        for u, v in clashes(sol):
+            path = _path(sol.inliers, u, v)
+            if not path:
+                continue
+            weakest = min(path, key=weakness)
+            if confidence(weakest) >= cfg.core_confidence:
+                continue
+            edges[:] = [e for e in edges if not (e.a == weakest.a and e.b == weakest.b)]
+            cut.update((weakest.a, weakest.b))
+            sol = solve(len(fps), edges, durations, cfg)
+            dropped = True
+            break
+        if not dropped:
+            break
+    return sol, cut
+
+
 def separate_takes(sol: Solution, edges: list[PairMatch], fps: list[Fingerprint], durations: list[float],
                    cfg: SolveConfig, confidence: Callable[[PairMatch], float]) -> Solution:
     """*sol* with, for each pair of one device's takes laid over each other, the edge on the path between
     them that the smallest share of its windows confirmed dropped from *edges* (in place) and the solve run
     again, while that edge is weaker than `core_confidence`; *confidence* rates an edge
     (`sync.api._edge_confidence`)."""
-    for _ in range(len(fps)):
-        dropped = False
-        for u, v in _clashes(sol, fps, durations, cfg.take_clash_s):
-            path = _path(sol.inliers, u, v)
-            if not path:
-                continue
-            # the edge the smallest share of its windows confirmed: a repeat of varied music confirms
-            # fewer than the truth does, however much of the shorter clip it covers (a true edge at a
-            # partial overlap says only 0.5, and was the one dropped when confidence decided)
-            weakest = min(path, key=lambda e: (e.windows / max(e.tried, 1), confidence(e), e.windows))
-            if confidence(weakest) >= cfg.core_confidence:
-                continue
-            edges[:] = [e for e in edges if not (e.a == weakest.a and e.b == weakest.b)]
-            sol = solve(len(fps), edges, durations, cfg)
-            dropped = True
-            break
-        if not dropped:
-            return sol
-    return sol
+    # the edge the smallest share of its windows confirmed: a repeat of varied music confirms fewer than the
+    # truth does, however much of the shorter clip it covers (a true edge at a partial overlap says only 0.5,
+    # and was the one dropped when confidence decided)
+    return _separated(sol, edges, fps, durations, cfg, confidence,
+                      lambda s: _clashes(s, fps, durations, cfg.take_clash_s),
+                      lambda e: (e.windows / max(e.tried, 1), confidence(e), e.windows))[0]
+
+
+def clock_clashes(sol: Solution, clocks: Clocks, durations: list[float], tol: float) -> list[tuple[int, int]]:
+    """Pairs (u < v) in one group whose stamps come from one clock — network-timed names, or one device's
+    own — and whose solved distance differs from the stamps' by more than *tol*, read at starts or (for
+    devices that stamp the end) at ends. `stamps.clock_choices` judges an edge against its group's agreed
+    reading, which two disagreeing clips do not give, or against the two ends of one edge; a repeat can
+    still lay two takes of one laptop 76 s from where their names put them through a third clip (fresh23's
+    chain6: the second take held 164 s off by one summed edge to an iPhone, the first right)."""
+    out = []
+    by_group: dict[int, list[int]] = defaultdict(list)
+    for j, st in enumerate(clocks.stamps):
+        if st is not None and sol.group[j] >= 0:
+            by_group[int(sol.group[j])].append(j)
+    for members in by_group.values():
+        for i, u in enumerate(members):
+            su = clocks.stamps[u]
+            for v in members[i + 1:]:
+                sv = clocks.stamps[v]
+                if not (su.source == sv.source == "name" or clocks.devices[u] == clocks.devices[v]):
+                    continue
+                d = sv.t - su.t
+                solved = float(sol.position_s[v] - sol.position_s[u])
+                ends = d - (durations[v] - durations[u])
+                if min(abs(solved - d), abs(solved - ends)) > tol:
+                    out.append((min(u, v), max(u, v)))
+    return out
+
+
+def separate_clocks(sol: Solution, edges: list[PairMatch], fps: list[Fingerprint], durations: list[float],
+                    cfg: SolveConfig, confidence: Callable[[PairMatch], float], clocks: Clocks,
+                    tol: float) -> tuple[Solution, set[int]]:
+    """`separate_takes` for `clock_clashes`: on the path between two clips one clock puts further apart (or
+    nearer) than the solve does, a summed edge goes first (its line is the likelier repeat: windows standing
+    alone confirmed the other), then the least sure. Returns the solution and the dropped edges' clips."""
+    return _separated(sol, edges, fps, durations, cfg, confidence,
+                      lambda s: clock_clashes(s, clocks, durations, tol),
+                      lambda e: (not e.stacked, confidence(e), e.windows / max(e.tried, 1), e.windows))
