@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Callable
 
+import numpy as np
+
 from ..config import SolveConfig
 from ..engine.solve import Solution, relative_rate_stds, solve
 from ..types import Fingerprint, PairMatch
@@ -142,24 +144,23 @@ def clock_clashes(sol: Solution, clocks: Clocks, durations: list[float], tol: fl
     reading, which two disagreeing clips do not give, or against the two ends of one edge; a repeat can
     still lay two takes of one laptop 76 s from where their names put them through a third clip (fresh23's
     chain6: the second take held 164 s off by one summed edge to an iPhone, the first right)."""
-    out = []
-    by_group: dict[int, list[int]] = defaultdict(list)
-    for j, st in enumerate(clocks.stamps):
-        if st is not None and sol.group[j] >= 0:
-            by_group[int(sol.group[j])].append(j)
-    for members in by_group.values():
-        for i, u in enumerate(members):
-            su = clocks.stamps[u]
-            for v in members[i + 1:]:
-                sv = clocks.stamps[v]
-                if not (su.source == sv.source == "name" or clocks.devices[u] == clocks.devices[v]):
-                    continue
-                d = sv.t - su.t
-                solved = float(sol.position_s[v] - sol.position_s[u])
-                ends = d - (durations[v] - durations[u])
-                if min(abs(solved - d), abs(solved - ends)) > tol:
-                    out.append((min(u, v), max(u, v)))
-    return out
+    have = [j for j, st in enumerate(clocks.stamps) if st is not None and sol.group[j] >= 0]
+    if len(have) < 2:
+        return []
+    j = np.array(have)
+    g = np.asarray(sol.group)[j]
+    t = np.array([clocks.stamps[k].t for k in have])
+    named = np.array([clocks.stamps[k].source == "name" for k in have])
+    _, dev = np.unique([clocks.devices[k] for k in have], return_inverse=True)
+    pos = np.asarray(sol.position_s, float)[j]
+    dur = np.asarray(durations, float)[j]
+    d = t[None, :] - t[:, None]  # [u, v]: v's stamp after u's
+    solved = pos[None, :] - pos[:, None]
+    ends = d - (dur[None, :] - dur[:, None])
+    one = (named[:, None] & named[None, :]) | (dev[:, None] == dev[None, :])
+    bad = (g[:, None] == g[None, :]) & one & (np.minimum(np.abs(solved - d), np.abs(solved - ends)) > tol)
+    u, v = np.nonzero(np.triu(bad, 1))
+    return sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(j[u], j[v]))
 
 
 def separate_clocks(sol: Solution, edges: list[PairMatch], fps: list[Fingerprint], durations: list[float],
