@@ -204,11 +204,10 @@ def align(
         if found:
             sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
             scattered.update(more)
-        sol = separate_takes(sol, edges, gfps, durations, solve_cfg,
-                             lambda e: _edge_confidence(e, durations, solve_cfg))
-        sol, cut = (separate_clocks(sol, edges, gfps, durations, solve_cfg,
-                                    lambda e: _edge_confidence(e, durations, solve_cfg), clocks,
-                                    rescue_cfg.timed_contradicts_s) if rescue_cfg.clock_clashes else (sol, set()))
+        sure = lambda e: _edge_confidence(e, durations, solve_cfg)  # noqa: E731
+        sol = separate_takes(sol, edges, gfps, durations, solve_cfg, sure)
+        sol, cut = (separate_clocks(sol, edges, gfps, durations, solve_cfg, sure, clocks, rescue_cfg.timed_contradicts_s)
+                    if rescue_cfg.clock_clashes else (sol, set()))
         sol, clashed = _clock_checked(sol, edges, gfps, durations, solve_cfg, rescue_cfg, clocks, verify)
         clashed = {**{j: _CLOCK_REASON for j in cut}, **clashed}
         if clashed and rescue_cfg.timed_research:

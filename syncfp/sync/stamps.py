@@ -490,6 +490,12 @@ def timed_hypotheses(
     return out
 
 
+def stamp_gap(solved, d, dur_a, dur_b):
+    """How far *solved* (b's start after a's on the timeline; floats or arrays) lies from what one clock reads:
+    the stamps' difference *d* read at starts, or at ends for a device that stamps the end (d − (dur_b − dur_a))."""
+    return np.minimum(np.abs(solved - d), np.abs(solved - (d - (dur_b - dur_a))))
+
+
 def contradicted(sol, edges: list[PairMatch], weak: list[bool], fps: list[Fingerprint],
                  cfg: RescueConfig = RescueConfig(), clocks: Clocks | None = None) -> list[int]:
     """Indices of the edges `clock_choices` drops or moves to a rival."""
@@ -566,9 +572,7 @@ def clock_choices(sol, edges: list[PairMatch], weak: list[bool], fps: list[Finge
         sa, sb = stamps[e.a], stamps[e.b]
         if sa is None or sb is None or not (sa.source == sb.source == "name" or devices[e.a] == devices[e.b]):
             return False
-        d = sb.t - sa.t  # starts by the clock; a device that stamps the end reads d - (dur_b - dur_a) instead
-        ends = d - (fps[e.b].duration_s - fps[e.a].duration_s)
-        return min(abs(e.offset_s - d), abs(e.offset_s - ends)) > cfg.timed_contradicts_s
+        return stamp_gap(e.offset_s, sb.t - sa.t, fps[e.a].duration_s, fps[e.b].duration_s) > cfg.timed_contradicts_s
 
     def held_off(e: PairMatch) -> bool:
         if cfg.timed_implied:

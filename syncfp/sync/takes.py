@@ -20,7 +20,7 @@ import numpy as np
 from ..config import SolveConfig
 from ..engine.solve import Solution, relative_rate_stds, solve
 from ..types import Fingerprint, PairMatch
-from .stamps import Clocks, one_device_takes, take_number
+from .stamps import Clocks, one_device_takes, stamp_gap, take_number
 
 
 def grouped_takes(sol: Solution, fps: list[Fingerprint]) -> list[tuple[int, int]]:
@@ -154,11 +154,9 @@ def clock_clashes(sol: Solution, clocks: Clocks, durations: list[float], tol: fl
     _, dev = np.unique([clocks.devices[k] for k in have], return_inverse=True)
     pos = np.asarray(sol.position_s, float)[j]
     dur = np.asarray(durations, float)[j]
-    d = t[None, :] - t[:, None]  # [u, v]: v's stamp after u's
-    solved = pos[None, :] - pos[:, None]
-    ends = d - (dur[None, :] - dur[:, None])
-    one = (named[:, None] & named[None, :]) | (dev[:, None] == dev[None, :])
-    bad = (g[:, None] == g[None, :]) & one & (np.minimum(np.abs(solved - d), np.abs(solved - ends)) > tol)
+    one = (named[:, None] & named[None, :]) | (dev[:, None] == dev[None, :])  # [u, v]: v after u
+    gap = stamp_gap(pos[None, :] - pos[:, None], t[None, :] - t[:, None], dur[:, None], dur[None, :])
+    bad = (g[:, None] == g[None, :]) & one & (gap > tol)
     u, v = np.nonzero(np.triu(bad, 1))
     return sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(j[u], j[v]))
 
