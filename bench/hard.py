@@ -51,7 +51,8 @@ from .hard_encode import write as write_media
 from . import clocks
 from .music import decode_mono
 
-SPLIT_SEED = {"tune": 1, "heldout": 101, "fresh": 201, "fresh2": 301, "fresh3": 401, "fresh4": 501, "fresh5": 601, "fresh6": 701, "fresh7": 801, "fresh8": 901, "fresh9": 1001, "fresh10": 1101, "fresh11": 1201, "fresh12": 1301, "fresh13": 1401, "fresh14": 1501, "fresh15": 1601, "fresh16": 1701, "fresh17": 1801, "fresh18": 1901, "fresh19": 2001, "fresh20": 2101, "fresh21": 2201, "fresh22": 2301, "fresh23": 2401, "fresh24": 2501}  # fresh*: held-out songs, new seeds (confirm only)
+SPLIT_SEED = {"tune": 1, "heldout": 101, "fresh": 201, **{f"fresh{k}": 100 * k + 101 for k in range(2, 26)}}
+"""Seeds per split; fresh*: held-out songs, new seeds (confirm only). One more fresh draw per session."""
 SHAPES = ["set15", "chain6", "junk", "board20", "loud", "two_concerts", "short15", "festival60", "loop5"]
 QUICK = ["set15", "junk", "loop5"]
 CHECK_TOL_MS = 0.25
