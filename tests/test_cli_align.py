@@ -191,3 +191,35 @@ def test_cli_min_confidence_leaves_the_unsure_clips_out_with_their_reason(tmp_pa
         assert abs(sure[n]["offset"] - sure["A001.MOV"]["offset"] - start) < 0.001
     r = run("align", str(d), "--min-confidence", "2")
     assert r.returncode == 2 and "--min-confidence" in r.stderr
+
+
+@pytest.mark.slow
+def test_cli_max_error_leaves_out_the_clips_stated_less_precisely_than_asked(tmp_path, master):
+    """Three clips of one song: each states its error (well under 1 ms here). --max-error 1 keeps them all,
+    at their offsets; a bound under the errors they state leaves them out, each saying how precisely it was
+    confirmed (the reference clip too, once it is alone in its group); a bound that is not positive is a
+    usage error."""
+    d = tmp_path / "m"
+    make_clip(d, "A001.MOV", master, 0.0, 40.0, seed=41)
+    make_clip(d, "B001.WAV", master, 5.0, 40.0, eq="none", seed=42)
+    make_clip(d, "C001.MOV", master, 9.0, 30.0, eq="phone", seed=43)
+
+    def placed(*extra):
+        r = run("align", str(d), "--format", "json", "--no-cache", *extra)
+        assert r.returncode == 0, r.stderr
+        return {os.path.basename(c["path"]): c for c in json.loads(r.stdout)["clips"]}
+
+    kept = placed("--max-error", "1")
+    for n, start in (("A001.MOV", 0.0), ("B001.WAV", 5.0), ("C001.MOV", 9.0)):
+        assert kept[n]["group"] == kept["A001.MOV"]["group"] is not None
+        assert abs(kept[n]["offset"] - kept["A001.MOV"]["offset"] - start) < 0.001
+        assert 0 <= kept[n]["offset_error_ms"] < 1
+    worst = max(c["offset_error_ms"] for c in kept.values())
+    tight = placed("--max-error", f"{worst / 2:g}")
+    out = [n for n, c in tight.items() if c["group"] is None]
+    assert len(out) == 3, tight
+    stated = [n for n in out if tight[n]["error"].startswith("unsure: its offset is confirmed only to ±")]
+    assert stated and all(f"over the {worst / 2:g} ms asked for" in tight[n]["error"] for n in stated)
+    assert all(tight[n]["error"].startswith("unsure:") for n in out)
+    r = run("align", str(d), "--max-error", "0")
+    assert r.returncode == 2 and "--max-error" in r.stderr

@@ -124,6 +124,7 @@ def align(
     library: Optional[str] = typer.Option(None, "--library", help="Mark the songs of this library (`syncfp index`) heard on each timeline."),
     cluster: Optional[str] = typer.Option(None, "--cluster", envvar="SYNCFP_CLUSTER", help="Dask scheduler address: decode and join pairs on its workers (the cache folder must be shared; docs/scaling.md)."),
     min_confidence: float = typer.Option(0.0, "--min-confidence", help="Leave out clips placed less surely than this (0-1), with the reason; 0.8 leaves out the unsure ones (a partial or two-clip match that a repeat could also explain)."),
+    max_error: Optional[float] = typer.Option(None, "--max-error", metavar="MS", help="Leave out clips whose stated error is over MS milliseconds, with the reason: 1 for audio replacement, 16 for half a frame at 30 fps (default: every clip the audio places)."),
     place_by_clock: bool = typer.Option(False, "--place-by-clock", help="Also lay clips the audio could not place, and groups it left apart, where their recording clocks put them (about ±1 s; JSON clock_hint), on lanes named 'clock …' with confidence 0, to nudge by ear. Off by default: it is not sound sync."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many files and audio-hours the run would read and about how much memory it would need (from the files' headers; nothing is decoded or written)."),
 ) -> None:
@@ -152,8 +153,10 @@ def align(
         check_output(o, protected=[*paths, *([lib.path] if lib is not None else [])])
     if not 0.0 <= min_confidence <= 1.0:
         raise UsageError(f"--min-confidence must be between 0 and 1, not {min_confidence:g}")
+    if max_error is not None and not max_error > 0:
+        raise UsageError(f"--max-error must be a positive number of milliseconds, not {max_error:g}")
     al = _aligned(paths, workers=workers, cache=not no_cache, streams=streams, cluster=cluster, quiet=quiet,
-                  min_confidence=min_confidence)
+                  min_confidence=min_confidence, max_error_ms=max_error)
     json_to_stdout = fmt == "json" and not output
     markers = None
     if lib is not None:  # songs heard, as markers on each group's timeline (issue 3)
@@ -214,7 +217,7 @@ def _print_estimate(paths: list[str]) -> None:
 
 
 def _aligned(paths: list[str], *, workers: int, cache: bool, streams, cluster: Optional[str], quiet: bool,
-             min_confidence: float = 0.0) -> Alignment:
+             min_confidence: float = 0.0, max_error_ms: Optional[float] = None) -> Alignment:
     """`api.align` with progress bars (unless *quiet*), on a Dask *cluster* if given; cache warnings are
     printed once each, as one line."""
     from ..sync import api
@@ -231,7 +234,8 @@ def _aligned(paths: list[str], *, workers: int, cache: bool, streams, cluster: O
         with bars.progress, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CacheWarning)
             al = api.align(paths, workers=workers or None, cache=cache, stream_index=streams, progress=bars,
-                           fingerprinter=fingerprinter, matcher=matcher, min_confidence=min_confidence)
+                           fingerprinter=fingerprinter, matcher=matcher, min_confidence=min_confidence,
+                           max_error_ms=max_error_ms)
     finally:
         if client is not None:
             client.close()

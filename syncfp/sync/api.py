@@ -92,7 +92,7 @@ def match_hypotheses(
     out: dict[tuple[int, int], list[PairMatch]] = {}
     for (a, b), ln in sorted(_lines(fps, fcfg, mcfg, True, progress, matcher).items()):
         best = match_mod.to_pair_match(a, b, ln, fcfg.hop_s, mcfg)
-        if best.support >= mcfg.min_support and best.z >= mcfg.min_z:
+        if best.support >= mcfg.hypothesis_min_support and best.z >= mcfg.hypothesis_min_z:
             out[(a, b)] = [best, *match_mod.alternatives(a, b, ln, fcfg.hop_s, min_share=vcfg.alt_support)]
     return out
 
@@ -143,6 +143,7 @@ def align(
     fingerprinter: Callable | None = None,
     matcher: Callable | None = None,
     min_confidence: float = 0.0,
+    max_error_ms: float | None = None,
 ) -> Alignment:
     """Place every recording in *paths* on a common timeline (see `syncfp.types` for the conventions).
 
@@ -153,6 +154,8 @@ def align(
     or None to choose each multi-stream file's stream by level. *min_confidence*: clips placed less surely are
     left out with the reason (and a group that keeps one clip goes with them): an editor who would rather
     sync a few clips by hand than find one a verse off asks for 0.8 (docs/benchmarks.md, calibration).
+    *max_error_ms*: clips whose stated error is larger are left out likewise (1 for audio replacement; a
+    clip stated over half a frame is placed by default, as most such clips are right to 1 ms).
     """
     progress = progress or _noop
     given = [str(p) for p in paths]
@@ -223,7 +226,7 @@ def align(
         ghints = group_hints(sol, gfps, durations, rescue_cfg, clocks)
     reasons = {**edges.contested, **scattered, **repeats, **clashed, **twice}
     return _in_input_order(_results(paths, fps, errors, good, verdicts, reasons, sol, solve_cfg, min_confidence,
-                                    hints, rescue_cfg.timed_search_s, ghints, torn(sol, verify)),
+                                    hints, rescue_cfg.timed_search_s, ghints, torn(sol, verify), max_error_ms),
                            order)
 
 
@@ -713,25 +716,44 @@ def _clip_confidence(n: int, sol, durations: list[float], cfg: SolveConfig) -> n
     return np.minimum(own, path)
 
 
-def _unsure(group: np.ndarray, conf: np.ndarray, min_confidence: float) -> dict[int, str]:
-    """Clips to leave out below *min_confidence*, with the reason; *group* is updated (-1 for them)."""
+def _unsure(group: np.ndarray, conf: np.ndarray, min_confidence: float, std_s: np.ndarray | None = None,
+            max_error_ms: float | None = None) -> dict[int, str]:
+    """Clips to leave out below *min_confidence* or stated less precisely than *max_error_ms* (*std_s*: the
+    errors stated, in s), with the reason; *group* is updated (-1 for them)."""
     out: dict[int, str] = {}
     for j in np.flatnonzero((group >= 0) & (conf < min_confidence)):
         out[int(j)] = (f"unsure: placed at confidence {conf[j]:.2f}, under the {min_confidence:g} asked for "
                        "(a partial or two-clip match that a repeat could also explain)")
         group[j] = -1
+    if max_error_ms is not None and std_s is not None:
+        ms = np.where(np.isfinite(std_s), std_s * 1000.0, np.inf)
+        for j in np.flatnonzero((group >= 0) & (ms > max_error_ms)):
+            stated = f"only to ±{ms[j]:.1f} ms" if np.isfinite(ms[j]) else "with no error measured"
+            out[int(j)] = (f"unsure: its offset is confirmed {stated}, over the {max_error_ms:g} ms asked for "
+                           "(a reflection or a rival reading it could not rule out)")
+            group[j] = -1
     left = Counter(int(g) for g in group if g >= 0)
     for j in np.flatnonzero(group >= 0):
         if left[int(group[j])] < 2:
-            out[int(j)] = "unsure: the other clips of its group were left out as unsure (--min-confidence)"
+            out[int(j)] = ("unsure: the other clips of its group were left out as unsure "
+                           "(--min-confidence, --max-error)")
             group[j] = -1
     return out
+
+
+def _stated_std(sol, j: int, summed_only: set[int], floors: dict[int, float] | None, cfg: SolveConfig) -> float:
+    """The error stated for placed clip *j* (s): the solve's, at least `stacked_error_s` where only summed
+    windows time it, and at least the gap to an unsure edge's readings it is held off (`arrivals.torn`)."""
+    std = float(sol.position_std_s[j])
+    if j in summed_only:
+        std = max(std, cfg.stacked_error_s)
+    return max(std, (floors or {}).get(j, 0.0))
 
 
 def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dict[int, str], sol,
              cfg: SolveConfig, min_confidence: float = 0.0, hints: dict[int, tuple[int, float]] | None = None,
              hint_within_s: float = 0.0, ghints: dict[int, tuple[int, float]] | None = None,
-             floors: dict[int, float] | None = None) -> Alignment:
+             floors: dict[int, float] | None = None, max_error_ms: float | None = None) -> Alignment:
     n = len(good)
     durations = [fps[i].duration_s for i in good]
     conf = _clip_confidence(n, sol, durations, cfg)
@@ -743,7 +765,9 @@ def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dic
             conf[j] = min(conf[j], cfg.pair_group_confidence)
     group = np.array(sol.group, copy=True)
     summed_only = _summed_only(sol)
-    unsure = _unsure(group, conf, min_confidence) if min_confidence > 0 else {}
+    std_s = np.array([_stated_std(sol, j, summed_only, floors, cfg) for j in range(n)], dtype=float)
+    asked = min_confidence > 0 or max_error_ms is not None
+    unsure = _unsure(group, conf, min_confidence, std_s, max_error_ms) if asked else {}
     # stable group ids from 1: ordered by the smallest path in each group
     gmembers: dict[int, list[str]] = {}
     for j in range(n):
@@ -787,10 +811,7 @@ def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dic
             clips.append(ClipResult(path=p, duration_s=fp.duration_s, error=reason, warning=fp.warning,
                                     info=fp.info, clock_hint=hint))
             continue
-        std = sol.position_std_s[j]
-        if j in summed_only:
-            std = max(std, cfg.stacked_error_s)
-        std = max(std, (floors or {}).get(j, 0.0))  # held off every reading of an unsure edge (`arrivals.torn`)
+        std = std_s[j]
         clips.append(ClipResult(
             path=p, duration_s=fp.duration_s, group=gorder[int(group[j])], track=track[j],
             offset_s=float(sol.position_s[j]), drift_ppm=_drift(sol, j, cfg),
