@@ -85,8 +85,6 @@ class MatchConfig:
     min_support: int = 14  # aligned hits a trusted edge needs
     min_z: float = 8.0  # support above the pair's chance level, in Poisson standard deviations
     min_ratio: float = 1.5  # best line vs best line elsewhere (periodic music gives close seconds)
-    hypothesis_min_support: int = 14  # a pair's best line from this support and z goes to `verify` as a
-    hypothesis_min_z: float = 8.0  # hypothesis (the correlation decides; `trusted` keeps the two above)
 
 
 @dataclass(frozen=True)

@@ -254,8 +254,7 @@ def pair_lines(
     u, inv = np.unique(coarse, return_inverse=True)
     csum = np.bincount(inv, weights=cells.count)
     nf = np.asarray(n_frames, np.float64)
-    floor = min(cfg.min_support, cfg.hypothesis_min_support)  # the weakest line anything downstream takes
-    need = np.full(bounds.size - 1, float(floor))
+    need = np.full(bounds.size - 1, float(cfg.min_support))
     if screen:
         # Every hit a fitted line can count lies within ±reach of its offset at rate 0 (reach as in
         # `fit_line`, bounded by the anchor clip's length), so the most hits in any window of that width
@@ -268,13 +267,13 @@ def pair_lines(
         window = cum[np.searchsorted(u, u + span_bins, side="right")] - cum[:-1]
         first = bounds[:-1]
         chance = totals * 3.0 / np.maximum(nf[cells.a[first]] + nf[cells.b[first]], 1.0)
-        need = np.maximum(need, chance + min(cfg.min_z, cfg.hypothesis_min_z) * np.sqrt(chance + 1.0))
+        need = np.maximum(need, chance + cfg.min_z * np.sqrt(chance + 1.0))
     else:  # diagnostics: a drifting line still puts >= support/4 hits into some 4-frame bin
         window = csum * 4.0
     best = np.zeros(bounds.size - 1)
     np.maximum.at(best, np.searchsorted(pair[bounds[:-1]], u >> 24), window)
     out: dict[tuple[int, int], Line] = {}
-    for p in np.flatnonzero((totals >= floor) & (best >= need)):
+    for p in np.flatnonzero((totals >= cfg.min_support) & (best >= need)):
         s, e = bounds[p], bounds[p + 1]
         a, b = int(cells.a[s]), int(cells.b[s])
         span = n_frames[a] + n_frames[b]

@@ -92,7 +92,7 @@ def match_hypotheses(
     out: dict[tuple[int, int], list[PairMatch]] = {}
     for (a, b), ln in sorted(_lines(fps, fcfg, mcfg, True, progress, matcher).items()):
         best = match_mod.to_pair_match(a, b, ln, fcfg.hop_s, mcfg)
-        if best.support >= mcfg.hypothesis_min_support and best.z >= mcfg.hypothesis_min_z:
+        if best.support >= mcfg.min_support and best.z >= mcfg.min_z:
             out[(a, b)] = [best, *match_mod.alternatives(a, b, ln, fcfg.hop_s, min_share=vcfg.alt_support)]
     return out
 
