@@ -172,6 +172,7 @@ class VerifyConfig:
     arrival_tol_s: float = 0.0005  # one reflection seen in two edges of a clip lies this close
     arrival_denied: float = 0.3  # a clip whose other edges show a reflection in fewer than this share has none
     arrival_min_asked: int = 3  # ...when at least this many other edges of it were asked (two can both miss it)
+    arrival_mirror: bool = True  # no move where the clip said to be echoed shows that echo after the line too
     arrival_rounds: int = 2  # moves whose rival the other clips deny first, the rest decided on peaks read after
     # them (1: every move decided on the peaks as first measured)
     lone_pairs_coherent: bool = True  # a group of two clips needs a coherent edge between them (`api._lone_pairs`)

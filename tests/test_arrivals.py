@@ -198,3 +198,43 @@ def test_a_clip_held_off_every_reading_of_its_unsure_edge_states_the_gap():
     assert torn(solve(5, edges(-5.0), durations)) == {}
     assert torn(solve(5, edges(-5.0 + 0.0168), durations)) == {}  # at the rival: b's audio 16.8 ms later
     assert torn(solve(5, edges(-5.0 + 0.032), durations), VerifyConfig(arrival_torn_s=0.0)) == {}
+
+
+ECHOED = {"ZOOM0002.WAV": (10.0, 60.0, 0.0), "IMG_0002.MOV": (20.0, 30.0, 0.0026), "VID_0002.mp4": (25.0, 30.0, 0.0024)}
+
+
+def _echoed(master: np.ndarray, start_s: float, length_s: float, echo_s: float, seed: int) -> np.ndarray:
+    """master[start : start + length] heard with one echo *echo_s* later at the direct sound's level (none: 0)."""
+    rng = np.random.default_rng(seed)
+    i0, n = int(start_s * MASTER_RATE), int(length_s * MASTER_RATE)
+    x = master[i0: i0 + n].astype(np.float64)
+    if echo_s:
+        d = int(round(echo_s * MASTER_RATE))
+        x = x + master[i0 - d: i0 + n - d]
+    x = x + rng.standard_normal(x.size) * np.sqrt(float(np.mean(x**2)) * 10 ** (-2.5))
+    return (0.3 * x / np.abs(x).max()).astype(np.float32)
+
+
+def test_an_edge_whose_clip_echoes_on_both_sides_of_its_line_stays(tmp_path, master):
+    """fresh25's festival: an iPhone P echoed 2.6 ms later, joined on the direct sound to a recorder R and to a
+    phone Q that is itself echoed 2.4 ms later. On the P-Q edge, Q's echo (+2.4 ms) is a rival that P's edge to
+    R seems to explain as P's echo — as if the P-Q line were P's echo — but P's echo shows on the line's other
+    side too (−2.6 ms), as it does when the line is P's direct sound: the edge stays. Without that check it
+    moved 2.4 ms, onto a line stated to 0.04 ms."""
+    fps = []
+    for seed, (name, (start, length, echo)) in enumerate(ECHOED.items()):
+        path = str(tmp_path / name)
+        encode.write(path, _echoed(master, start, length, echo, seed), rate_hz=MASTER_RATE)
+        fps.append(extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)))
+    R, P, Q = range(3)
+    t = lambda a, b: list(ECHOED.values())[b][0] - list(ECHOED.values())[a][0]  # noqa: E731
+    right = [_edge(R, P, t(R, P)), _edge(P, Q, t(P, Q))]
+    arr = arrival_peaks(right[1], fps[P], fps[Q], VerifyConfig())
+    assert arr is not None
+    assert any(abs(lag - 0.0024) < 5e-4 and q >= VerifyConfig().arrival_rival for lag, q in arr.peaks)  # Q's echo
+    assert any(abs(lag + 0.0026) < 5e-4 for lag, _ in arr.peaks)  # P's echo, on the other side
+    edges = list(right)
+    assert first_arrivals(edges, fps, VerifyConfig()) == [] and edges == right
+    edges = list(right)
+    assert first_arrivals(edges, fps, replace(VerifyConfig(), arrival_mirror=False)) == [1]
+    assert abs((edges[1].offset_s - t(P, Q)) * 1e3 + 2.4) < 0.5  # b's side moved later: the line 2.4 ms early

@@ -116,12 +116,22 @@ def _first_arrival(i: int, edges: list[PairMatch], arrs: list[Arrivals | None], 
     for lag, q in arr.peaks:
         if q < cfg.arrival_rival or q * arr.own < cfg.arrival_min_z:
             continue
+        if cfg.arrival_mirror and _mirrored(arr, lag, cfg):
+            continue
         later, earlier = (e.b, e.a) if lag > 0 else (e.a, e.b)
         keep = _reflection_vote(later, abs(lag), i, edges, arrs, of_clip, cfg)  # the rival is `later`'s echo
         move = _reflection_vote(earlier, abs(lag), i, edges, arrs, of_clip, cfg)  # the line is `earlier`'s
         if move > keep:
             moves.append((lag, keep < 0))
     return max(moves, key=lambda m: abs(m[0])) if moves else None
+
+
+def _mirrored(arr: Arrivals, lag: float, cfg: VerifyConfig) -> bool:
+    """Whether the edge also peaks *lag* away on the line's other side: the clip a move to *lag* would call
+    echoed (its audio heard again |lag| later) shows that echo after the line as well, as it does when the line
+    is its direct sound. fresh25's festival: an iPhone 25 m out echoed 2.4-2.6 ms later in both its edges; the
+    edge to a phone was moved by its echo's mirror image onto a line 2.4 ms early, stated 0.27 ms."""
+    return any((other > 0) != (lag > 0) and abs(abs(other) - abs(lag)) <= cfg.arrival_tol_s for other, _ in arr.peaks)
 
 
 def checked_at(e: PairMatch, lag: float, fa: Fingerprint, fb: Fingerprint,
