@@ -193,6 +193,8 @@ def align(
         sol, _ = _lag_voted(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, clocks, memo)
         before = sol.group.copy()
         sol, scattered = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
+        sol, hung = _pendant_repeats(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers)
+        scattered.update(hung)
         # clips whose only edges the settling dropped (a repeat) were never swept: their true lag may be there
         sol, found = _swept([j for j in range(len(gfps)) if sol.group[j] < 0 <= before[j]], sol, edges, gfps,
                             durations, solve_cfg, rescue_cfg, verify, workers, clocks=clocks, memo=memo)
@@ -550,6 +552,39 @@ def _summed_only(sol) -> set[int]:
         for j in (e.a, e.b):
             touched[j] = touched.get(j, True) and bool(e.stacked)
     return {j for j, only in touched.items() if only and sol.group[j] >= 0}
+
+
+def _pendant_repeats(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
+                     solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int):
+    """(solution, reasons): summed edges that alone hold a clip in its group are asked, as swept lines are,
+    whether the windows confirm the clip where the longer clip repeats the matched stretch (`rescue.
+    repeat_rivals`, strict); those that tie are dropped and the solve runs again. A summed line is no surer
+    of a loop's pass than of its place, and no other edge of the clip can say which (fresh25's loop5: a 5-s
+    recorder clip 160 s off at a pass, stated 5 ms)."""
+    if not rcfg.pendant_repeats:
+        return sol, {}
+    degree: Counter = Counter()
+    for e in sol.inliers:
+        degree[e.a] += 1
+        degree[e.b] += 1
+    held = {(e.a, e.b) for e in sol.inliers if e.stacked and (degree[e.a] == 1 or degree[e.b] == 1)}
+    idx = [i for i, e in enumerate(edges) if (e.a, e.b) in held]
+    if not idx:
+        return sol, {}
+    rivals = repeat_rivals([edges[i] for i in idx], gfps, cfg=rcfg, verify_cfg=vcfg, workers=workers, strict=True)
+    drop = {i for i, offs in zip(idx, rivals) if offs}
+    why = {}
+    for i, offs in zip(idx, rivals):
+        if offs:
+            e = edges[i]
+            for j in (e.a, e.b):
+                if degree[j] == 1:
+                    why[j] = ("its only match fits equally well where the other clip repeats the passage "
+                              f"(offsets {', '.join(f'{o:+.2f}' for o in offs)} s); left out rather than placed at a repeat")
+    if drop:
+        edges[:] = [e for i, e in enumerate(edges) if i not in drop]
+        sol = solve(len(gfps), edges, durations, solve_cfg)
+    return sol, why
 
 
 def _lone_pairs(sol, edges: list[PairMatch], arrs: list, vcfg: VerifyConfig) -> set[int]:
