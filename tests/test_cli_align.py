@@ -162,6 +162,13 @@ def test_progress_shows_the_audio_hours_decoded_and_the_pairs_matched():
     assert "eta" in r.stderr
 
 
+def _placed(folder, *extra) -> dict:
+    """`syncfp align FOLDER --format json` (plus *extra*) as a user runs it: clip name → its JSON entry."""
+    r = run("align", str(folder), "--format", "json", "--no-cache", *extra)
+    assert r.returncode == 0, r.stderr
+    return {os.path.basename(c["path"]): c for c in json.loads(r.stdout)["clips"]}
+
+
 @pytest.mark.slow
 def test_cli_min_confidence_leaves_the_unsure_clips_out_with_their_reason(tmp_path, master, other_master):
     """Three clips of one song that overlap widely (confidence ≥ 0.99) and a pair from another song that
@@ -174,11 +181,7 @@ def test_cli_min_confidence_leaves_the_unsure_clips_out_with_their_reason(tmp_pa
     make_clip(d, "E001.MP4", other_master, 0.0, 20.0, eq="phone", seed=34)
     make_clip(d, "F001.MP4", other_master, 6.0, 20.0, eq="phone", seed=35)
 
-    def placed(*extra):
-        r = run("align", str(d), "--format", "json", "--no-cache", *extra)
-        assert r.returncode == 0, r.stderr
-        return {os.path.basename(c["path"]): c for c in json.loads(r.stdout)["clips"]}
-
+    placed = lambda *extra: _placed(d, *extra)  # noqa: E731
     every = placed()
     assert all(c["group"] is not None for c in every.values())
     assert max(every[n]["confidence"] for n in ("E001.MP4", "F001.MP4")) <= 0.5
@@ -204,11 +207,7 @@ def test_cli_max_error_leaves_out_the_clips_stated_less_precisely_than_asked(tmp
     make_clip(d, "B001.WAV", master, 5.0, 40.0, eq="none", seed=42)
     make_clip(d, "C001.MOV", master, 9.0, 30.0, eq="phone", seed=43)
 
-    def placed(*extra):
-        r = run("align", str(d), "--format", "json", "--no-cache", *extra)
-        assert r.returncode == 0, r.stderr
-        return {os.path.basename(c["path"]): c for c in json.loads(r.stdout)["clips"]}
-
+    placed = lambda *extra: _placed(d, *extra)  # noqa: E731
     kept = placed("--max-error", "1")
     for n, start in (("A001.MOV", 0.0), ("B001.WAV", 5.0), ("C001.MOV", 9.0)):
         assert kept[n]["group"] == kept["A001.MOV"]["group"] is not None

@@ -572,15 +572,16 @@ def _pendant_repeats(sol, edges: list[PairMatch], gfps: list[Fingerprint], durat
     if not idx:
         return sol, {}
     rivals = repeat_rivals([edges[i] for i in idx], gfps, cfg=rcfg, verify_cfg=vcfg, workers=workers, strict=True)
-    drop = {i for i, offs in zip(idx, rivals) if offs}
-    why = {}
+    drop: set[int] = set()
+    why: dict[int, str] = {}
     for i, offs in zip(idx, rivals):
-        if offs:
-            e = edges[i]
-            for j in (e.a, e.b):
-                if degree[j] == 1:
-                    why[j] = ("its only match fits equally well where the other clip repeats the passage "
-                              f"(offsets {', '.join(f'{o:+.2f}' for o in offs)} s); left out rather than placed at a repeat")
+        if not offs:
+            continue
+        drop.add(i)
+        for j in (edges[i].a, edges[i].b):
+            if degree[j] == 1:
+                why[j] = ("its only match fits equally well where the other clip repeats the passage "
+                          f"(offsets {', '.join(f'{o:+.2f}' for o in offs)} s); left out rather than placed at a repeat")
     if drop:
         edges[:] = [e for i, e in enumerate(edges) if i not in drop]
         sol = solve(len(gfps), edges, durations, solve_cfg)
