@@ -173,6 +173,7 @@ class VerifyConfig:
     arrival_denied: float = 0.3  # a clip whose other edges show a reflection in fewer than this share has none
     arrival_min_asked: int = 3  # ...when at least this many other edges of it were asked (two can both miss it)
     arrival_mirror: bool = True  # no move where the clip said to be echoed shows that echo after the line too
+    arrival_mirror_vote: bool = True  # a clip's other edges show its echo only where the mirror image is lower
     arrival_rounds: int = 2  # moves whose rival the other clips deny first, the rest decided on peaks read after
     # them (1: every move decided on the peaks as first measured)
     lone_pairs_coherent: bool = True  # a group of two clips needs a coherent edge between them (`api._lone_pairs`)

@@ -16,7 +16,8 @@ from bench import encode
 from syncfp.audio.extract import extract
 from syncfp.config import FingerprintConfig, VerifyConfig
 from syncfp.engine.solve import solve
-from syncfp.sync.arrivals import arrival_peaks, first_arrivals, measure, torn, towered, towering, unsure_timing
+from syncfp.sync.arrivals import (Arrivals, _first_arrival, arrival_peaks, first_arrivals, measure, torn, towered,
+                                  towering, unsure_timing)
 from syncfp.types import PairMatch
 
 from conftest import MASTER_RATE
@@ -238,3 +239,32 @@ def test_an_edge_whose_clip_echoes_on_both_sides_of_its_line_stays(tmp_path, mas
     edges = list(right)
     assert first_arrivals(edges, fps, replace(VerifyConfig(), arrival_mirror=False)) == [1]
     assert abs((edges[1].offset_s - t(P, Q)) * 1e3 + 2.4) < 0.5  # b's side moved later: the line 2.4 ms early
+
+
+def _junk_scene(tower: bool) -> tuple[list[PairMatch], list[Arrivals]]:
+    """fresh26's junk, as its windows read: a far iPhone F (44 m) joined to a near camera V on the direct sound,
+    a rival 9.1 ms earlier on F's side (F's own echo, which no other edge of F can show); V's edge to F's other
+    take T shows T's echo at -9.07 ms (0.62) and its faint mirror image on V's side (+9.12 ms, 0.43); V's summed
+    edge to a GoPro G sits beside a peak 1.88 times higher (*tower*: `towering` moves it after), one of its
+    peaks 9.38 ms on V's side by chance."""
+    F, V, T, G = range(4)
+    edges = [_edge(F, V, -53.2), _edge(T, V, 14.8), replace(_edge(G, V, 5.37), stacked=True)]
+    arrs = [Arrivals(14.0, ((-0.03812, 0.5), (-0.02266, 0.48), (-0.00911, 0.82))),
+            Arrivals(20.0, ((-0.02266, 0.73), (-0.00907, 0.62), (0.00912, 0.43))),
+            Arrivals(12.0, ((0.02975, 1.88 if tower else 0.9), (0.00938, 0.48), (-0.00762, 0.62)))]
+    return edges, arrs
+
+
+def test_a_partners_echo_seen_faintly_on_the_other_side_does_not_move_a_right_edge():
+    """The rival on F's edge is F's echo or the line is V's: V's other edges decide. The T-V peak on V's side is
+    the mirror image of T's echo (lower than it), and the G-V line is not its windows' peak: neither shows V
+    echoed, so the edge stays (its error then reaches the rival, `unsure_timing`). Counting them moved it 9.1 ms
+    onto a line stated 0.06 ms."""
+    edges, arrs = _junk_scene(tower=True)
+    of_clip = {0: [0], 1: [0, 1, 2], 2: [1], 3: [2]}
+    assert _first_arrival(0, edges, arrs, of_clip, VerifyConfig()) is None
+    assert unsure_timing(edges, arrs, VerifyConfig())[0] == (-0.00911,)
+    old = replace(VerifyConfig(), arrival_mirror_vote=False)
+    assert _first_arrival(0, edges, arrs, of_clip, old) == (-0.00911, False)
+    edges, arrs = _junk_scene(tower=False)  # a G-V line at its own peak is asked: one of two edges shows it
+    assert _first_arrival(0, edges, arrs, of_clip, VerifyConfig()) == (-0.00911, False)

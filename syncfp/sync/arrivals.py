@@ -79,21 +79,35 @@ def _local_maxima(row: np.ndarray, half: int) -> np.ndarray:
     return i[np.concatenate(([True], np.diff(i) > half))] if i.size else i
 
 
-def _later_side(arr: Arrivals, clip_is_b: bool) -> list[float]:
-    """Delays (s) at which one clip of an edge hears the matched audio again, later: its reflections."""
-    return [lag if clip_is_b else -lag for lag, _ in arr.peaks if (lag > 0) == clip_is_b]
+def _later_side(arr: Arrivals, clip_is_b: bool, mirror_tol_s: float = 0.0) -> list[float]:
+    """Delays (s) at which one clip of an edge hears the matched audio again, later: its reflections. With
+    *mirror_tol_s*, not a peak whose mirror image across the line (within that) stands higher: that is the
+    other clip's echo, seen faintly on this side too (fresh26's junk: a far iPhone echoed 9.1 ms later at 0.62
+    of the line and 0.43 on the camera's side; the camera, thought echoed, moved the iPhone's other take 9 ms)."""
+    out = []
+    for lag, q in arr.peaks:
+        if (lag > 0) != clip_is_b:
+            continue
+        if mirror_tol_s > 0 and any((other > 0) != (lag > 0) and abs(abs(other) - abs(lag)) <= mirror_tol_s
+                                    and h > q for other, h in arr.peaks):
+            continue
+        out.append(abs(lag))
+    return out
 
 
 def _reflection_vote(clip: int, delay: float, skip: int, edges: list[PairMatch], arrs: list[Arrivals | None],
                      of_clip: dict[int, list[int]], cfg: VerifyConfig) -> int:
     """Do *clip*'s other edges show a reflection *delay* later? +1 half of them or more, -1 under a third
-    (`arrival_denied`) of at least `arrival_min_asked`, 0 otherwise (between, or too few edges to ask)."""
+    (`arrival_denied`) of at least `arrival_min_asked`, 0 otherwise (between, or too few edges to ask). With
+    `arrival_mirror_vote`, an edge whose line is not its windows' peak (one `arrival_tower` times higher
+    nearby: `towering` will move it) is not asked: its peaks are read about the wrong moment."""
     asked = hits = 0
+    tower = cfg.arrival_tower if cfg.arrival_mirror_vote and cfg.arrival_tower > 0 else np.inf
     for k in of_clip[clip]:
-        if k == skip or arrs[k] is None:
+        if k == skip or arrs[k] is None or any(q >= tower for _, q in arrs[k].peaks):
             continue
         asked += 1
-        side = _later_side(arrs[k], edges[k].b == clip)
+        side = _later_side(arrs[k], edges[k].b == clip, cfg.arrival_tol_s if cfg.arrival_mirror_vote else 0.0)
         hits += any(abs(d - delay) <= cfg.arrival_tol_s for d in side)
     if not asked:
         return 0
