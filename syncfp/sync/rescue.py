@@ -284,9 +284,11 @@ def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q
             # up at every repeat, and still ties); between the two, the share of windows each explains decides
             own = check_hypothesis(base, fps[edge.a], fps[edge.b], vcfg)
             if own.ok and own.scatter <= vcfg.coherent_s:
+                tight = vcfg.coherent_s if cfg.rival_tighter <= 0 else min(vcfg.coherent_s,
+                                                                           cfg.rival_tighter * own.scatter)
                 checked = [(o, ev) for o, ev in checked if not (
                     ev.stacked or ev.scatter > vcfg.incoherent_s
-                    or (cfg.rival_share and ev.scatter > vcfg.coherent_s and ev.share < own.share))]
+                    or (cfg.rival_share and ev.scatter > tight and ev.share <= own.share))]
         return tuple(sorted([edge.offset_s, *(o for o, _ in checked)])) if checked else ()
     verdict = verify_pair([base, *rivals], fps[edge.a], fps[edge.b], vcfg)
     # the rivals lie a second or more away (`_repeats`): anything nearer is the edge's own line, refined
