@@ -186,7 +186,7 @@ def align(
         sol = solve(len(gfps), edges, durations, solve_cfg)
         # before any clock is read from where a clip sits: a clip at a loop's pass lends its device's other
         # takes a reading one pass off, and they agree with it wherever the loop recurs
-        sol, hung = _pendant_repeats(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers) if (
+        sol, early = _pendant_repeats(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers) if (
             rescue_cfg.pendant_first) else (sol, {})
         clocks = clocks_of(gfps)  # every clip's stamp and device, read once for every clock stage
         memo = SweepMemo()  # the sweeps' lags and searched lines, for every sweep and check after them
@@ -197,7 +197,7 @@ def align(
         sol, _ = _lag_voted(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, clocks, memo)
         before = sol.group.copy()
         sol, scattered = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
-        scattered.update(hung)
+        scattered.update(early)
         sol, hung = _pendant_repeats(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers)
         scattered.update(hung)
         # clips whose only edges the settling dropped (a repeat) were never swept: their true lag may be there
