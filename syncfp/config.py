@@ -244,6 +244,7 @@ class RescueConfig:
     # (`stamps.clock_apart`: another concert of a festival, hours later) is swept against it
     sweep_repeat_veto: bool = True  # a swept line tying with a repeat of the longer clip is dropped (strict)
     pendant_repeats: bool = True  # ...and so is a summed edge that alone holds a clip in its group
+    pendant_windows: int = 5  # ...and so is such an edge confirmed by this many windows or fewer, summed or not
     pendant_first: bool = True  # ...asked once before the clocks are read too (a clip at a pass misleads its device)
     keep_rivals: bool = True  # a rescue or clock-search edge keeps the repeat places its windows confirm too
     # (`PairMatch.rivals`) for the clock check to choose between (`stamps.clock_choices`); False: the first choice stands

@@ -75,3 +75,20 @@ def test_music_that_does_not_repeat_keeps_the_edge_and_the_check_can_be_switched
     off = replace(RescueConfig(), pendant_repeats=False)
     got, why = _pendant_repeats(sol, edges, fps, durations, SolveConfig(), off, VerifyConfig(), 1)
     assert why == {} and got.group[2] == got.group[0] >= 0 and len(edges) == 2
+
+
+def test_a_clip_hung_on_an_edge_of_few_standing_windows_in_a_loop_is_left_out(tmp_path):
+    """fresh28's loop5: a 7-s iPhone clip held a loop's pass off by one edge of 3 of 5 windows standing alone
+    (not summed), stated 0.2 ms. An edge of `pendant_windows` windows or fewer is asked like a summed one; with
+    the bound at 0, only summed edges are, and it stays."""
+    master = np.tile(synth.concert(LOOP_S, rate_hz=RATE, seed=81, tempo_bpm=120), 8)
+    fps = _clips(tmp_path, master, "few")
+    durations = [f.duration_s for f in fps]
+    few = replace(_edge(0, 2, 21.0 + LOOP_S, stacked=False), windows=3, tried=5)
+    edges = [_edge(0, 1, 30.0, stacked=False), few]
+    sol = solve(3, edges, durations, SolveConfig())
+    off = replace(RescueConfig(), pendant_windows=0)
+    got, why = _pendant_repeats(sol, list(edges), fps, durations, SolveConfig(), off, VerifyConfig(), 1)
+    assert why == {} and got.group[2] == got.group[0] >= 0
+    got, why = _pendant_repeats(sol, edges, fps, durations, SolveConfig(), RescueConfig(), VerifyConfig(), 1)
+    assert got.group[2] < 0 and list(why) == [2]

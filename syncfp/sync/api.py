@@ -565,14 +565,16 @@ def _pendant_repeats(sol, edges: list[PairMatch], gfps: list[Fingerprint], durat
     whether the windows confirm the clip where the longer clip repeats the matched stretch (`rescue.
     repeat_rivals`, strict); those that tie are dropped and the solve runs again. A summed line is no surer
     of a loop's pass than of its place, and no other edge of the clip can say which (fresh25's loop5: a 5-s
-    recorder clip 160 s off at a pass, stated 5 ms)."""
+    recorder clip 160 s off at a pass, stated 5 ms). So is an edge of `pendant_windows` windows or fewer: three of
+    five standing alone held fresh28's 7-s iPhone clip a loop's pass (99 s) off, stated 0.2 ms."""
     if not rcfg.pendant_repeats:
         return sol, {}
     degree: Counter = Counter()
     for e in sol.inliers:
         degree[e.a] += 1
         degree[e.b] += 1
-    held = {(e.a, e.b) for e in sol.inliers if e.stacked and (degree[e.a] == 1 or degree[e.b] == 1)}
+    held = {(e.a, e.b) for e in sol.inliers if (e.stacked or e.windows <= rcfg.pendant_windows)
+            and (degree[e.a] == 1 or degree[e.b] == 1)}
     idx = [i for i, e in enumerate(edges) if (e.a, e.b) in held]
     if not idx:
         return sol, {}
