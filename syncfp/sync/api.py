@@ -186,8 +186,9 @@ def align(
         sol = solve(len(gfps), edges, durations, solve_cfg)
         # before any clock is read from where a clip sits: a clip at a loop's pass lends its device's other
         # takes a reading one pass off, and they agree with it wherever the loop recurs
-        sol, early = _pendant_repeats(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers) if (
-            rescue_cfg.pendant_first) else (sol, {})
+        stood: set = set()  # pendant edges asked and kept: the second check does not ask them again
+        sol, early = _pendant_repeats(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers,
+                                      stood) if rescue_cfg.pendant_first else (sol, {})
         clocks = clocks_of(gfps)  # every clip's stamp and device, read once for every clock stage
         memo = SweepMemo()  # the sweeps' lags and searched lines, for every sweep and check after them
         sol = _timed_rounds(sol, edges, gfps, durations, anchors, solve_cfg, rescue_cfg, verify, workers, progress,
@@ -198,7 +199,7 @@ def align(
         before = sol.group.copy()
         sol, scattered = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
         scattered.update(early)
-        sol, hung = _pendant_repeats(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers)
+        sol, hung = _pendant_repeats(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, stood)
         scattered.update(hung)
         # clips whose only edges the settling dropped (a repeat) were never swept: their true lag may be there
         sol, found = _swept([j for j in range(len(gfps)) if sol.group[j] < 0 <= before[j]], sol, edges, gfps,
@@ -560,13 +561,15 @@ def _summed_only(sol) -> set[int]:
 
 
 def _pendant_repeats(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
-                     solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int):
+                     solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int,
+                     stood: set | None = None):
     """(solution, reasons): summed edges that alone hold a clip in its group are asked, as swept lines are,
     whether the windows confirm the clip where the longer clip repeats the matched stretch (`rescue.
     repeat_rivals`, strict); those that tie are dropped and the solve runs again. A summed line is no surer
     of a loop's pass than of its place, and no other edge of the clip can say which (fresh25's loop5: a 5-s
     recorder clip 160 s off at a pass, stated 5 ms). So is an edge of `pendant_windows` windows or fewer: three of
-    five standing alone held fresh28's 7-s iPhone clip a loop's pass (99 s) off, stated 0.2 ms."""
+    five standing alone held fresh28's 7-s iPhone clip a loop's pass (99 s) off, stated 0.2 ms. *stood*: edges
+    (pair, line, windows) an earlier call asked and kept; they are not asked again, and those kept now join it."""
     if not rcfg.pendant_repeats:
         return sol, {}
     degree: Counter = Counter()
@@ -575,7 +578,9 @@ def _pendant_repeats(sol, edges: list[PairMatch], gfps: list[Fingerprint], durat
         degree[e.b] += 1
     held = {(e.a, e.b) for e in sol.inliers if (e.stacked or e.windows <= rcfg.pendant_windows)
             and (degree[e.a] == 1 or degree[e.b] == 1)}
-    idx = [i for i, e in enumerate(edges) if (e.a, e.b) in held]
+    key = lambda e: (e.a, e.b, e.offset_s, e.windows)  # noqa: E731  (an edge the settling moved is asked anew)
+    stood = set() if stood is None else stood
+    idx = [i for i, e in enumerate(edges) if (e.a, e.b) in held and key(e) not in stood]
     if not idx:
         return sol, {}
     rivals = repeat_rivals([edges[i] for i in idx], gfps, cfg=rcfg, verify_cfg=vcfg, workers=workers, strict=True)
@@ -583,6 +588,7 @@ def _pendant_repeats(sol, edges: list[PairMatch], gfps: list[Fingerprint], durat
     why: dict[int, str] = {}
     for i, offs in zip(idx, rivals):
         if not offs:
+            stood.add(key(edges[i]))
             continue
         drop.add(i)
         for j in (edges[i].a, edges[i].b):
