@@ -253,6 +253,8 @@ class RescueConfig:
     rival_share: bool = True  # ...and one scattering between the two ties only if it explains a larger share
     rival_tighter: float = 3.0  # ...where "between" starts this many times the line's own scatter (under
     # `coherent_s`): a chorus the band plays again lines up to 30 µs, the moment itself to 6 µs; 0: `coherent_s`
+    rival_few: bool = True  # ...and one confirmed by too few windows to show how it lines up (under
+    # `coherent_windows`) ties only if it explains as large a share: a loop's pass fits as much of the clip as the moment
     sweep_band_hz: tuple[float, float] = (150.0, 1000.0)  # where a far phone's music keeps its phase in babble
     sweep_min_z: float = 7.0  # a sweep lag this far above the curve's robust spread is searched
     sweep_rates_ppm: tuple[float, ...] = (-150.0, -75.0, 0.0, 75.0, 150.0)  # clock rates (query vs anchor) the

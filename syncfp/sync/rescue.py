@@ -288,7 +288,8 @@ def _repeated(edge: PairMatch, a: int, q: int, anchor: _Anchor, q_frames: int, q
                                                                            cfg.rival_tighter * own.scatter)
                 checked = [(o, ev) for o, ev in checked if not (
                     ev.stacked or ev.scatter > vcfg.incoherent_s
-                    or (cfg.rival_share and ev.scatter > tight and ev.share <= own.share))]
+                    or (cfg.rival_share and ev.scatter > tight and ev.share <= own.share)
+                    or (cfg.rival_few and np.isnan(ev.scatter) and ev.share < own.share))]
         return tuple(sorted([edge.offset_s, *(o for o, _ in checked)])) if checked else ()
     verdict = verify_pair([base, *rivals], fps[edge.a], fps[edge.b], vcfg)
     # the rivals lie a second or more away (`_repeats`): anything nearer is the edge's own line, refined
