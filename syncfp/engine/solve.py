@@ -7,6 +7,7 @@ the chain, and separate events fall apart into separate groups.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -35,6 +36,11 @@ def group_sizes(sol: Solution) -> dict[int, int]:
     """Placed clips per group id."""
     g = sol.group[sol.group >= 0]
     return {int(k): int(n) for k, n in zip(*np.unique(g, return_counts=True))} if g.size else {}
+
+
+def inlier_degrees(sol: Solution) -> Counter:
+    """Inlier edges per clip: which clips one edge alone holds (the pendant and arrival checks ask those)."""
+    return Counter(j for e in sol.inliers for j in (e.a, e.b))
 
 
 def overlap_span(offset_s: float, dur_a: float, dur_b: float, rate: float = 1.0) -> tuple[float, float]:

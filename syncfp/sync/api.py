@@ -17,7 +17,7 @@ from ..audio.extract import Progress, fingerprint_files
 from ..config import DecodeConfig, FingerprintConfig, MatchConfig, RescueConfig, SolveConfig, VerifyConfig
 from ..engine import hashtable as index_mod
 from ..engine import match as match_mod
-from ..engine.solve import group_sizes, overlap_span, select_for_refinement, solve
+from ..engine.solve import group_sizes, inlier_degrees, overlap_span, select_for_refinement, solve
 from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
@@ -572,10 +572,7 @@ def _pendant_repeats(sol, edges: list[PairMatch], gfps: list[Fingerprint], durat
     (pair, line, windows) an earlier call asked and kept; they are not asked again, and those kept now join it."""
     if not rcfg.pendant_repeats:
         return sol, {}
-    degree: Counter = Counter()
-    for e in sol.inliers:
-        degree[e.a] += 1
-        degree[e.b] += 1
+    degree = inlier_degrees(sol)
     held = {(e.a, e.b) for e in sol.inliers if (e.stacked or e.windows <= rcfg.pendant_windows)
             and (degree[e.a] == 1 or degree[e.b] == 1)}
     key = lambda e: (e.a, e.b, e.offset_s, e.windows)  # noqa: E731  (an edge the settling moved is asked anew)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..config import VerifyConfig
+from ..engine.solve import inlier_degrees
 from ..types import Fingerprint, PairMatch
 from .verify import (_consensus, _curves, _flip, _geometry, _grid, _scatter, _stack_at, _stride, _vertex, _windows,
                      check_hypothesis)
@@ -217,10 +218,7 @@ def torn(sol, cfg: VerifyConfig = VerifyConfig()) -> dict[int, float]:
     two clips that edges standing alone hold right), so a solve overriding one is no conflict."""
     if cfg.arrival_torn_s <= 0:
         return {}
-    degree: dict[int, int] = defaultdict(int)
-    for e in sol.inliers:
-        degree[e.a] += 1
-        degree[e.b] += 1
+    degree = inlier_degrees(sol)
     out: dict[int, float] = {}
     for e in sol.inliers:
         if not e.unsure_at or e.stacked or sol.group[e.a] < 0 or sol.group[e.a] != sol.group[e.b]:
