@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pytest
 
-from bench import encode, synth
-from syncfp.audio.extract import extract
-from syncfp.config import FingerprintConfig, RescueConfig, VerifyConfig
+from bench import synth
+from repeat_media import line, recorder_and_phone
+from syncfp.config import RescueConfig
 from syncfp.sync.rescue import repeat_rivals
 from syncfp.types import PairMatch
 
@@ -37,19 +36,11 @@ def _fps(tmp_path, wobble_s: float) -> list:
     song = synth.concert(90.0, rate_hz=RATE, seed=41, tempo_bpm=112).astype(np.float64)
     chorus = song[int(10 * RATE): int(30 * RATE)]
     master = np.concatenate([song[: int(40 * RATE)], _played_again(chorus, wobble_s, 3), song[int(60 * RATE):]])
-    out = []
-    for seed, (name, start, dur, kw) in enumerate((("ZOOM0001.WAV", 0.0, 90.0, {"eq": "none", "snr_db": 30}),
-                                                   ("IMG_0001.MOV", AT_S, LEN_S, {"eq": "phone", "snr_db": 20}))):
-        path = str(tmp_path / name)
-        seg = master[int(start * RATE): int((start + dur) * RATE)]
-        encode.write(path, synth.device(seg.astype(np.float32), rate_hz=RATE, seed=seed, **kw), rate_hz=RATE)
-        out.append(extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)))
-    return out
+    return recorder_and_phone(tmp_path, master, RATE, AT_S, LEN_S, ("ZOOM0001.WAV", "IMG_0001.MOV"))
 
 
 def _edge() -> PairMatch:
-    return PairMatch(a=0, b=1, offset_s=AT_S, rate=1.0, support=30, z=10.0, ratio=2.0, trusted=True, rate_error=1e-6,
-                     refined=True, error_s=5e-5, windows=8, tried=10)
+    return line(AT_S)
 
 
 def test_a_chorus_played_again_does_not_tie_with_the_moment(tmp_path):

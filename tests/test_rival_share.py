@@ -12,11 +12,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from bench import encode, synth
-from syncfp.audio.extract import extract
-from syncfp.config import FingerprintConfig, RescueConfig
+from bench import synth
+from repeat_media import line, recorder_and_phone
+from syncfp.config import RescueConfig
 from syncfp.sync.rescue import repeat_rivals
-from syncfp.types import PairMatch
 
 RATE = 16000
 AGAIN_S = 30.0  # the passage 10-30 s is heard again, sample for sample, from 40 s
@@ -25,31 +24,19 @@ AGAIN_S = 30.0  # the passage 10-30 s is heard again, sample for sample, from 40
 def _fps(tmp_path, at_s: float, len_s: float) -> list:
     song = synth.concert(90.0, rate_hz=RATE, seed=43, tempo_bpm=104).astype(np.float64)
     master = np.concatenate([song[: int(40 * RATE)], song[int(10 * RATE): int(30 * RATE)], song[int(60 * RATE):]])
-    out = []
-    for seed, (name, start, dur, kw) in enumerate((("ZOOM0002.WAV", 0.0, 90.0, {"eq": "none", "snr_db": 30}),
-                                                   ("IMG_0002.MOV", at_s, len_s, {"eq": "phone", "snr_db": 20}))):
-        path = str(tmp_path / name)
-        seg = master[int(start * RATE): int((start + dur) * RATE)]
-        encode.write(path, synth.device(seg.astype(np.float32), rate_hz=RATE, seed=seed, **kw), rate_hz=RATE)
-        out.append(extract(path, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)))
-    return out
-
-
-def _edge(at_s: float) -> PairMatch:
-    return PairMatch(a=0, b=1, offset_s=at_s, rate=1.0, support=30, z=10.0, ratio=2.0, trusted=True, rate_error=1e-6,
-                     refined=True, error_s=5e-5, windows=8, tried=10)
+    return recorder_and_phone(tmp_path, master, RATE, at_s, len_s, ("ZOOM0002.WAV", "IMG_0002.MOV"))
 
 
 def test_a_place_fitting_three_windows_of_nine_does_not_tie(tmp_path):
     # 18-38 s: all 8 windows fit here; the synthetic band's riff fits 3 of 9 windows 11.5 s earlier
     fps = _fps(tmp_path, at_s=18.0, len_s=20.0)
-    assert repeat_rivals([_edge(18.0)], fps, strict=True) == [()]
+    assert repeat_rivals([line(18.0)], fps, strict=True) == [()]
     loose = replace(RescueConfig(), rival_few=False)
-    got = repeat_rivals([_edge(18.0)], fps, cfg=loose, strict=True)[0]
+    got = repeat_rivals([line(18.0)], fps, cfg=loose, strict=True)[0]
     assert len(got) == 2 and 18.0 in got and abs(got[1] - got[0] - 11.54) < 0.05, got
 
 
 def test_a_repeat_of_the_whole_clip_still_ties(tmp_path):
     fps = _fps(tmp_path, at_s=12.0, len_s=15.0)  # 12-27 s, all of it heard again at 42-57 s
-    got = repeat_rivals([_edge(12.0)], fps, strict=True)[0]
+    got = repeat_rivals([line(12.0)], fps, strict=True)[0]
     assert len(got) == 2 and abs(got[1] - got[0] - AGAIN_S) < 0.01, got
