@@ -15,7 +15,6 @@ from bench import synth
 from repeat_media import line, recorder_and_phone
 from syncfp.config import RescueConfig
 from syncfp.sync.rescue import repeat_rivals
-from syncfp.types import PairMatch
 
 RATE = 16000
 AT_S, LEN_S, AGAIN_S = 12.0, 15.0, 30.0  # the chorus (10-30 s) is played again from 40 s
@@ -39,19 +38,15 @@ def _fps(tmp_path, wobble_s: float) -> list:
     return recorder_and_phone(tmp_path, master, RATE, AT_S, LEN_S, ("ZOOM0001.WAV", "IMG_0001.MOV"))
 
 
-def _edge() -> PairMatch:
-    return line(AT_S)
-
-
 def test_a_chorus_played_again_does_not_tie_with_the_moment(tmp_path):
     fps = _fps(tmp_path, wobble_s=60e-6)
-    assert repeat_rivals([_edge()], fps, strict=True) == [()]
+    assert repeat_rivals([line(AT_S)], fps, strict=True) == [()]
     loose = replace(RescueConfig(), rival_tighter=0.0)
-    got = repeat_rivals([_edge()], fps, cfg=loose, strict=True)[0]
+    got = repeat_rivals([line(AT_S)], fps, cfg=loose, strict=True)[0]
     assert len(got) == 2 and abs(got[1] - got[0] - AGAIN_S) < 0.01, got
 
 
 def test_a_sample_identical_repeat_still_ties(tmp_path):
     fps = _fps(tmp_path, wobble_s=0.0)
-    got = repeat_rivals([_edge()], fps, strict=True)[0]
+    got = repeat_rivals([line(AT_S)], fps, strict=True)[0]
     assert len(got) == 2 and abs(got[1] - got[0] - AGAIN_S) < 0.01, got
