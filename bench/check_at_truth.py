@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import tempfile
+from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -78,7 +79,8 @@ def main() -> int:
         clips = {c for r in sc for c in (r["a"], r["b"])}
         held = {c for r in sc if r["ok"] and abs(r["line_from_truth_ms"]) <= 1.0 for c in (r["a"], r["b"])}
         print(f"{name}: {len(held)} of {len(clips)} clips with a true partner hold at least one pair the check "
-              f"confirms at the truth (within 1 ms)")
+              f"confirms at the truth (within 1 ms); {_ceiling(sc, a.root, name)} in the largest part of their group "
+              f"that such pairs join (the most a pairwise check could place without splitting a group)")
     ok = [r for r in rows if r["ok"]]
     far = [r for r in ok if abs(r["line_from_truth_ms"]) > 1.0]
     print(f"{len(ok)} of {len(rows)} true pairs confirmed at the truth ({sum(r['stacked'] for r in ok)} only summed); "
@@ -87,6 +89,29 @@ def main() -> int:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)
     return 0
+
+
+def _ceiling(rows: list[dict], root: str, name: str) -> int:
+    """Clips in the largest component, per truth group, of the pairs confirmed at the truth within 1 ms."""
+    with open(os.path.join(root, name, "media", "truth.json")) as f:
+        group = metrics.components(json.load(f)["clips"])
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for r in rows:
+        if r["ok"] and abs(r["line_from_truth_ms"]) <= 1.0:
+            parent[find(r["b"])] = find(r["a"])
+    parts = Counter((group[c], find(c)) for c in list(parent))
+    best: dict = {}
+    for (g, _), n in parts.items():
+        best[g] = max(best.get(g, 0), n)
+    return sum(n for n in best.values() if n > 1)
 
 
 if __name__ == "__main__":

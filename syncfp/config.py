@@ -135,6 +135,8 @@ class VerifyConfig:
     coherent_windows: int = 4  # the scatter is judged from this many confirming windows on
     pool_windows: int = 3  # windows too weak alone (stacked): groups of this many, each summed along the line,
     # give the scatter instead, from 3 groups on (0: stacked edges carry none)
+    pool_min_windows: int = 6  # ...from this many windows on, in 3 smaller groups where fewer than 3 × pool_windows
+    # (a 30-s far recorder's 8 swept 6-s windows: 41 µs pooled, placed; 0: 3 × pool_windows, as before)
     min_windows: int = 3  # confirming windows an edge needs
     min_share: float = 0.3  # ...and this share of the windows tried, unless their peaks are strong:
     strong_mean_z: float = 8.0  # two chance peaks always fit a line; a third rarely does, three strong never

@@ -352,3 +352,28 @@ def test_the_sweeps_fft_holds_anchor_and_query_with_at_most_a_fifth_of_padding()
         assert need <= n and (n - need) / n <= 0.2
         assert n == scipy.fft.next_fast_len(n)
     assert fft_size(1_200_000, 120.0, 2000.0) == fft_size(1_220_000, 120.0, 2000.0)
+
+
+def test_a_clip_summed_in_under_nine_windows_is_placed_when_three_groups_of_them_agree(tmp_path, master):
+    """A 28-s phone at −30 dB gets seven 6-s windows, none standing alone: too few for three groups of three,
+    so its summed line showed no scatter and it was left out. Three groups of two or three
+    (`VerifyConfig.pool_min_windows`) agree to tens of µs, and it is placed to a millisecond."""
+    board = _encoded(tmp_path, "ZOOM0001.WAV", master)
+    phone = _buried(tmp_path, master, 21.3, 28.0, ppm=0.0, snr_db=-30.0, seed=9, name="IMG_0002.MOV")
+    fps, cfg = [board, phone], RescueConfig()
+    assert sweep_rescue([1], fps, _board_placed(), cfg=cfg, verify_cfg=VerifyConfig(pool_min_windows=9)) == []
+    edges = sweep_rescue([1], fps, _board_placed(), cfg=cfg, verify_cfg=VerifyConfig())
+    assert len(edges) == 1 and edges[0].stacked and edges[0].windows < 9
+    assert abs(edges[0].offset_s - 21.3) < 1e-3 and edges[0].pooled_scatter_s < VerifyConfig().coherent_s
+
+
+def test_a_clip_summed_in_few_windows_is_placed_at_its_own_time_not_at_the_repeat_played_again(tmp_path):
+    """The board plays a section twice, the second time with its timing wandering by ±0.3 ms; a 28-s phone at
+    −30 dB cut from the first time is confirmed only summed, in seven windows. Placed at its own time (three
+    groups of its windows agree there), not at the repeat 40 s on, and not left out as a loop."""
+    section = synth.concert(40.0, rate_hz=RATE, seed=6)
+    board_x = np.concatenate([section, _played_again(section, 3e-4, 7.0)]).astype(np.float32)
+    board = _encoded(tmp_path, "ZOOM0001.WAV", board_x)
+    phone = _buried(tmp_path, board_x, 1.3, 28.0, ppm=0.0, snr_db=-30.0, seed=9, name="IMG_0002.MOV")
+    edges = sweep_rescue([1], [board, phone], _board_placed(), cfg=RescueConfig(), verify_cfg=VerifyConfig())
+    assert len(edges) == 1 and edges[0].stacked and abs(edges[0].offset_s - 1.3) < 1e-3

@@ -549,14 +549,14 @@ def _pooled_scatter(curves: np.ndarray, base: np.ndarray, dt: np.ndarray, u: np.
     """`_scatter` of a stacked line, from groups of `pool_windows` consecutive windows each summed along it:
     where the peak of each group lies about the whole stack's *lag* (in samples; at index *i* of *u*). Windows
     too weak to show a peak alone still tell one moment heard twice (the groups agree to tens of µs on the
-    hard bench) from a repeat played again (0.1-0.5 ms: the players' timing wanders); None with fewer than 3
-    groups."""
-    if cfg.pool_windows <= 0 or ta.size < 3 * cfg.pool_windows:
+    hard bench) from a repeat played again (0.1-0.5 ms: the players' timing wanders); None under
+    `pool_min_windows` windows; from there up to `3 × pool_windows`, three groups of two or so."""
+    if cfg.pool_windows <= 0 or ta.size < (cfg.pool_min_windows or 3 * cfg.pool_windows):
         return None
     reach = int(0.001 * rate)
     lo = max(0, i - reach)
     res = []
-    for grp in np.array_split(np.argsort(ta, kind="stable"), ta.size // cfg.pool_windows):
+    for grp in np.array_split(np.argsort(ta, kind="stable"), max(3, ta.size // cfg.pool_windows)):
         row = _stack_at(curves[grp], base[grp], dt[grp], u, v)
         j = lo + int(np.argmax(row[lo: i + reach + 1]))
         res.append((u[j] + _vertex(row, j) - lag) / rate)
