@@ -268,3 +268,20 @@ def test_a_partners_echo_seen_faintly_on_the_other_side_does_not_move_a_right_ed
     assert _first_arrival(0, edges, arrs, of_clip, old) == (-0.00911, False)
     edges, arrs = _junk_scene(tower=False)  # a G-V line at its own peak is asked: one of two edges shows it
     assert _first_arrival(0, edges, arrs, of_clip, VerifyConfig()) == (-0.00911, False)
+
+
+def test_a_move_to_a_lower_peak_states_an_error_reaching_the_line_it_left(fps):
+    """The phone's bounce is louder than its direct sound: the edge on the bounce moves to the direct sound,
+    a peak lower than the line it leaves. The other clips chose it, not the windows, so its stated error
+    reaches the bounce's line, 25 ms away (`api._lowered_moves`); off, nothing is added."""
+    from syncfp.sync.api import _lowered_moves
+    edges = [*_cameras(), _edge(0, PHONE, _truth(0, PHONE) - BOUNCE_S)]
+    before, arrs = list(edges), measure(edges, fps)
+    moved = first_arrivals(edges, fps, VerifyConfig(), arrs=arrs)
+    assert moved == [3] and abs(edges[3].offset_s - _truth(0, PHONE)) < 0.5e-3
+    lowered = _lowered_moves(before, edges, moved, arrs, VerifyConfig())
+    assert list(lowered) == [3] and abs(abs(lowered[3][0]) - BOUNCE_S) < 1e-3
+    # signed as `Arrivals.peaks` about the new line: the line it left lies there
+    back = arrival_peaks(edges[3], fps[0], fps[PHONE], VerifyConfig())
+    assert any(abs(lag - lowered[3][0]) < 1e-3 for lag, _ in back.peaks)
+    assert _lowered_moves(before, edges, moved, arrs, VerifyConfig(arrival_moved_unsure=False)) == {}
