@@ -498,7 +498,7 @@ def _lowered_moves(before: list[PairMatch], edges: list[PairMatch], moved: list[
                    vcfg: VerifyConfig) -> dict[int, tuple[float]]:
     """Edges the first-arrival test moved to a peak lower than the line they left (`arrivals.first_arrivals`):
     index → (that line's lag from the new one,). The windows favoured the old line; the other clips' echoes
-    chose the move, and of 11 moves traced on the hard draws 2 went onto a reflection (a phone 27 ms off,
+    chose the move, and of 13 moves traced on five hard draws 2 went onto a reflection (a phone 27 ms off,
     stated 0.05 ms): direct sound or reflection, the edge states an error reaching both. Moves to a higher
     peak state their own."""
     out: dict[int, tuple[float]] = {}
