@@ -180,7 +180,7 @@ class VerifyConfig:
     # them (1: every move decided on the peaks as first measured)
     lone_pairs_coherent: bool = True  # a group of two clips needs a coherent edge between them (`api._lone_pairs`)
     arrival_moved_unsure: bool = True  # an edge moved to a peak lower than the line it left states an error reaching
-    # that line (`api._lowered_moves`): the move is the other clips' call against the windows'
+    # that line (`arrivals.lowered_moves`): the move is the other clips' call against the windows'
     arrival_unsure: float = 0.75  # a rival left this high (share of the line's) makes the edge's stated error reach it
     arrival_torn_s: float = 0.001  # a clip the solve holds this far from such an edge's line and rivals: error reaches the gap
     arrival_tower: float = 1.5  # a summed edge whose windows peak this many times higher (0: never)...

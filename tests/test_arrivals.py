@@ -16,8 +16,8 @@ from bench import encode
 from syncfp.audio.extract import extract
 from syncfp.config import FingerprintConfig, VerifyConfig
 from syncfp.engine.solve import solve
-from syncfp.sync.arrivals import (Arrivals, _first_arrival, arrival_peaks, first_arrivals, measure, torn, towered,
-                                  towering, unsure_timing)
+from syncfp.sync.arrivals import (Arrivals, _first_arrival, arrival_peaks, first_arrivals, lowered_moves, measure, torn,
+                                  towered, towering, unsure_timing)
 from syncfp.types import PairMatch
 
 from conftest import MASTER_RATE
@@ -273,15 +273,14 @@ def test_a_partners_echo_seen_faintly_on_the_other_side_does_not_move_a_right_ed
 def test_a_move_to_a_lower_peak_states_an_error_reaching_the_line_it_left(fps):
     """The phone's bounce is louder than its direct sound: the edge on the bounce moves to the direct sound,
     a peak lower than the line it leaves. The other clips chose it, not the windows, so its stated error
-    reaches the bounce's line, 25 ms away (`api._lowered_moves`); off, nothing is added."""
-    from syncfp.sync.api import _lowered_moves
+    reaches the bounce's line, 25 ms away (`arrivals.lowered_moves`); off, nothing is added."""
     edges = [*_cameras(), _edge(0, PHONE, _truth(0, PHONE) - BOUNCE_S)]
-    before, arrs = list(edges), measure(edges, fps)
-    moved = first_arrivals(edges, fps, VerifyConfig(), arrs=arrs)
+    moves: dict = {}
+    moved = first_arrivals(edges, fps, VerifyConfig(), moves=moves)
     assert moved == [3] and abs(edges[3].offset_s - _truth(0, PHONE)) < 0.5e-3
-    lowered = _lowered_moves(before, edges, moved, arrs, VerifyConfig())
+    lowered = lowered_moves(moves, edges, VerifyConfig())
     assert list(lowered) == [3] and abs(abs(lowered[3][0]) - BOUNCE_S) < 1e-3
     # signed as `Arrivals.peaks` about the new line: the line it left lies there
     back = arrival_peaks(edges[3], fps[0], fps[PHONE], VerifyConfig())
     assert any(abs(lag - lowered[3][0]) < 1e-3 for lag, _ in back.peaks)
-    assert _lowered_moves(before, edges, moved, arrs, VerifyConfig(arrival_moved_unsure=False)) == {}
+    assert lowered_moves(moves, edges, VerifyConfig(arrival_moved_unsure=False)) == {}

@@ -22,7 +22,8 @@ from ..engine.stream import stream_lines
 from ..errors import CacheWarning
 from ..types import Alignment, ClipResult, ClockHint, Fingerprint, PairMatch, StreamRules
 from .contest import settle_contested
-from .arrivals import checked_at, first_arrivals, incoherent, measure, torn, towered, towering, unsure_timing
+from .arrivals import (checked_at, first_arrivals, incoherent, lowered_moves, measure, torn, towered, towering,
+                       unsure_timing)
 from .elsewhere import second_places
 from .rescue import repeat_rivals, rescue
 from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, one_device_takes,
@@ -494,27 +495,6 @@ def _researched(sol, edges: list[PairMatch], clashed: dict[int, str], gfps: list
     return sol, bool(found)
 
 
-def _lowered_moves(before: list[PairMatch], edges: list[PairMatch], moved: list[int], arrs: list,
-                   vcfg: VerifyConfig) -> dict[int, tuple[float]]:
-    """Edges the first-arrival test moved to a peak lower than the line they left (`arrivals.first_arrivals`):
-    index → (that line's lag from the new one,). The windows favoured the old line; the other clips' echoes
-    chose the move, and of 13 moves traced on five hard draws 2 went onto a reflection (a phone 27 ms off,
-    stated 0.05 ms): direct sound or reflection, the edge states an error reaching both. Moves to a higher
-    peak state their own."""
-    out: dict[int, tuple[float]] = {}
-    if not vcfg.arrival_moved_unsure:
-        return out
-    for i in moved:
-        arr, e0, e1 = arrs[i], before[i], edges[i]
-        if arr is None or e1.error_s is None:
-            continue
-        lag = (e0.offset_s - e1.offset_s) * e0.rate  # where the new line lies in the old line's peaks
-        near = [q for p, q in arr.peaks if abs(p - lag) <= 1e-3]  # the refined line may sit a little off the peak
-        if near and max(near) < 1.0:
-            out[i] = (-lag,)
-    return out
-
-
 def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float], vcfg: VerifyConfig,
              solve_cfg: SolveConfig, workers: int):
     """Every edge's windows read once more at its own line (`sync.arrivals`): edges whose windows scatter
@@ -525,9 +505,9 @@ def _settled(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: li
     arrs = measure(edges, gfps, vcfg, workers)
     drop = set(incoherent(edges, arrs, vcfg))
     kept = [None if i in drop else a for i, a in enumerate(arrs)]
-    before = list(edges)
-    moved = first_arrivals(edges, gfps, vcfg, workers, arrs=kept)
-    lowered = _lowered_moves(before, edges, moved, kept, vcfg)
+    moves: dict[int, tuple[float, float]] = {}
+    moved = first_arrivals(edges, gfps, vcfg, workers, arrs=kept, moves=moves)
+    lowered = lowered_moves(moves, edges, vcfg)
     tower = towering(edges, gfps, vcfg, workers, skip=drop | set(moved))
     for i, lag in tower.items():
         edges[i] = towered(edges[i], lag, gfps[edges[i].a], gfps[edges[i].b], vcfg)
