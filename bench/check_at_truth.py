@@ -95,19 +95,9 @@ def _ceiling(rows: list[dict], root: str, name: str) -> int:
     """Clips in the largest component, per truth group, of the pairs confirmed at the truth within 1 ms."""
     with open(os.path.join(root, name, "media", "truth.json")) as f:
         group = metrics.components(json.load(f)["clips"])
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for r in rows:
-        if r["ok"] and abs(r["line_from_truth_ms"]) <= 1.0:
-            parent[find(r["b"])] = find(r["a"])
-    parts = Counter((group[c], find(c)) for c in list(parent))
+    pairs = [(r["a"], r["b"]) for r in rows if r["ok"] and abs(r["line_from_truth_ms"]) <= 1.0]
+    label = metrics.linked(sorted({c for p in pairs for c in p}), pairs)
+    parts = Counter((group[c], k) for c, k in label.items())
     best: dict = {}
     for (g, _), n in parts.items():
         best[g] = max(best.get(g, 0), n)

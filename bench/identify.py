@@ -86,6 +86,7 @@ def record(matches, true_track: int | None, true_off: float, _unused=None) -> di
         "also_err": [] if top is None else [abs(a - true_off) for a in top.also_at],
         "peaks": 0 if top is None else top.peaks,  # > 0: named by the peak check, whose matches skip min_score
         "level": 0.0 if top is None else top.level,  # > 0: named by the level check, likewise
+        "speed": 1.0 if top is None else top.speed,  # ≠ 1: named at a fallback speed
     }
 
 

@@ -21,6 +21,7 @@ A distractor placed anywhere is a false placement.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -43,22 +44,24 @@ def components(clips: list[dict]) -> dict[str, tuple[int, int]]:
         if c["event"] is not None:
             by_event[c["event"]].append(c)
     for e, members in by_event.items():
-        parent = list(range(len(members)))
-
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        for i, a in enumerate(members):
-            for j in range(i + 1, len(members)):
-                b = members[j]
-                if overlap_s(a, b) >= MIN_OVERLAP_S:
-                    parent[find(j)] = find(i)
-        size = Counter(find(i) for i in range(len(members)))
-        out.update({m["file"]: (e, find(i)) for i, m in enumerate(members) if size[find(i)] > 1})
+        names = [m["file"] for m in members]
+        pairs = [(a["file"], b["file"]) for i, a in enumerate(members) for b in members[i + 1 :]
+                 if overlap_s(a, b) >= MIN_OVERLAP_S]
+        label = linked(names, pairs)
+        size = Counter(label.values())
+        out.update({n: (e, label[n]) for n in names if size[label[n]] > 1})
     return out
+
+
+def linked(names: Sequence[str], pairs: Iterable[tuple[str, str]]) -> dict[str, int]:
+    """Each of *names* → the label of its connected component, *pairs* as the links."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    idx = {n: k for k, n in enumerate(names)}
+    ij = np.array([(idx[a], idx[b]) for a, b in pairs], np.int64).reshape(-1, 2)
+    graph = coo_matrix((np.ones(ij.shape[0]), (ij[:, 0], ij[:, 1])), shape=(len(names), len(names)))
+    return dict(zip(names, connected_components(graph, directed=False)[1].tolist()))
 
 
 def placeable(clips: list[dict]) -> set[str]:
