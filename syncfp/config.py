@@ -372,6 +372,11 @@ class IdentifyConfig:
     joint_margin: float = 2.5  # … this many more than every other track's best offset …
     joint_sharp: float = 4.5  # … and, the two sharpnesses likewise summed, this many sd over neighbouring offsets
     # (4.0 let a synthesized song of the same key and beat through, at 4.1: `tests/test_identify.py`)
+    corroborate_below: float = 0.95  # a match its hash votes alone rated under this is checked at its offset
+    # against the stored peaks (`identify._corroborate`): unknown songs' clips reached 0.5-0.9 on votes
+    # that noise lined up, their peaks no more on the track than chance …
+    corroborate_z: float = 2.5  # … its confidence capped (`peak_slope`, 0.5 at the mark) by the peaks' z …
+    corroborate_sharp: float = 2.0  # … and by their sharpness over the neighbouring offsets
     repeat_pick: float | None = 1.0  # a match naming repeats of its passage (`also_at`) moves to the repeat whose
     # stored peaks hold the query's peaks this many Poisson sd better (`identify._repeat_pick`); None: off
     noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their

@@ -422,6 +422,31 @@ def test_tagged_count_keeps_every_strong_offset_exact():
     assert (tagged[-1] >> SHIFT_BITS, tagged[-1] & 3) == (5003 - 1, 2)  # shift 2 of 3: 2/3 of a frame later
 
 
+@pytest.mark.slow
+def test_votes_the_stored_peaks_do_not_bear_out_are_not_reported(setup, tmp_path):
+    """A match rated by hash votes alone under `corroborate_below` keeps its confidence only where the
+    query's peaks sit on the track's stored peaks: at the clip's true place it stays, at a place in another
+    track (what votes lined up by noise look like) it drops under `min_confidence`; a sure one is not checked."""
+    from dataclasses import replace
+
+    from syncfp.audio.decode import stream_audio
+    from syncfp.library.identify import _corroborate, identify_audio
+
+    d, audio, lib_path = setup
+    lib = open_library(lib_path)
+    q = _clip(audio, 401, 9.0, 5.0, str(tmp_path / "q.mp4"), snr_db=5.0)
+    x = np.concatenate(list(stream_audio(q, rate_hz=lib.cfg.rate_hz)[1])).astype(np.float32)
+    cfg = IdentifyConfig()
+    right = identify_audio(lib, x, cfg)[0][0]
+    assert right.track == "Track 401" and abs(right.offset_s - 9.0) <= 0.05 and not (right.peaks or right.level)
+    other = next(k for k, t in enumerate(lib.tracks) if t.name == "Track 403")
+    wrong = replace(right, track="Track 403", track_index=other, offset_s=12.0, confidence=0.8)
+    got = _corroborate(lib, x, cfg, [replace(right, confidence=0.8), wrong])
+    assert [m.track for m in got] == ["Track 401"] and got[0].confidence > 0.7
+    sure = replace(wrong, confidence=0.97)
+    assert _corroborate(lib, x, cfg, [sure]) == [sure]
+
+
 def test_library_peak_ranking_leaves_align_alone():
     """The level weight and level maxima exist for libraries only: align's parameters, and so its digest,
     do not move."""

@@ -402,7 +402,7 @@ def identify_audio(
         if votes is not None:
             _stored_peak_checks(lib, x, cfg, found, votes)
         _fallback(lib, x, cfg, found, win=win)
-    matches = _repeat_pick(lib, x, cfg, found.rated())
+    matches = _repeat_pick(lib, x, cfg, _corroborate(lib, x, cfg, found.rated()))
     segs = _segments(lib, WindowBests.concat(rows), cfg) if segments else None
     return matches, segs
 
@@ -621,6 +621,34 @@ def _check_peaks(lib: Library, x: np.ndarray, cfg: IdentifyConfig) -> tuple[np.n
     qcfg = query_config(lib.cfg, replace(cfg, query_density=cfg.dense_density))
     qt, qf, _ = signal_peaks(x, qcfg, floor_pct=cfg.noise_floor_pct)
     return qt.astype(np.int64), qf.astype(np.int64)
+
+
+def _corroborate(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list[Match]) -> list[Match]:
+    """*matches* with each one its hash votes alone rated from `fallback_below` (found) to `corroborate_below`
+    checked against the library's stored peaks at its offset: its confidence capped by how far the query's
+    peaks stand over chance there (`corroborate_z`) and over the neighbouring offsets (`corroborate_sharp`),
+    those then under `min_confidence` dropped. A few dozen hashes can line up by chance under noise (unknown
+    songs were named at 0.5-0.9); their peaks, ten times as many, then land no better than chance. Skipped
+    for long recordings (over `peak_max_s`) and libraries without stored peaks."""
+    todo = [i for i, m in enumerate(matches)
+            if not (m.peaks or m.level) and cfg.fallback_below <= m.confidence < cfg.corroborate_below]
+    if not todo or not lib.has_peaks or x.shape[0] > cfg.peak_max_s * lib.cfg.rate_hz:
+        return matches
+    out = list(matches)
+    peaks: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # the query's peaks at each speed named
+    for i in todo:
+        m = matches[i]
+        if m.speed not in peaks:
+            peaks[m.speed] = _check_peaks(lib, x if m.speed == 1.0 else _resample(x, m.speed), cfg)
+        qt, qf = peaks[m.speed]
+        g = int(lib.bases()[m.track_index] + round(m.offset_s / lib.cfg.hop_s))
+        hit, chance = peakcheck.check(lib, qt, qf, np.array([g], np.int64), region=cfg.peak_region)
+        z = float(peakcheck.zscore(hit, chance)[0])
+        sharp = peakcheck.sharpness(peakcheck.lag_profile(lib, qt, qf, g, reach=cfg.peak_reach))
+        cap = _capped(cfg.peak_slope, (z, cfg.corroborate_z), (sharp, cfg.corroborate_sharp))
+        out[i] = replace(m, confidence=min(m.confidence, cap))
+    out.sort(key=lambda m: (-m.confidence, -m.score, m.track_index))
+    return [m for m in out if m.confidence >= cfg.min_confidence]
 
 
 def _repeat_pick(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list[Match]) -> list[Match]:
