@@ -209,6 +209,8 @@ class RescueConfig:
     # and iPhone tags keep network time to ~1 s, in whole seconds; 10 let a repeat 8.35 s off through)
     clock_clashes: bool = True  # two clips one clock puts further apart than the solve by that much: the path's
     # weakest edge goes (`takes.separate_clocks`)
+    network_clash: bool = True  # two phones whose network clocks read one group's zero that much apart (by no
+    # whole quarter hour) cannot both sit right: their clips state an error reaching the gap (`stamps.network_torn`)
     timed_implied: bool = True  # a weak edge is judged at its ends' clocks (`stamps.contradicted`), not at the
     # solve's positions, which lie between a right edge and a repeat; False: the old reading
     timed_zoned_origins: bool = True  # where one device's placed takes disagree on its clock, the takes whose

@@ -748,3 +748,34 @@ def test_an_iphones_local_time_tag_reads_as_the_phones_network_clock(tmp_path, m
     assert c["group"] is None and c["clock_hint"]["group"] == a["group"] is not None
     assert abs((c["clock_hint"]["offset"] - a["offset"]) - 50.0) < 0.5
     assert clips["IMG_0002.MOV"]["group"] is None and clips["IMG_0002.MOV"]["clock_hint"] is None
+
+
+def test_two_phones_network_clocks_reading_a_group_apart_state_the_gap():
+    """Phones keep network time to a second (file names, iPhones' local-time tags): where two of them read one
+    group's zero 97 s apart — a loop pass — every clip of both states an error reaching the gap (fresh31's
+    loop5); a whole zone apart, within a second, in two groups, or a camera's hand-set tag, nothing does."""
+    from syncfp.engine.solve import Solution
+    from syncfp.sync.stamps import Clocks, Stamp, network_torn
+
+    zero = 1_781_298_000.0
+    pos = np.array([0.0, 10.0, 60.0, 100.0, 150.0, 30.0, 0.0, 5.0])
+    group = np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int32)
+    n = pos.size
+    sol = Solution(group=group, position_s=pos, k=np.ones(n), position_std_s=np.full(n, 1e-4),
+                   reference=np.zeros(n, np.int32), inliers=[], rejected=[], k_std=np.zeros(n))
+
+    def clocks(iphone_zero: float, camera_zero: float = zero + 354.0):
+        st = [Stamp(camera_zero + pos[0], "tag"),  # a camera: its hand-set clock minutes off, never read here
+              Stamp(zero + pos[1] + 0.3, "name"), Stamp(zero + pos[2] - 0.2, "name"),  # pixel, named
+              Stamp(zero + pos[3] + 0.4, "name"),  # android, named
+              Stamp(iphone_zero - 7200.0 + pos[4], "tag"), Stamp(iphone_zero - 7200.0 + pos[5], "tag"),  # UTC tags
+              Stamp(zero + 500.0 + pos[6], "name"), Stamp(zero + 500.0 + pos[7], "name")]  # another group's phone
+        local = [None, None, None, None, iphone_zero + pos[4], iphone_zero + pos[5], None, None]
+        return Clocks(st, ["gopro", "pixel", "pixel", "android", "iphone", "iphone", "pixel2", "pixel2"]), local
+
+    c, local = clocks(zero + 97.0)  # the iPhone's clips sit a loop pass from the named phones' on the timeline
+    got = network_torn(sol, c, local, agree_s=1.5, apart_s=4.0)
+    assert set(got) == {1, 2, 3, 4, 5} and all(96.0 < v < 98.0 for v in got.values())
+    for ok in (zero + 0.8, zero + 900.0):  # within a second; a whole quarter hour (another zone)
+        c, local = clocks(ok)
+        assert network_torn(sol, c, local, agree_s=1.5, apart_s=4.0) == {}

@@ -182,6 +182,37 @@ def _clock_origins(sol, stamps: list[Stamp | None], devices: list[str], agree_s:
     return out
 
 
+def network_torn(sol, clocks: Clocks, local: Sequence[float | None], agree_s: float,
+                 apart_s: float) -> dict[int, float]:
+    """Placed clips whose phone's network clock reads their group's zero *apart_s* or more from another phone's
+    reading of it, by no whole quarter hour (a zone): clip → the gap (s). File names and iPhones' local-time
+    tags (*local*, `local_stamp`) keep network time to a second, so two phones cannot both sit right; one side
+    sits where the music repeats (fresh31's loop5: three phone clips a loop pass, 97 s, off through a camera
+    whose hand-set clock is minutes off, stated 0.3 ms). Nothing here says which side, so every clip of both
+    states an error reaching the gap. A phone's reading is its placed clips' agreed one (`_agreed`, within
+    *agree_s*); the clips off it are the per-device clock checks' (`separate_clocks`)."""
+    readings: dict[tuple[int, str], list[tuple[int, float]]] = {}
+    for j, (st, dev) in enumerate(zip(clocks.stamps, clocks.devices)):
+        t = st.t if st is not None and st.source == "name" else local[j]
+        if t is None or sol.group[j] < 0:
+            continue
+        readings.setdefault((int(sol.group[j]), dev), []).append((j, t - float(sol.position_s[j])))
+    agreed: list[tuple[int, float, list[int]]] = []
+    for (g, _), v in readings.items():
+        o = _agreed([x for _, x in v], agree_s)
+        if o is not None:
+            agreed.append((g, o, [j for j, x in v if abs(x - o) <= agree_s]))
+    out: dict[int, float] = {}
+    for a, (ga, oa, ja) in enumerate(agreed):
+        for gb, ob, jb in agreed[a + 1 :]:
+            d = oa - ob
+            if ga != gb or abs(d) < apart_s or abs(d - 900.0 * round(d / 900.0)) <= agree_s:
+                continue
+            for j in ja + jb:
+                out[j] = max(out.get(j, 0.0), abs(d))
+    return out
+
+
 def _kind(st: Stamp, device: str) -> str:
     """The clock a stamp was read from, as `_clock_origins` keys it: network-timed names are one clock."""
     return "source:name" if st.source == "name" else "device:" + device
