@@ -779,3 +779,26 @@ def test_two_phones_network_clocks_reading_a_group_apart_state_the_gap():
     for ok in (zero + 0.8, zero + 900.0):  # within a second; a whole quarter hour (another zone)
         c, local = clocks(ok)
         assert network_torn(sol, c, local, agree_s=1.5, apart_s=4.0) == {}
+
+
+@pytest.mark.slow
+def test_an_iphone_whose_network_clock_reads_the_group_97s_off_states_the_gap(tmp_path, master):
+    """Encoded media: a Pixel and an Android phone named by network time and an iPhone whose local-time tag reads
+    the same timeline 97 s later (as a clip held at a loop's pass would). The audio places all three; the clocks
+    say one side is a pass off, and nothing says which: every clip of both phones states an error reaching 97 s,
+    where with the check off they state well under a millisecond."""
+    import syncfp
+    from bench.clocks import _remux
+
+    cam = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
+    phone = make_clip(tmp_path, "t/VID_20260612_210031.mp4", master, 36.2, 20.0, eq="phone", snr_db=15, seed=2)
+    apple = make_clip(tmp_path, "t/IMG_0003.MOV", master, 20.0, 20.0, eq="phone", snr_db=15, seed=3)
+    _remux(apple, "2026-06-12T19:01:52.000000Z", "2026-06-12T21:01:52+0200")  # true start 21:00:15, +97 s
+    on = syncfp.align([cam, phone, apple], cache=False, workers=2)
+    off = syncfp.align([cam, phone, apple], cache=False, workers=2, rescue_cfg=RescueConfig(network_clash=False))
+    for res in (on, off):
+        by = {os.path.basename(c.path): c for c in res.clips}
+        assert len({c.group for c in res.clips}) == 1 and by["PXL_20260612_210000000.mp4"].group is not None
+        assert abs(by["IMG_0003.MOV"].offset_s - by["PXL_20260612_210000000.mp4"].offset_s - 15.0) < 0.001
+    assert all(c.error_ms >= 90_000 for c in on.clips)
+    assert all(c.error_ms < 1.0 for c in off.clips)
