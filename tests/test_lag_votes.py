@@ -76,7 +76,8 @@ def test_short_loop_clips_placed_where_their_clocks_agree(tmp_path, loop_song):
 def _clocks(kinds: list[tuple[float | None, str, str]]):
     """Clocks of clips given as (stamp, source, device)."""
     from syncfp.sync.stamps import Clocks, Stamp
-    return Clocks([None if t is None else Stamp(t=t, source=src) for t, src, _ in kinds], [d for _, _, d in kinds])
+    return Clocks([None if t is None else Stamp(t=t, source=src) for t, src, _ in kinds], [d for _, _, d in kinds],
+                  [None] * len(kinds))
 
 
 def test_a_phones_utc_tags_read_the_names_reading_in_a_zone():

@@ -771,14 +771,13 @@ def test_two_phones_network_clocks_reading_a_group_apart_state_the_gap():
               Stamp(iphone_zero - 7200.0 + pos[4], "tag"), Stamp(iphone_zero - 7200.0 + pos[5], "tag"),  # UTC tags
               Stamp(zero + 500.0 + pos[6], "name"), Stamp(zero + 500.0 + pos[7], "name")]  # another group's phone
         local = [None, None, None, None, iphone_zero + pos[4], iphone_zero + pos[5], None, None]
-        return Clocks(st, ["gopro", "pixel", "pixel", "android", "iphone", "iphone", "pixel2", "pixel2"]), local
+        return Clocks(st, ["gopro", "pixel", "pixel", "android", "iphone", "iphone", "pixel2", "pixel2"], local)
 
-    c, local = clocks(zero + 97.0)  # the iPhone's clips sit a loop pass from the named phones' on the timeline
-    got = network_torn(sol, c, local, agree_s=1.5, apart_s=4.0)
+    c = clocks(zero + 97.0)  # the iPhone's clips sit a loop pass from the named phones' on the timeline
+    got = network_torn(sol, c, agree_s=1.5, apart_s=4.0)
     assert set(got) == {1, 2, 3, 4, 5} and all(96.0 < v < 98.0 for v in got.values())
     for ok in (zero + 0.8, zero + 900.0):  # within a second; a whole quarter hour (another zone)
-        c, local = clocks(ok)
-        assert network_torn(sol, c, local, agree_s=1.5, apart_s=4.0) == {}
+        assert network_torn(sol, clocks(ok), agree_s=1.5, apart_s=4.0) == {}
 
 
 @pytest.mark.slow

@@ -402,7 +402,8 @@ def identify_audio(
         if votes is not None:
             _stored_peak_checks(lib, x, cfg, found, votes)
         _fallback(lib, x, cfg, found, win=win)
-    matches = _repeat_pick(lib, x, cfg, _corroborate(lib, x, cfg, found.rated()))
+    memo: dict = {}  # the query's peaks, for the checks after the search (`_query_peaks`)
+    matches = _repeat_pick(lib, x, cfg, _corroborate(lib, x, cfg, found.rated(), memo), memo)
     segs = _segments(lib, WindowBests.concat(rows), cfg) if segments else None
     return matches, segs
 
@@ -623,7 +624,16 @@ def _check_peaks(lib: Library, x: np.ndarray, cfg: IdentifyConfig) -> tuple[np.n
     return qt.astype(np.int64), qf.astype(np.int64)
 
 
-def _corroborate(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list[Match]) -> list[Match]:
+def _query_peaks(lib: Library, x: np.ndarray, cfg: IdentifyConfig, memo: dict, speed: float = 1.0
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The query's peaks at *speed* (`_check_peaks`), computed once per query and kept in *memo*."""
+    if speed not in memo:
+        memo[speed] = _check_peaks(lib, x if speed == 1.0 else _resample(x, speed), cfg)
+    return memo[speed]
+
+
+def _corroborate(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list[Match],
+                 memo: dict | None = None) -> list[Match]:
     """*matches* with each one its hash votes alone rated from `fallback_below` (found) to `corroborate_below`
     checked against the library's stored peaks at its offset: its confidence capped by how far the query's
     peaks stand over chance there (`corroborate_z`) and over the neighbouring offsets (`corroborate_sharp`),
@@ -634,14 +644,11 @@ def _corroborate(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list
             if not (m.peaks or m.level) and cfg.fallback_below <= m.confidence < cfg.corroborate_below]
     if not todo or not lib.has_peaks or x.shape[0] > cfg.peak_max_s * lib.cfg.rate_hz:
         return matches
-    out = list(matches)
-    peaks: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # the query's peaks at each speed named
+    out, memo = list(matches), {} if memo is None else memo
     for i in todo:
         m = matches[i]
-        if m.speed not in peaks:
-            peaks[m.speed] = _check_peaks(lib, x if m.speed == 1.0 else _resample(x, m.speed), cfg)
-        qt, qf = peaks[m.speed]
-        g = int(lib.bases()[m.track_index] + round(m.offset_s / lib.cfg.hop_s))
+        qt, qf = _query_peaks(lib, x, cfg, memo, m.speed)
+        g = int(lib.tracks[m.track_index].base + round(m.offset_s / lib.cfg.hop_s))
         hit, chance = peakcheck.check(lib, qt, qf, np.array([g], np.int64), region=cfg.peak_region)
         z = float(peakcheck.zscore(hit, chance)[0])
         sharp = peakcheck.sharpness(peakcheck.lag_profile(lib, qt, qf, g, reach=cfg.peak_reach))
@@ -651,7 +658,8 @@ def _corroborate(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list
     return [m for m in out if m.confidence >= cfg.min_confidence]
 
 
-def _repeat_pick(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list[Match]) -> list[Match]:
+def _repeat_pick(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list[Match],
+                 memo: dict | None = None) -> list[Match]:
     """*matches* with each one that names repeats of its passage (`also_at`) at the one of those offsets whose
     stored peaks hold the most of the query's peaks (`peakcheck`: within ±1 frame and ±1 bin), when
     it beats the voted offset by `repeat_pick` sd (only matches the engine counts as found, `fallback_below`:
@@ -662,7 +670,7 @@ def _repeat_pick(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list
     if (cfg.repeat_pick is None or not any(todo) or not lib.has_peaks
             or x.shape[0] > cfg.peak_max_s * lib.cfg.rate_hz):  # a long recording: one offset says little
         return matches
-    qt, qf = _check_peaks(lib, x, cfg)
+    qt, qf = _query_peaks(lib, x, cfg, {} if memo is None else memo)
     hop_s, out = lib.cfg.hop_s, []
     for m, do in zip(matches, todo):
         if not do:

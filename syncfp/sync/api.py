@@ -26,8 +26,8 @@ from .arrivals import (checked_at, first_arrivals, incoherent, lowered_moves, me
                        unsure_timing)
 from .elsewhere import second_places
 from .rescue import repeat_rivals, rescue
-from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, local_stamp,
-                     network_torn, one_device_takes, timed_search, voted_origins)
+from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, network_torn,
+                     one_device_takes, timed_search, voted_origins)
 from .sweep import SweepMemo, coherent, swept_lags, sweep_rescue
 from .takes import one_clock, separate_clocks, separate_takes
 from .tracks import assign
@@ -235,8 +235,7 @@ def align(
         ghints = group_hints(sol, gfps, durations, rescue_cfg, clocks)
         floors = torn(sol, verify)
         if rescue_cfg.network_clash:  # two phones' network clocks that disagree: a clip sits at a repeat
-            clash = network_torn(sol, clocks, [local_stamp(f.info) for f in gfps], rescue_cfg.timed_agree_s,
-                                 rescue_cfg.timed_contradicts_s)
+            clash = network_torn(sol, clocks, rescue_cfg.timed_agree_s, rescue_cfg.timed_contradicts_s)
             floors = {j: max(floors.get(j, 0.0), clash.get(j, 0.0)) for j in {*floors, *clash}}
     reasons = {**edges.contested, **scattered, **repeats, **clashed, **twice}
     return _in_input_order(_results(paths, fps, errors, good, verdicts, reasons, sol, solve_cfg, min_confidence,

@@ -36,7 +36,8 @@ _NAME = re.compile(
 
 
 LagSource = Callable[[list[int], list[int]], dict[tuple[int, int], list[tuple[float, float]]]]
-ZONES = tuple(900.0 * k for k in range(-48, 57))  # UTC-12:00 .. UTC+14:00, in quarter hours
+QUARTER_HOUR_S = 900.0  # time zones differ by whole quarter hours
+ZONES = tuple(QUARTER_HOUR_S * k for k in range(-48, 57))  # UTC-12:00 .. UTC+14:00, in quarter hours
 _TAKE = re.compile(r"^(.*\D)(\d{3,5})$")  # a camera's or phone's take counter: IMG_2477, C0012, New Recording 346
 
 
@@ -115,18 +116,27 @@ def _iso(text: str | None) -> datetime | None:
     return dt if dt.year > 1980 else None
 
 
+def zone_step(d, tol: float):
+    """Whether *d* (s; a float or an array) is within *tol* of a whole number of quarter hours: two readings
+    of network time that far apart differ by a time zone, which a hand-set camera clock matches only by chance."""
+    return np.abs(d - QUARTER_HOUR_S * np.round(np.asarray(d) / QUARTER_HOUR_S)) <= tol
+
+
 @dataclass(frozen=True)
 class Clocks:
-    """Per clip of one run: its `Stamp` (or None) and its device (`tracks.device_key`), read once."""
+    """Per clip of one run: its `Stamp` (or None), its device (`tracks.device_key`) and an iPhone's local-time tag
+    (`local_stamp`, or None), read once."""
 
     stamps: list[Stamp | None]
     devices: list[str]
+    local: list[float | None]
 
 
 def clocks_of(fps: list[Fingerprint]) -> Clocks:
     """Every clip's stamp and device: what the clock stages consult on every round."""
     return Clocks([stamp_of(f.path, f.info) for f in fps],
-                  [device_key(f.path, f.info.device if f.info else None) for f in fps])
+                  [device_key(f.path, f.info.device if f.info else None) for f in fps],
+                  [local_stamp(f.info) for f in fps])
 
 
 def _agreed(values: list[float], agree_s: float = RescueConfig.timed_agree_s) -> float | None:
@@ -174,7 +184,7 @@ def _clock_origins(sol, stamps: list[Stamp | None], devices: list[str], agree_s:
             if others.size == 0:
                 continue
             d = np.asarray(v)[:, None] - others[None, :]
-            fits = (np.abs(d - 900.0 * np.round(d / 900.0)) <= agree_s).any(axis=1)
+            fits = zone_step(d, agree_s).any(axis=1)
             if fits.any() and not fits.all():
                 o = _agreed([x for x, f in zip(v, fits) if f], agree_s)
                 if o is not None:
@@ -182,18 +192,17 @@ def _clock_origins(sol, stamps: list[Stamp | None], devices: list[str], agree_s:
     return out
 
 
-def network_torn(sol, clocks: Clocks, local: Sequence[float | None], agree_s: float,
-                 apart_s: float) -> dict[int, float]:
+def network_torn(sol, clocks: Clocks, agree_s: float, apart_s: float) -> dict[int, float]:
     """Placed clips whose phone's network clock reads their group's zero *apart_s* or more from another phone's
     reading of it, by no whole quarter hour (a zone): clip → the gap (s). File names and iPhones' local-time
-    tags (*local*, `local_stamp`) keep network time to a second, so two phones cannot both sit right; one side
+    tags (`Clocks.local`) keep network time to a second, so two phones cannot both sit right; one side
     sits where the music repeats (fresh31's loop5: three phone clips a loop pass, 97 s, off through a camera
     whose hand-set clock is minutes off, stated 0.3 ms). Nothing here says which side, so every clip of both
     states an error reaching the gap. A phone's reading is its placed clips' agreed one (`_agreed`, within
     *agree_s*); the clips off it are the per-device clock checks' (`separate_clocks`)."""
     readings: dict[tuple[int, str], list[tuple[int, float]]] = {}
     for j, (st, dev) in enumerate(zip(clocks.stamps, clocks.devices)):
-        t = st.t if st is not None and st.source == "name" else local[j]
+        t = st.t if st is not None and st.source == "name" else clocks.local[j]
         if t is None or sol.group[j] < 0:
             continue
         readings.setdefault((int(sol.group[j]), dev), []).append((j, t - float(sol.position_s[j])))
@@ -206,7 +215,7 @@ def network_torn(sol, clocks: Clocks, local: Sequence[float | None], agree_s: fl
     for a, (ga, oa, ja) in enumerate(agreed):
         for gb, ob, jb in agreed[a + 1 :]:
             d = oa - ob
-            if ga != gb or abs(d) < apart_s or abs(d - 900.0 * round(d / 900.0)) <= agree_s:
+            if ga != gb or abs(d) < apart_s or zone_step(d, agree_s):
                 continue
             for j in ja + jb:
                 out[j] = max(out.get(j, 0.0), abs(d))
@@ -264,7 +273,7 @@ def voted_origins(clips: Sequence[int], anchors: Sequence[int], fps: list[Finger
             continue
         for value, voters, _ in _clusters(v, cfg.timed_agree_s, top=3):
             d = value - named
-            if len(voters) >= cfg.vote_min_clips and abs(d - 900.0 * round(d / 900.0)) <= cfg.timed_agree_s:
+            if len(voters) >= cfg.vote_min_clips and zone_step(d, cfg.timed_agree_s):
                 out[(a, kind)] = value
                 break
     return out
@@ -306,9 +315,8 @@ def _tag_zone(origins: dict[tuple[int, str], float], agree_s: float) -> float | 
     for (g, key), o in origins.items():
         name = origins.get((g, "source:name"))
         if key.startswith("device:") and name is not None and abs(o - name) > agree_s:
-            k = round((o - name) / 900.0)
-            if abs(o - name - 900.0 * k) <= agree_s:
-                zones.append(900.0 * k)
+            if zone_step(o - name, agree_s):
+                zones.append(QUARTER_HOUR_S * round((o - name) / QUARTER_HOUR_S))
     values = set(zones)
     return zones[0] if len(values) == 1 else None
 
@@ -342,7 +350,7 @@ def clock_places(sol, fps: list[Fingerprint], cfg: RescueConfig = RescueConfig()
             places.update({g: float(sol.position_s[q]) + d for (h, g), d in shifts.items() if h == gq})
         if st is None:
             continue
-        local = local_stamp(fps[q].info) if st.source == "tag" else None  # an iPhone's network wall time
+        local = clocks.local[q] if st.source == "tag" else None  # an iPhone's network wall time
         for g in groups:
             origin, t = origins.get((g, "device:" + devices[q])), st.t
             if origin is None and st.source == "name":
