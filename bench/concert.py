@@ -207,11 +207,14 @@ def live_timing(x: np.ndarray, rng: np.random.Generator, *, rate_hz: int = RATE)
 
 
 # ----------------------------------------------------------------------------------------------- rooms
-def room_ir(rng: np.random.Generator, *, rt60_s: float, drr_db: float, rate_hz: int = RATE) -> np.ndarray:
+def room_ir(rng: np.random.Generator, *, rt60_s: float, drr_db: float, rate_hz: int = RATE,
+            max_tap: float | None = None) -> np.ndarray:
     """Direct path at 0, 3-8 early reflections (2-40 ms), 3-band diffuse tail (highs decay faster), DRR.
 
     DRR = direct energy / everything else. Where the reflections alone (0.2-0.7 each) would exceed the
-    reverberant energy a high DRR allows, they are scaled down to 60 % of it (the DRR wins).
+    reverberant energy a high DRR allows, they are scaled down to 60 % of it (the DRR wins). *max_tap*: no
+    sample after the direct one exceeds this share of it (two reflections drawn at one delay add up; a path
+    that travels further than the direct sound does not arrive louder). None: as drawn (render version ≤ 4).
     """
     m = int(max(rt60_s, 0.2) * rate_hz)
     t = np.arange(m) / rate_hz
@@ -241,6 +244,8 @@ def room_ir(rng: np.random.Generator, *, rt60_s: float, drr_db: float, rate_hz: 
     h[0] = 1.0
     idx = np.round(d * rate_hz).astype(int)
     np.add.at(h, idx, a)
+    if max_tap is not None:
+        np.clip(h[1:], -max_tap, max_tap, out=h[1:])
     return h
 
 
