@@ -162,6 +162,8 @@ class VerifyConfig:
     alt_support: float = 0.25  # fingerprint alternatives tested when their support is this share of the best
     recentre_search_s: float = 0.25  # a failed hypothesis is searched once more this wide: a reverberant
     # phone's landmarks can sit 100-200 ms from the direct sound
+    near_search_s: float = 0.005  # a line found where a solve put two clips is read again by windows searched
+    # this little about it (`verify.check_near`): windows standing alone there time it, not the sum that found it
     recentre_min_support: int = 8  # hash lines weaker than this are re-centred for nothing (chance lines)
     wide_second: float = 0.9  # a clock search's line with another lag stacking to this share of it: a beat away
     stack_prescreen: float = 0.6  # share of `stack_z` every 4th rate must reach before all rates are searched
@@ -300,6 +302,9 @@ class RescueConfig:
     sweep_min_share: float = 0.3  # ...this share of those tried,
     sweep_min_span_s: float = 10.0  # ...spread over this long (a player's timing holds still for seconds:
     # a repeat is only told by scatter across a longer stretch)
+    summed_ask: int = 3  # a clip every edge of which is a sum of weak windows is checked against this many other
+    # clips of its group at its place (`sync.summed`): a line standing alone joins, and outranks the sums; 0: off
+    summed_ask_min_overlap_s: float = 6.0  # ...among those overlapping it at least this long, longest first
     elsewhere_anchors: int = 16  # a clip joined through one partner only is swept against this many of its
     # group's longest clips (`sync.elsewhere`); a second place the windows confirm leaves it out; 0: off
     elsewhere_candidates: int = 4  # ...lags kept per anchor,

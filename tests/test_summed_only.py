@@ -1,4 +1,4 @@
-"""A clip every edge of which was timed only by summed windows (`sync.api._summed_only`) states at least
+"""A clip every edge of which was timed only by summed windows (`sync.summed.summed_only`) states at least
 `SolveConfig.stacked_error_s`: such sums can settle on an early reflection tens of ms from the direct sound
 while their own fit says 0.1 ms. A clip with one edge whose windows stood alone keeps its fitted error."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from syncfp.config import SolveConfig
 from syncfp.engine.solve import solve
-from syncfp.sync.api import _summed_only
+from syncfp.sync.summed import summed_only
 from syncfp.types import PairMatch
 
 DUR = [60.0, 40.0, 50.0, 30.0, 45.0]
@@ -23,11 +23,11 @@ def test_only_clips_with_no_edge_of_standing_windows_are_summed_only():
              _edge(2, 4, -14.0)]
     sol = solve(5, edges, DUR, SolveConfig())
     assert set(sol.group.tolist()) == {0}
-    assert _summed_only(sol) == {3}
+    assert summed_only(sol) == {3}
     assert sol.position_std_s[3] < SolveConfig().stacked_error_s  # the fit alone would state well under 1 ms
 
 
 def test_a_group_on_summed_lines_alone_is_summed_only_throughout():
     edges = [_edge(0, 1, 10.0, stacked=True), _edge(0, 2, 5.0, stacked=True), _edge(3, 4, 2.0)]
     sol = solve(5, edges, DUR, SolveConfig())
-    assert _summed_only(sol) == {0, 1, 2}
+    assert summed_only(sol) == {0, 1, 2}

@@ -26,6 +26,7 @@ from .arrivals import (checked_at, first_arrivals, incoherent, lowered_moves, me
                        unsure_timing)
 from .elsewhere import second_places
 from .rescue import repeat_rivals, rescue
+from .summed import ask_groupmates, summed_only
 from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, network_torn,
                      one_device_takes, timed_search, voted_origins)
 from .sweep import SweepMemo, coherent, swept_lags, sweep_rescue
@@ -229,6 +230,8 @@ def align(
                 sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
                 scattered.update(more)
         sol, twice = _elsewhere(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, memo)
+        if ask_groupmates(sol, edges, gfps, durations, rescue_cfg, verify, workers):
+            sol = solve(len(gfps), edges, durations, solve_cfg)
         if solve_cfg.take_rate_tie > 0 and (ties := one_clock(sol, gfps, solve_cfg.take_rate_gate, solve_cfg.take_rate_sigmas)):
             sol = solve(len(gfps), edges, durations, solve_cfg, ties=ties)
         hints = clock_hints(sol, gfps, durations, rescue_cfg, clocks)
@@ -556,18 +559,6 @@ def _elsewhere(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: 
     return solve(len(gfps), edges, durations, solve_cfg), why
 
 
-def _summed_only(sol) -> set[int]:
-    """Placed clips every inlier edge of which was timed only by windows summed along its line (`PairMatch.stacked`):
-    no window of theirs stood alone anywhere, so their stated error is held to `SolveConfig.stacked_error_s`.
-    On the hard bench's four read draws 78 of 82 such clips stated within 1 ms were right and the 4 others
-    were 9-26 ms off (a reflection, or the wrong group), against 367 of 367 for every other clip."""
-    touched: dict[int, bool] = {}
-    for e in sol.inliers:
-        for j in (e.a, e.b):
-            touched[j] = touched.get(j, True) and bool(e.stacked)
-    return {j for j, only in touched.items() if only and sol.group[j] >= 0}
-
-
 def _pendant_repeats(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: list[float],
                      solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig, workers: int,
                      stood: set | None = None):
@@ -795,11 +786,11 @@ def _unsure(group: np.ndarray, conf: np.ndarray, min_confidence: float, std_s: n
     return out
 
 
-def _stated_std(sol, j: int, summed_only: set[int], floors: dict[int, float] | None, cfg: SolveConfig) -> float:
+def _stated_std(sol, j: int, summed: set[int], floors: dict[int, float] | None, cfg: SolveConfig) -> float:
     """The error stated for placed clip *j* (s): the solve's, at least `stacked_error_s` where only summed
     windows time it, and at least the gap to an unsure edge's readings it is held off (`arrivals.torn`)."""
     std = float(sol.position_std_s[j])
-    if j in summed_only:
+    if j in summed:
         std = max(std, cfg.stacked_error_s)
     return max(std, (floors or {}).get(j, 0.0))
 
@@ -818,8 +809,8 @@ def _results(paths, fps, errors, good, verdicts: list[PairVerdict], repeats: dic
         if sol.group[j] >= 0 and sizes[int(sol.group[j])] == 2:
             conf[j] = min(conf[j], cfg.pair_group_confidence)
     group = np.array(sol.group, copy=True)
-    summed_only = _summed_only(sol)
-    std_s = np.array([_stated_std(sol, j, summed_only, floors, cfg) for j in range(n)], dtype=float)
+    summed = summed_only(sol)
+    std_s = np.array([_stated_std(sol, j, summed, floors, cfg) for j in range(n)], dtype=float)
     asked = min_confidence > 0 or max_error_ms is not None
     unsure = _unsure(group, conf, min_confidence, std_s, max_error_ms) if asked else {}
     # stable group ids from 1: ordered by the smallest path in each group

@@ -305,6 +305,39 @@ def _check_or_recentre(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Veri
     return again if again.ok else ev
 
 
+def check_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig) -> Evidence:
+    """The normal check of a hypothesis that comes from where a solve put two clips (not from hashes), centred
+    on it and on lags `search_s` apart out to ±`recentre_search_s` (a reverberant phone's place can be further
+    off than one search reaches, and near the edge of a search a window's peak falls outside it), on the
+    shorter clip's windows as `verify_pair` lays them. Each line found is read again by windows searched only
+    ±`near_search_s` about it; the one most of whose windows stand alone there is the answer (the others that
+    stand too, a reflection or a second path, as its `rivals`), else the check at *h* itself."""
+    if fb.duration_s < fa.duration_s:
+        ev = check_near(_flip(h), fb, fa, cfg)
+        return replace(ev, edge=_flip(ev.edge))
+    stride = _stride([h], fa.duration_s, fb.duration_s, cfg)
+    reach = int(round(cfg.recentre_search_s / cfg.search_s))
+    narrow = replace(cfg, search_s=cfg.near_search_s)
+    first = best = check_hypothesis(h, fa, fb, cfg, stride=stride)
+    seen: list[float] = []
+    standing: list[float] = []
+    for k in sorted(range(-reach, reach + 1), key=abs) if cfg.near_search_s > 0 else []:
+        ev = first if k == 0 else check_hypothesis(replace(h, offset_s=h.offset_s + k * cfg.search_s), fa, fb, cfg,
+                                                   stride=stride)
+        if not ev.ok or any(abs(ev.edge.offset_s - o) <= cfg.same_offset_s for o in seen):
+            continue
+        seen.append(ev.edge.offset_s)
+        line = replace(h, offset_s=ev.edge.offset_s, rate=ev.edge.rate)
+        again = check_hypothesis(line, fa, fb, narrow, stride=stride)
+        if not again.ok or again.stacked:
+            continue
+        standing.append(again.edge.offset_s)
+        if not best.ok or best.stacked or again.confirmed > best.confirmed:
+            best = again
+    others = tuple(o for o in standing if abs(o - best.edge.offset_s) > cfg.same_offset_s)
+    return replace(best, edge=replace(best.edge, rivals=others)) if others else best
+
+
 def search_near(h: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig,
                 near: RescueConfig) -> Evidence | None:
     """The line within ±`near.timed_search_s` of hypothesis *h* that the windows agree on, confirmed by the
