@@ -7,7 +7,7 @@ files as the speed floor, and runs audalign and audio-offset-finder (each in its
     python bench/align.py --quick                  # one small scenario, no peers, < 2 min
     python bench/align.py --json /tmp/align.json   # default: 3 scenarios, peers on the first one
     python bench/align.py --hard --quick           # hard concert bench (bench/hard.py), 3 small scenarios
-    python bench/align.py --hard --split tune      # all hard scenarios of a split (tune | heldout | fresh | fresh2 … fresh33)
+    python bench/align.py --hard --split tune      # all hard scenarios of a split (tune | heldout | fresh | fresh2 … fresh34)
 
 Generated media go to ``--workdir`` (default: a folder in the system temp dir), never into the repo; a
 finished scenario is reused by the next run with the same seed and size.
@@ -82,7 +82,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
                     help="run syncfp and the decode floor this many times and report the best times "
                          "(best of N, as timeit does: on a shared machine the least disturbed run)")
     ap.add_argument("--hard", action="store_true", help="the hard concert scenarios of bench/hard.py")
-    ap.add_argument("--split", default="tune", help="hard: seeds and tracks (tune | heldout | fresh | fresh2 … fresh33)")
+    ap.add_argument("--split", default="tune", help="hard: seeds and tracks (tune | heldout | fresh | fresh2 … fresh34)")
     ap.add_argument("--only", default=None, help="hard: comma-separated scenario names")
     return ap.parse_args(argv)
 
