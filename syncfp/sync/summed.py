@@ -1,22 +1,19 @@
 """Clips timed only by windows summed along a line: their group's other clips asked at the place they sit.
 
 A far phone whose every window is too weak alone is joined by summing its windows along a line
-(`verify._stacked`). Such a sum is searched ±`VerifyConfig.search_s` about a fingerprint offset, and a
+(`verify._stacked`). The sum is searched ±`VerifyConfig.search_s` about a fingerprint offset, and a
 reverberant phone's landmarks can miss the direct sound by more: two far devices with no direct sound in
 common then sum to the highest of several chance bumps inside the search while the truth lies outside
 (fresh32's festival60: a phone 44 m out held by one summed edge to a camera 29 m out, 62 ms off, stated 5 ms).
 Its group often holds a nearer device that hears it plainly, but no fingerprint line joined them and a
 placed clip is never swept. Here each summed-only clip is checked against up to `RescueConfig.summed_ask`
-other clips of its group that overlap it, where the solve puts it (searched ±`recentre_search_s`). A line
-whose windows stand alone when searched just about it (`verify.check_near`), the only one in the range that
-does (a far clip's early reflection stands too: fresh28's two_concerts had an iPhone 31 ms off on one, which a
-group-mate confirmed just as firmly), and scatter as one moment
-where enough of them do (`VerifyConfig.coherent_s`; a repeat of the music lies seconds away, outside the
-search), is stronger evidence than any sum
-(`verify_pair` ranks them so): where it puts the clip elsewhere, measured by as many windows as a swept line
-needs, the clip's summed edges give way to it. Where it agrees, nothing changes: a far clip's sum and a
-group-mate can sit on the same early reflection (fresh28's two_concerts: an iPhone 31 ms off, whose stated
-5 ms would have become 0.05 ms), so agreement does not make a summed-only clip surer.
+other clips of its group that overlap it, where the solve puts it (`verify.check_near`: out to
+±`recentre_search_s`, each line found read again just about itself). A line whose windows stand alone there,
+the only one in the range that does, is stronger evidence than any sum (`verify_pair` ranks them so): where it
+puts the clip elsewhere, measured by as many windows as a swept line needs lined up as one moment, the clip's
+summed edges give way to it. Where it agrees, nothing changes: a far clip's sum and a group-mate can sit on
+the same early reflection (fresh28's two_concerts: an iPhone 31 ms off, whose stated 5 ms would have become
+0.05 ms), so agreement does not make a summed-only clip surer.
 """
 
 from __future__ import annotations
@@ -89,9 +86,8 @@ def ask_groupmates(sol: Solution, edges: list[PairMatch], fps: list[Fingerprint]
         o = float((sol.position_s[q] - sol.position_s[w]) / sol.k[w])  # q's first sample in w's time
         h = lag_hypothesis(q, w, o, float(sol.k[q] / sol.k[w]))
         ev = check_near(h, fps[h.a], fps[h.b], vcfg)
-        if not ev.ok or ev.stacked or ev.edge.rivals or ev.scatter > vcfg.coherent_s:
-            return None  # windows standing alone at one line only (not at a reflection as well), lined up as
-            # one moment where enough of them do to tell (nan, under `coherent_windows`, passes)
+        if not ev.ok or ev.stacked or ev.edge.rivals:
+            return None  # windows standing alone, at one line only (a reflection standing as well: unsure)
         e = replace(ev.edge, trusted=True)
         if abs(_place(sol, q, e) - float(sol.position_s[q])) <= vcfg.same_offset_s:
             return None  # it agrees: the clip keeps its edges and the error they state (a group-mate confirmed
