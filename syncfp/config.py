@@ -303,7 +303,7 @@ class RescueConfig:
     sweep_min_span_s: float = 10.0  # ...spread over this long (a player's timing holds still for seconds:
     # a repeat is only told by scatter across a longer stretch)
     summed_ask: int = 3  # a clip every edge of which is a sum of weak windows is checked against this many other
-    # clips of its group at its place (`sync.summed`): a line standing alone joins, and outranks the sums; 0: off
+    # clips of its group at its place (`sync.summed`): a line standing alone elsewhere replaces the sums; 0: off
     summed_ask_min_overlap_s: float = 6.0  # ...among those overlapping it at least this long, longest first
     elsewhere_anchors: int = 16  # a clip joined through one partner only is swept against this many of its
     # group's longest clips (`sync.elsewhere`); a second place the windows confirm leaves it out; 0: off

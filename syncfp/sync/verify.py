@@ -626,9 +626,11 @@ def _partial(keep: np.ndarray, ta: np.ndarray, alpha: float, beta: float, reader
 
 
 def _flip(e: PairMatch) -> PairMatch:
-    """The same edge seen from b (a and b swapped; offset in b's clock, inverse rate)."""
+    """The same edge seen from b (a and b swapped; offset in b's clock, inverse rate; its other readings,
+    `rivals` and `unsure_at`, seen from b too)."""
     return replace(e, a=e.b, b=e.a, offset_s=-e.offset_s * e.rate, rate=1.0 / e.rate,
-                   rate_error=e.rate_error / e.rate**2)
+                   rate_error=e.rate_error / e.rate**2, rivals=tuple(-r * e.rate for r in e.rivals),
+                   unsure_at=tuple(-lag for lag in e.unsure_at))
 
 
 def _beats(x: Evidence, y: Evidence, cfg: VerifyConfig) -> bool:
