@@ -205,3 +205,30 @@ def test_rate_and_layout_change_mid_stream(tmp_path):
         assert abs(np.fft.rfftfreq(seg.size, 1 / 8000)[spec.argmax()] - freq) < 2
         assert abs(np.sqrt(np.mean(seg**2)) - 0.3 / np.sqrt(2)) < 0.02  # downmix is a mean: no level jump
         t0 += dur
+
+
+@pytest.mark.parametrize("cut_at", ["packet", "mid-packet"])
+def test_camera_file_cut_off_is_reported_wherever_the_cut_falls(tmp_path, master, cut_at):
+    """A moov-first MP4 cut off inside its audio: cut mid-packet the decoder stops on an error, cut between
+    two packets it stops cleanly; both keep the audio before the cut and say decoding stopped early. The
+    whole file says nothing."""
+    import av
+
+    from syncfp.audio.decode import stream_audio
+
+    whole = str(tmp_path / "whole.mp4")
+    src = str(tmp_path / "src.mp4")
+    encode.write(src, cut(master, 12.0, 12.0, seed=4), rate_hz=48000, video_fps=Fraction(25))
+    faststart(src, whole)
+    with av.open(whole) as c:
+        audio = c.streams.audio[0]
+        pos = [p.pos for p in c.demux(audio) if p.pos is not None and p.size]
+    end = pos[len(pos) // 2] + (0 if cut_at == "packet" else 100)
+    short = tmp_path / "cut.mp4"
+    short.write_bytes(open(whole, "rb").read()[:end])
+    for path, stops in ((whole, False), (str(short), True)):
+        _, chunks = stream_audio(path, rate_hz=8000)
+        y = np.concatenate(list(chunks))
+        assert (chunks.truncated is not None) == stops, (path, chunks.truncated)
+        assert abs(y.size / 8000 - (6.0 if stops else 12.0)) < 0.8
+    assert "stopped early" in chunks.truncated

@@ -454,8 +454,22 @@ class _Chunks:
             self.truncated = f"decoding stopped early ({_reason(exc)})"
         try:
             yield from drain(rest=True, final=True)
+            if self.truncated is None:
+                self.truncated = _short_of_index(self._container, self._stream, produced / self._rate)
         finally:
             self._container.close()
+
+
+def _short_of_index(container, stream, decoded_s: float) -> str | None:
+    """A note when an MP4/MOV's audio ends well before the duration its index declares. A camera file cut
+    off after its moov box decodes without any error where the cut falls between packets; the shortfall is
+    the only sign of it. Other containers' durations can be estimates (MP3 by bitrate): not judged."""
+    if "mov" not in (container.format.name or "") or not stream.duration or not stream.time_base:
+        return None
+    declared = float(stream.duration * stream.time_base)
+    if declared - decoded_s <= max(1.0, 0.05 * declared):
+        return None
+    return f"decoding stopped early ({decoded_s:.1f} s of the {declared:.1f} s its index declares)"
 
 
 def _jump(frame, tb_s: float, next_s: float | None) -> tuple[float, float | None]:
