@@ -154,6 +154,9 @@ class VerifyConfig:
     max_against: float = 0.5  # strong windows off the line, per confirming window, before the timing is doubted
     min_rate_span_s: float = 8.0  # windows spanning less cannot measure drift: the rate stays the hypothesis's
     error_floor_s: float = 3.6e-5  # an 8 kHz sample over sqrt(12)
+    remeasure_smear_s: float = 3e-5  # a confirmed line whose rate differs from the hypothesis's by more than
+    # this over one window is measured again on its own rate: a window read at the wrong rate smears its peak
+    # (445 ppm: 0.9 ms over 2 s) and its lag wanders within the smear (a clean pair came out 0.17 ms, 7 ppm off)
     min_unique: int = 2  # windows only the winner explains, to prefer it over an equal-looking repeat
     max_alt_share: float = 0.5  # ...or a rival explains less than this share of what the winner does
     same_offset_s: float = 0.002  # hypotheses closer than this are the same line

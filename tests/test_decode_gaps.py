@@ -88,8 +88,8 @@ def test_clip_with_dropout_placed_without_false_drift(gappy):
     for name in ("phone.mp4", "phone.mkv"):
         c = clips[name]
         assert c["group"] is not None, c
-        assert abs(c["offset"] - base - 6.0) < 0.002, c
-        assert c["drift_ppm"] is None or abs(c["drift_ppm"]) < 10, c
+        assert abs(c["offset"] - base - 6.0) < 1e-4, c  # the second filled in to within a few µs
+        assert c["drift_ppm"] is None or abs(c["drift_ppm"]) < 3, c
 
 
 def jumps(path: str) -> tuple[int, int]:

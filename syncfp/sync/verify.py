@@ -208,8 +208,9 @@ def _windows(fa: Fingerprint, fb: Fingerprint, e: PairMatch, idx, step: float, w
 
 
 def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig = VerifyConfig(), *,
-                     stride: int | None = None) -> Evidence:
-    """GCC-PHAT windows over the overlap of hypothesis *e*; refined and `ok` when enough of them confirm."""
+                     stride: int | None = None, remeasure: bool = True) -> Evidence:
+    """GCC-PHAT windows over the overlap of hypothesis *e*; refined and `ok` when enough of them confirm.
+    A line confirmed at a rate far from the hypothesis's is timed again by windows read at its own rate."""
     if stride is None:
         stride = _stride([e], fa.duration_s, fb.duration_s, cfg)
     idx, w = _grid(e, fa.duration_s, fb.duration_s, cfg, stride)
@@ -244,7 +245,15 @@ def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Verify
     err = max(spread / np.sqrt(n), cfg.error_floor_s)
     edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
                    windows=n, tried=int(ks.size), rate_error=float(max(sstd, 1e-7)), trusted=True, stacked=False)
-    return Evidence(edge=edge, ok=True, tried=tried, z_sum=float(z[keep].sum()), scatter=scatter)
+    ev = Evidence(edge=edge, ok=True, tried=tried, z_sum=float(z[keep].sum()), scatter=scatter)
+    if remeasure and abs(beta - e.rate) * w > cfg.remeasure_smear_s:
+        again = check_hypothesis(replace(e, offset_s=edge.offset_s, rate=edge.rate), fa, fb, cfg, stride=stride,
+                                 remeasure=False)
+        if again.ok and not again.stacked:  # the windows and their verdicts stay the first reading's
+            timed = again.edge
+            ev = replace(ev, edge=replace(edge, offset_s=timed.offset_s, rate=timed.rate, error_s=timed.error_s,
+                                          rate_error=timed.rate_error), scatter=again.scatter)
+    return ev
 
 
 def _scatter(res: np.ndarray, n_par: int) -> float:
