@@ -150,9 +150,10 @@ def test_windows_too_weak_alone_are_summed_over_the_clocks_range(tmp_path, maste
     import syncfp
 
     off = MatchConfig(min_support=10**9)
-    cam = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
+    cam = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1,
+                    fast_noise=False)
     phone = make_clip(tmp_path, "t/VID_20260612_210031.mp4", master, 36.2, 20.0, eq="phone", snr_db=-18,
-                      reverb_s=2.5, ppm=40, seed=3)
+                      reverb_s=2.5, ppm=40, seed=3, fast_noise=False)  # the band between the two is narrow
 
     def run(**summed):
         cfg = RescueConfig(anchors=0, **summed)
@@ -174,11 +175,11 @@ def test_a_clock_line_too_weak_for_the_normal_check_is_checked_by_the_searchs_ow
     from syncfp.config import FingerprintConfig, VerifyConfig
     from syncfp.sync.verify import search_near
 
-    cam = make_clip(tmp_path, "cam.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
+    cam = make_clip(tmp_path, "cam.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1, fast_noise=False)
     phone = make_clip(tmp_path, "phone.mp4", master, 30.0, 20.0, eq="phone", snr_db=-22, reverb_s=2.5, ppm=40,
-                      seed=3)
+                      seed=3, fast_noise=False)  # the band where one check fails and the other holds is narrow
     other = make_clip(tmp_path, "other.mp4", other_master, 30.0, 20.0, eq="phone", snr_db=-22, reverb_s=2.5,
-                      ppm=40, seed=3)
+                      ppm=40, seed=3, fast_noise=False)
     fps, _ = fingerprint_files([cam, phone, other], cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path),
                                workers=1)
     prior = PairMatch(a=0, b=1, offset_s=25.7, rate=1.0, support=0, z=0.0, ratio=1.0, trusted=False)
@@ -653,7 +654,8 @@ def test_two_groups_of_one_concert_get_their_clocks_offset_and_are_laid_together
     assert b1m["group"] == b2m["group"] == moved["PXL_20260612_210000000.mp4"]["group"] and len(groups) == 1
     assert abs((b1m["offset"] - moved["PXL_20260612_210000000.mp4"]["offset"]) - 85.0) < 0.5
     assert abs((b2m["offset"] - b1m["offset"]) - (clips["VID_20260612_210132.mp4"]["offset"]
-                                                  - clips["PXL_20260612_210125000.mp4"]["offset"])) < 1e-6
+                                                  - clips["PXL_20260612_210125000.mp4"]["offset"])) < 2.5e-6  # four
+    # offsets, each rounded to the µs in the JSON
     assert b1m["confidence"] == 0.0 and b1m["track"].startswith("clock ") and "recording clocks" in b1m["warning"]
 
 
