@@ -148,6 +148,7 @@ class VerifyConfig:
     short_stack_drift: float = 3e-4  # ...and about the hypothesis's rate where its windows span under
     # `min_rate_span_s` (two devices' clocks; a span that short cannot measure a rate, only fit a repeat's wander)
     stack_prior_rate: float = 1.5e-4  # a hypothesis rate further from 1 than this is re-measured at rate 1
+    prior_rate_alone: bool = True  # ... and its windows read there may confirm it standing alone, not only summed
     stack_second: float = 0.8  # a second stacked peak this close to the first leaves the lag unsure
     stacked_rival_support: float = 0.5  # hash support (share of the best's) for a stacked rival to tie
     lean_z: float = 2.0  # a window leans towards a line when its curve there is this far above its spread

@@ -319,6 +319,30 @@ def test_a_line_found_at_a_wrong_rate_is_timed_again_at_its_own(music8k, tmp_pat
         assert once.ok and abs(once.edge.offset_s - 6.0) > 2e-5  # the smeared reading
 
 
+def test_windows_read_at_the_clocks_rate_can_confirm_a_line_standing_alone(music8k, tmp_path):
+    """Deep in noise, a hypothesis at the right offset but 800 ppm off in rate: read on that clock the
+    windows' smeared peaks confirm only when summed (a summed edge: capped confidence, 5-ms floor); read on
+    the clocks' prior, rate 1, they stand alone as they do for a hypothesis at the right rate."""
+    from syncfp.config import VerifyConfig
+    from syncfp.sync.verify import check_hypothesis
+
+    rng = np.random.default_rng(11)
+    a = music8k[: 8000 * 60]
+    b = music8k[8000 * 20 : 8000 * 50] + 8.0 * np.std(music8k) * rng.standard_normal(8000 * 30).astype(np.float32)
+    fa, fb = _fp_on_disk(a, "a", tmp_path), _fp_on_disk(b, "b", tmp_path)
+
+    def check(ppm: float, alone: bool):
+        h = PairMatch(a=0, b=1, offset_s=20.0, rate=1 + ppm * 1e-6, support=20, z=10.0, ratio=2.0, trusted=False)
+        return check_hypothesis(h, fa, fb, VerifyConfig(prior_rate_alone=alone))
+
+    right = check(0.0, True)
+    assert right.ok and not right.stacked
+    for alone in (True, False):
+        ev = check(800.0, alone)
+        assert ev.ok and ev.stacked != alone and abs(ev.edge.offset_s - 20.0) < 1e-4
+    assert check(800.0, True).edge.windows == right.edge.windows
+
+
 def test_solve_judges_an_edge_at_its_overlap_not_at_the_far_clip_start():
     """A 20-s clip (0) against a 1000-s recording (1) that started 900 s earlier: the overlap is too short
     to measure the clock rate, so the edge's rate is 100 ppm off. Its offset is right where the audio

@@ -207,6 +207,29 @@ def _windows(fa: Fingerprint, fb: Fingerprint, e: PairMatch, idx, step: float, w
     return _Windows(np.array([r[0] for r in rows]), ta, tb, z, [r[4] for r in rows], [r[5] for r in rows])
 
 
+def _accepted(e: PairMatch, wins: _Windows, cfg: VerifyConfig):
+    """(the refined evidence or None, the windows' verdicts, their z sum): the normal check of hypothesis *e*
+    on its measured windows *wins*."""
+    ks, ta, tb, z, readers = wins.ks, wins.ta, wins.tb, wins.z, wins.readers
+    keep, alpha, beta, sstd = _consensus(ta, tb, z, cfg)
+    tried = {int(k): bool(c) for k, c in zip(ks, keep)}
+    n = int(keep.sum())
+    z_sum = float(z[keep].sum())
+    # strong peaks off the line: noise lowers peaks, it does not move them; a wandering clock or speed does
+    against = int(((z >= cfg.against_z) & ~keep).sum())
+    weak = n < cfg.min_share * ks.size and float(z[keep].mean() if n else 0.0) < cfg.strong_mean_z
+    if n < cfg.min_windows or weak or against > cfg.max_against * n or _partial(keep, ta, alpha, beta, readers, cfg):
+        return None, tried, z_sum
+    res = (tb - (alpha + beta * ta))[keep]
+    n_par = 2 if n >= 3 and float(np.ptp(ta[keep])) >= 2.0 else 1
+    spread = float(np.sqrt(np.sum(res**2) / max(n - n_par, 1)))
+    scatter = _scatter(res, n_par) if n >= cfg.coherent_windows else float("nan")
+    err = max(spread / np.sqrt(n), cfg.error_floor_s)
+    edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
+                   windows=n, tried=int(ks.size), rate_error=float(max(sstd, 1e-7)), trusted=True, stacked=False)
+    return Evidence(edge=edge, ok=True, tried=tried, z_sum=z_sum, scatter=scatter), tried, z_sum
+
+
 def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: VerifyConfig = VerifyConfig(), *,
                      stride: int | None = None, remeasure: bool = True) -> Evidence:
     """GCC-PHAT windows over the overlap of hypothesis *e*; refined and `ok` when enough of them confirm.
@@ -218,35 +241,24 @@ def check_hypothesis(e: PairMatch, fa: Fingerprint, fb: Fingerprint, cfg: Verify
     wins = _windows(fa, fb, e, idx, step, w, cfg)
     if wins is None:
         return Evidence(edge=e, ok=False)
-    ks, ta, tb, z, readers = wins.ks, wins.ta, wins.tb, wins.z, wins.readers
-    keep, alpha, beta, sstd = _consensus(ta, tb, z, cfg)
-    tried = {int(k): bool(c) for k, c in zip(ks, keep)}
-    n = int(keep.sum())
-    # strong peaks off the line: noise lowers peaks, it does not move them; a wandering clock or speed does
-    against = int(((z >= cfg.against_z) & ~keep).sum())
-    weak = n < cfg.min_share * ks.size and float(z[keep].mean() if n else 0.0) < cfg.strong_mean_z
-    if n < cfg.min_windows or weak or against > cfg.max_against * n or _partial(keep, ta, alpha, beta, readers, cfg):
+    ev, tried, z_sum = _accepted(e, wins, cfg)
+    if ev is None:
         if abs(e.rate - 1.0) > cfg.stack_prior_rate:  # a fingerprint rate this far off misleads the windows:
             # measure again on the clocks' prior (rate 1), over the same stretches of a
             e1 = replace(e, rate=1.0)
-            wins1 = _windows(fa, fb, e1, ks, step, w, cfg)
+            wins1 = _windows(fa, fb, e1, wins.ks, step, w, cfg)
             if wins1 is not None and wins1.ks.size >= cfg.min_windows:
-                stacked = _stacked(e1, wins1, fa.rate_hz, cfg)
-                if stacked is not None:
+                if cfg.prior_rate_alone:  # read on the prior's clock the windows may stand alone
+                    ev = _accepted(e1, wins1, cfg)[0]
+                if ev is None and (stacked := _stacked(e1, wins1, fa.rate_hz, cfg)) is not None:
                     return stacked
-        stacked = _stacked(e, wins, fa.rate_hz, cfg)
-        if stacked is not None:
-            return stacked
-        return Evidence(edge=e, ok=False, tried=tried, z_sum=float(z[keep].sum()))
-    res = (tb - (alpha + beta * ta))[keep]
-    n_par = 2 if n >= 3 and float(np.ptp(ta[keep])) >= 2.0 else 1
-    spread = float(np.sqrt(np.sum(res**2) / max(n - n_par, 1)))
-    scatter = _scatter(res, n_par) if n >= cfg.coherent_windows else float("nan")
-    err = max(spread / np.sqrt(n), cfg.error_floor_s)
-    edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
-                   windows=n, tried=int(ks.size), rate_error=float(max(sstd, 1e-7)), trusted=True, stacked=False)
-    ev = Evidence(edge=edge, ok=True, tried=tried, z_sum=float(z[keep].sum()), scatter=scatter)
-    if remeasure and abs(beta - e.rate) * w > cfg.remeasure_smear_s:
+        if ev is None:
+            stacked = _stacked(e, wins, fa.rate_hz, cfg)
+            if stacked is not None:
+                return stacked
+            return Evidence(edge=e, ok=False, tried=tried, z_sum=z_sum)
+    edge = ev.edge
+    if remeasure and abs(edge.rate - e.rate) * w > cfg.remeasure_smear_s:
         again = check_hypothesis(replace(e, offset_s=edge.offset_s, rate=edge.rate), fa, fb, cfg, stride=stride,
                                  remeasure=False)
         if again.ok and not again.stacked:  # the windows and their verdicts stay the first reading's
