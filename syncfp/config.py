@@ -258,6 +258,8 @@ class RescueConfig:
     pendant_repeats: bool = True  # ...and so is a summed edge that alone holds a clip in its group
     pendant_windows: int = 5  # ...and so is such an edge confirmed by this many windows or fewer, summed or not
     pendant_first: bool = True  # ...asked once before the clocks are read too (a clip at a pass misleads its device)
+    pendant_rivals: bool = True  # ...and such an edge that already carries a tie nearer than the clocks can tell
+    # (`rivals` within `timed_contradicts_s`) is dropped without asking, however many windows chose its line
     keep_rivals: bool = True  # a rescue or clock-search edge keeps the repeat places its windows confirm too
     # (`PairMatch.rivals`) for the clock check to choose between (`stamps.clock_choices`); False: the first choice stands
     rival_alone: bool = True  # strict vetoes: a repeat ties only if its windows stand alone and line up

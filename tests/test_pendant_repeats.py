@@ -16,7 +16,7 @@ from bench import encode, synth
 from syncfp.audio.extract import extract
 from syncfp.config import FingerprintConfig, RescueConfig, SolveConfig, VerifyConfig
 from syncfp.engine.solve import solve
-from syncfp.sync.api import _pendant_repeats
+from syncfp.sync.api import _pendant_repeats, _pendant_ties
 from syncfp.types import PairMatch
 
 RATE = 48000
@@ -92,3 +92,29 @@ def test_a_clip_hung_on_an_edge_of_few_standing_windows_in_a_loop_is_left_out(tm
     assert why == {} and got.group[2] == got.group[0] >= 0
     got, why = _pendant_repeats(sol, edges, fps, durations, SolveConfig(), RescueConfig(), VerifyConfig(), 1)
     assert got.group[2] < 0 and list(why) == [2]
+
+
+@pytest.mark.parametrize("late", [False, True])
+def test_a_clip_hung_on_an_edge_that_knows_a_near_tie_is_left_out(late):
+    """fresh34's loop5: a 6.5-s phone clip held by one clock-search edge of 10 windows at a loop's half-pass,
+    1.455 s off, stated 0.33 ms at 0.996 — the edge itself carried its ties (`PairMatch.rivals`, 2.91 and 5.82 s
+    on), which no clock 4 s wide can tell apart. Such an edge goes however many windows chose it (both when
+    the pendant edges are asked and in the late pass after the last clock search), the clip left out with the
+    reason; a tie further than the clocks' reach, a clip a second edge holds, or the switch off keep it."""
+    durations = [300.0, 20.0, 6.5]
+    held = replace(_edge(0, 2, 168.46, stacked=False), windows=10, tried=10, rivals=(171.37, 174.28))
+    run = ((lambda sol, edges, cfg: _pendant_ties(sol, edges, durations, SolveConfig(), cfg)) if late else
+           (lambda sol, edges, cfg: _pendant_repeats(sol, edges, [None] * 3, durations, SolveConfig(), cfg,
+                                                     VerifyConfig(), 1)))
+
+    def outcome(pendant: PairMatch, cfg: RescueConfig = RescueConfig(), *more: PairMatch):
+        edges = [_edge(0, 1, 30.0, stacked=False), pendant, *more]
+        return run(solve(3, edges, durations, SolveConfig()), edges, cfg)
+
+    got, why = outcome(held)
+    assert got.group[2] < 0 and got.group[1] == got.group[0] >= 0
+    assert list(why) == [2] and "+171.37" in why[2] and "174.28" not in why[2]
+    for kept in ((replace(held, rivals=(178.5,)),), (held, replace(RescueConfig(), pendant_rivals=False)),
+                 (held, RescueConfig(), _edge(1, 2, 138.46, stacked=False))):
+        got, why = outcome(*kept)
+        assert why == {} and got.group[2] == got.group[0] >= 0

@@ -207,6 +207,7 @@ def test_rate_and_layout_change_mid_stream(tmp_path):
         t0 += dur
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cut_at", ["packet", "mid-packet"])
 def test_camera_file_cut_off_is_reported_wherever_the_cut_falls(tmp_path, master, cut_at):
     """A moov-first MP4 cut off inside its audio: cut mid-packet the decoder stops on an error, cut between

@@ -229,6 +229,8 @@ def align(
             if found:
                 sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
                 scattered.update(more)
+        sol, tied = _pendant_ties(sol, edges, durations, solve_cfg, rescue_cfg)
+        scattered.update(tied)
         sol, twice = _elsewhere(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, memo)
         if ask_groupmates(sol, edges, gfps, durations, rescue_cfg, verify, workers):
             sol = solve(len(gfps), edges, durations, solve_cfg)
@@ -576,10 +578,43 @@ def _pendant_repeats(sol, edges: list[PairMatch], gfps: list[Fingerprint], durat
             and (degree[e.a] == 1 or degree[e.b] == 1)}
     key = lambda e: (e.a, e.b, e.offset_s, e.windows)  # noqa: E731  (an edge the settling moved is asked anew)
     stood = set() if stood is None else stood
-    idx = [i for i, e in enumerate(edges) if (e.a, e.b) in held and key(e) not in stood]
-    if not idx:
+    known = _known_ties(sol, edges, rcfg, degree)
+    idx = [i for i, e in enumerate(edges) if (e.a, e.b) in held and key(e) not in stood and i not in known]
+    if not idx and not known:
         return sol, {}
-    rivals = repeat_rivals([edges[i] for i in idx], gfps, cfg=rcfg, verify_cfg=vcfg, workers=workers, strict=True)
+    rivals = repeat_rivals([edges[i] for i in idx], gfps, cfg=rcfg, verify_cfg=vcfg, workers=workers,
+                           strict=True) if idx else []
+    idx, rivals = idx + list(known), list(rivals) + list(known.values())
+    return _drop_ties(sol, edges, idx, rivals, degree, durations, solve_cfg, stood, key)
+
+
+def _known_ties(sol, edges: list[PairMatch], rcfg: RescueConfig, degree=None) -> dict[int, tuple[float, ...]]:
+    """Edges that alone hold a clip in its group and already know a tie nearer than any clock can tell apart
+    (`PairMatch.rivals` within `timed_contradicts_s` of the line, kept for the clocks to choose between):
+    index → those offsets. However many windows chose the line, the clip is unsure (fresh34's loop5: a 6.5-s
+    phone clip on 10 windows at a loop's half-pass, 1.455 s off, its ties 2.91 and 5.82 s away, stated
+    0.33 ms at 0.996)."""
+    if not rcfg.pendant_rivals:
+        return {}
+    degree = inlier_degrees(sol) if degree is None else degree
+    ends = {(e.a, e.b) for e in sol.inliers if degree[e.a] == 1 or degree[e.b] == 1}
+    near = lambda e: tuple(r for r in e.rivals if abs(r - e.offset_s) <= rcfg.timed_contradicts_s)  # noqa: E731
+    return {i: near(e) for i, e in enumerate(edges) if (e.a, e.b) in ends and near(e)}
+
+
+def _pendant_ties(sol, edges: list[PairMatch], durations: list[float], solve_cfg: SolveConfig, rcfg: RescueConfig):
+    """(solution, reasons): `_known_ties` dropped, once every stage that adds edges has run (a clock search
+    late in the run finds the same line again, ties and all)."""
+    known = _known_ties(sol, edges, rcfg)
+    if not known:
+        return sol, {}
+    return _drop_ties(sol, edges, list(known), list(known.values()), inlier_degrees(sol), durations, solve_cfg,
+                      set(), lambda e: e)
+
+
+def _drop_ties(sol, edges: list[PairMatch], idx: list[int], rivals: list, degree, durations: list[float],
+               solve_cfg: SolveConfig, stood: set, key):
+    """Edges *idx* with ties (*rivals*, per edge) dropped, the others recorded in *stood*; the solve runs again."""
     drop: set[int] = set()
     why: dict[int, str] = {}
     for i, offs in zip(idx, rivals):
@@ -593,7 +628,7 @@ def _pendant_repeats(sol, edges: list[PairMatch], gfps: list[Fingerprint], durat
                           f"(offsets {', '.join(f'{o:+.2f}' for o in offs)} s); left out rather than placed at a repeat")
     if drop:
         edges[:] = [e for i, e in enumerate(edges) if i not in drop]
-        sol = solve(len(gfps), edges, durations, solve_cfg)
+        sol = solve(len(sol.group), edges, durations, solve_cfg)
     return sol, why
 
 
