@@ -392,6 +392,13 @@ class IdentifyConfig:
     corroborate_sharp: float = 2.0  # … and by their sharpness over the neighbouring offsets
     repeat_pick: float | None = 1.0  # a match naming repeats of its passage (`also_at`) moves to the repeat whose
     # stored peaks hold the query's peaks this many Poisson sd better (`identify._repeat_pick`); None: off
+    self_repeat_share: float | None = 0.2  # another place in the matched track whose stored peaks repeat this
+    # share of the matched passage's (within ±1 frame, same bin; chance ~1 %) is named in `also_at` when the
+    # query's peaks found there over chance are this share of those at the answer (`identify._named_repeats`:
+    # a loop pass off the frame grid held 64 of a clip's peaks against 79 at the other); None: off
+    self_repeat_hold: float = 0.7
+    self_repeat_candidates: int = 6  # such places read per match, most repeated first
+    self_repeat_pick: bool = False  # ...and the answer moves to one whose peaks fit `repeat_pick` sd better
     noise_floor_pct: float | None = 20.0  # rank query peaks by their height over this percentile of their
     # bin's level in the query (its noise floor) as well; None: rank them as the library does
     sure_confidence: float = 0.999  # a match this sure after `sure_after` shifts at the unchanged speed

@@ -358,6 +358,44 @@ def test_a_repeat_with_other_fills_is_told_apart_by_its_peaks(tmp_path):
     assert off is wrong
 
 
+def test_a_place_the_track_repeats_is_named_though_the_votes_missed_it(tmp_path):
+    """A song whose seconds 4-12 come back sample for sample 20.014 s in (off the library's frame grid, so
+    the hash votes split unevenly between the two). Whatever the votes named, the match names both places:
+    the library's own stored peaks say the passage repeats and the clip's peaks fit there as well
+    (`identify._named_repeats`). A clip of a part heard once gets nothing added; the rule can be turned off."""
+    from dataclasses import replace
+
+    from syncfp.audio.extract import extract
+    from syncfp.library.identify import _named_repeats, identify_audio
+
+    x = _song(433)
+    at = 20 * RATE + 301
+    x[at : at + 8 * RATE] = x[4 * RATE : 12 * RATE]
+    (path,) = write_songs(tmp_path, {433: x}, (433,), stem="loop2", title="Loop", rate_hz=RATE)
+    lib_path = str(tmp_path / "loop2.sfp")
+    index_files(lib_path, [path], workers=1)
+    lib = open_library(lib_path)
+
+    def query(start_s: float, name: str) -> np.ndarray:
+        fp = extract(_clip({433: x}, 433, start_s, 5.0, str(tmp_path / name), snr_db=10.0),
+                     cfg=lib.cfg, cache_dir=None, work_dir=str(tmp_path), hashes=False)
+        return np.fromfile(fp.pcm_path, dtype=np.int16)
+
+    q = query(6.0, "inside.mp4")
+    (m, *_), _ = identify_audio(lib, q)
+    places = (6.0, 22.0 + 301 / RATE)
+    bare = replace(m, also_at=())  # as if the votes had named one place only
+    (named,) = _named_repeats(lib, q, IdentifyConfig(), [bare])
+    got = sorted((named.offset_s, *named.also_at))
+    assert len(got) == 2 and all(abs(g - p) <= 0.1 for g, p in zip(got, places)), got
+    assert named.offset_s == m.offset_s and named.confidence == m.confidence
+    (off,) = _named_repeats(lib, q, IdentifyConfig(self_repeat_share=None), [bare])
+    assert off is bare
+    q1 = query(13.5, "once.mp4")
+    (m1, *_), _ = identify_audio(lib, q1)
+    assert abs(m1.offset_s - 13.5) <= 0.1 and m1.also_at == ()
+
+
 def test_unreadable_query_is_one_line(setup):
     d, _, lib_path = setup
     bad = str(d / "bad.mp3")

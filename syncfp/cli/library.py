@@ -236,7 +236,9 @@ def _print_result(res, segments: bool, out: Console, label: dict[str, str]) -> N
     for col in ("track", "offset", "score", "confidence"):
         table.add_column(col, justify="left" if col == "track" else "right")
     for m in res.matches:
-        at = _clock(m.offset_s) + "".join(f" or {_clock(a)}" for a in m.also_at)  # the passage repeats
+        at = _clock(m.offset_s) + "".join(f" or {_clock(a)}" for a in m.also_at[:3])  # the passage repeats
+        if len(m.also_at) > 3:  # a loop: every place is in the JSON
+            at += f" (+{len(m.also_at) - 3} more)"
         score = str(m.score)
         if m.peaks and m.level:  # named by peaks and level together
             score += f" ({m.peaks} peaks, level {m.level:.1f} sd)"

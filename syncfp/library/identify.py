@@ -404,6 +404,7 @@ def identify_audio(
         _fallback(lib, x, cfg, found, win=win)
     memo: dict = {}  # the query's peaks, for the checks after the search (`_query_peaks`)
     matches = _repeat_pick(lib, x, cfg, _corroborate(lib, x, cfg, found.rated(), memo), memo)
+    matches = _named_repeats(lib, x, cfg, matches, memo)
     segs = _segments(lib, WindowBests.concat(rows), cfg) if segments else None
     return matches, segs
 
@@ -683,6 +684,47 @@ def _repeat_pick(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list
         j = int(np.argmax(z))
         if j > 0 and z[j] >= z[0] + cfg.repeat_pick:
             m = replace(m, offset_s=offs[j], also_at=(m.offset_s, *(o for k, o in enumerate(m.also_at) if k != j - 1)))
+        out.append(m)
+    return out
+
+
+def _named_repeats(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list[Match],
+                   memo: dict | None = None) -> list[Match]:
+    """*matches* with the places where their track's own stored peaks repeat the matched passage
+    (`peakcheck.self_repeats`, `self_repeat_share`) and where the query's peaks hold over chance at least
+    `self_repeat_hold` of what they hold at its offset added to `also_at`. Hash votes split unevenly between
+    the passes of a loop (a handful of pairs decide), so an answer at one pass naming no other read as sure
+    of a place it cannot tell; the library knows where its tracks repeat, whatever the query heard. With
+    `self_repeat_pick`, the answer moves to such a place whose peaks hold the query's `repeat_pick` sd
+    better, as `_repeat_pick` does."""
+    share = cfg.self_repeat_share
+    if share is None or not lib.has_peaks or x.shape[0] > cfg.peak_max_s * lib.cfg.rate_hz:
+        return matches
+    todo = [m.speed == 1.0 and m.confidence >= cfg.fallback_below for m in matches]
+    if not any(todo):
+        return matches
+    memo = {} if memo is None else memo
+    hop_s, n, out = lib.cfg.hop_s, max(1, x.shape[0] // lib.cfg.hop), []
+    for m, do in zip(matches, todo):
+        tr = lib.tracks[m.track_index]
+        f0 = int(round(m.offset_s / hop_s))
+        reps = peakcheck.self_repeats(lib, tr, max(f0, 0), n, share=share, most=cfg.self_repeat_candidates
+                                      ) if do else np.zeros(0, np.int64)
+        reps = [int(r) for r in reps if all(abs(r * hop_s - a) > 3 * hop_s for a in m.also_at)]
+        if reps:  # the query's peaks are read only for a passage its track repeats
+            qt, qf = _query_peaks(lib, x, cfg, memo)
+            frames = np.asarray([f0, *reps], np.int64)
+            hit, chance = peakcheck.check(lib, qt, qf, tr.base + frames, region=cfg.peak_region)
+            z, over = peakcheck.zscore(hit, chance), hit - chance
+            near = [j for j in range(1, frames.size) if over[0] > 0 and over[j] >= cfg.self_repeat_hold * over[0]]
+            if near:
+                named = tuple(float(frames[j] * hop_s) for j in near)
+                j = max(near, key=lambda j: z[j])
+                if cfg.self_repeat_pick and cfg.repeat_pick is not None and z[j] >= z[0] + cfg.repeat_pick:
+                    m = replace(m, offset_s=float(frames[j] * hop_s),
+                                also_at=(*m.also_at, m.offset_s, *(o for o in named if o != frames[j] * hop_s)))
+                else:
+                    m = replace(m, also_at=(*m.also_at, *named))
         out.append(m)
     return out
 

@@ -17,6 +17,7 @@ from ..engine.hashtable import range_positions
 from .store import PEAK_BIN_BITS
 
 _NB = 1 << PEAK_BIN_BITS
+_SELF_PEAKS = 96  # stored peaks of a passage `self_repeats` looks for elsewhere in its track
 
 
 def check(lib, qt: np.ndarray, qf: np.ndarray, goff: np.ndarray, *, region: int) -> tuple[np.ndarray, np.ndarray]:
@@ -43,6 +44,13 @@ def check(lib, qt: np.ndarray, qf: np.ndarray, goff: np.ndarray, *, region: int)
         around = per_bin[np.maximum(qf - 1, 0)] + per_bin[qf] + per_bin[np.minimum(qf + 1, _NB)]
         chance[j] = float(np.minimum(3.0 * around / (span + 2 * region), 1.0).sum())
     return found, chance
+
+
+def _distinct(x: np.ndarray) -> np.ndarray:
+    """The distinct values of *x*, ascending: by a sort (numpy 2's hashing `np.unique` took ~17 times as
+    long on the ~10^5 int64 keys a check makes)."""
+    s = np.sort(x)
+    return s[np.concatenate([[True], s[1:] != s[:-1]])] if s.size else s
 
 
 def zscore(found: np.ndarray, chance: np.ndarray) -> np.ndarray:
@@ -72,7 +80,7 @@ def lag_profile(lib, qt: np.ndarray, qf: np.ndarray, g: int, *, reach: int) -> n
     lag3 = (lag[:, None] + np.arange(-1, 2)[None, :]).reshape(-1)  # ±1 frame of slack
     who3 = np.repeat(who, 3)
     ok = np.abs(lag3) <= reach
-    pair = np.unique(who3[ok] * (2 * reach + 1) + lag3[ok] + reach)  # each query peak once per lag
+    pair = _distinct(who3[ok] * (2 * reach + 1) + lag3[ok] + reach)  # each query peak once per lag
     return np.bincount(pair % (2 * reach + 1), minlength=2 * reach + 1)
 
 
@@ -84,3 +92,34 @@ def sharpness(profile: np.ndarray, *, near: int = 3) -> float:
     if far.size == 0:
         return 0.0
     return float((profile[reach] - far.mean()) / np.sqrt(max(far.var(), far.mean()) + 1.0))
+
+
+def self_repeats(lib, track, frame: int, n_frames: int, *, share: float, most: int) -> np.ndarray:
+    """Frames (within *track*) where the track's own stored peaks repeat those of its frames [*frame*,
+    *frame* + *n_frames*): at least *share* of them within ±1 frame on the same bin, 4+ frames from *frame*
+    and from each other, the *most* best first. What the library itself says of a passage (a loop, a copied
+    chorus), whatever the query heard: a clip of it fits every such place nearly alike."""
+    keys = lib.peaks_in(track.base + frame, track.base + frame + n_frames)
+    if keys.size == 0:
+        return np.zeros(0, np.int64)
+    if keys.size > _SELF_PEAKS:  # a share needs no more (±5 % at 0.2) and the work grows with them
+        keys = keys[np.linspace(0, keys.size - 1, _SELF_PEAKS).astype(np.int64)]
+    every = lib.peaks_in(track.base, track.base + track.n_frames)
+    pt, pb = (keys >> PEAK_BIN_BITS) - track.base - frame, keys & (_NB - 1)
+    by_bin = np.sort(((every & (_NB - 1)) << 40) | ((every >> PEAK_BIN_BITS) - track.base))  # (bin, frame) order
+    lo = np.searchsorted(by_bin, pb << 40)
+    hi = np.searchsorted(by_bin, (pb + 1) << 40)
+    n, pos = range_positions(lo, hi)  # every stored peak on each peak's bin
+    start = ((by_bin[pos] & ((1 << 40) - 1)) - np.repeat(pt, n))[:, None] + np.arange(-1, 2)[None, :]
+    who = np.repeat(np.repeat(np.arange(keys.size), n), 3)
+    span = track.n_frames + 2
+    ok = ((start >= 0) & (start < span)).reshape(-1)
+    held = np.bincount(_distinct(who[ok] * span + start.reshape(-1)[ok]) % span, minlength=span) / keys.size
+    cand = np.flatnonzero((held >= share) & (np.abs(np.arange(span) - frame) > 3))
+    out: list[int] = []
+    for c in cand[np.argsort(-held[cand], kind="stable")]:
+        if len(out) == most:
+            break
+        if all(abs(int(c) - k) > 3 for k in out):
+            out.append(int(c))
+    return np.asarray(out, np.int64)
