@@ -344,7 +344,7 @@ def stated(r: dict, min_conf: float) -> bool:
 def summarize(recs: dict, min_conf: float, music: str | None = None) -> dict:
     """Top-1 % per condition × duration (only *music*'s clips when given), false positives, offsets right."""
     table, track, said, same, fp, neg, right_track, right_off, right_stated, shared = {}, {}, {}, {}, 0, 0, 0, 0, 0, 0
-    right_same = 0
+    right_same, sure_unnamed, listing = 0, 0, 0
     for cell, rs in recs.items():
         kind, dur, cond = cell.split("|")
         rs = [r for r in rs if music is None or r.get("music") == music]
@@ -359,6 +359,9 @@ def summarize(recs: dict, min_conf: float, music: str | None = None) -> dict:
             right_track += sum(track_right(r, min_conf) for r in rs)
             right_off += sum(correct(r, min_conf) for r in rs)
             right_stated += sum(stated(r, min_conf) for r in rs)
+            # the worst kind of answer: the right track, sure, at a place it does not name (the truth elsewhere)
+            sure_unnamed += sum(track_right(r, min_conf) and not stated(r, min_conf) and r["conf"] >= 0.9 for r in rs)
+            listing += sum(correct(r, min_conf) and bool(r.get("also_err")) for r in rs)
         else:
             neg += len(rs)
             fp += sum(reported(r, min_conf) and not r.get("shared") for r in rs)
@@ -369,6 +372,8 @@ def summarize(recs: dict, min_conf: float, music: str | None = None) -> dict:
             "negative_queries": neg, "right_track_answers": right_track,
             "offset_right_percent": round(100 * right_off / max(right_track, 1), 1),
             "offset_stated_percent": round(100 * right_stated / max(right_track, 1), 1),
+            "sure_unnamed": sure_unnamed,  # right track at confidence >= 0.9, the truth neither its offset nor named
+            "right_listing_places": listing,  # right answers that name other places (`also_at`) as well
             "same_top1_percent": same,  # right, or the right track where its clean audio is the clip's own
             "offset_same_percent": round(100 * right_same / max(right_track, 1), 1)}
 
@@ -441,7 +446,9 @@ def markdown(res: dict) -> str:
     out.append(f"Offsets within 0.1 s: {g['offset_right_percent']:.1f} % of {g['right_track_answers']} reported "
                f"right-track answers ({g.get('offset_stated_percent', float('nan')):.1f} % counting the offsets "
                f"named as repeats of the passage, `also_at`; {g.get('offset_same_percent', float('nan')):.1f} % counting "
-               f"places whose clean audio is the clip's own, `same_audio`). Median 10-s query {res['latency10_ms']['median']:.0f} ms "
+               f"places whose clean audio is the clip's own, `same_audio`); {g.get('sure_unnamed', 0)} at confidence ≥ 0.9 "
+               f"with the truth neither at the offset nor named, {g.get('right_listing_places', 0)} right answers naming "
+               f"other places as well. Median 10-s query {res['latency10_ms']['median']:.0f} ms "
                f"(p95 {res['latency10_ms']['p95']:.0f} ms).")
     out.append("")
     out.append("| confidence | top matches | right |")
