@@ -154,15 +154,24 @@ def fingerprint_files(
             fps[i], errors[i] = fp, err
             tally(fp)
     else:
+        import gc
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
-            # largest files first: a long take started last would leave the other workers idle at the end
-            futures = [pool.submit(extract_one, j) for j in sorted(jobs, key=lambda j: -_size(j[1]))]
-            for fut in as_completed(futures):
-                i, fp, err = fut.result()
-                fps[i], errors[i] = fp, err
-                tally(fp)
+        # Garbage this process holds is freed here, before the workers fork, and they never collect what they
+        # inherit: a PyAV resampler left in a reference cycle owns a filter graph whose worker threads exist
+        # only here, and a forked worker that collected it waited for them forever (a test suite hang).
+        gc.collect()
+        gc.freeze()
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
+                # largest files first: a long take started last would leave the other workers idle at the end
+                futures = [pool.submit(extract_one, j) for j in sorted(jobs, key=lambda j: -_size(j[1]))]
+                for fut in as_completed(futures):
+                    i, fp, err = fut.result()
+                    fps[i], errors[i] = fp, err
+                    tally(fp)
+        finally:
+            gc.unfreeze()
     return fps, errors
 
 
