@@ -23,27 +23,48 @@ _SELF_PEAKS = 96  # stored peaks of a passage `self_repeats` looks for elsewhere
 def check(lib, qt: np.ndarray, qf: np.ndarray, goff: np.ndarray, *, region: int) -> tuple[np.ndarray, np.ndarray]:
     """For each global offset in *goff* (the query's frame 0 at that library frame): the query peaks found
     on a stored peak (±1 frame, ±1 bin) and how many chance alone would put there (the track's peak density
-    per bin within ±*region* frames of the query's span)."""
+    per bin within ±*region* frames of the query's span). All offsets are looked up at once in the stored
+    peaks of the union of their regions: a query peak's ±1 frames lie inside its offset's region, so the
+    union holds the same peaks there as the region alone."""
+    goff = np.asarray(goff, np.int64)
     found = np.zeros(goff.shape[0], np.int64)
     chance = np.zeros(goff.shape[0])
-    if qt.size == 0:
+    if qt.size == 0 or goff.size == 0:
         return found, chance
     span = int(qt.max()) + 1
+    lo, hi = goff - region, goff + span + region
+    keys = _union_peaks(lib, lo, hi)
+    if keys.size == 0:
+        return found, chance
     near = (qt[:, None] + np.arange(-1, 2)[None, :]).reshape(-1)  # the 3 frames around each peak
-    for j, g in enumerate(np.asarray(goff, np.int64)):
-        keys = lib.peaks_in(int(g) - region, int(g) + span + region)
-        if keys.size == 0:
-            continue
-        hit = np.zeros(qt.size, bool)
-        for df in (-1, 0, 1):
-            want = ((near + g) << PEAK_BIN_BITS) | np.repeat(qf + df, 3)
-            p = np.minimum(np.searchsorted(keys, want), keys.size - 1)
-            hit |= (keys[p] == want).reshape(-1, 3).any(axis=1)
-        found[j] = int(hit.sum())
-        per_bin = np.bincount(keys & (_NB - 1), minlength=_NB + 1).astype(float)
+    at = (near[None, :] + goff[:, None]) << PEAK_BIN_BITS  # offsets × (peaks × 3 frames)
+    hit = np.zeros((goff.size, qt.size), bool)
+    for df in (-1, 0, 1):
+        want = at | np.repeat(qf + df, 3)[None, :]
+        p = np.minimum(np.searchsorted(keys, want), keys.size - 1)
+        hit |= (keys[p] == want).reshape(goff.size, qt.size, 3).any(axis=2)
+    found[:] = hit.sum(axis=1)
+    first = np.searchsorted(keys, lo << PEAK_BIN_BITS)
+    last = np.searchsorted(keys, hi << PEAK_BIN_BITS)
+    for j in np.flatnonzero(last > first):  # each offset's own region gives its chance
+        per_bin = np.bincount(keys[first[j] : last[j]] & (_NB - 1), minlength=_NB + 1).astype(float)
         around = per_bin[np.maximum(qf - 1, 0)] + per_bin[qf] + per_bin[np.minimum(qf + 1, _NB)]
         chance[j] = float(np.minimum(3.0 * around / (span + 2 * region), 1.0).sum())
     return found, chance
+
+
+def _union_peaks(lib, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The stored peaks' keys (ascending) in the union of the frame ranges [lo, hi)."""
+    order = np.argsort(lo, kind="stable")
+    parts, a, b = [], int(lo[order[0]]), int(hi[order[0]])
+    for j in order[1:]:
+        if lo[j] > b:
+            parts.append(lib.peaks_in(a, b))
+            a, b = int(lo[j]), int(hi[j])
+        else:
+            b = max(b, int(hi[j]))
+    parts.append(lib.peaks_in(a, b))
+    return np.concatenate(parts)
 
 
 def _distinct(x: np.ndarray) -> np.ndarray:
