@@ -691,7 +691,7 @@ def _repeat_pick(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list
 def _named_repeats(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: list[Match],
                    memo: dict | None = None) -> list[Match]:
     """*matches* with the places where their track's own stored peaks repeat the matched passage
-    (`peakcheck.self_repeats`, `self_repeat_share`) and where the query's peaks hold over chance at least
+    (`peakcheck.self_repeats`, `self_repeat_share`, chosen by `_repeat_offsets` as the votes' places are) and where the query's peaks hold over chance at least
     `self_repeat_hold` of what they hold at its offset added to `also_at`. Hash votes split unevenly between
     the passes of a loop (a handful of pairs decide), so an answer at one pass naming no other read as sure
     of a place it cannot tell; the library knows where its tracks repeat, whatever the query heard. With
@@ -708,9 +708,13 @@ def _named_repeats(lib: Library, x: np.ndarray, cfg: IdentifyConfig, matches: li
     for m, do in zip(matches, todo):
         tr = lib.tracks[m.track_index]
         f0 = int(round(m.offset_s / hop_s))
-        reps = peakcheck.self_repeats(lib, tr, max(f0, 0), n, share=share, most=cfg.self_repeat_candidates
-                                      ) if do else np.zeros(0, np.int64)
-        reps = [int(r) for r in reps if all(abs(r * hop_s - a) > 3 * hop_s for a in m.also_at)]
+        at = max(f0, 0)
+        held = peakcheck.self_repeats(lib, tr, at, n) if do else np.zeros(0)
+        # where the track repeats the passage, picked as the votes' places are
+        found = _repeat_offsets(np.arange(held.size), held, held >= share, at, hop_s,
+                                cfg.self_repeat_candidates) if at < held.size else ()
+        reps = [r for r in (int(round(o / hop_s)) for o in found) if all(abs(r * hop_s - a) > 3 * hop_s
+                                                                         for a in m.also_at)]
         if reps:  # the query's peaks are read only for a passage its track repeats
             qt, qf = _query_peaks(lib, x, cfg, memo)
             frames = np.asarray([f0, *reps], np.int64)

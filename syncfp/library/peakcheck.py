@@ -115,14 +115,14 @@ def sharpness(profile: np.ndarray, *, near: int = 3) -> float:
     return float((profile[reach] - far.mean()) / np.sqrt(max(far.var(), far.mean()) + 1.0))
 
 
-def self_repeats(lib, track, frame: int, n_frames: int, *, share: float, most: int) -> np.ndarray:
-    """Frames (within *track*) where the track's own stored peaks repeat those of its frames [*frame*,
-    *frame* + *n_frames*): at least *share* of them within ±1 frame on the same bin, 4+ frames from *frame*
-    and from each other, the *most* best first. What the library itself says of a passage (a loop, a copied
-    chorus), whatever the query heard: a clip of it fits every such place nearly alike."""
+def self_repeats(lib, track, frame: int, n_frames: int) -> np.ndarray:
+    """Per frame of *track*: the share of the stored peaks of its frames [*frame*, *frame* + *n_frames*) that
+    its own stored peaks repeat with the passage starting there (within ±1 frame, same bin). What the library
+    itself says of a passage (a loop, a copied chorus), whatever the query heard: high at every place a clip
+    of it fits nearly alike (and at *frame* itself). Empty when the passage holds no peaks."""
     keys = lib.peaks_in(track.base + frame, track.base + frame + n_frames)
     if keys.size == 0:
-        return np.zeros(0, np.int64)
+        return np.zeros(0)
     if keys.size > _SELF_PEAKS:  # a share needs no more (±5 % at 0.2) and the work grows with them
         keys = keys[np.linspace(0, keys.size - 1, _SELF_PEAKS).astype(np.int64)]
     every = lib.peaks_in(track.base, track.base + track.n_frames)
@@ -135,12 +135,4 @@ def self_repeats(lib, track, frame: int, n_frames: int, *, share: float, most: i
     who = np.repeat(np.repeat(np.arange(keys.size), n), 3)
     span = track.n_frames + 2
     ok = ((start >= 0) & (start < span)).reshape(-1)
-    held = np.bincount(_distinct(who[ok] * span + start.reshape(-1)[ok]) % span, minlength=span) / keys.size
-    cand = np.flatnonzero((held >= share) & (np.abs(np.arange(span) - frame) > 3))
-    out: list[int] = []
-    for c in cand[np.argsort(-held[cand], kind="stable")]:
-        if len(out) == most:
-            break
-        if all(abs(int(c) - k) > 3 for k in out):
-            out.append(int(c))
-    return np.asarray(out, np.int64)
+    return np.bincount(_distinct(who[ok] * span + start.reshape(-1)[ok]) % span, minlength=span) / keys.size
