@@ -191,6 +191,9 @@ class VerifyConfig:
     arrival_torn_s: float = 0.001  # a clip the solve holds this far from such an edge's line and rivals: error reaches the gap
     arrival_tower: float = 1.5  # a summed edge whose windows peak this many times higher (0: never)...
     arrival_tower_reach_s: float = 0.15  # ...within this of its line moves there (`arrivals.towering`)
+    summed_rival: float = 0.6  # a clip timed only by summed windows whose edge peaks this high (share of its line)...
+    summed_rival_reach_s: float = 0.08  # ...within this where its own audio would come earlier states an error reaching
+    # that peak (`summed.early_rivals`): its line may be its own early reflection; 0: off
 
 
 @dataclass(frozen=True)

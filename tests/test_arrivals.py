@@ -14,10 +14,11 @@ import pytest
 
 from bench import encode
 from syncfp.audio.extract import extract
-from syncfp.config import FingerprintConfig, VerifyConfig
+from syncfp.config import FingerprintConfig, SolveConfig, VerifyConfig
 from syncfp.engine.solve import solve
 from syncfp.sync.arrivals import (Arrivals, _first_arrival, arrival_peaks, first_arrivals, lowered_moves, measure, torn,
                                   towered, towering, unsure_timing)
+from syncfp.sync.summed import early_rivals, summed_only
 from syncfp.types import PairMatch
 
 from conftest import MASTER_RATE
@@ -284,3 +285,20 @@ def test_a_move_to_a_lower_peak_states_an_error_reaching_the_line_it_left(fps):
     back = arrival_peaks(edges[3], fps[0], fps[PHONE], VerifyConfig())
     assert any(abs(lag - lowered[3][0]) < 1e-3 for lag, _ in back.peaks)
     assert lowered_moves(moves, edges, VerifyConfig(arrival_moved_unsure=False)) == {}
+
+
+def test_a_summed_only_clip_on_its_own_bounce_states_an_error_reaching_the_direct_sound(fps):
+    """The phone hangs on the board by one summed edge, on its bounce: its line fits, but the direct sound
+    stands beside it where the phone's audio comes earlier, so the phone states at least those 25 ms
+    (`summed.early_rivals`). On the direct sound its bounce lies the other way: nothing to state."""
+    durations = [f.duration_s for f in fps]
+    for line, want in ((_truth(0, PHONE) - BOUNCE_S, BOUNCE_S), (_truth(0, PHONE), None)):
+        edges = [*_cameras(), replace(_edge(0, PHONE, line), stacked=True)]
+        sol = solve(len(fps), edges, durations, SolveConfig())
+        assert summed_only(sol) == {PHONE}
+        got = early_rivals(sol, fps, VerifyConfig())
+        if want is None:
+            assert got == {}
+        else:
+            assert list(got) == [PHONE] and abs(got[PHONE] - want) < 1e-3
+        assert early_rivals(sol, fps, VerifyConfig(summed_rival_reach_s=0.0)) == {}

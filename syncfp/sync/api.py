@@ -26,7 +26,7 @@ from .arrivals import (checked_at, first_arrivals, incoherent, lowered_moves, me
                        unsure_timing)
 from .elsewhere import second_places
 from .rescue import repeat_rivals, rescue
-from .summed import ask_groupmates, summed_only
+from .summed import ask_groupmates, early_rivals, summed_only
 from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, network_torn,
                      one_device_takes, timed_search, voted_origins)
 from .sweep import SweepMemo, coherent, swept_lags, sweep_rescue
@@ -239,6 +239,8 @@ def align(
         hints = clock_hints(sol, gfps, durations, rescue_cfg, clocks)
         ghints = group_hints(sol, gfps, durations, rescue_cfg, clocks)
         floors = torn(sol, verify)
+        early = early_rivals(sol, gfps, verify, workers)  # a summed-only clip's sum beside its direct sound
+        floors = {j: max(floors.get(j, 0.0), early.get(j, 0.0)) for j in {*floors, *early}}
         if rescue_cfg.network_clash:  # two phones' network clocks that disagree: a clip sits at a repeat
             clash = network_torn(sol, clocks, rescue_cfg.timed_agree_s, rescue_cfg.timed_contradicts_s)
             floors = {j: max(floors.get(j, 0.0), clash.get(j, 0.0)) for j in {*floors, *clash}}
