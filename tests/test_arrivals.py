@@ -56,9 +56,17 @@ def _files(tmp_path, master, clips: dict[str, tuple[float, float]]) -> list:
     return out
 
 
+@pytest.fixture(scope="module")
+def _stage(tmp_path_factory, master):
+    """The five clips encoded and fingerprinted once for the module (fingerprints are frozen; each test gets
+    its own list of them)."""
+    d = tmp_path_factory.mktemp("arrivals")
+    return _files(d, master, {name: (STARTS[name], LENGTHS[name]) for name in STARTS})
+
+
 @pytest.fixture()
-def fps(tmp_path, master):
-    return _files(tmp_path, master, {name: (STARTS[name], LENGTHS[name]) for name in STARTS})
+def fps(_stage):
+    return list(_stage)
 
 
 def _edge(a: int, b: int, offset_s: float) -> PairMatch:
@@ -166,12 +174,18 @@ def _scene() -> list[PairMatch]:
             _edge(BOARD, E, t(BOARD, E))]
 
 
+@pytest.fixture(scope="module")
+def scene_fps(tmp_path_factory, master):
+    """The six clips of `CLIPS` encoded and fingerprinted once for both round counts."""
+    return _files(tmp_path_factory.mktemp("scene"), master, CLIPS)
+
+
 @pytest.mark.parametrize("rounds", [1, 2])
-def test_a_false_echo_left_by_an_edge_about_to_move_does_not_move_a_right_one(tmp_path, master, rounds):
+def test_a_false_echo_left_by_an_edge_about_to_move_does_not_move_a_right_one(scene_fps, rounds):
     """A near clip's edges to two far phones sit on their bounces, which puts a false echo on its side; read
     before those edges move (one round), it moves the clip's right edge to a third far phone onto that phone's
     bounce. The moves the other clips settle outright go first (two rounds), and the rest are decided after."""
-    fps = _files(tmp_path, master, CLIPS)
+    fps = list(scene_fps)
     edges = _scene()
     first_arrivals(edges, fps, replace(VerifyConfig(), arrival_rounds=rounds))
     off = {(e.a, e.b): (e.offset_s - _scene_truth(e.a, e.b)) * 1e3 for e in edges}

@@ -62,11 +62,12 @@ def test_cli_json_to_stdout_is_clean_and_complete(shoot, tmp_path):
 def test_cli_edl_per_track_parsed_back(shoot, tmp_path):
     d, clips = shoot
     out = tmp_path / "out" / "timeline.edl"
-    r = run("align", *[p for _, p in clips.values()], "-o", str(out), "--no-cache", "-q")
+    placed = tmp_path / "out" / "placed.json"  # the same run's JSON: the offsets the EDLs must carry
+    r = run("align", *[p for _, p in clips.values()], "-o", str(out), "-o", str(placed), "--no-cache", "-q")
     assert r.returncode == 0, r.stderr
     edls = sorted(out.parent.glob("timeline*.edl"))
     assert len(edls) == 3  # two cameras and the recorder, one EDL each
-    doc = json.loads(run("align", *[p for _, p in clips.values()], "-f", "json", "-q").stdout)
+    doc = json.loads(placed.read_text())
     by = {os.path.basename(c["path"]): c for c in doc["clips"]}
     rate = NTSC
     seen = set()
@@ -114,12 +115,21 @@ def test_cli_all_inputs_bad_still_reports(tmp_path):
     assert "no such file" in by["missing.wav"]["error"]
 
 
+SAMPLES = os.path.join(os.path.dirname(__file__), "..", "samples")
+
+
+@pytest.fixture(scope="module")
+def samples_run():
+    """`syncfp align . -f json --no-cache` in samples/, as the README's first command runs it (progress on
+    stderr, the JSON alone on stdout): run once for the truth and the progress tests."""
+    return run("align", ".", "-f", "json", "--no-cache", cwd=SAMPLES)
+
+
 @pytest.mark.slow
-def test_samples_align_to_their_truth():
+def test_samples_align_to_their_truth(samples_run):
     """The README's first command: the bundled samples land where scripts/make_samples.py put them."""
-    root = os.path.join(os.path.dirname(__file__), "..", "samples")
-    truth = json.load(open(os.path.join(root, "truth.json")))
-    r = run("align", ".", "-f", "json", "--no-cache", "-q", cwd=root)
+    truth = json.load(open(os.path.join(SAMPLES, "truth.json")))
+    r = samples_run
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     by = {os.path.relpath(c["path"], "."): c for c in doc["clips"]}
@@ -147,10 +157,9 @@ def test_cli_table_shows_bracketed_names_verbatim(tmp_path):
     assert "[red]A.mp4" in r.stdout and "[x]B.mov" in r.stdout
 
 
-def test_progress_shows_the_audio_hours_decoded_and_the_pairs_matched():
+def test_progress_shows_the_audio_hours_decoded_and_the_pairs_matched(samples_run):
     """Long runs show how much audio is decoded and how many clip pairs matched, beside the bars' ETAs."""
-    root = os.path.join(os.path.dirname(__file__), "..", "samples")
-    r = run("align", ".", "-f", "json", "--no-cache", cwd=root)
+    r = samples_run
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     hours = sum(c["duration"] for c in doc["clips"] if c.get("duration")) / 3600

@@ -124,11 +124,24 @@ def test_stream_rules_parse_and_match():
             parse_stream_rules(bad)
 
 
+@pytest.fixture(scope="module")
+def auto(shoot, tmp_path_factory):
+    """One plain `syncfp align` (the table on stdout, JSON to a file) of the recorder, both two-stream cameras,
+    the LTC poly WAV and the inverted stereo: every automatic stream and channel choice, read by the tests
+    below from this one run."""
+    d, rec, cams = shoot
+    out = tmp_path_factory.mktemp("auto") / "auto.json"
+    r = subprocess.run([sys.executable, "-m", "syncfp", "align", "--no-cache", "-o", str(out), rec, cams[".mkv"],
+                        cams[".mp4"], str(d / "poly_ltc.wav"), str(d / "inverted.wav")],
+                       capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    clips = {os.path.basename(c["path"]): c for c in json.loads(out.read_text())["clips"]} if out.exists() else {}
+    return r, clips
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("ext", [".mkv", ".mp4"])
-def test_two_stream_camera_found_automatically(shoot, ext):
-    _, rec, cams = shoot
-    r, clips = run_align(rec, cams[ext])
+def test_two_stream_camera_found_automatically(auto, ext):
+    r, clips = auto
     assert r.returncode == 0, r.stderr
     cam = clips[f"cam2{ext}"]
     assert cam["audio_stream"] == 1 and cam["audio_streams"] == 2 and "by level" in cam["stream_choice"], cam
@@ -154,15 +167,12 @@ def test_stream_option_per_file_and_lenient(shoot):
 
 
 @pytest.mark.slow
-def test_ltc_channel_and_inverted_stereo_are_placed(shoot):
-    d, rec, _ = shoot
-    r, clips = run_align(rec, str(d / "poly_ltc.wav"), str(d / "inverted.wav"))
+def test_ltc_channel_and_inverted_stereo_are_placed(auto):
+    r, clips = auto
     assert r.returncode == 0, r.stderr
     base = clips["rec.wav"]["offset"]
     poly, inv = clips["poly_ltc.wav"], clips["inverted.wav"]
     assert poly["downmix"] == "channel 4 of 4: LTC timecode, left out", poly
     assert abs(poly["offset"] - base - 12.0) < 0.002, poly
     assert "cancel" in inv["downmix"] and abs(inv["offset"] - base - 4.0) < 0.002, inv
-    r = subprocess.run([sys.executable, "-m", "syncfp", "align", "--no-cache", rec, str(d / "poly_ltc.wav")],
-                       capture_output=True, text=True, timeout=300)
     assert "LTC" in r.stdout  # the table says it too

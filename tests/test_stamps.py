@@ -528,30 +528,42 @@ def test_a_loop_clip_joined_at_a_repeat_is_moved_by_the_phones_clocks_to_the_tru
             assert len(edges) == 3 and abs(edges[2].offset_s - 42.5) < 1e-9
 
 
+@pytest.fixture(scope="module")
+def hinted(tmp_path_factory, master, other_master):
+    """Two phones placed by their audio, a third file of their network clock whose audio is another piece of
+    music, and a file with no time in its name: the clips, and one plain `syncfp align` of all four (JSON,
+    EDL, OTIO; the table at 400 columns), which the hint and `--place-by-clock` tests both read."""
+    import json
+    import subprocess
+    import sys
+
+    d = tmp_path_factory.mktemp("hinted")
+    cam = make_clip(d, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
+    phone = make_clip(d, "t/VID_20260612_210031.mp4", master, 36.2, 20.0, eq="phone", snr_db=15, seed=2)
+    lost = make_clip(d, "t/VID_20260612_210050.mp4", other_master, 10.0, 15.0, eq="phone", seed=3)
+    plain = make_clip(d, "t/clip.mp4", other_master, 30.0, 15.0, eq="phone", seed=4)
+    out, edl, tl = d / "t.json", d / "t.edl", d / "t.otio"
+    run = subprocess.run([sys.executable, "-m", "syncfp", "align", cam, phone, lost, plain, "-o", str(out),
+                          "-o", str(edl), "-o", str(tl), "--no-cache"], capture_output=True, text=True,
+                         env={**os.environ, "COLUMNS": "400"})
+    clips = {os.path.basename(c["path"]): c for c in json.loads(out.read_text())["clips"]} if out.exists() else {}
+    edls = "\n".join(f.read_text() for f in d.glob("t*.edl"))  # one EDL per track
+    return {"d": d, "paths": (cam, phone, lost, plain), "run": run, "clips": clips, "edls": edls, "otio": str(tl)}
+
+
 @pytest.mark.slow
-def test_an_unplaced_clip_gets_its_clocks_place_as_a_hint_never_as_a_placement(tmp_path, master, other_master):
+def test_an_unplaced_clip_gets_its_clocks_place_as_a_hint_never_as_a_placement(hinted):
     """Two phones placed by their audio read the network clock that names their files; a third file of
     that clock whose audio matches nothing (another piece of music) stays unplaced, with where its name puts
     it on their timeline (`clock_hint`) in JSON and the table, and in no editor's format. A file with no
     time in its name gets no hint."""
-    import json
     import re
-    import subprocess
-    import sys
 
-    cam = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
-    phone = make_clip(tmp_path, "t/VID_20260612_210031.mp4", master, 36.2, 20.0, eq="phone", snr_db=15, seed=2)
-    lost = make_clip(tmp_path, "t/VID_20260612_210050.mp4", other_master, 10.0, 15.0, eq="phone", seed=3)
-    plain = make_clip(tmp_path, "t/clip.mp4", other_master, 30.0, 15.0, eq="phone", seed=4)
-    out = tmp_path / "t.json"
-    edl = tmp_path / "t.edl"
-    run = subprocess.run([sys.executable, "-m", "syncfp", "align", cam, phone, lost, plain, "-o", str(out),
-                          "-o", str(edl), "--no-cache"], capture_output=True, text=True,
-                         env={**os.environ, "COLUMNS": "400"})
+    run = hinted["run"]
     assert run.returncode == 0, run.stderr
     table = " ".join(re.sub(r"[│|]", " ", run.stdout + run.stderr).split())  # its cells wrap
     assert "its recording clock puts it near offset" in table  # the table says it
-    clips = {os.path.basename(c["path"]): c for c in json.loads(out.read_text())["clips"]}
+    clips = hinted["clips"]
     a, b, c = clips["PXL_20260612_210000000.mp4"], clips["VID_20260612_210031.mp4"], clips["VID_20260612_210050.mp4"]
     assert a["group"] == b["group"] is not None and abs((b["offset"] - a["offset"]) - 31.2) < 0.001
     assert c["group"] is None and c["offset"] is None  # not placed...
@@ -560,26 +572,25 @@ def test_an_unplaced_clip_gets_its_clocks_place_as_a_hint_never_as_a_placement(t
     assert abs((hint["offset"] - a["offset"]) - 50.0) < 0.5  # the two placed names read 21:00:00 within 0.2 s
     assert clips["clip.mp4"]["clock_hint"] is None and clips["clip.mp4"]["group"] is None
     assert all(x["clock_hint"] is None for x in (a, b))
-    edls = "\n".join(f.read_text() for f in tmp_path.glob("t*.edl"))  # one EDL per track
+    edls = hinted["edls"]
     assert "PXL_20260612_210000000" in edls and "SYNCFP UNPLACED: VID_20260612_210050" in edls
     assert "VID_20260612_210050" not in "\n".join(
         line for line in edls.splitlines() if not line.startswith("*"))  # a comment lists it; no event
 
 
 @pytest.mark.slow
-def test_place_by_clock_lays_hinted_clips_on_lanes_of_their_own_only_when_asked(tmp_path, master, other_master):
+def test_place_by_clock_lays_hinted_clips_on_lanes_of_their_own_only_when_asked(hinted, tmp_path):
     """`--place-by-clock`: the clip whose audio matches nothing goes where its name's clock puts it, on a
     ``clock …`` track with confidence 0 and its reach as error, in the OTIO an editor imports; without the
-    option it is only on the "Unplaced" track the OTIO writer keeps for left-outs."""
+    option (the plain run `hinted` shares) it is only on the "Unplaced" track the OTIO writer keeps for
+    left-outs."""
     import json
     import subprocess
     import sys
 
     import opentimelineio as otio
 
-    cam = make_clip(tmp_path, "t/PXL_20260612_210000000.mp4", master, 5.0, 70.0, eq="none", snr_db=20, seed=1)
-    phone = make_clip(tmp_path, "t/VID_20260612_210031.mp4", master, 36.2, 20.0, eq="phone", snr_db=15, seed=2)
-    lost = make_clip(tmp_path, "t/VID_20260612_210050.mp4", other_master, 10.0, 15.0, eq="phone", seed=3)
+    cam, phone, lost, _ = hinted["paths"]
 
     def run(tag: str, *extra: str) -> tuple[dict, otio.schema.Timeline]:
         out, tl = tmp_path / f"{tag}.json", tmp_path / f"{tag}.otio"
@@ -597,7 +608,8 @@ def test_place_by_clock_lays_hinted_clips_on_lanes_of_their_own_only_when_asked(
                 out.setdefault(it.name, (tr.name, it.range_in_parent().start_time.to_seconds()))
         return out
 
-    plain, tl = run("plain")
+    assert hinted["run"].returncode == 0, hinted["run"].stderr
+    plain, tl = hinted["clips"], otio.adapters.read_from_file(hinted["otio"])
     assert plain["VID_20260612_210050.mp4"]["group"] is None
     assert [t for n, (t, _) in tracks_of(tl).items() if "210050" in n] == ["Unplaced"]  # listed apart, as ever
 
