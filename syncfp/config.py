@@ -216,6 +216,9 @@ class RescueConfig:
     timed_agree_s: float = 1.5  # clock readings of one timeline zero this close are one reading
     timed_contradicts_s: float = 4.0  # a clip this far from its group's agreed reading: not clock error (names
     # and iPhone tags keep network time to ~1 s, in whole seconds; 10 let a repeat 8.35 s off through)
+    clash_pendants: bool = True  # a clip one edge holds over another take of its device, or against that take's clock:
+    # left out (`takes.clashing_pendants`; the separations never drop a sure edge, and a loop played again confirms
+    # as surely)
     clock_clashes: bool = True  # two clips one clock puts further apart than the solve by that much: the path's
     # weakest edge goes (`takes.separate_clocks`)
     network_clash: bool = True  # two phones whose network clocks read one group's zero that much apart (by no

@@ -30,7 +30,7 @@ from .summed import ask_groupmates, early_rivals, summed_only
 from .stamps import (Clocks, clock_apart, clock_choices, clock_hints, clocks_of, group_hints, network_torn,
                      one_device_takes, timed_search, voted_origins)
 from .sweep import SweepMemo, coherent, swept_lags, sweep_rescue
-from .takes import one_clock, separate_clocks, separate_takes
+from .takes import clashing_pendants, one_clock, separate_clocks, separate_takes
 from .tracks import assign
 from .verify import PairVerdict, verify_pair
 
@@ -234,6 +234,12 @@ def align(
         sol, twice = _elsewhere(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, memo)
         if ask_groupmates(sol, edges, gfps, durations, rescue_cfg, verify, workers):
             sol = solve(len(gfps), edges, durations, solve_cfg)
+        if rescue_cfg.clash_pendants and (gone := clashing_pendants(sol, gfps, durations, solve_cfg, clocks,
+                                                                     rescue_cfg.timed_contradicts_s,
+                                                                     rescue_cfg.timed_agree_s)):
+            edges[:] = [e for e in edges if e.a not in gone and e.b not in gone]
+            sol = solve(len(gfps), edges, durations, solve_cfg)
+            scattered.update({j: _TAKES_REASON for j in gone})
         if solve_cfg.take_rate_tie > 0 and (ties := one_clock(sol, gfps, solve_cfg.take_rate_gate, solve_cfg.take_rate_sigmas)):
             sol = solve(len(gfps), edges, durations, solve_cfg, ties=ties)
         hints = clock_hints(sol, gfps, durations, rescue_cfg, clocks)
@@ -418,6 +424,8 @@ def _joined(sol, edges: list[PairMatch], gfps: list[Fingerprint], durations: lis
     return sol, found
 
 
+_TAKES_REASON = ("its one match puts it over another take of its own device, or where that take's clock says it "
+                 "cannot be; left out rather than placed at what may be a repeated passage")
 _CLOCK_REASON = ("its only matches put it where its recording clock (file name or tags) says it cannot be; left out "
                  "rather than placed at what may be a repeated passage")
 

@@ -18,9 +18,9 @@ from collections.abc import Callable
 import numpy as np
 
 from ..config import SolveConfig
-from ..engine.solve import Solution, relative_rate_stds, solve
+from ..engine.solve import Solution, inlier_degrees, relative_rate_stds, solve
 from ..types import Fingerprint, PairMatch
-from .stamps import Clocks, one_device_takes, stamp_gap, take_number
+from .stamps import Clocks, _clock_origins, one_device_takes, stamp_gap, take_number
 
 
 def grouped_takes(sol: Solution, fps: list[Fingerprint]) -> list[tuple[int, int]]:
@@ -170,3 +170,31 @@ def separate_clocks(sol: Solution, edges: list[PairMatch], fps: list[Fingerprint
     return _separated(sol, edges, fps, durations, cfg, confidence,
                       lambda s: clock_clashes(s, clocks, durations, tol),
                       lambda e: (not e.stacked, confidence(e), e.windows / max(e.tried, 1), e.windows))
+
+
+def clashing_pendants(sol: Solution, fps: list[Fingerprint], durations: list[float], cfg: SolveConfig,
+                      clocks: Clocks, tol: float, agree_s: float) -> set[int]:
+    """Clips one edge alone holds (a pendant) that the solve lays over another take of their device
+    (`_clashes`) or where their own clock says they cannot be against another take's (`clock_clashes`,
+    *tol*). `separate_takes` and `separate_clocks` drop the weakest edge on the path between the two, but never
+    an edge `core_confidence` sure, and a loop played again can confirm ten windows standing alone: fresh37's
+    festival, a 12-s voice memo placed 59.5 s off by one such edge to a camera, laid over the memo's previous
+    take and 59.6 s from where the two takes' tags put it apart, stated 0.05 ms at confidence 0.996. One of the
+    two is wrong, and the one a single edge holds is the likelier. Where both are pendants (that memo's previous
+    take, right, hung on the same camera by one edge too), the one whose clock reads the group's zero as its
+    device's agreed reading does (`stamps._clock_origins`, zoned: a phone's network clock matching the group's
+    named files to whole quarter hours, within *agree_s*) stays when the other's does not; otherwise both go."""
+    degree = inlier_degrees(sol)
+    origins = _clock_origins(sol, clocks.stamps, clocks.devices, agree_s, zoned=True)
+
+    def agrees(j: int) -> bool:
+        st, o = clocks.stamps[j], origins.get((int(sol.group[j]), "device:" + clocks.devices[j]))
+        return st is not None and o is not None and abs(st.t - float(sol.position_s[j]) - o) <= agree_s
+
+    out: set[int] = set()
+    for u, v in {*_clashes(sol, fps, durations, cfg.take_clash_s), *clock_clashes(sol, clocks, durations, tol)}:
+        hung = [p for p in (u, v) if degree[p] == 1]
+        if len(hung) == 2 and agrees(u) != agrees(v):
+            hung = [p for p in hung if not agrees(p)]
+        out.update(hung)
+    return out
