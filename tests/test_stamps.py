@@ -595,7 +595,7 @@ def test_place_by_clock_lays_hinted_clips_on_lanes_of_their_own_only_when_asked(
     def run(tag: str, *extra: str) -> tuple[dict, otio.schema.Timeline]:
         out, tl = tmp_path / f"{tag}.json", tmp_path / f"{tag}.otio"
         r = subprocess.run([sys.executable, "-m", "syncfp", "align", cam, phone, lost, "-o", str(out), "-o", str(tl),
-                            "-q", *extra], capture_output=True, text=True)
+                            "-q", "--no-cache", *extra], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         clips = {os.path.basename(c["path"]): c for c in json.loads(out.read_text())["clips"]}
         return clips, otio.adapters.read_from_file(str(tl))
