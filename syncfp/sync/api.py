@@ -244,16 +244,24 @@ def align(
             sol = solve(len(gfps), edges, durations, solve_cfg, ties=ties)
         hints = clock_hints(sol, gfps, durations, rescue_cfg, clocks)
         ghints = group_hints(sol, gfps, durations, rescue_cfg, clocks)
-        floors = torn(sol, verify)
-        early = early_rivals(sol, gfps, verify, workers)  # a summed-only clip's sum beside its direct sound
-        floors = {j: max(floors.get(j, 0.0), early.get(j, 0.0)) for j in {*floors, *early}}
-        if rescue_cfg.network_clash:  # two phones' network clocks that disagree: a clip sits at a repeat
-            clash = network_torn(sol, clocks, rescue_cfg.timed_agree_s, rescue_cfg.timed_contradicts_s)
-            floors = {j: max(floors.get(j, 0.0), clash.get(j, 0.0)) for j in {*floors, *clash}}
+        floors = _floors(torn(sol, verify),
+                         early_rivals(sol, gfps, verify, workers),  # a summed-only clip's sum beside its direct sound
+                         # two phones' network clocks that disagree: a clip sits at a repeat
+                         network_torn(sol, clocks, rescue_cfg.timed_agree_s, rescue_cfg.timed_contradicts_s)
+                         if rescue_cfg.network_clash else {})
     reasons = {**edges.contested, **scattered, **repeats, **clashed, **twice}
     return _in_input_order(_results(paths, fps, errors, good, verdicts, reasons, sol, solve_cfg, min_confidence,
                                     hints, rescue_cfg.timed_search_s, ghints, floors, max_error_ms),
                            order)
+
+
+def _floors(*parts: dict[int, float]) -> dict[int, float]:
+    """Per clip, the largest of the error floors (s) *parts* give it."""
+    out: dict[int, float] = {}
+    for part in parts:
+        for j, f in part.items():
+            out[j] = max(out.get(j, 0.0), f)
+    return out
 
 
 def _usable_cache_dir(cache: bool, cache_dir: str | None) -> str | None:

@@ -7,7 +7,8 @@ hard bench, 7 of the 12 misplaced clips of the sixth session landed on another t
 On the path between the two takes, the edge the smallest share of its windows confirmed is the likeliest
 wrong one; it is dropped and the solve runs again, so the part behind it becomes its own group (a split,
 which an editor sees, instead of a misplacement, which they do not). Edges at least `core_confidence`
-sure are never dropped: the clash is then left for the clip confidences to show.
+sure are never dropped there; a clash still left after the last stages leaves out the clip one edge alone
+holds (`clashing_pendants`): a loop played again confirms as surely as the truth.
 """
 
 from __future__ import annotations
@@ -184,15 +185,21 @@ def clashing_pendants(sol: Solution, fps: list[Fingerprint], durations: list[flo
     take, right, hung on the same camera by one edge too), the one whose clock reads the group's zero as its
     device's agreed reading does (`stamps._clock_origins`, zoned: a phone's network clock matching the group's
     named files to whole quarter hours, within *agree_s*) stays when the other's does not; otherwise both go."""
+    pairs = {*_clashes(sol, fps, durations, cfg.take_clash_s), *clock_clashes(sol, clocks, durations, tol)}
+    if not pairs:
+        return set()
     degree = inlier_degrees(sol)
-    origins = _clock_origins(sol, clocks.stamps, clocks.devices, agree_s, zoned=True)
+    origins: dict | None = None
 
     def agrees(j: int) -> bool:
+        nonlocal origins
+        if origins is None:  # read only when two pendants clash
+            origins = _clock_origins(sol, clocks.stamps, clocks.devices, agree_s, zoned=True)
         st, o = clocks.stamps[j], origins.get((int(sol.group[j]), "device:" + clocks.devices[j]))
         return st is not None and o is not None and abs(st.t - float(sol.position_s[j]) - o) <= agree_s
 
     out: set[int] = set()
-    for u, v in {*_clashes(sol, fps, durations, cfg.take_clash_s), *clock_clashes(sol, clocks, durations, tol)}:
+    for u, v in pairs:
         hung = [p for p in (u, v) if degree[p] == 1]
         if len(hung) == 2 and agrees(u) != agrees(v):
             hung = [p for p in hung if not agrees(p)]
