@@ -234,6 +234,9 @@ class RescueConfig:
     # larger one put it there (`stamps._group_shift`): a camera with no clock in that group, bridging two parts
     timed_late: bool = True  # clips still unplaced after the sweeps are searched near their clocks once more
     # (`api._clock_joined`): the clips the sweeps placed gave their devices clock readings
+    timed_final: bool = True  # clips still unplaced with no reason given are searched near their clocks once
+    # more after the final clock check (`api._clock_final`): the late search ran while one concert was still two
+    # groups and a group held takes a repeat apart, so their device's reading put the clip beside nothing
     vote_candidates: int = 8  # envelope lags per clip and anchor that vote for the anchor's clock reading...
     lag_vote_candidates: int = 3  # sweep lags per clip and anchor that vote after the sweeps (`api._lag_voted`); 0: off
     lag_vote_anchor_s: float = 120.0  # ...for the clocks of clips at least this long (chance: ~1 vote per 3-s window

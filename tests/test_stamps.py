@@ -374,6 +374,34 @@ def test_a_clip_the_final_clock_check_left_out_is_searched_again_where_its_clock
     assert sol.group[2] == sol.group[0] and abs(sol.position_s[2] - sol.position_s[0] - 50.0) < 1e-3
 
 
+def test_a_clip_unplaced_for_no_reason_is_searched_near_its_clock_once_the_groups_are_final(tmp_path, master):
+    """After the final clock check, a phone take still unplaced with no reason is searched where its device's
+    reading (from its other take, placed) puts it, and placed to 1 ms; a take left out with a reason (a repeat,
+    a clock clash) is not searched again and stays out."""
+    from syncfp.audio.extract import extract
+    from syncfp.config import FingerprintConfig, SolveConfig, VerifyConfig
+    from syncfp.sync.api import _clock_final
+    from syncfp.sync.stamps import clocks_of
+
+    paths = [make_clip(tmp_path, "ZOOM0001.WAV", master, 0.0, 100.0, eq="none", snr_db=25, seed=1),
+             make_clip(tmp_path, "VID_20260612_210010.mp4", master, 10.0, 30.0, eq="phone", snr_db=8, seed=2),
+             make_clip(tmp_path, "VID_20260612_210050.mp4", master, 50.0, 30.0, eq="phone", snr_db=8, seed=3)]
+    fps = [extract(p, cfg=FingerprintConfig(), cache_dir=None, work_dir=str(tmp_path)) for p in paths]
+    durations = [f.duration_s for f in fps]
+
+    def run(explained: dict[int, str]):
+        edges = [replace(_edge(0, 1, 10.0), refined=True, error_s=5e-5, windows=10)]
+        sol = solve(3, edges, durations)
+        assert sol.group[2] < 0
+        return _clock_final(sol, edges, explained, fps, durations, SolveConfig(), RescueConfig(), VerifyConfig(),
+                            1, clocks_of(fps))
+
+    sol, found = run({})
+    assert found and sol.group[2] == sol.group[0] and abs(sol.position_s[2] - sol.position_s[0] - 50.0) < 1e-3
+    sol, found = run({2: "its match lines up like a repeated passage played again"})
+    assert not found and sol.group[2] < 0
+
+
 def test_a_phone_with_one_take_is_judged_by_the_other_phones_network_clock():
     """Two takes of one Android phone and one take of a Pixel, all naming files in network time, each joined
     to a board by one weak edge; the Pixel's puts it 40 s from where its name says. Its device has only that
@@ -440,7 +468,7 @@ def test_a_take_found_by_the_sweep_lends_its_camera_clock_to_a_short_take_search
     SNR; fingerprint lines and the envelope rescue are off. The 40-s take is found only by the low-band
     sweep, which runs after the clock rounds; the 9-s take is too short to sweep and has no clock reading
     until its sibling is placed. Searched near its clock once more after the sweeps (`timed_late`), it is
-    placed to 1 ms; without that search it stays unplaced."""
+    placed to 1 ms; without that search (and the one after the final clock check) it stays unplaced."""
     import syncfp
     from bench import encode
     from conftest import cut
@@ -457,15 +485,17 @@ def test_a_take_found_by_the_sweep_lends_its_camera_clock_to_a_short_take_search
     short_take = take("C0002.MP4", 70.0, 9.0, "2026-06-12T18:24:10.000000Z", 3)
     off = MatchConfig(min_support=10**9)
 
-    def run(late: bool):
+    def run(late: bool, final: bool = False):
         return syncfp.align([board, long_take, short_take], match=off, cache=False, workers=1,
-                            rescue_cfg=RescueConfig(anchors=0, timed_late=late)).clips
+                            rescue_cfg=RescueConfig(anchors=0, timed_late=late, timed_final=final)).clips
 
     b, c1, c2 = run(True)
     assert b.group == c1.group == c2.group is not None
     assert abs((c1.offset_s - b.offset_s) - 8.0) < 0.001 and abs((c2.offset_s - b.offset_s) - 68.0) < 0.001
     b, c1, c2 = run(False)
     assert b.group == c1.group is not None and c2.group is None
+    b, c1, c2 = run(False, final=True)  # the search after the final clock check finds it as well
+    assert b.group == c2.group is not None and abs((c2.offset_s - b.offset_s) - 68.0) < 0.001
 
 
 def test_an_edge_that_ties_with_a_repeat_moves_to_the_rival_the_clocks_accept():

@@ -229,6 +229,14 @@ def align(
             if found:
                 sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
                 scattered.update(more)
+        if rescue_cfg.timed_final:
+            explained = {**edges.contested, **scattered, **repeats, **clashed}
+            explained.update({x: "verified" for v in verdicts if v.edge is not None for x in (v.a, v.b)})
+            sol, found = _clock_final(sol, edges, explained, gfps, durations, solve_cfg, rescue_cfg, verify,
+                                      workers, clocks)
+            if found:
+                sol, more = _settled(sol, edges, gfps, durations, verify, solve_cfg, workers)
+                scattered.update(more)
         sol, tied = _pendant_ties(sol, edges, durations, solve_cfg, rescue_cfg)
         scattered.update(tied)
         sol, twice = _elsewhere(sol, edges, gfps, durations, solve_cfg, rescue_cfg, verify, workers, memo)
@@ -519,6 +527,20 @@ def _researched(sol, edges: list[PairMatch], clashed: dict[int, str], gfps: list
     for e in found:
         clashed.pop(e.a, None)
         clashed.pop(e.b, None)
+    return sol, bool(found)
+
+
+def _clock_final(sol, edges: list[PairMatch], explained: dict[int, str], gfps: list[Fingerprint],
+                 durations: list[float], solve_cfg: SolveConfig, rcfg: RescueConfig, vcfg: VerifyConfig,
+                 workers: int, clocks: Clocks):
+    """(solution, whether anything was found): clips still unplaced for no stated reason searched once more
+    near where their clocks put them, on the groups the final clock check left (`stamps.timed_search`). The
+    late search (`_clock_joined`) ran while one concert could still be two groups, or a group hold a take at a
+    repeat, so a device's reading put the clip beside no clip at all. Clips in *explained* (left out with a
+    reason, or holding a confirmed match the solve did not keep) stay out: fresh28's iPhone whose matches were
+    inconsistent was placed 31 ms off by this search, on a reflection."""
+    lost = [j for j in range(len(gfps)) if sol.group[j] < 0 and j not in explained]
+    sol, found = _searched_near_clocks(lost, sol, edges, gfps, durations, solve_cfg, rcfg, vcfg, workers, clocks)
     return sol, bool(found)
 
 
