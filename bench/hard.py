@@ -51,7 +51,7 @@ from .hard_encode import write as write_media
 from . import clocks
 from .music import decode_mono
 
-SPLIT_SEED = {"tune": 1, "heldout": 101, "fresh": 201, **{f"fresh{k}": 100 * k + 101 for k in range(2, 40)}}
+SPLIT_SEED = {"tune": 1, "heldout": 101, "fresh": 201, **{f"fresh{k}": 100 * k + 101 for k in range(2, 41)}}
 """Seeds per split; fresh*: held-out songs, new seeds (confirm only). One more fresh draw per session."""
 SHAPES = ["set15", "chain6", "junk", "board20", "loud", "two_concerts", "short15", "festival60", "loop5"]
 QUICK = ["set15", "junk", "loop5"]
