@@ -122,6 +122,8 @@ class PairMatch:
     hypothesis: int = 0  # 0: the pair's best fingerprint line; 1..: other candidate lines (repeats, chance)
     tried: int = 0  # verification windows with audio on both sides (`windows` of them confirmed)
     stacked: bool = False  # timed by windows summed along a line (`verify._stacked`): none stood alone
+    scatter_s: float | None = None  # not stacked: rms of its standing windows about the line as the check that
+    # confirmed it read them (`verify._accepted`; None under `coherent_windows` windows)
     pooled_scatter_s: float | None = None  # stacked: how far groups of its windows, each summed, scatter about
     # the line (`verify._pooled_scatter`): one moment heard twice agrees to µs, a repeat played again does not
     unsure_at: tuple[float, ...] = ()  # lags (s; > 0: b's audio later) of peaks nearly as high as the line that

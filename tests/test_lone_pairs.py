@@ -13,9 +13,9 @@ from syncfp.types import PairMatch
 DUR = [60.0, 40.0, 50.0, 30.0, 45.0]
 
 
-def _edge(a: int, b: int, off: float, *, stacked: bool = False) -> PairMatch:
+def _edge(a: int, b: int, off: float, *, stacked: bool = False, scatter_s: float | None = None) -> PairMatch:
     return PairMatch(a=a, b=b, offset_s=off, rate=1.0, support=40, z=12.0, ratio=3.0, trusted=True, rate_error=1e-6,
-                     refined=True, error_s=5e-5, windows=8, tried=10, stacked=stacked)
+                     refined=True, error_s=5e-5, windows=8, tried=10, stacked=stacked, scatter_s=scatter_s)
 
 
 def _arr(scatter_s: float) -> Arrivals:
@@ -42,3 +42,16 @@ def test_bigger_groups_and_pairs_with_one_coherent_edge_are_kept():
     arrs = [_arr(float("nan")), _arr(float("nan")), _arr(float("nan")), _arr(2e-5)]
     sol = solve(5, edges, DUR, SolveConfig())
     assert _lone_pairs(sol, edges, arrs, VerifyConfig()) == set()
+
+
+def test_a_pair_the_re_reading_cannot_judge_stands_on_its_own_checks_scatter():
+    """`arrivals` re-reads a pair on its own grid; where it keeps too few windows to give a scatter (NaN), the
+    scatter the confirming check measured decides (fresh39's short15: nine windows at 33 µs, re-read with fewer
+    than four). A repeat-like scatter there still leaves the pair out, and so does an edge moved off the line its
+    check read (no re-reading: None)."""
+    sol = solve(5, [_edge(0, 1, 10.0)], DUR, SolveConfig())
+    nan = _arr(float("nan"))
+    assert _lone_pairs(sol, [_edge(0, 1, 10.0, scatter_s=3.3e-5)], [nan], VerifyConfig()) == set()
+    assert _lone_pairs(sol, [_edge(0, 1, 10.0, scatter_s=9e-5)], [nan], VerifyConfig()) == {0}
+    assert _lone_pairs(sol, [_edge(0, 1, 10.0, scatter_s=3.3e-5)], [None], VerifyConfig()) == {0}
+    assert _lone_pairs(sol, [_edge(0, 1, 10.0, scatter_s=3.3e-5)], [_arr(8.6e-5)], VerifyConfig()) == {0}

@@ -685,9 +685,20 @@ def _lone_pairs(sol, edges: list[PairMatch], arrs: list, vcfg: VerifyConfig) -> 
             by_group.setdefault(g, []).append(i)
     out: set[int] = set()
     for idx in by_group.values():
-        if not any(not edges[i].stacked and arrs[i] is not None and arrs[i].scatter <= vcfg.coherent_s for i in idx):
+        if not any(not edges[i].stacked and _scatter_of(edges[i], arrs[i]) <= vcfg.coherent_s for i in idx):
             out.update(idx)
     return out
+
+
+def _scatter_of(e: PairMatch, arr) -> float:
+    """A standing edge's scatter about its line: as `arrivals` read it on its own grid, or, where that grid kept
+    too few windows to say (NaN), as the check that confirmed the edge read them (fresh39's short15: a camera and a
+    memo right to 0.01 ms over 68 s, nine windows standing alone, re-read with fewer than four and dropped as a
+    lone pair, and every short clip of the scenario with them)."""
+    if arr is None:  # not measured (an edge moved off the line its check read): not known coherent
+        return float("inf")
+    s = arr.scatter if np.isfinite(arr.scatter) or e.scatter_s is None else e.scatter_s
+    return s if np.isfinite(s) else float("inf")
 
 
 def _may_pair(gfps: list[Fingerprint]) -> Callable[[int, int], bool]:

@@ -226,7 +226,8 @@ def _accepted(e: PairMatch, wins: _Windows, cfg: VerifyConfig):
     scatter = _scatter(res, n_par) if n >= cfg.coherent_windows else float("nan")
     err = max(spread / np.sqrt(n), cfg.error_floor_s)
     edge = replace(e, offset_s=float(-alpha / beta), rate=float(beta), refined=True, error_s=float(err),
-                   windows=n, tried=int(ks.size), rate_error=float(max(sstd, 1e-7)), trusted=True, stacked=False)
+                   windows=n, tried=int(ks.size), rate_error=float(max(sstd, 1e-7)), trusted=True, stacked=False,
+                   scatter_s=float(scatter) if np.isfinite(scatter) else None)
     return Evidence(edge=edge, ok=True, tried=tried, z_sum=z_sum, scatter=scatter), tried, z_sum
 
 
